@@ -1,0 +1,262 @@
+//! The host's configuration file (TOML): where the database is, which components exist (by path
+//! and sha256), and per connection which source, mapper and target run with which grants.
+//!
+//! Grants are per connection *role* (source/mapper/target), so the same component can serve two
+//! tenants with different allowlists and secrets. Everything not granted is denied.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub host: HostConfig,
+    #[serde(default)]
+    pub components: BTreeMap<String, ComponentConfig>,
+    #[serde(default)]
+    pub secrets: BTreeMap<String, SecretConfig>,
+    #[serde(default)]
+    pub connections: Vec<ConnectionConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HostConfig {
+    /// `sqlite://file.db` (default) or `postgres://…`. `DATABASE_URL` overrides it.
+    pub database: String,
+    /// Where the webhook/admin HTTP server listens.
+    pub listen: String,
+    /// Precompiled component cache (keyed by digest and wasmtime version).
+    pub cache_dir: PathBuf,
+    /// Jobs run at once by this process (per-connection limits still apply on top).
+    pub workers: usize,
+    /// How long a claimed job is ours before another process may take it.
+    pub lease_ms: i64,
+    /// Attempts before a job is dead-lettered.
+    pub max_attempts: i32,
+    /// Backoff for retries (full jitter, capped).
+    pub backoff_base_ms: i64,
+    pub backoff_cap_ms: i64,
+    /// How often idle workers look for due jobs (they are also woken on local enqueue).
+    pub poll_ms: u64,
+}
+
+impl Default for HostConfig {
+    fn default() -> Self {
+        HostConfig {
+            database: "sqlite://.mlc/ml-connector.db".into(),
+            listen: "127.0.0.1:8080".into(),
+            cache_dir: PathBuf::from(".mlc/cache"),
+            workers: 8,
+            lease_ms: 30_000,
+            max_attempts: 8,
+            backoff_base_ms: 1_000,
+            backoff_cap_ms: 300_000,
+            poll_ms: 250,
+        }
+    }
+}
+
+/// A component file, pinned by digest, and its sandbox limits.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComponentConfig {
+    /// A `.wasm` component file, or a directory holding exactly one.
+    pub path: PathBuf,
+    /// Hex sha256 of the file; loading fails if it differs (swap = new file + new digest).
+    pub sha256: String,
+    /// Linear memory limit per instance.
+    #[serde(default = "default_memory_mb")]
+    pub memory_mb: u64,
+    /// Guest CPU time per call before it is interrupted (epoch ticks of 10 ms).
+    #[serde(default = "default_cpu_ms")]
+    pub cpu_ms: u64,
+    /// Wall-clock limit per call, host calls included.
+    #[serde(default = "default_call_timeout_ms")]
+    pub call_timeout_ms: u64,
+}
+
+fn default_memory_mb() -> u64 {
+    64
+}
+fn default_cpu_ms() -> u64 {
+    1_000
+}
+fn default_call_timeout_ms() -> u64 {
+    60_000
+}
+
+/// How a secret is injected into a request, and the one origin it may go to.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretConfig {
+    pub scheme: SecretScheme,
+    /// `scheme://host[:port]`; the host refuses to attach the secret to any other origin.
+    pub origin: String,
+    /// Where the value comes from.
+    #[serde(flatten)]
+    pub source: SecretSource,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SecretScheme {
+    /// Chargebee style: the value is the Basic user, the password is empty.
+    BasicApiKey,
+    /// The value is `user:password` for HTTP Basic.
+    Basic,
+    /// The value is a bearer token.
+    Bearer,
+    /// The value is `DOMAIN\user:password` for connection-level NTLM.
+    Ntlm,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SecretSource {
+    /// Read from this environment variable at start.
+    Env(String),
+    /// Stored encrypted in the database (`ml-connector secret set NAME`).
+    Stored(bool),
+    /// Inline value: only for demos and tests; logged as a warning at start.
+    Value(String),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectionConfig {
+    pub id: String,
+    /// Most jobs of this connection running at once across all replicas (GP pacing).
+    #[serde(default = "default_max_in_flight")]
+    pub max_in_flight: i32,
+    /// Secret (scheme `basic`) holding `user:password` that Chargebee's webhook must present.
+    /// Without it webhooks for this connection are refused.
+    pub webhook_secret: Option<String>,
+    /// Non-secret settings handed to the components (site, region, company, accounts …).
+    #[serde(default)]
+    pub settings: BTreeMap<String, String>,
+    pub source: RoleConfig,
+    pub mapper: RoleConfig,
+    pub target: RoleConfig,
+}
+
+fn default_max_in_flight() -> i32 {
+    4
+}
+
+/// One component in one connection, with what it is granted.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleConfig {
+    pub component: String,
+    /// Origins (`scheme://host[:port]`, host may start with `*.`) it may call. Empty = none.
+    #[serde(default)]
+    pub allow_http: Vec<String>,
+    /// Allow loopback/private/link-local addresses (GP is often on a private network).
+    #[serde(default)]
+    pub allow_private_network: bool,
+    /// Secrets it may look up: the name the guest uses → the name in `[secrets]`.
+    #[serde(default)]
+    pub secrets: BTreeMap<String, String>,
+    /// Directories it may read (and write, if `write`), by the cap-std preopen mechanism.
+    #[serde(default)]
+    pub dirs: Vec<DirGrant>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DirGrant {
+    pub host: PathBuf,
+    pub guest: String,
+    #[serde(default)]
+    pub write: bool,
+}
+
+impl Config {
+    pub fn load(path: &Path) -> anyhow::Result<Config> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading config {}", path.display()))?;
+        let mut cfg: Config = toml::from_str(&text).with_context(|| format!("parsing config {}", path.display()))?;
+        if let Ok(url) = std::env::var("DATABASE_URL") {
+            cfg.host.database = url;
+        }
+        // Relative paths are relative to the config file, so a config works from any cwd.
+        let base = path.parent().unwrap_or(Path::new("."));
+        cfg.resolve_paths(base);
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    pub fn resolve_paths(&mut self, base: &Path) {
+        let fix = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        fix(&mut self.host.cache_dir);
+        for c in self.components.values_mut() {
+            fix(&mut c.path);
+        }
+        for conn in &mut self.connections {
+            for role in [&mut conn.source, &mut conn.mapper, &mut conn.target] {
+                for d in &mut role.dirs {
+                    fix(&mut d.host);
+                }
+            }
+        }
+        if let Some(rest) = self.host.database.strip_prefix("sqlite://") {
+            let p = Path::new(rest);
+            if p.is_relative() && !rest.starts_with(':') {
+                self.host.database = format!("sqlite://{}", base.join(p).display());
+            }
+        }
+    }
+
+    /// Refuse a config that names things that do not exist, before anything runs.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        let mut seen = std::collections::BTreeSet::new();
+        for conn in &self.connections {
+            if !seen.insert(&conn.id) {
+                bail!("connection {:?} is defined twice", conn.id);
+            }
+            if conn.id.is_empty() || !conn.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+                bail!("connection id {:?} must be non-empty [A-Za-z0-9_-]", conn.id);
+            }
+            if conn.max_in_flight < 1 {
+                bail!("connection {}: max_in_flight must be at least 1", conn.id);
+            }
+            for (role, rc) in [("source", &conn.source), ("mapper", &conn.mapper), ("target", &conn.target)] {
+                if !self.components.contains_key(&rc.component) {
+                    bail!("connection {}: {role} component {:?} is not in [components]", conn.id, rc.component);
+                }
+                for secret in rc.secrets.values() {
+                    if !self.secrets.contains_key(secret) {
+                        bail!("connection {}: {role} is granted secret {secret:?}, which is not in [secrets]", conn.id);
+                    }
+                }
+                for origin in &rc.allow_http {
+                    crate::caps::http::AllowedOrigin::parse(origin)
+                        .with_context(|| format!("connection {}: {role} allow_http entry {origin:?}", conn.id))?;
+                }
+            }
+            if let Some(s) = &conn.webhook_secret {
+                match self.secrets.get(s) {
+                    Some(sc) if sc.scheme == SecretScheme::Basic => {}
+                    Some(_) => bail!("connection {}: webhook_secret {s:?} must have scheme \"basic\"", conn.id),
+                    None => bail!("connection {}: webhook_secret {s:?} is not in [secrets]", conn.id),
+                }
+            }
+        }
+        for (name, s) in &self.secrets {
+            crate::caps::http::Origin::parse(&s.origin).with_context(|| format!("secret {name}: origin"))?;
+        }
+        Ok(())
+    }
+
+    pub fn connection(&self, id: &str) -> Option<&ConnectionConfig> {
+        self.connections.iter().find(|c| c.id == id)
+    }
+}
