@@ -64,5 +64,12 @@ pub mod target {
     });
 }
 
+#[cfg(feature = "source")]
+pub use source::export_source;
+#[cfg(feature = "mapper")]
+pub use mapper::export_mapper;
+#[cfg(feature = "target")]
+pub use target::export_target;
+
 pub mod dates;
 pub mod money;

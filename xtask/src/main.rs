@@ -1,1 +1,96 @@
-fn main() {}
+//! Repository tasks, run as `cargo xtask <task>`:
+//! - `components`: build every guest component (plugins/*, tests/components/*) for
+//!   wasm32-wasip2 with the `guest` profile into `target/components/<name>.wasm`, and write
+//!   `target/components/manifest.json` (name → sha256) for configs and tests.
+//! - `test`: `components`, then `cargo test` over the native crates. Set `DATABASE_URL`-free:
+//!   the tests make their own SQLite files and PostgreSQL databases.
+//!
+//! Each guest is built by its own cargo invocation: the SDK's world features must not be
+//! unified across guests (a component implements exactly one world).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, bail};
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = repo_root()?;
+    match args.first().map(String::as_str) {
+        Some("components") => components(&root).map(|_| ()),
+        Some("test") => {
+            components(&root)?;
+            run(Command::new(cargo()).current_dir(&root).arg("test").args(&args[1..]))
+        }
+        _ => bail!("usage: cargo xtask components | cargo xtask test [cargo test args]"),
+    }
+}
+
+fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
+}
+
+fn repo_root() -> anyhow::Result<PathBuf> {
+    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    Ok(here.parent().context("xtask has no parent dir")?.to_path_buf())
+}
+
+fn run(cmd: &mut Command) -> anyhow::Result<()> {
+    let status = cmd.status().with_context(|| format!("running {cmd:?}"))?;
+    if !status.success() {
+        bail!("{cmd:?} failed: {status}");
+    }
+    Ok(())
+}
+
+/// (package name, extra cargo args, output name)
+fn guests(root: &Path) -> anyhow::Result<Vec<(String, Vec<String>, String)>> {
+    let mut out = Vec::new();
+    for dir in ["plugins", "tests/components"] {
+        let Ok(entries) = std::fs::read_dir(root.join(dir)) else { continue };
+        let mut names: Vec<String> = entries
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().join("Cargo.toml").is_file())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        for name in names {
+            out.push((name.clone(), vec![], name.clone()));
+            // The swap test needs a second, different build of the stand-in mapper.
+            if name == "standin-mapper" {
+                out.push((name.clone(), vec!["--features".into(), "v2".into()], "standin-mapper-v2".into()));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn components(root: &Path) -> anyhow::Result<BTreeMap<String, String>> {
+    let out_dir = root.join("target/components");
+    std::fs::create_dir_all(&out_dir)?;
+    let mut manifest = BTreeMap::new();
+    for (package, extra, output) in guests(root)? {
+        run(Command::new(cargo())
+            .current_dir(root)
+            .args(["build", "--quiet", "--profile", "guest", "--target", "wasm32-wasip2", "-p", &package])
+            .args(&extra))?;
+        let built = root.join("target/wasm32-wasip2/guest").join(format!("{}.wasm", package.replace('-', "_")));
+        let dest = out_dir.join(format!("{output}.wasm"));
+        std::fs::copy(&built, &dest).with_context(|| format!("copying {}", built.display()))?;
+        let digest = sha256_hex(&std::fs::read(&dest)?);
+        println!("{output:<24} {digest}  {}", dest.display());
+        manifest.insert(output, digest);
+    }
+    let json = format!(
+        "{{\n{}\n}}\n",
+        manifest.iter().map(|(k, v)| format!("  \"{k}\": \"{v}\"")).collect::<Vec<_>>().join(",\n")
+    );
+    std::fs::write(out_dir.join("manifest.json"), json)?;
+    Ok(manifest)
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(data))
+}

