@@ -1,0 +1,396 @@
+//! Reading and writing [`Node`]s against the WSDL schema, as SOAP XML and as SBA JSON.
+//!
+//! Reading checks what GP's contract says: member names, their namespaces and order, required
+//! members, simple-value lexical forms, `xsi:type` derivation. Real GP (ASMX XmlSerializer)
+//! silently drops members it does not recognise — a misspelt or misplaced element simply never
+//! reaches GP — so by default the emulator refuses them loudly instead (`strict`); with
+//! `strict = false` it drops them the way GP does.
+
+use std::fmt::Write as _;
+
+use crate::node::Node;
+use crate::schema::{Builtin, ComplexType, Field, FieldType, NS_DYN, NS_GP, NS_WSDL_TYPES, Resolved, Schema};
+use crate::xmldom::{Element, ExpandedName, escape};
+
+/// A request that does not follow the contract. `path` names the member (`customer/Key/Id`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct Violation {
+    pub path: String,
+    pub message: String,
+}
+
+fn violation(path: &str, message: impl Into<String>) -> Violation {
+    Violation { path: path.to_string(), message: message.into() }
+}
+
+fn join(path: &str, name: &str) -> String {
+    if path.is_empty() { name.to_string() } else { format!("{path}/{name}") }
+}
+
+/// Checks a simple value's lexical form.
+fn check_simple(path: &str, value: &str, resolved: &Resolved<'_>) -> Result<(), Violation> {
+    let v = value.trim();
+    let ok = match resolved {
+        Resolved::Builtin(Builtin::Int | Builtin::Long | Builtin::Short) => v.parse::<i64>().is_ok(),
+        Resolved::Builtin(Builtin::Decimal) => is_decimal(v),
+        Resolved::Builtin(Builtin::Boolean) => matches!(v, "true" | "false" | "1" | "0"),
+        Resolved::Builtin(Builtin::DateTime) => crate::date::parse_datetime(v).is_some(),
+        Resolved::Enumeration(values) => values.iter().any(|e| e == v),
+        _ => true,
+    };
+    if ok {
+        return Ok(());
+    }
+    let expected = match resolved {
+        Resolved::Enumeration(values) => format!("one of {values:?}"),
+        Resolved::Builtin(b) => format!("{b:?}"),
+        Resolved::Complex(_) => "a complex value".to_string(),
+    };
+    Err(violation(path, format!("{value:?} is not {expected}")))
+}
+
+fn is_decimal(v: &str) -> bool {
+    let digits = v.strip_prefix(['-', '+']).unwrap_or(v);
+    let mut parts = digits.splitn(2, '.');
+    let int = parts.next().unwrap_or_default();
+    let frac = parts.next().unwrap_or_default();
+    !(int.is_empty() && frac.is_empty())
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && frac.bytes().all(|b| b.is_ascii_digit())
+}
+
+pub struct XmlReader<'s> {
+    pub schema: &'s Schema,
+    pub strict: bool,
+}
+
+impl XmlReader<'_> {
+    /// Reads `el` as a value of `field`'s type.
+    pub fn read(&self, el: &Element, field: &Field, path: &str) -> Result<Node, Violation> {
+        if el.is_nil() {
+            return Ok(Node::Nil);
+        }
+        let declared = self
+            .schema
+            .resolve(&field.ty)
+            .ok_or_else(|| violation(path, format!("type of {} is not in the WSDL", field.name)))?;
+        let resolved = match (declared, el.xsi_type()) {
+            (Resolved::Complex(decl), Some(xsi)) => self.resolve_xsi_type(&decl, xsi, path)?,
+            (declared, _) => declared,
+        };
+        match resolved {
+            Resolved::Complex(ct) => {
+                if ct.is_abstract {
+                    return Err(violation(path, "abstract type: say which one with xsi:type (e.g. xsi:type=\"CompanyKey\")"));
+                }
+                self.read_complex(el, &ct, path)
+            }
+            simple => {
+                if let Some(child) = el.children.first() {
+                    return Err(violation(path, format!("simple value expected, found element <{}>", child.name.local)));
+                }
+                check_simple(path, &el.text, &simple)?;
+                Ok(Node::Text(el.text.trim().to_string()))
+            }
+        }
+    }
+
+    fn resolve_xsi_type(&self, declared: &ComplexType, xsi: &ExpandedName, path: &str) -> Result<Resolved<'_>, Violation> {
+        let (name, def) = self
+            .schema
+            .find_type(xsi)
+            .ok_or_else(|| violation(path, format!("xsi:type {} is not a type of the WSDL", xsi.local)))?;
+        if let Some(decl_name) = &declared.name {
+            if !self.schema.derives_from(name, decl_name) {
+                return Err(violation(path, format!("xsi:type {} does not derive from {}", name.local, decl_name.local)));
+            }
+        }
+        match def {
+            crate::schema::TypeDef::Complex(c) => Ok(Resolved::Complex(c.clone())),
+            crate::schema::TypeDef::Simple(_) => Err(violation(path, "xsi:type names a simple type")),
+        }
+    }
+
+    fn read_complex(&self, el: &Element, ct: &ComplexType, path: &str) -> Result<Node, Violation> {
+        if ct.any {
+            return Ok(Node::Any(el.children.clone()));
+        }
+        if self.strict && !el.text.trim().is_empty() {
+            return Err(violation(path, "text is not allowed here, only member elements"));
+        }
+        let fields = self.schema.fields(ct);
+        let mut members = Vec::new();
+        for name in &ct.attributes {
+            if let Some(v) = el.attr_value(name) {
+                members.push((format!("@{name}"), Node::Text(v.to_string())));
+            }
+        }
+        let mut pos = 0;
+        let mut seen_at_pos = false;
+        for child in &el.children {
+            let child_ns = child.name.ns.as_deref().unwrap_or("");
+            // Members must come in declaration order: search forward from the current one.
+            let found = fields[pos..].iter().position(|f| f.name == child.name.local && f.ns == child_ns);
+            match found {
+                Some(0) if seen_at_pos && !fields[pos].unbounded => {
+                    if self.strict {
+                        return Err(violation(&join(path, &child.name.local), "appears more than once"));
+                    }
+                    continue;
+                }
+                Some(offset) => {
+                    if self.strict {
+                        let skip_start = if seen_at_pos { pos + 1 } else { pos };
+                        if let Some(missing) = fields[skip_start..pos + offset].iter().find(|f| f.min > 0) {
+                            return Err(violation(&join(path, &missing.name), "required member is missing (send xsi:nil=\"true\" if it has no value)"));
+                        }
+                    }
+                    pos += offset;
+                    seen_at_pos = true;
+                    let field = &fields[pos];
+                    let value = self.read(child, field, &join(path, &field.name))?;
+                    members.push((field.name.clone(), value));
+                }
+                None if self.strict => return Err(self.explain_unexpected(child, &fields, pos, path)),
+                None => {}
+            }
+        }
+        if self.strict {
+            let rest = if seen_at_pos { pos + 1 } else { pos };
+            if let Some(missing) = fields.get(rest..).unwrap_or_default().iter().find(|f| f.min > 0) {
+                return Err(violation(&join(path, &missing.name), "required member is missing (send xsi:nil=\"true\" if it has no value)"));
+            }
+        }
+        Ok(Node::Tree(members))
+    }
+
+    fn explain_unexpected(&self, child: &Element, fields: &[Field], pos: usize, path: &str) -> Violation {
+        let here = join(path, &child.name.local);
+        let child_ns = child.name.ns.as_deref().unwrap_or("");
+        if let Some(f) = fields.iter().find(|f| f.name == child.name.local) {
+            if f.ns != child_ns {
+                return violation(&here, format!("must be in namespace {} (found {:?})", f.ns, child_ns));
+            }
+            let expected: Vec<&str> = fields[pos..].iter().map(|f| f.name.as_str()).take(4).collect();
+            return violation(&here, format!("out of WSDL order (members from here on: {expected:?}…)"));
+        }
+        let known: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+        violation(&here, format!("is not a member of this type; members are {known:?}"))
+    }
+}
+
+/// Prefixes the SOAP writer declares on the envelope for the non-default namespaces.
+pub const PREFIXES: &[(&str, &str)] = &[
+    (NS_DYN, "d"),
+    ("http://schemas.microsoft.com/dynamics/security/2006/01", "sec"),
+    (NS_WSDL_TYPES, "w"),
+];
+
+fn qualified(ns: &str, name: &str) -> String {
+    if ns == NS_GP {
+        return name.to_string();
+    }
+    match PREFIXES.iter().find(|(uri, _)| *uri == ns) {
+        Some((_, p)) => format!("{p}:{name}"),
+        None => name.to_string(),
+    }
+}
+
+/// The value .NET's XmlSerializer writes for a value-typed member nobody set.
+fn default_text(resolved: &Resolved<'_>) -> Option<String> {
+    Some(match resolved {
+        Resolved::Builtin(Builtin::Int | Builtin::Long | Builtin::Short | Builtin::Decimal) => "0".to_string(),
+        Resolved::Builtin(Builtin::Boolean) => "false".to_string(),
+        Resolved::Builtin(Builtin::DateTime) => "0001-01-01T00:00:00".to_string(),
+        Resolved::Enumeration(values) => values.first()?.clone(),
+        _ => return None,
+    })
+}
+
+pub struct XmlWriter<'s> {
+    pub schema: &'s Schema,
+}
+
+impl XmlWriter<'_> {
+    /// Writes `node` as the element described by `field` (absent → nil or default as the
+    /// schema demands, or nothing when the member is optional).
+    pub fn write(&self, out: &mut String, field: &Field, node: Option<&Node>) {
+        let tag = qualified(&field.ns, &field.name);
+        let resolved = self.schema.resolve(&field.ty);
+        match node {
+            None | Some(Node::Nil) => {
+                if field.min == 0 {
+                    return;
+                }
+                if field.nillable {
+                    let _ = write!(out, "<{tag} xsi:nil=\"true\" />");
+                    return;
+                }
+                match &resolved {
+                    Some(Resolved::Complex(ct)) => self.write_complex(out, &tag, ct, &Node::tree()),
+                    Some(r) => {
+                        let text = default_text(r).unwrap_or_default();
+                        let _ = write!(out, "<{tag}>{}</{tag}>", escape(&text));
+                    }
+                    None => {}
+                }
+            }
+            Some(Node::Text(t)) => {
+                let _ = write!(out, "<{tag}>{}</{tag}>", escape(t));
+            }
+            Some(n @ Node::Tree(_)) => match &resolved {
+                Some(Resolved::Complex(ct)) => self.write_complex(out, &tag, ct, n),
+                _ => {}
+            },
+            Some(Node::Any(_)) => {}
+        }
+    }
+
+    fn write_complex(&self, out: &mut String, tag: &str, ct: &ComplexType, node: &Node) {
+        let _ = write!(out, "<{tag}");
+        for a in &ct.attributes {
+            if let Some(v) = node.get(&format!("@{a}")).and_then(Node::as_str) {
+                let _ = write!(out, " {a}=\"{}\"", escape(v));
+            }
+        }
+        out.push('>');
+        for f in self.schema.fields(ct) {
+            if f.unbounded {
+                for item in node.all(&f.name) {
+                    self.write(out, &f, Some(item));
+                }
+            } else {
+                self.write(out, &f, node.get(&f.name));
+            }
+        }
+        let _ = write!(out, "</{tag}>");
+    }
+}
+
+/// SBA JSON: the same object model. `ArrayOfX` wrappers become JSON arrays (the shape a .NET
+/// JSON serializer gives the underlying `X[]`), decimals and integers are JSON numbers.
+pub struct JsonCodec<'s> {
+    pub schema: &'s Schema,
+    pub strict: bool,
+}
+
+impl JsonCodec<'_> {
+    pub fn read(&self, v: &serde_json::Value, ty: &FieldType, path: &str) -> Result<Node, Violation> {
+        use serde_json::Value;
+        let resolved = self
+            .schema
+            .resolve(ty)
+            .ok_or_else(|| violation(path, "type is not in the WSDL"))?;
+        match (v, resolved) {
+            (Value::Null, _) => Ok(Node::Nil),
+            (_, Resolved::Complex(ct)) => {
+                if let Some(item) = self.schema.array_item(&ct) {
+                    let Value::Array(items) = v else {
+                        return Err(violation(path, "expected a JSON array"));
+                    };
+                    let mut out = Vec::new();
+                    for (i, it) in items.iter().enumerate() {
+                        out.push((item.name.clone(), self.read(it, &item.ty, &format!("{path}[{i}]"))?));
+                    }
+                    return Ok(Node::Tree(out));
+                }
+                let Value::Object(map) = v else {
+                    return Err(violation(path, "expected a JSON object"));
+                };
+                let fields = self.schema.fields(&ct);
+                let mut members = Vec::new();
+                for (key, value) in map {
+                    let Some(field) = fields.iter().find(|f| f.name.eq_ignore_ascii_case(key)) else {
+                        if self.strict {
+                            let known: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+                            return Err(violation(&join(path, key), format!("is not a member of this type; members are {known:?}")));
+                        }
+                        continue;
+                    };
+                    let here = join(path, &field.name);
+                    if field.unbounded {
+                        let Value::Array(items) = value else {
+                            return Err(violation(&here, "expected a JSON array"));
+                        };
+                        for it in items {
+                            members.push((field.name.clone(), self.read(it, &field.ty, &here)?));
+                        }
+                    } else {
+                        members.push((field.name.clone(), self.read(value, &field.ty, &here)?));
+                    }
+                }
+                // Keep WSDL order so both front ends hand the rules identical trees.
+                members.sort_by_key(|(n, _)| fields.iter().position(|f| &f.name == n));
+                Ok(Node::Tree(members))
+            }
+            (Value::String(s), simple) => {
+                check_simple(path, s, &simple)?;
+                Ok(Node::Text(s.trim().to_string()))
+            }
+            (Value::Number(n), simple) => {
+                let s = n.to_string();
+                check_simple(path, &s, &simple)?;
+                Ok(Node::Text(s))
+            }
+            (Value::Bool(b), simple) => {
+                let s = b.to_string();
+                check_simple(path, &s, &simple)?;
+                Ok(Node::Text(s))
+            }
+            (_, _) => Err(violation(path, "expected a simple value")),
+        }
+    }
+
+    pub fn write(&self, out: &mut String, ty: &FieldType, node: &Node) {
+        let resolved = self.schema.resolve(ty);
+        match (node, resolved) {
+            (Node::Nil | Node::Any(_), _) | (_, None) => out.push_str("null"),
+            (Node::Text(t), Some(Resolved::Builtin(b))) if b.is_numeric() && is_decimal(t) => out.push_str(t),
+            (Node::Text(t), Some(Resolved::Builtin(Builtin::Boolean))) => {
+                out.push_str(if matches!(t.as_str(), "true" | "1") { "true" } else { "false" })
+            }
+            (Node::Text(t), _) => out.push_str(&serde_json::Value::String(t.clone()).to_string()),
+            (Node::Tree(_), Some(Resolved::Complex(ct))) => {
+                if let Some(item) = self.schema.array_item(&ct) {
+                    out.push('[');
+                    for (i, it) in node.all(&item.name).enumerate() {
+                        if i > 0 {
+                            out.push(',');
+                        }
+                        self.write(out, &item.ty, it);
+                    }
+                    out.push(']');
+                    return;
+                }
+                out.push('{');
+                let mut first = true;
+                for f in self.schema.fields(&ct) {
+                    let values: Vec<&Node> = node.all(&f.name).collect();
+                    if values.is_empty() {
+                        continue;
+                    }
+                    if !first {
+                        out.push(',');
+                    }
+                    first = false;
+                    let _ = write!(out, "{}:", serde_json::Value::String(f.name.clone()));
+                    if f.unbounded {
+                        out.push('[');
+                        for (i, v) in values.iter().enumerate() {
+                            if i > 0 {
+                                out.push(',');
+                            }
+                            self.write(out, &f.ty, v);
+                        }
+                        out.push(']');
+                    } else {
+                        self.write(out, &f.ty, values[0]);
+                    }
+                }
+                out.push('}');
+            }
+            (Node::Tree(_), Some(_)) => out.push_str("null"),
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! Calendar dates as GP keeps them: a day, no time zone (GP stores document dates at midnight).
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date {
+    pub year: i32,
+    pub month: u32,
+    pub day: u32,
+}
+
+impl Date {
+    pub fn new(year: i32, month: u32, day: u32) -> Option<Date> {
+        let d = Date { year, month, day };
+        ((1..=12).contains(&month) && day >= 1 && day <= days_in_month(year, month)).then_some(d)
+    }
+
+    /// Today in UTC.
+    pub fn today() -> Date {
+        let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        Self::from_days((secs / 86_400) as i64)
+    }
+
+    /// Days since 1970-01-01 (H. Hinnant's civil_from_days).
+    pub fn from_days(z: i64) -> Date {
+        let z = z + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+        let year = (yoe + era * 400 + i64::from(month <= 2)) as i32;
+        Date { year, month, day }
+    }
+
+    /// `YYYY-MM-DD`, the form stored in the database.
+    pub fn iso(&self) -> String {
+        format!("{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+
+    /// `YYYY-MM-DDT00:00:00`, the xs:dateTime GP writes for a date.
+    pub fn xml(&self) -> String {
+        format!("{}T00:00:00", self.iso())
+    }
+
+    pub fn parse_iso(s: &str) -> Option<Date> {
+        let s = s.get(..10)?;
+        let b = s.as_bytes();
+        if b[4] != b'-' || b[7] != b'-' {
+            return None;
+        }
+        Date::new(s[..4].parse().ok()?, s[5..7].parse().ok()?, s[8..10].parse().ok()?)
+    }
+
+    /// .NET's DateTime.MinValue, which a .NET client sends for a date it never set.
+    pub fn is_dotnet_min(&self) -> bool {
+        self.year == 1 && self.month == 1 && self.day == 1
+    }
+}
+
+/// Current UTC time as an xs:dateTime without zone (`2026-01-31T13:45:07`), for audit columns.
+pub fn now_timestamp() -> String {
+    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let day = Date::from_days((secs / 86_400) as i64);
+    let s = secs % 86_400;
+    format!("{}T{:02}:{:02}:{:02}", day.iso(), s / 3600, s % 3600 / 60, s % 60)
+}
+
+fn days_in_month(year: i32, month: u32) -> u32 {
+    match month {
+        4 | 6 | 9 | 11 => 30,
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        _ => 31,
+    }
+}
+
+/// Reads the date part of an xs:dateTime (`2026-01-31`, `2026-01-31T00:00:00`,
+/// `2026-01-31T10:00:00.000-05:00`). The time of day is dropped, as GP does for document dates.
+pub fn parse_datetime(s: &str) -> Option<Date> {
+    let s = s.trim();
+    let date = Date::parse_iso(s)?;
+    let rest = &s[10..];
+    if rest.is_empty() {
+        return Some(date);
+    }
+    let time = rest.strip_prefix('T')?;
+    let ok = time.len() >= 8 && time.as_bytes()[2] == b':' && time.as_bytes()[5] == b':';
+    ok.then_some(date)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_formats() {
+        assert_eq!(parse_datetime("2026-02-28T13:00:00.5+01:00"), Date::new(2026, 2, 28));
+        assert_eq!(parse_datetime("2024-02-29"), Date::new(2024, 2, 29));
+        assert_eq!(parse_datetime("2025-02-29"), None);
+        assert_eq!(parse_datetime("2025-01-01X"), None);
+        assert_eq!(Date::from_days(0).iso(), "1970-01-01");
+        assert_eq!(Date::from_days(20_454).iso(), "2026-01-01");
+        assert!(parse_datetime("0001-01-01T00:00:00").unwrap().is_dotnet_min());
+    }
+}

@@ -1,0 +1,241 @@
+//! GP's business rules as the emulator enforces them, and the errors it reports.
+//!
+//! Texts tagged REAL below are eConnect's own (taErrorCode) or GP's client message; the others
+//! are the emulator's wording for conditions GP also refuses, with synthetic numbers from 9001
+//! up so a caller can tell them apart. The same error is returned by SOAP (through the logged
+//! ValidationResult) and by SBA (in the JSON error body).
+
+/// Field lengths: GP's table definitions (RM00101, RM10301, SY00500…) as eConnect enforces them.
+pub mod len {
+    pub const CUSTNMBR: usize = 15;
+    pub const CUSTNAME: usize = 64;
+    pub const SHRTNAME: usize = 15;
+    pub const STMTNAME: usize = 64;
+    pub const CUSTCLAS: usize = 15;
+    pub const PYMTRMID: usize = 20;
+    pub const COMMENT: usize = 30;
+    pub const USERDEF: usize = 20;
+    pub const TXRGNNUM: usize = 25;
+    pub const ADRSCODE: usize = 15;
+    pub const ADDRESS_LINE: usize = 60;
+    pub const BACHNUMB: usize = 15;
+    pub const DOCDESCR: usize = 30;
+    pub const CSTPONBR: usize = 20;
+    pub const CHEKBKID: usize = 15;
+    pub const CHEKNMBR: usize = 20;
+}
+
+/// Knobs for rules whose exact GP behaviour is not public (see README, "Decisions").
+#[derive(Debug, Clone)]
+pub struct RulesConfig {
+    /// Longest RM sales/credit-memo document number. GP's RM work table keys it as RMDNUMWK
+    /// (17) although DOCNUMBR is 20 wide; 17 is what a document must fit to be entered at all.
+    pub sales_doc_number_max: usize,
+    /// Longest cash receipt number (taRMCashReceiptInsert DOCNUMBR, 20).
+    pub cash_receipt_number_max: usize,
+    /// Whether a document number must be unique per document type (RM00401's key is
+    /// DOCNUMBR + RMDTYPAL) or across all RM document types.
+    pub doc_number_unique_across_types: bool,
+    /// Whether an apply may target an invoice that is still unposted (work). Real GP applies
+    /// to posted documents only; the emulator never posts, so this defaults to true.
+    pub allow_apply_to_unposted: bool,
+    /// Lower-case customer ids: refused (default) or upper-cased as GP's field format does.
+    pub upcase_customer_ids: bool,
+}
+
+impl Default for RulesConfig {
+    fn default() -> Self {
+        Self {
+            sales_doc_number_max: 17,
+            cash_receipt_number_max: 20,
+            doc_number_unique_across_types: false,
+            allow_apply_to_unposted: true,
+            upcase_customer_ids: false,
+        }
+    }
+}
+
+/// The exact text GP shows for a document dated in a closed period (KB 933357).
+pub const PERIOD_CLOSED: &str = "The fiscal period that contains the document date is closed.";
+
+/// One refusal. `property` is the WSDL member it concerns (for ValidationError.PropertyNames).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GpError {
+    #[error("Document number (DOCNUMBR) already exists in either RM00401, RM10301, RM20101 or RM30101")]
+    DuplicateDocument { number: String },
+    #[error("The Customer Number (CUSTNMBR) does not exist in the Customer Master Table - RM00101")]
+    CustomerMissing { customer: String },
+    #[error("The Currency ID does not exist in MC40200")]
+    CurrencyMissing { iso: String },
+    #[error("Document Amount is incorrect - (DOCAMNT <> SLSAMNT - TRDISAMT + FRTAMNT + MISCAMNT + TAXAMNT)")]
+    DocumentAmountMismatch { expected: String, got: String },
+    #[error("{PERIOD_CLOSED}")]
+    PeriodClosed { date: String },
+    #[error("A fiscal period has not been set up for the document date {date}")]
+    PeriodMissing { date: String },
+    #[error("{property} is required")]
+    Required { property: &'static str },
+    #[error("{property} ({field}) is longer than {max} characters: {value:?}")]
+    TooLong { property: &'static str, field: &'static str, max: usize, value: String },
+    #[error("Customer Number (CUSTNMBR) {id:?} is not valid: {reason}")]
+    BadCustomerId { id: String, reason: &'static str },
+    #[error("Customer Number (CUSTNMBR) {id:?} already exists in the Customer Master Table - RM00101")]
+    CustomerExists { id: String },
+    #[error("Batch {id} has source {found}; this document needs a {expected} batch")]
+    BatchSource { id: String, found: String, expected: &'static str },
+    #[error("The Checkbook ID (CHEKBKID) {id:?} does not exist in the Checkbook Master Table - CM00100")]
+    CheckbookMissing { id: String },
+    #[error("Checkbook {id} is in currency {checkbook}, the cash receipt in {document}")]
+    CheckbookCurrency { id: String, checkbook: String, document: String },
+    #[error("{property} {value:?} has more decimal places than currency {currency} allows ({digits})")]
+    TooPrecise { property: &'static str, value: String, currency: String, digits: u32 },
+    #[error("{property} {value:?} is not a valid amount")]
+    BadAmount { property: &'static str, value: String },
+    #[error("{property} must not be negative")]
+    Negative { property: &'static str },
+    #[error("{property} is in currency {found}, the document in {expected}")]
+    AmountCurrency { property: &'static str, found: String, expected: String },
+    #[error("Company {company} does not exist")]
+    CompanyMissing { company: String },
+    #[error("A Policy is required for {operation}: get one with GetPolicyByOperation")]
+    PolicyMissing { operation: String },
+    #[error("{kind} {id} does not exist")]
+    NotFound { kind: &'static str, id: String },
+    #[error("Apply To Document Number (APTODCNM) {number} does not exist as an invoice")]
+    ApplyTargetMissing { number: String },
+    #[error("Apply To Document Number (APTODCNM) {number} belongs to customer {owner}, not {customer}")]
+    ApplyCustomer { number: String, owner: String, customer: String },
+    #[error("Apply To Document Number (APTODCNM) {number} is in currency {target}, the applying document in {applying}")]
+    ApplyCurrency { number: String, target: String, applying: String },
+    #[error("Apply amount (APPTOAMT) {amount} exceeds the remaining amount {remaining} of document {number}")]
+    ApplyExceedsBalance { number: String, amount: String, remaining: String },
+    #[error("Applied amounts total {total}, more than the applying document's amount {available}")]
+    ApplyExceedsDocument { total: String, available: String },
+    #[error("Apply To Document Number (APTODCNM) {number} is not posted; GP applies to posted documents only")]
+    ApplyTargetUnposted { number: String },
+    #[error("Apply amount (APPTOAMT) must be greater than zero")]
+    ApplyAmountZero,
+    #[error("{0}")]
+    Contract(String),
+}
+
+impl GpError {
+    /// ValidationError.Id: eConnect's number where GP has one, otherwise a synthetic one.
+    pub fn code(&self) -> u32 {
+        match self {
+            Self::DuplicateDocument { .. } => 190,
+            Self::CustomerMissing { .. } => 221,
+            Self::CurrencyMissing { .. } => 483,
+            Self::DocumentAmountMismatch { .. } => 621,
+            Self::PeriodClosed { .. } => 9001,
+            Self::PeriodMissing { .. } => 9002,
+            Self::Required { .. } => 9003,
+            Self::TooLong { .. } => 9004,
+            Self::BadCustomerId { .. } => 9005,
+            Self::CustomerExists { .. } => 9006,
+            Self::BatchSource { .. } => 9007,
+            Self::CheckbookMissing { .. } => 9008,
+            Self::CheckbookCurrency { .. } => 9009,
+            Self::TooPrecise { .. } => 9010,
+            Self::BadAmount { .. } => 9011,
+            Self::Negative { .. } => 9012,
+            Self::AmountCurrency { .. } => 9013,
+            Self::CompanyMissing { .. } => 9014,
+            Self::PolicyMissing { .. } => 9015,
+            Self::NotFound { .. } => 9016,
+            Self::ApplyTargetMissing { .. } => 9020,
+            Self::ApplyCustomer { .. } => 9021,
+            Self::ApplyCurrency { .. } => 9022,
+            Self::ApplyExceedsBalance { .. } => 9023,
+            Self::ApplyExceedsDocument { .. } => 9024,
+            Self::ApplyTargetUnposted { .. } => 9025,
+            Self::ApplyAmountZero => 9026,
+            Self::Contract(_) => 9030,
+        }
+    }
+
+    /// The WSDL members the error is about.
+    pub fn properties(&self) -> Vec<String> {
+        let p: &[&str] = match self {
+            Self::DuplicateDocument { .. } => &["Key"],
+            Self::CustomerMissing { .. } | Self::BadCustomerId { .. } | Self::CustomerExists { .. } => &["CustomerKey"],
+            Self::CurrencyMissing { .. } => &["CurrencyKey"],
+            Self::DocumentAmountMismatch { .. } => &["DocumentAmount"],
+            Self::PeriodClosed { .. } | Self::PeriodMissing { .. } => &["Date"],
+            Self::Required { property } | Self::TooLong { property, .. } => std::slice::from_ref(property),
+            Self::TooPrecise { property, .. } | Self::BadAmount { property, .. } => std::slice::from_ref(property),
+            Self::Negative { property } | Self::AmountCurrency { property, .. } => std::slice::from_ref(property),
+            Self::BatchSource { .. } => &["BatchKey"],
+            Self::CheckbookMissing { .. } | Self::CheckbookCurrency { .. } => &["BankAccountKey"],
+            Self::CompanyMissing { .. } => &["Context"],
+            Self::PolicyMissing { .. } => &["Policy"],
+            _ if self.code() >= 9020 && self.code() < 9030 => &["Extensions"],
+            _ => &[],
+        };
+        p.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// HTTP status SBA answers with.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            Self::DuplicateDocument { .. } | Self::CustomerExists { .. } => 409,
+            Self::NotFound { .. } | Self::CompanyMissing { .. } => 404,
+            _ => 400,
+        }
+    }
+}
+
+/// Checks a customer id against GP's rules; may upper-case it when configured to.
+pub fn customer_id(raw: &str, cfg: &RulesConfig) -> Result<String, GpError> {
+    let id = if cfg.upcase_customer_ids { raw.to_uppercase() } else { raw.to_string() };
+    let bad = |reason| Err(GpError::BadCustomerId { id: raw.to_string(), reason });
+    if id.trim().is_empty() {
+        return bad("it is empty");
+    }
+    if id.chars().count() > len::CUSTNMBR {
+        return bad("it is longer than 15 characters");
+    }
+    if id.starts_with(' ') || id.ends_with(' ') {
+        return bad("leading or trailing spaces are dropped by GP and would make it another id");
+    }
+    if id.chars().any(|c| c.is_ascii_lowercase()) {
+        return bad("GP shows customer ids upper-case; send it upper-case");
+    }
+    if !id.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || matches!(c, ' ' | '.' | '_' | '-')) {
+        return bad("only 0-9 A-Z space . _ - are safe (quotes and other characters break GP's stored procedures)");
+    }
+    Ok(id)
+}
+
+/// Length check for an optional string member.
+pub fn max_len(errors: &mut Vec<GpError>, property: &'static str, field: &'static str, value: Option<&str>, max: usize) {
+    if let Some(v) = value {
+        if v.chars().count() > max {
+            errors.push(GpError::TooLong { property, field, max, value: v.to_string() });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn customer_ids() {
+        let cfg = RulesConfig::default();
+        assert_eq!(customer_id("AARON-FIT.01_X", &cfg).unwrap(), "AARON-FIT.01_X");
+        assert!(customer_id("aaron", &cfg).is_err());
+        assert!(customer_id("O'BRIEN", &cfg).is_err());
+        assert!(customer_id("ABCDEFGHIJKLMNOP", &cfg).is_err());
+        assert!(customer_id(" A", &cfg).is_err());
+        let up = RulesConfig { upcase_customer_ids: true, ..cfg };
+        assert_eq!(customer_id("aaron", &up).unwrap(), "AARON");
+    }
+
+    #[test]
+    fn known_codes() {
+        assert_eq!(GpError::DuplicateDocument { number: "X".into() }.code(), 190);
+        assert_eq!(GpError::PeriodClosed { date: "d".into() }.to_string(), PERIOD_CLOSED);
+        assert_eq!(GpError::CustomerMissing { customer: "C".into() }.properties(), ["CustomerKey"]);
+    }
+}
