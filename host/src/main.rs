@@ -1,1 +1,88 @@
-fn main() {}
+//! The `ml-connector` command.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use ml_connector::{app::App, config::Config, secretbox, serve};
+
+#[derive(Parser)]
+#[command(name = "ml-connector", version, about = "Chargebee → Dynamics GP receivables, as sandboxed WebAssembly components")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the webhook server and the workers.
+    Serve {
+        #[arg(long, short, default_value = "ml-connector.toml")]
+        config: PathBuf,
+        /// Workers only (another replica takes the webhooks).
+        #[arg(long)]
+        no_intake: bool,
+    },
+    /// Print the sha256 to pin a component file in the config.
+    Digest { path: PathBuf },
+    /// Check a config: components load (and are precompiled into the cache), grants resolve.
+    Check {
+        #[arg(long, short, default_value = "ml-connector.toml")]
+        config: PathBuf,
+    },
+    /// Store a secret encrypted (value read from stdin); configure it as `stored = true`.
+    SecretSet {
+        name: String,
+        #[arg(long, short, default_value = "ml-connector.toml")]
+        config: PathBuf,
+    },
+    /// Run the end-to-end demo on the embedded SQLite store (see README).
+    Demo {
+        /// Records to push through.
+        #[arg(long, default_value_t = 50)]
+        records: usize,
+    },
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,wasmtime=warn,cranelift=warn,sqlx=warn"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    init_tracing();
+    ml_connector::install_crypto();
+    match Cli::parse().command {
+        Command::Serve { config, no_intake } => {
+            let app = App::build(Config::load(&config)?).await?;
+            serve::serve(app, !no_intake, serve::shutdown_signal()).await
+        }
+        Command::Digest { path } => {
+            println!("{}", ml_connector::runtime::file_digest(&path)?);
+            Ok(())
+        }
+        Command::Check { config } => {
+            let app = App::build(Config::load(&config)?).await?;
+            for (name, c) in &app.components {
+                println!("component {name}: sha256 {} ({})", c.digest, if c.compiled { "compiled now" } else { "from cache" });
+            }
+            for id in app.connections.keys() {
+                println!("connection {id}: ok");
+            }
+            Ok(())
+        }
+        Command::SecretSet { name, config } => {
+            let cfg = Config::load(&config)?;
+            let mut value = String::new();
+            std::io::stdin().read_line(&mut value).context("reading the secret from stdin")?;
+            let value = value.trim_end_matches(['\r', '\n']).to_string();
+            anyhow::ensure!(!value.is_empty(), "empty secret");
+            let store = mlc_store::open(&cfg.host.database).await?;
+            store.secret_put(&name, &secretbox::seal(&value)?).await?;
+            println!("stored secret {name} (encrypted)");
+            Ok(())
+        }
+        Command::Demo { records } => ml_connector::demo::run(records).await,
+    }
+}

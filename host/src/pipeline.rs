@@ -1,0 +1,253 @@
+//! One trigger through the three stages: source.fetch → mapper.map → target (ensure customer,
+//! write documents). Every stage appends to the record's timeline with its duration; stage
+//! outputs are kept on the record row so a replay can restart from any stage.
+
+use std::time::{Duration, Instant};
+
+use mlc_store::{AuditEvent, RecordRow};
+
+use crate::app::{App, Connection};
+use crate::bindings::mapper::exports::ml_connector::plugin::mapper_api::MappingError;
+use crate::bindings::source::exports::ml_connector::plugin::source_api::SourceError;
+use crate::bindings::target::exports::ml_connector::plugin::target_api::{TargetError, WriteOutcome};
+use crate::bindings::types::{LedgerDoc, SourceRecord, Trigger};
+use crate::caps::queue::record_key;
+
+/// How a pipeline run ended, for the worker to settle the job.
+#[derive(Debug)]
+pub enum Outcome {
+    Done,
+    /// Try again later; `after_ms` = Retry-After when the remote gave one (not an attempt).
+    Retry { reason: String, after_ms: Option<u64> },
+    /// Needs a change elsewhere (closed period, conflict, mapping error, denied).
+    Park { reason: String },
+}
+
+/// The stage that failed and why, as the timeline shows it.
+struct StageFailure {
+    stage: &'static str,
+    outcome: Outcome,
+}
+
+pub async fn run(app: &App, conn: &Connection, trigger: &Trigger, job_id: Option<i64>) -> anyhow::Result<Outcome> {
+    let key = record_key(trigger);
+    match stages(app, conn, trigger, &key, job_id).await? {
+        Ok(()) => Ok(Outcome::Done),
+        Err(f) => {
+            let (state, detail) = match &f.outcome {
+                Outcome::Retry { reason, .. } => ("retry", reason.clone()),
+                Outcome::Park { reason } => ("parked", reason.clone()),
+                Outcome::Done => ("ok", String::new()),
+            };
+            if state == "parked" {
+                mark(app, conn, &key, trigger, "parked", Some(&detail)).await?;
+            }
+            tracing::info!(connection = %conn.config.id, record = %key, stage = f.stage, "{state}: {detail}");
+            Ok(f.outcome)
+        }
+    }
+}
+
+async fn stages(app: &App, conn: &Connection, trigger: &Trigger, key: &str, job_id: Option<i64>) -> anyhow::Result<Result<(), StageFailure>> {
+    let id = &conn.config.id;
+    // Stage 1: fetch. A trap (guest bug, CPU/memory limit) is a retryable failure of the stage.
+    let t = Instant::now();
+    let fetched = guarded(app, conn, "fetch", key, job_id, t, async {
+        let mut store = conn.source.store(app, id, Some(key.to_string()), job_id)?;
+        let inst = conn.source.pre.instantiate_async(&mut store).await?;
+        Ok::<_, anyhow::Error>(inst.ml_connector_plugin_source_api().call_fetch(&mut store, trigger).await?)
+    })
+    .await?;
+    let records = match fetched {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => return fail(app, conn, "fetch", key, job_id, t, source_outcome(e)).await,
+        Err(f) => return Ok(Err(f)),
+    };
+    audit(app, conn, "fetch", "ok", key, job_id, t, &format!("{} record(s)", records.len())).await?;
+
+    for rec in &records {
+        let rkey = format!("{}/{}", crate::caps::queue::record_kind_str(rec.kind), rec.id);
+        if !put(app, conn, &rkey, rec.version, "fetched", Some(serde_json::to_string(rec)?), None, None).await? {
+            audit(app, conn, "fetch", "info", &rkey, job_id, t, &format!("version {} is older than the one already stored; skipped", rec.version)).await?;
+            continue;
+        }
+        // Stage 2: map (pure; settings as data).
+        let t = Instant::now();
+        let settings: Vec<(String, String)> = conn.config.settings.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let mapped = guarded(app, conn, "map", &rkey, job_id, t, async {
+            let mut store = conn.mapper.store(app, id, Some(rkey.clone()), job_id)?;
+            let inst = conn.mapper.pre.instantiate_async(&mut store).await?;
+            Ok::<_, anyhow::Error>(inst.ml_connector_plugin_mapper_api().call_map(&mut store, rec, &settings).await?)
+        })
+        .await?;
+        let docs = match mapped {
+            Ok(Ok(d)) => d,
+            Ok(Err(MappingError { field, message })) => {
+                return fail(app, conn, "map", &rkey, job_id, t, Outcome::Park { reason: format!("mapping error at {field}: {message}") }).await;
+            }
+            Err(f) => return Ok(Err(f)),
+        };
+        audit(app, conn, "map", "ok", &rkey, job_id, t, &summary(&docs)).await?;
+        put(app, conn, &rkey, rec.version, "mapped", Some(serde_json::to_string(rec)?), Some(serde_json::to_string(&docs)?), None).await?;
+
+        // Stage 3: write, customers first (documents reference them).
+        let mut ordered: Vec<&LedgerDoc> = docs.iter().filter(|d| matches!(d, LedgerDoc::Customer(_))).collect();
+        ordered.extend(docs.iter().filter(|d| !matches!(d, LedgerDoc::Customer(_))));
+        for doc in ordered {
+            let t = Instant::now();
+            let stage = if matches!(doc, LedgerDoc::Customer(_)) { "ensure-customer" } else { "write" };
+            let written = guarded(app, conn, stage, &rkey, job_id, t, async {
+                let mut store = conn.target.store(app, id, Some(rkey.clone()), job_id)?;
+                let inst = conn.target.pre.instantiate_async(&mut store).await?;
+                let api = inst.ml_connector_plugin_target_api();
+                Ok::<_, anyhow::Error>(match doc {
+                    LedgerDoc::Customer(c) => api.call_ensure_customer(&mut store, c).await?,
+                    other => api.call_write_document(&mut store, other).await?,
+                })
+            })
+            .await?;
+            match written {
+                Ok(Ok(outcome)) => audit(app, conn, stage, "ok", &rkey, job_id, t, &format!("{} {}", doc_label(doc), outcome_str(outcome))).await?,
+                Ok(Err(e)) => return fail(app, conn, stage, &rkey, job_id, t, target_outcome(doc, e)).await,
+                Err(f) => return Ok(Err(f)),
+            }
+        }
+        put(app, conn, &rkey, rec.version, "written", Some(serde_json::to_string(rec)?), Some(serde_json::to_string(&docs)?), None).await?;
+    }
+    let _ = trigger;
+    Ok(Ok(()))
+}
+
+/// Run one component call under its wall-clock limit; a trap or timeout becomes a failure of
+/// the stage (audited), never a crash of the host.
+async fn guarded<T>(
+    app: &App,
+    conn: &Connection,
+    stage: &'static str,
+    key: &str,
+    job_id: Option<i64>,
+    t: Instant,
+    call: impl std::future::Future<Output = anyhow::Result<T>>,
+) -> anyhow::Result<Result<T, StageFailure>> {
+    let limit = match stage {
+        "fetch" => conn.source.component.config.call_timeout_ms,
+        "map" => conn.mapper.component.config.call_timeout_ms,
+        _ => conn.target.component.config.call_timeout_ms,
+    };
+    let reason = match tokio::time::timeout(Duration::from_millis(limit), call).await {
+        Ok(Ok(v)) => return Ok(Ok(v)),
+        Ok(Err(trap)) => format!("component trapped: {}", trap_message(&trap)),
+        Err(_) => format!("component call exceeded its {limit} ms wall-clock limit"),
+    };
+    fail(app, conn, stage, key, job_id, t, Outcome::Retry { reason, after_ms: None }).await
+}
+
+/// The root cause of a trap in one line, e.g. the CPU budget or memory limit message.
+pub fn trap_message(e: &anyhow::Error) -> String {
+    let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
+    chain.join(": ")
+}
+
+async fn fail<T>(app: &App, conn: &Connection, stage: &'static str, key: &str, job_id: Option<i64>, t: Instant, outcome: Outcome) -> anyhow::Result<Result<T, StageFailure>> {
+    let (label, detail) = match &outcome {
+        Outcome::Retry { reason, after_ms: Some(ms) } => ("retry", format!("{reason} (retry after {ms} ms)")),
+        Outcome::Retry { reason, .. } => ("retry", reason.clone()),
+        Outcome::Park { reason } => ("parked", reason.clone()),
+        Outcome::Done => ("ok", String::new()),
+    };
+    audit(app, conn, stage, label, key, job_id, t, &detail).await?;
+    Ok(Err(StageFailure { stage, outcome }))
+}
+
+fn source_outcome(e: SourceError) -> Outcome {
+    match e {
+        SourceError::RateLimited(after_ms) => Outcome::Retry { reason: "source rate limit".into(), after_ms: Some(after_ms.unwrap_or(0)).filter(|ms| *ms > 0) },
+        SourceError::Transient(m) => Outcome::Retry { reason: m, after_ms: None },
+        SourceError::NotFound(m) => Outcome::Park { reason: format!("not found at the source: {m}") },
+        SourceError::BadWebhook(m) | SourceError::Permanent(m) => Outcome::Park { reason: m },
+    }
+}
+
+fn target_outcome(doc: &LedgerDoc, e: TargetError) -> Outcome {
+    let label = doc_label(doc);
+    match e {
+        TargetError::PeriodClosed(m) => Outcome::Park { reason: format!("{label}: {m} (reopen the fiscal period in GP; the record resumes)") },
+        TargetError::Conflict(m) => Outcome::Park { reason: format!("{label}: conflict, nothing overwritten: {m}") },
+        TargetError::Rejected(m) => Outcome::Park { reason: format!("{label}: rejected by the ledger: {m}") },
+        TargetError::Permanent(m) => Outcome::Park { reason: format!("{label}: {m}") },
+        TargetError::MissingDependency(m) | TargetError::Transient(m) => Outcome::Retry { reason: format!("{label}: {m}"), after_ms: None },
+    }
+}
+
+fn outcome_str(o: WriteOutcome) -> &'static str {
+    match o {
+        WriteOutcome::Created => "created",
+        WriteOutcome::Updated => "updated",
+        WriteOutcome::AlreadyPresent => "already present",
+    }
+}
+
+pub fn doc_label(doc: &LedgerDoc) -> String {
+    match doc {
+        LedgerDoc::Customer(c) => format!("customer {}", c.id),
+        LedgerDoc::Invoice(d) => format!("invoice {}", d.number),
+        LedgerDoc::CashReceipt(d) => format!("cash receipt {}", d.number),
+        LedgerDoc::CreditMemo(d) => format!("credit memo {}", d.number),
+    }
+}
+
+fn summary(docs: &[LedgerDoc]) -> String {
+    docs.iter().map(doc_label).collect::<Vec<_>>().join(", ")
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn audit(app: &App, conn: &Connection, stage: &str, outcome: &str, key: &str, job_id: Option<i64>, t: Instant, detail: &str) -> anyhow::Result<()> {
+    let component = match stage {
+        "fetch" => &conn.source.component.digest,
+        "map" => &conn.mapper.component.digest,
+        _ => &conn.target.component.digest,
+    };
+    app.store
+        .append_audit(&AuditEvent {
+            id: 0,
+            at: 0,
+            connection: conn.config.id.clone(),
+            record_key: Some(key.to_string()),
+            job_id,
+            stage: stage.to_string(),
+            outcome: outcome.to_string(),
+            detail: detail.to_string(),
+            component: Some(component.clone()),
+            duration_ms: Some(t.elapsed().as_millis() as i64),
+        })
+        .await?;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn put(app: &App, conn: &Connection, key: &str, version: i64, state: &str, canonical: Option<String>, ledger: Option<String>, err: Option<&str>) -> anyhow::Result<bool> {
+    app.store
+        .put_record(&RecordRow {
+            connection: conn.config.id.clone(),
+            record_key: key.to_string(),
+            version,
+            state: state.to_string(),
+            canonical,
+            ledger,
+            last_error: err.map(str::to_string),
+            updated_at: 0,
+        })
+        .await
+}
+
+async fn mark(app: &App, conn: &Connection, key: &str, _trigger: &Trigger, state: &str, err: Option<&str>) -> anyhow::Result<()> {
+    let prev = app.store.record(&conn.config.id, key).await?;
+    let (version, canonical, ledger) = prev.map(|r| (r.version, r.canonical, r.ledger)).unwrap_or((0, None, None));
+    put(app, conn, key, version, state, canonical, ledger, err).await?;
+    Ok(())
+}
+
+/// Records as canonical JSON (what a replay from the map stage would feed the mapper).
+pub fn parse_record(json: &str) -> anyhow::Result<SourceRecord> {
+    Ok(serde_json::from_str(json)?)
+}
