@@ -1,1 +1,392 @@
-//! test harness
+//! Harness for ml-connector's end-to-end tests: the built guest components, a stub billing API
+//! and ledger (an HTTP server that counts fetches, writes and calls in flight per connection),
+//! fresh databases on both backends, and config building.
+//!
+//! Components are built by `cargo xtask components` (run by `cargo xtask test`); a test that
+//! finds them missing fails with that hint.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{Value, json};
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// A built component: its file and sha256 (from target/components/manifest.json).
+pub fn component(name: &str) -> (PathBuf, String) {
+    let dir = repo_root().join("target/components");
+    let manifest = std::fs::read_to_string(dir.join("manifest.json"))
+        .unwrap_or_else(|_| panic!("guest components are not built: run `cargo xtask components` (or `cargo xtask test`)"));
+    let m: HashMap<String, String> = serde_json::from_str(&manifest).unwrap();
+    let digest = m.get(name).unwrap_or_else(|| panic!("component {name} is not in {}; run `cargo xtask components`", dir.display())).clone();
+    (dir.join(format!("{name}.wasm")), digest)
+}
+
+pub fn init_tracing() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_test_writer()
+        .try_init();
+}
+
+// ------------------------------------------------------------------------------------- databases
+
+/// A fresh database for one test: SQLite in a temp dir, or a new PostgreSQL database dropped
+/// (best effort) when this is dropped.
+pub struct TestDb {
+    pub url: String,
+    pg_admin: Option<(String, String)>,
+    _dir: Option<PathBuf>,
+}
+
+pub fn pg_server_url() -> String {
+    std::env::var("MLC_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+impl TestDb {
+    pub async fn sqlite() -> TestDb {
+        let dir = std::env::temp_dir().join(format!("mlc-test-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        TestDb { url: format!("sqlite://{}", dir.join("store.db").display()), pg_admin: None, _dir: Some(dir) }
+    }
+
+    pub async fn postgres() -> TestDb {
+        use sqlx::Connection;
+        let admin = pg_server_url();
+        let name = format!("mlc_e2e_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = sqlx::PgConnection::connect(&admin)
+            .await
+            .unwrap_or_else(|e| panic!("PostgreSQL at {admin} is needed for this test (set MLC_TEST_PG_URL): {e}"));
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.unwrap();
+        let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap();
+        TestDb { url: format!("{base}/{name}"), pg_admin: Some((admin, name)), _dir: None }
+    }
+
+    /// Backend from `MLC_TEST_BACKEND` (sqlite | postgres); SQLite by default.
+    pub async fn from_env() -> TestDb {
+        match std::env::var("MLC_TEST_BACKEND").as_deref() {
+            Ok("postgres") => TestDb::postgres().await,
+            _ => TestDb::sqlite().await,
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = self.pg_admin.take() {
+            // Best effort, on a side thread: Drop cannot await and may run inside a runtime.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+                rt.block_on(async {
+                    use sqlx::Connection;
+                    let mut c = sqlx::PgConnection::connect(&admin).await.ok()?;
+                    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).execute(&mut c).await.ok()
+                })
+            })
+            .join();
+        }
+        if let Some(dir) = &self._dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------------- stub API
+
+/// State of the stub billing API + ledger + collector.
+#[derive(Default)]
+pub struct StubState {
+    /// (kind, id) → record JSON served by GET /records/{kind}/{id}
+    pub records: Mutex<HashMap<(String, String), Value>>,
+    /// fetch count per (kind, id)
+    pub fetches: Mutex<HashMap<(String, String), usize>>,
+    /// (connection, kind, number) → document JSON
+    pub documents: Mutex<HashMap<(String, String, String), Value>>,
+    /// write requests per (connection, kind, number), including already-present ones
+    pub write_calls: Mutex<HashMap<(String, String, String), usize>>,
+    /// calls in flight and the most seen at once, per connection
+    pub in_flight: Mutex<HashMap<String, (usize, usize)>>,
+    /// Authorization headers seen by the API, the ledger and the collector
+    pub api_auth: Mutex<Vec<Option<String>>>,
+    pub ledger_auth: Mutex<Vec<Option<String>>>,
+    pub collector_auth: Mutex<Vec<Option<String>>>,
+    /// Ledger answer delay (to make concurrency observable, or to hold a job in flight)
+    pub ledger_delay_ms: Mutex<u64>,
+}
+
+pub struct Stub {
+    pub addr: SocketAddr,
+    pub state: Arc<StubState>,
+}
+
+impl Stub {
+    pub fn base(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+    pub fn origin(&self) -> String {
+        self.base()
+    }
+    pub fn add_invoice(&self, id: &str, customer: &str, currency: &str, total: i64) {
+        self.state.records.lock().unwrap().insert(
+            ("invoice".into(), id.into()),
+            json!({"id": id, "customer_id": customer, "currency": currency, "total": total, "date": "2026-11-20", "version": 1}),
+        );
+    }
+    pub fn documents(&self, connection: &str) -> Vec<((String, String), Value)> {
+        let docs = self.state.documents.lock().unwrap();
+        let mut v: Vec<_> = docs.iter().filter(|((c, _, _), _)| c == connection).map(|((_, k, n), d)| ((k.clone(), n.clone()), d.clone())).collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    }
+    pub fn max_in_flight(&self, connection: &str) -> usize {
+        self.state.in_flight.lock().unwrap().get(connection).map(|x| x.1).unwrap_or(0)
+    }
+    pub fn fetch_count(&self, kind: &str, id: &str) -> usize {
+        self.state.fetches.lock().unwrap().get(&(kind.to_string(), id.to_string())).copied().unwrap_or(0)
+    }
+}
+
+fn auth(h: &HeaderMap) -> Option<String> {
+    h.get("authorization").and_then(|v| v.to_str().ok()).map(str::to_string)
+}
+
+async fn get_record(State(s): State<Arc<StubState>>, Path((kind, id)): Path<(String, String)>, h: HeaderMap) -> (StatusCode, Json<Value>) {
+    s.api_auth.lock().unwrap().push(auth(&h));
+    *s.fetches.lock().unwrap().entry((kind.clone(), id.clone())).or_default() += 1;
+    match s.records.lock().unwrap().get(&(kind, id)) {
+        Some(v) => (StatusCode::OK, Json(v.clone())),
+        None => (StatusCode::NOT_FOUND, Json(json!({"error": "not found"}))),
+    }
+}
+
+async fn post_document(State(s): State<Arc<StubState>>, Path((conn, kind, number)): Path<(String, String, String)>, h: HeaderMap, body: Bytes) -> StatusCode {
+    s.ledger_auth.lock().unwrap().push(auth(&h));
+    {
+        let mut f = s.in_flight.lock().unwrap();
+        let e = f.entry(conn.clone()).or_default();
+        e.0 += 1;
+        e.1 = e.1.max(e.0);
+    }
+    let delay = *s.ledger_delay_ms.lock().unwrap();
+    if delay > 0 {
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+    }
+    let key = (conn.clone(), kind, number);
+    *s.write_calls.lock().unwrap().entry(key.clone()).or_default() += 1;
+    let doc: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let status = {
+        let mut docs = s.documents.lock().unwrap();
+        match docs.get(&key) {
+            Some(existing) if *existing == doc => StatusCode::OK,
+            Some(_) => StatusCode::CONFLICT,
+            None => {
+                docs.insert(key, doc);
+                StatusCode::CREATED
+            }
+        }
+    };
+    s.in_flight.lock().unwrap().entry(conn).or_default().0 -= 1;
+    status
+}
+
+async fn collect(State(s): State<Arc<StubState>>, h: HeaderMap) -> &'static str {
+    s.collector_auth.lock().unwrap().push(auth(&h));
+    "collected"
+}
+
+/// Start the stub on 127.0.0.1 with an ephemeral port.
+pub async fn start_stub() -> Stub {
+    let state = Arc::new(StubState::default());
+    let app = Router::new()
+        .route("/records/{kind}/{id}", get(get_record))
+        .route("/ledger/{conn}/documents/{kind}/{number}", post(post_document))
+        .route("/collect", get(collect))
+        .with_state(state.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Stub { addr, state }
+}
+
+// ------------------------------------------------------------------------------------- configs
+
+/// Config text for connections using the stand-ins against `stub`. `extra` is appended (more
+/// components/connections). Secrets are inline values: tests only.
+pub fn standin_config(db_url: &str, cache_dir: &std::path::Path, stub: &Stub, connections: &[(&str, &str, i32)], extra: &str) -> String {
+    let mut s = format!(
+        r#"[host]
+database = "{db_url}"
+listen = "127.0.0.1:0"
+cache_dir = "{cache}"
+workers = 8
+lease_ms = 2000
+poll_ms = 50
+backoff_base_ms = 50
+backoff_cap_ms = 500
+max_attempts = 5
+
+[secrets.api-key]
+scheme = "basic-api-key"
+origin = "{origin}"
+value = "test_api_key_123"
+
+[secrets.ledger-key]
+scheme = "basic"
+origin = "{origin}"
+value = "DOMAIN\\ledger:ledger-password-456"
+
+[secrets.other-tenant-key]
+scheme = "bearer"
+origin = "{origin}"
+value = "other-tenant-secret-789"
+
+[secrets.webhook]
+scheme = "basic"
+origin = "http://127.0.0.1:1"
+value = "chargebee:hook-pass"
+"#,
+        cache = cache_dir.display(),
+        origin = stub.origin(),
+    );
+    for name in ["standin-source", "standin-mapper", "standin-mapper-v2", "standin-target", "hostile-mapper", "hostile-target"] {
+        let (path, digest) = component(name);
+        s.push_str(&format!("\n[components.{name}]\npath = \"{}\"\nsha256 = \"{digest}\"\ncpu_ms = 500\nmemory_mb = 32\ncall_timeout_ms = 20000\n", path.display()));
+    }
+    for (id, mapper, max_in_flight) in connections {
+        s.push_str(&connection_block(id, mapper, "standin-target", *max_in_flight, stub, ""));
+    }
+    s.push_str(extra);
+    s
+}
+
+/// One `[[connections]]` block wired to the stub; `settings` adds `key = "value"` lines.
+pub fn connection_block(id: &str, mapper: &str, target: &str, max_in_flight: i32, stub: &Stub, settings: &str) -> String {
+    format!(
+        r#"
+[[connections]]
+id = "{id}"
+max_in_flight = {max_in_flight}
+webhook_secret = "webhook"
+[connections.settings]
+api_base = "{base}"
+ledger_base = "{base}/ledger/{id}"
+collector = "{base}/collect"
+doc_prefix = "CB"
+{settings}
+[connections.source]
+component = "standin-source"
+allow_http = ["{origin}"]
+allow_private_network = true
+secrets = {{ api-key = "api-key" }}
+[connections.mapper]
+component = "{mapper}"
+[connections.target]
+component = "{target}"
+allow_http = ["{origin}"]
+allow_private_network = true
+secrets = {{ ledger-key = "ledger-key" }}
+"#,
+        base = stub.base(),
+        origin = stub.origin(),
+    )
+}
+
+/// A Chargebee-shaped webhook body.
+pub fn event(event_id: &str, event_type: &str, resource_key: &str, resource_id: &str) -> Vec<u8> {
+    json!({"id": event_id, "event_type": event_type, "occurred_at": 1_764_000_000, "object": "event", "api_version": "v2",
+           "content": {resource_key: {"id": resource_id}}})
+    .to_string()
+    .into_bytes()
+}
+
+pub const WEBHOOK_AUTH: &str = "Basic Y2hhcmdlYmVlOmhvb2stcGFzcw=="; // chargebee:hook-pass
+
+/// Poll `f` until it is true or `timeout` passes.
+pub async fn wait_until(timeout: Duration, mut f: impl AsyncFnMut() -> bool) -> bool {
+    let end = tokio::time::Instant::now() + timeout;
+    while tokio::time::Instant::now() < end {
+        if f().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    f().await
+}
+
+// ------------------------------------------------------------------------------------- in-process host
+
+/// A host running in this process: intake on an ephemeral port and the workers.
+pub struct RunningHost {
+    pub app: Arc<ml_connector::app::App>,
+    pub base: String,
+    pub stop: tokio_util::sync::CancellationToken,
+    pub config_path: PathBuf,
+}
+
+impl RunningHost {
+    pub async fn webhook(&self, connection: &str, body: Vec<u8>, auth: Option<&str>) -> (u16, Value) {
+        let client = reqwest::Client::new();
+        let mut req = client.post(format!("{}/webhooks/{connection}", self.base)).header("content-type", "application/json").body(body);
+        if let Some(a) = auth {
+            req = req.header("authorization", a);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Wait until the connection has no available/running/waiting jobs.
+    pub async fn drain(&self, connection: &str, timeout: Duration) -> bool {
+        let store = self.app.store.clone();
+        wait_until(timeout, async || {
+            let s = store.stats(Some(connection)).await.unwrap();
+            s.available + s.running + s.waiting == 0
+        })
+        .await
+    }
+}
+
+impl Drop for RunningHost {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+/// Write `config_text` to a file in `dir`, load it as the binary would, and start the host.
+pub async fn start_host(dir: &std::path::Path, config_text: &str) -> anyhow::Result<RunningHost> {
+    ml_connector::install_crypto();
+    std::fs::create_dir_all(dir)?;
+    let config_path = dir.join(format!("ml-connector-{}.toml", uuid::Uuid::new_v4().simple()));
+    std::fs::write(&config_path, config_text)?;
+    let config = ml_connector::config::Config::load(&config_path)?;
+    let app = ml_connector::app::App::build(config).await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let stop = tokio_util::sync::CancellationToken::new();
+    let router = ml_connector::intake::router(app.clone());
+    let s = stop.clone();
+    tokio::spawn(async move { axum::serve(listener, router).with_graceful_shutdown(async move { s.cancelled().await }).await });
+    tokio::spawn(ml_connector::worker::run(app.clone(), stop.clone()));
+    Ok(RunningHost { app, base, stop, config_path })
+}
+
+/// A scratch directory for one test (cache, configs).
+pub fn scratch(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("mlc-{name}-{}", uuid::Uuid::new_v4().simple()))
+}
+
+/// A shared precompiled-component cache for the test process (compiling is the slow part).
+pub fn shared_cache() -> PathBuf {
+    repo_root().join("target/test-component-cache")
+}
