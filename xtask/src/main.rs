@@ -23,7 +23,11 @@ fn main() -> anyhow::Result<()> {
             components(&root)?;
             run(Command::new(cargo()).current_dir(&root).arg("test").args(&args[1..]))
         }
-        _ => bail!("usage: cargo xtask components | cargo xtask test [cargo test args]"),
+        Some("demo") => {
+            components(&root)?;
+            run(Command::new(cargo()).current_dir(&root).args(["run", "--release", "-p", "ml-connector", "--", "demo"]).args(&args[1..]))
+        }
+        _ => bail!("usage: cargo xtask components | cargo xtask test | cargo xtask demo [--records N]"),
     }
 }
 
