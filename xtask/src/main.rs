@@ -2,8 +2,10 @@
 //! - `components`: build every guest component (plugins/*, tests/components/*) for
 //!   wasm32-wasip2 with the `guest` profile into `target/components/<name>.wasm`, and write
 //!   `target/components/manifest.json` (name → sha256) for configs and tests.
-//! - `test`: `components`, then `cargo test` over the native crates. Set `DATABASE_URL`-free:
-//!   the tests make their own SQLite files and PostgreSQL databases.
+//! - `test`: `components`, then `cargo test` over the native crates (end-to-end suites on
+//!   SQLite), then the end-to-end suites again on PostgreSQL. The tests make their own SQLite
+//!   files and PostgreSQL databases (server: `MLC_TEST_PG_URL`, default the local one).
+//! - `demo`: `components`, then `cargo run --release -- demo`.
 //!
 //! Each guest is built by its own cargo invocation: the SDK's world features must not be
 //! unified across guests (a component implements exactly one world).
@@ -21,7 +23,17 @@ fn main() -> anyhow::Result<()> {
         Some("components") => components(&root).map(|_| ()),
         Some("test") => {
             components(&root)?;
-            run(Command::new(cargo()).current_dir(&root).arg("test").args(&args[1..]))
+            // Everything once with the end-to-end suites on SQLite (the store crate's own suite
+            // covers both backends itself) ...
+            println!("== cargo test (end-to-end on SQLite)");
+            run(Command::new(cargo()).current_dir(&root).arg("test").args(&args[1..]))?;
+            // ... then the end-to-end suites again on a fresh PostgreSQL database per test.
+            println!("== cargo test (end-to-end on PostgreSQL)");
+            run(Command::new(cargo())
+                .current_dir(&root)
+                .env("MLC_TEST_BACKEND", "postgres")
+                .args(["test", "-p", "ml-connector-tests", "-p", "ml-connector", "--tests"])
+                .args(&args[1..]))
         }
         Some("demo") => {
             components(&root)?;
