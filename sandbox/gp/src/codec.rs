@@ -60,6 +60,13 @@ fn is_decimal(v: &str) -> bool {
         && frac.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// A member that must be present. Missing nillable members are read as nil — exactly what
+/// XmlSerializer does, and harmless — but a missing non-nillable value member (a
+/// MoneyAmount's Value, a CompanyKey's Id) would silently become 0 in GP, so it is refused.
+fn required(f: &Field) -> bool {
+    f.min > 0 && !f.nillable
+}
+
 pub struct XmlReader<'s> {
     pub schema: &'s Schema,
     pub strict: bool,
@@ -142,8 +149,8 @@ impl XmlReader<'_> {
                 Some(offset) => {
                     if self.strict {
                         let skip_start = if seen_at_pos { pos + 1 } else { pos };
-                        if let Some(missing) = fields[skip_start..pos + offset].iter().find(|f| f.min > 0) {
-                            return Err(violation(&join(path, &missing.name), "required member is missing (send xsi:nil=\"true\" if it has no value)"));
+                        if let Some(missing) = fields[skip_start..pos + offset].iter().find(|f| required(f)) {
+                            return Err(violation(&join(path, &missing.name), "required member is missing"));
                         }
                     }
                     pos += offset;
@@ -158,8 +165,8 @@ impl XmlReader<'_> {
         }
         if self.strict {
             let rest = if seen_at_pos { pos + 1 } else { pos };
-            if let Some(missing) = fields.get(rest..).unwrap_or_default().iter().find(|f| f.min > 0) {
-                return Err(violation(&join(path, &missing.name), "required member is missing (send xsi:nil=\"true\" if it has no value)"));
+            if let Some(missing) = fields.get(rest..).unwrap_or_default().iter().find(|f| required(f)) {
+                return Err(violation(&join(path, &missing.name), "required member is missing"));
             }
         }
         Ok(Node::Tree(members))
