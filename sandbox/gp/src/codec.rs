@@ -150,7 +150,13 @@ impl XmlReader<'_> {
                     if self.strict {
                         let skip_start = if seen_at_pos { pos + 1 } else { pos };
                         if let Some(missing) = fields[skip_start..pos + offset].iter().find(|f| required(f)) {
-                            return Err(violation(&join(path, &missing.name), "required member is missing"));
+                            let later = el.children.iter().any(|c| c.name.local == missing.name);
+                            let why = if later {
+                                format!("out of WSDL order: must come before {}", child.name.local)
+                            } else {
+                                "required member is missing".to_string()
+                            };
+                            return Err(violation(&join(path, &missing.name), why));
                         }
                     }
                     pos += offset;

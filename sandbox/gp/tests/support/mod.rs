@@ -175,7 +175,7 @@ pub fn money(value: &str) -> String {
 /// A Customer with the members the WSDL requires.
 pub fn customer_xml(id: &str, name: &str, extra: &str) -> String {
     format!(
-        "<customer><Key><Id>{id}</Id></Key><Name>{name}</Name>{extra}<PostResultsTo>Receivables/Discount Account</PostResultsTo>\
+        "<customer><Key><Id>{id}</Id></Key><Name>{name}</Name><PostResultsTo>Receivables/Discount Account</PostResultsTo>{extra}\
          <CreatedDate>0001-01-01T00:00:00</CreatedDate><ModifiedDate>0001-01-01T00:00:00</ModifiedDate>\
          <LastModifiedDate>0001-01-01T00:00:00</LastModifiedDate></customer>"
     )
@@ -285,7 +285,7 @@ pub async fn validation_messages(c: &mut Client, fault_body: &str) -> Vec<String
         rest = &rest[i..];
         let m0 = rest.find("<Message>").map(|m| m + 9).unwrap_or(0);
         let m1 = rest[m0..].find("</Message>").map(|m| m + m0).unwrap_or(m0);
-        out.push(rest[m0..m1].replace("&lt;", "<").replace("&gt;", ">"));
+        out.push(unescape(&rest[m0..m1]));
         rest = &rest[m1..];
     }
     out
@@ -306,4 +306,8 @@ pub fn tag<'a>(xml: &'a str, tag: &str) -> Option<&'a str> {
     let start = xml.find(&open)? + open.len();
     let end = xml[start..].find(&format!("</{tag}>"))? + start;
     Some(&xml[start..end])
+}
+
+pub fn unescape(s: &str) -> String {
+    s.replace("&lt;", "<").replace("&gt;", ">").replace("&apos;", "'").replace("&quot;", "\"").replace("&amp;", "&")
 }
