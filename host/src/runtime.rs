@@ -16,7 +16,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, InstancePre, Linker, ResourceTable};
-use wasmtime::{Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, StoreLimitsBuilder, UpdateDeadline};
+use wasmtime::{Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ResourceLimiter, Store, UpdateDeadline};
 use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
 use crate::caps::{Caps, InstanceState};
@@ -131,10 +131,10 @@ impl Runtime {
                 .map_err(anyhow::Error::from)
                 .with_context(|| format!("granting {} as {}", d.host.display(), d.guest))?;
         }
-        let limits = StoreLimitsBuilder::new()
-            .memory_size(usize::try_from(component.config.memory_mb.saturating_mul(1 << 20)).unwrap_or(usize::MAX))
-            .trap_on_grow_failure(true)
-            .build();
+        let limits = Limits {
+            component: component.name.clone(),
+            memory_bytes: usize::try_from(component.config.memory_mb.saturating_mul(1 << 20)).unwrap_or(usize::MAX),
+        };
         let state = InstanceState { wasi: wasi.build(), table: ResourceTable::new(), limits, caps };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limits);
@@ -153,6 +153,37 @@ impl Runtime {
             Ok(UpdateDeadline::Yield(1))
         });
         Ok(store)
+    }
+}
+
+/// Per-store limits. Growth past the limit traps (rather than failing `memory.grow`, which a
+/// guest might ignore) with a message that names the component and its limit.
+pub struct Limits {
+    component: String,
+    memory_bytes: usize,
+}
+
+/// Table elements any instance may have (funcref tables of Rust guests are small).
+const MAX_TABLE_ELEMENTS: usize = 100_000;
+
+impl ResourceLimiter for Limits {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        if desired > self.memory_bytes {
+            wasmtime::bail!(
+                "component {} hit its memory limit: growing to {desired} bytes, the limit is {} bytes ({} MiB)",
+                self.component,
+                self.memory_bytes,
+                self.memory_bytes >> 20
+            );
+        }
+        Ok(true)
+    }
+
+    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        if desired > MAX_TABLE_ELEMENTS {
+            wasmtime::bail!("component {} hit its table limit: {desired} elements, the limit is {MAX_TABLE_ELEMENTS}", self.component);
+        }
+        Ok(true)
     }
 }
 

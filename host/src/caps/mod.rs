@@ -18,7 +18,6 @@ use std::sync::Arc;
 
 use mlc_store::Store;
 use wasmtime::component::{HasSelf, Linker, ResourceTable};
-use wasmtime::StoreLimits;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::bindings::host::ml_connector::plugin as wit;
@@ -56,7 +55,7 @@ pub struct Caps {
 pub struct InstanceState {
     pub wasi: WasiCtx,
     pub table: ResourceTable,
-    pub limits: StoreLimits,
+    pub limits: crate::runtime::Limits,
     pub caps: Caps,
 }
 
