@@ -9,7 +9,7 @@
 //! NOT public, decided here (see README "SBA"): the resource paths below for customers,
 //! receivables documents, cash receipts and batches; members identical to the WSDL objects
 //! (so `ArrayOfX` become JSON arrays, decimals are JSON numbers); responses `{"Payload": …}`;
-//! the error body; applies as a payload-level `Applies` array.
+//! the error body; applies as an `Applies` array beside `Payload`.
 //!
 //! | method | path (after `Companies(<name>)/`)           | operation                     |
 //! |--------|----------------------------------------------|-------------------------------|
@@ -43,8 +43,8 @@ use crate::server::{HttpResponse, Reply, Shared, response};
 use crate::service::{ApplyRequest, OpError};
 use crate::soap::GENERIC_SYSTEM_MESSAGE;
 
-/// Payload member (outside the WSDL object) that carries applies, eConnect taRMApply names:
-/// `"Applies": [{"APTODCNM": "INV-1", "APPTOAMT": 25.00}]`.
+/// Top-level member beside `Payload` (so the payload stays a pure WSDL object) that carries
+/// applies, with eConnect taRMApply names: `"Applies": [{"APTODCNM": "INV-1", "APPTOAMT": 25.00}]`.
 pub const APPLIES_MEMBER: &str = "Applies";
 
 /// A parsed SBA URL.
@@ -276,12 +276,17 @@ fn payload(shared: &Shared, status: StatusCode, type_name: &str, node: &Node) ->
 fn read_payload(shared: &Shared, body: &[u8], type_name: &str) -> Result<(Node, Vec<ApplyRequest>), GpError> {
     let value: serde_json::Value =
         serde_json::from_slice(body).map_err(|e| GpError::Contract(format!("request body is not JSON: {e}")))?;
-    let Some(serde_json::Value::Object(mut payload)) = value.get("Payload").cloned() else {
+    let serde_json::Value::Object(mut top) = value else {
+        return Err(GpError::Contract("request body must be a JSON object {\"Payload\": {…}}".into()));
+    };
+    let Some(serde_json::Value::Object(payload)) = top.remove("Payload") else {
         return Err(GpError::Contract("request body must be {\"Payload\": {…}} (an object under \"Payload\")".into()));
     };
     let mut applies = Vec::new();
-    if let Some(list) = payload.remove(APPLIES_MEMBER) {
-        let items = list.as_array().cloned().unwrap_or_default();
+    if let Some(list) = top.remove(APPLIES_MEMBER) {
+        let serde_json::Value::Array(items) = list else {
+            return Err(GpError::Contract(format!("{APPLIES_MEMBER} must be an array")));
+        };
         for item in items {
             let to = item.get("APTODCNM").and_then(|v| v.as_str()).map(str::to_string);
             let amount = item.get("APPTOAMT").map(|v| match v {
@@ -290,9 +295,12 @@ fn read_payload(shared: &Shared, body: &[u8], type_name: &str) -> Result<(Node, 
             });
             match (to, amount) {
                 (Some(to_number), Some(amount)) => applies.push(ApplyRequest { to_number, amount }),
-                _ => return Err(GpError::Contract("each of Applies needs APTODCNM and APPTOAMT".into())),
+                _ => return Err(GpError::Contract(format!("each of {APPLIES_MEMBER} needs APTODCNM and APPTOAMT"))),
             }
         }
+    }
+    if let Some(other) = top.keys().next() {
+        return Err(GpError::Contract(format!("unknown top-level member {other:?}: only Payload and {APPLIES_MEMBER}")));
     }
     let codec = JsonCodec { schema: &shared.schema, strict: shared.strict_schema };
     let node = codec

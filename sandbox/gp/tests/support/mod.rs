@@ -70,6 +70,7 @@ impl Client {
             req = req.header(*k, v);
         }
         let req = req.body(Full::new(Bytes::from(body.to_string()))).expect("request");
+        self.sender.ready().await?;
         let resp = self.sender.send_request(req).await?;
         let status = resp.status();
         let headers = resp.headers().clone();
