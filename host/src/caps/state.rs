@@ -16,7 +16,7 @@ impl InstanceState {
 
 impl Host for InstanceState {
     async fn get(&mut self, key: String) -> anyhow::Result<Option<Vec<u8>>> {
-        Ok(self.caps.store.state_get(&self.state_scope(), &key).await?)
+        self.caps.store.state_get(&self.state_scope(), &key).await
     }
 
     async fn set(&mut self, key: String, value: Vec<u8>) -> anyhow::Result<Result<(), String>> {
@@ -31,6 +31,6 @@ impl Host for InstanceState {
     }
 
     async fn delete(&mut self, key: String) -> anyhow::Result<()> {
-        Ok(self.caps.store.state_delete(&self.state_scope(), &key).await?)
+        self.caps.store.state_delete(&self.state_scope(), &key).await
     }
 }

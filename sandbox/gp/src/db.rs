@@ -9,11 +9,16 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
 use sqlx::{AssertSqlSafe, Row, SqlitePool, Transaction};
 
 use crate::date::Date;
-use crate::model::{AppliedRecord, Amounts, Batch, Checkbook, Company, Currency, Customer, DocType, Document, TxState};
+use crate::model::{
+    Amounts, AppliedRecord, Batch, Checkbook, Company, Currency, Customer, DocType, Document,
+    TxState,
+};
 use crate::node::Node;
 
 pub type Tx = Transaction<'static, sqlx::Sqlite>;
@@ -79,9 +84,15 @@ macro_rules! doc_select {
 
 /// Every document of a company in any table, with its state.
 const ALL_DOCS: &str = concat!(
-    "SELECT * FROM (SELECT ", doc_select!(), ", 'Work' AS state FROM rm10301 UNION ALL SELECT ", doc_select!(),
-    ", 'Work' FROM rm10201 UNION ALL SELECT ", doc_select!(), ", 'Open' FROM rm20101 UNION ALL SELECT ",
-    doc_select!(), ", 'History' FROM rm30101) d"
+    "SELECT * FROM (SELECT ",
+    doc_select!(),
+    ", 'Work' AS state FROM rm10301 UNION ALL SELECT ",
+    doc_select!(),
+    ", 'Work' FROM rm10201 UNION ALL SELECT ",
+    doc_select!(),
+    ", 'Open' FROM rm20101 UNION ALL SELECT ",
+    doc_select!(),
+    ", 'History' FROM rm30101) d"
 );
 
 /// The tables a document can live in.
@@ -136,10 +147,24 @@ impl Db {
             .connect_with(options)
             .await
             .with_context(|| format!("opening the GP sandbox database {}", path.display()))?;
-        sqlx::raw_sql(SCHEMA).execute(&pool).await.context("creating GP tables")?;
-        for table in [DocTable::SalesWork, DocTable::CashWork, DocTable::Open, DocTable::History] {
-            let ddl = format!("CREATE TABLE IF NOT EXISTS {} ({DOC_COLUMNS})", table.name());
-            sqlx::query(AssertSqlSafe(ddl)).execute(&pool).await.context("creating RM document tables")?;
+        sqlx::raw_sql(SCHEMA)
+            .execute(&pool)
+            .await
+            .context("creating GP tables")?;
+        for table in [
+            DocTable::SalesWork,
+            DocTable::CashWork,
+            DocTable::Open,
+            DocTable::History,
+        ] {
+            let ddl = format!(
+                "CREATE TABLE IF NOT EXISTS {} ({DOC_COLUMNS})",
+                table.name()
+            );
+            sqlx::query(AssertSqlSafe(ddl))
+                .execute(&pool)
+                .await
+                .context("creating RM document tables")?;
         }
         Ok(Db { pool })
     }
@@ -188,7 +213,15 @@ impl Db {
         Ok(())
     }
 
-    pub async fn insert_period(&self, company: i32, year: i32, period: u32, start: Date, end: Date, closed: bool) -> sqlx::Result<()> {
+    pub async fn insert_period(
+        &self,
+        company: i32,
+        year: i32,
+        period: u32,
+        start: Date,
+        end: Date,
+        closed: bool,
+    ) -> sqlx::Result<()> {
         sqlx::query(
             "INSERT OR REPLACE INTO sy40100 (company_id, year1, periodid, perioddt, perdendt, pseries_2) VALUES (?, ?, ?, ?, ?, ?)",
         )
@@ -204,14 +237,22 @@ impl Db {
     }
 
     /// Opens or closes the Sales series of one period; false if the period does not exist.
-    pub async fn set_period_closed(&self, company: i32, year: i32, period: u32, closed: bool) -> sqlx::Result<bool> {
-        let done = sqlx::query("UPDATE sy40100 SET pseries_2 = ? WHERE company_id = ? AND year1 = ? AND periodid = ?")
-            .bind(i64::from(closed))
-            .bind(company)
-            .bind(year)
-            .bind(i64::from(period))
-            .execute(&self.pool)
-            .await?;
+    pub async fn set_period_closed(
+        &self,
+        company: i32,
+        year: i32,
+        period: u32,
+        closed: bool,
+    ) -> sqlx::Result<bool> {
+        let done = sqlx::query(
+            "UPDATE sy40100 SET pseries_2 = ? WHERE company_id = ? AND year1 = ? AND periodid = ?",
+        )
+        .bind(i64::from(closed))
+        .bind(company)
+        .bind(year)
+        .bind(i64::from(period))
+        .execute(&self.pool)
+        .await?;
         Ok(done.rows_affected() > 0)
     }
 
@@ -236,17 +277,25 @@ impl Db {
     }
 
     pub async fn companies(&self) -> sqlx::Result<Vec<Company>> {
-        let rows = sqlx::query("SELECT * FROM companies ORDER BY id").fetch_all(&self.pool).await?;
+        let rows = sqlx::query("SELECT * FROM companies ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(Self::company_row).collect()
     }
 
     pub async fn company(&self, id: i32) -> sqlx::Result<Option<Company>> {
-        let row = sqlx::query("SELECT * FROM companies WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query("SELECT * FROM companies WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(Self::company_row).transpose()
     }
 
     pub async fn company_by_name(&self, name: &str) -> sqlx::Result<Option<Company>> {
-        let row = sqlx::query("SELECT * FROM companies WHERE name = ?").bind(name).fetch_optional(&self.pool).await?;
+        let row = sqlx::query("SELECT * FROM companies WHERE name = ?")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(Self::company_row).transpose()
     }
 
@@ -258,7 +307,11 @@ impl Db {
         })
     }
 
-    pub async fn currency(&self, company: i32, currency_id: &str) -> sqlx::Result<Option<Currency>> {
+    pub async fn currency(
+        &self,
+        company: i32,
+        currency_id: &str,
+    ) -> sqlx::Result<Option<Currency>> {
         let row = sqlx::query("SELECT * FROM mc40200 WHERE company_id = ? AND curncyid = ?")
             .bind(company)
             .bind(currency_id)
@@ -283,7 +336,11 @@ impl Db {
             .fetch_optional(&self.pool)
             .await?;
         row.map(|r| {
-            Ok(Checkbook { id: r.try_get("chekbkid")?, currency_id: r.try_get("curncyid")?, description: r.try_get("dscriptn")? })
+            Ok(Checkbook {
+                id: r.try_get("chekbkid")?,
+                currency_id: r.try_get("curncyid")?,
+                description: r.try_get("dscriptn")?,
+            })
         })
         .transpose()
     }
@@ -332,7 +389,10 @@ impl Db {
 
     /// Inserts or replaces a customer inside a write transaction.
     pub async fn put_customer(tx: &mut Tx, company: i32, c: &Customer) -> sqlx::Result<()> {
-        let addresses = c.addresses.as_ref().and_then(|a| serde_json::to_string(a).ok());
+        let addresses = c
+            .addresses
+            .as_ref()
+            .and_then(|a| serde_json::to_string(a).ok());
         sqlx::query(
             "INSERT OR REPLACE INTO rm00101 (company_id, custnmbr, custname, shrtname, stmtname, custclas, curncyid, \
              pymtrmid, comment1, comment2, userdef1, userdef2, txrgnnum, inactive, hold, addresses, creatddt, modifdt) \
@@ -374,7 +434,13 @@ impl Db {
 
     /// Creates the batch if it does not exist yet (GP creates a batch the first time a
     /// document names it). Returns true if it was created.
-    pub async fn ensure_batch(tx: &mut Tx, company: i32, id: &str, source: &str, checkbook: Option<&str>) -> sqlx::Result<bool> {
+    pub async fn ensure_batch(
+        tx: &mut Tx,
+        company: i32,
+        id: &str,
+        source: &str,
+        checkbook: Option<&str>,
+    ) -> sqlx::Result<bool> {
         let done = sqlx::query(
             "INSERT OR IGNORE INTO sy00500 (company_id, bachnumb, bchsourc, series, bchcomnt, chekbkid, creatddt) \
              VALUES (?, ?, ?, 3, NULL, ?, ?)",
@@ -389,7 +455,14 @@ impl Db {
         Ok(done.rows_affected() > 0)
     }
 
-    pub async fn create_batch(&self, company: i32, id: &str, source: &str, comment: Option<&str>, checkbook: Option<&str>) -> sqlx::Result<bool> {
+    pub async fn create_batch(
+        &self,
+        company: i32,
+        id: &str,
+        source: &str,
+        comment: Option<&str>,
+        checkbook: Option<&str>,
+    ) -> sqlx::Result<bool> {
         let done = sqlx::query(
             "INSERT OR IGNORE INTO sy00500 (company_id, bachnumb, bchsourc, series, bchcomnt, chekbkid, creatddt) \
              VALUES (?, ?, ?, 3, ?, ?, ?)",
@@ -453,7 +526,12 @@ impl Db {
     // ---- documents -----------------------------------------------------------------------
 
     /// Whether the number is taken in RM00401 or any RM document table (error 190's scope).
-    pub async fn doc_number_taken(tx: &mut Tx, company: i32, number: &str, doc_type: Option<DocType>) -> sqlx::Result<bool> {
+    pub async fn doc_number_taken(
+        tx: &mut Tx,
+        company: i32,
+        number: &str,
+        doc_type: Option<DocType>,
+    ) -> sqlx::Result<bool> {
         let type_filter = doc_type.map_or(-1, DocType::rmdtypal);
         let row = sqlx::query(
             "SELECT 1 FROM (SELECT company_id, docnumbr, rmdtypal FROM rm00401 \
@@ -479,7 +557,10 @@ impl Db {
             table.name(),
             doc_select!()
         );
-        let distributions = d.distributions.as_ref().and_then(|n| serde_json::to_string(n).ok());
+        let distributions = d
+            .distributions
+            .as_ref()
+            .and_then(|n| serde_json::to_string(n).ok());
         let a = &d.amounts;
         sqlx::query(AssertSqlSafe(sql))
             .bind(company)
@@ -519,13 +600,18 @@ impl Db {
     }
 
     async fn document_row(&self, r: &SqliteRow, company: i32) -> sqlx::Result<Option<Document>> {
-        let Some(doc_type) = DocType::from_rmdtypal(r.try_get("rmdtypal")?) else { return Ok(None) };
+        let Some(doc_type) = DocType::from_rmdtypal(r.try_get("rmdtypal")?) else {
+            return Ok(None);
+        };
         let currency_id: String = r.try_get("curncyid")?;
-        let currency = self.currency(company, &currency_id).await?.unwrap_or(Currency {
-            currency_id,
-            iso_code: String::new(),
-            decimal_digits: 2,
-        });
+        let currency = self
+            .currency(company, &currency_id)
+            .await?
+            .unwrap_or(Currency {
+                currency_id,
+                iso_code: String::new(),
+                decimal_digits: 2,
+            });
         let state = match r.try_get::<String, _>("state")?.as_str() {
             "Open" => TxState::Open,
             "History" => TxState::History,
@@ -534,13 +620,20 @@ impl Db {
         let date: String = r.try_get("docdate")?;
         let distributions: Option<String> = r.try_get("distributions")?;
         let customer_id: String = r.try_get("custnmbr")?;
-        let customer_name = self.customer(company, &customer_id).await?.and_then(|c| c.name);
+        let customer_name = self
+            .customer(company, &customer_id)
+            .await?
+            .and_then(|c| c.name);
         Ok(Some(Document {
             doc_type,
             number: r.try_get("docnumbr")?,
             customer_id,
             customer_name,
-            date: Date::parse_iso(&date).unwrap_or(Date { year: 1900, month: 1, day: 1 }),
+            date: Date::parse_iso(&date).unwrap_or(Date {
+                year: 1900,
+                month: 1,
+                day: 1,
+            }),
             batch_id: r.try_get("bachnumb")?,
             batch_source: r.try_get("bchsourc")?,
             currency,
@@ -566,13 +659,20 @@ impl Db {
         }))
     }
 
-    pub async fn document(&self, company: i32, doc_type: DocType, number: &str) -> sqlx::Result<Option<Document>> {
-        let row = sqlx::query(AssertSqlSafe(format!("{ALL_DOCS} WHERE company_id = ? AND rmdtypal = ? AND docnumbr = ?")))
-            .bind(company)
-            .bind(doc_type.rmdtypal())
-            .bind(number)
-            .fetch_optional(&self.pool)
-            .await?;
+    pub async fn document(
+        &self,
+        company: i32,
+        doc_type: DocType,
+        number: &str,
+    ) -> sqlx::Result<Option<Document>> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "{ALL_DOCS} WHERE company_id = ? AND rmdtypal = ? AND docnumbr = ?"
+        )))
+        .bind(company)
+        .bind(doc_type.rmdtypal())
+        .bind(number)
+        .fetch_optional(&self.pool)
+        .await?;
         match row {
             Some(r) => self.document_row(&r, company).await,
             None => Ok(None),
@@ -580,10 +680,12 @@ impl Db {
     }
 
     pub async fn documents(&self, company: i32) -> sqlx::Result<Vec<Document>> {
-        let rows = sqlx::query(AssertSqlSafe(format!("{ALL_DOCS} WHERE company_id = ? ORDER BY creatddt, rmdtypal, docnumbr")))
-            .bind(company)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "{ALL_DOCS} WHERE company_id = ? ORDER BY creatddt, rmdtypal, docnumbr"
+        )))
+        .bind(company)
+        .fetch_all(&self.pool)
+        .await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
             out.extend(self.document_row(r, company).await?);
@@ -593,7 +695,12 @@ impl Db {
 
     /// Reads remaining amount, customer, currency and state of a document inside a write
     /// transaction (the apply check must see the balance it is about to reduce).
-    pub async fn balance_in_tx(tx: &mut Tx, company: i32, doc_type: DocType, number: &str) -> sqlx::Result<Option<(i64, String, String, TxState)>> {
+    pub async fn balance_in_tx(
+        tx: &mut Tx,
+        company: i32,
+        doc_type: DocType,
+        number: &str,
+    ) -> sqlx::Result<Option<(i64, String, String, TxState)>> {
         let row = sqlx::query(AssertSqlSafe(format!(
             "SELECT curtrxam, custnmbr, curncyid, state FROM ({ALL_DOCS}) WHERE company_id = ? AND rmdtypal = ? AND docnumbr = ?"
         )))
@@ -608,13 +715,24 @@ impl Db {
                 "History" => TxState::History,
                 _ => TxState::Work,
             };
-            Ok((r.try_get("curtrxam")?, r.try_get("custnmbr")?, r.try_get("curncyid")?, state))
+            Ok((
+                r.try_get("curtrxam")?,
+                r.try_get("custnmbr")?,
+                r.try_get("curncyid")?,
+                state,
+            ))
         })
         .transpose()
     }
 
     /// Records an apply and reduces both documents' remaining amounts.
-    pub async fn apply(tx: &mut Tx, company: i32, from: (DocType, &str), to: (DocType, &str), amount: i64) -> sqlx::Result<()> {
+    pub async fn apply(
+        tx: &mut Tx,
+        company: i32,
+        from: (DocType, &str),
+        to: (DocType, &str),
+        amount: i64,
+    ) -> sqlx::Result<()> {
         sqlx::query("INSERT INTO rm20201 (company_id, apfrdcty, apfrdcnm, aptodcty, aptodcnm, appldamt, applydate) VALUES (?, ?, ?, ?, ?, ?, ?)")
             .bind(company)
             .bind(from.0.rmdtypal())
@@ -626,7 +744,12 @@ impl Db {
             .execute(&mut **tx)
             .await?;
         for (doc_type, number) in [from, to] {
-            for table in [DocTable::SalesWork, DocTable::CashWork, DocTable::Open, DocTable::History] {
+            for table in [
+                DocTable::SalesWork,
+                DocTable::CashWork,
+                DocTable::Open,
+                DocTable::History,
+            ] {
                 let sql = format!(
                     "UPDATE {} SET curtrxam = curtrxam - ?, modifdt = ? WHERE company_id = ? AND rmdtypal = ? AND docnumbr = ?",
                     table.name()
@@ -669,12 +792,22 @@ impl Db {
 
     /// Moves a document between work, open and history (what posting or a year-end close
     /// would do in GP). Returns false if the document does not exist.
-    pub async fn move_document(&self, company: i32, doc_type: DocType, number: &str, to: TxState) -> sqlx::Result<bool> {
+    pub async fn move_document(
+        &self,
+        company: i32,
+        doc_type: DocType,
+        number: &str,
+        to: TxState,
+    ) -> sqlx::Result<bool> {
         let mut tx = self.begin_write().await?;
-        let Some((_, _, _, from)) = Self::balance_in_tx(&mut tx, company, doc_type, number).await? else {
+        let Some((_, _, _, from)) = Self::balance_in_tx(&mut tx, company, doc_type, number).await?
+        else {
             return Ok(false);
         };
-        let (src, dst) = (DocTable::for_state(from, doc_type), DocTable::for_state(to, doc_type));
+        let (src, dst) = (
+            DocTable::for_state(from, doc_type),
+            DocTable::for_state(to, doc_type),
+        );
         if src != dst {
             let copy = format!(
                 "INSERT INTO {} ({cols}) SELECT {cols} FROM {} WHERE company_id = ? AND rmdtypal = ? AND docnumbr = ?",
@@ -682,7 +815,10 @@ impl Db {
                 src.name(),
                 cols = doc_select!()
             );
-            let delete = format!("DELETE FROM {} WHERE company_id = ? AND rmdtypal = ? AND docnumbr = ?", src.name());
+            let delete = format!(
+                "DELETE FROM {} WHERE company_id = ? AND rmdtypal = ? AND docnumbr = ?",
+                src.name()
+            );
             for sql in [copy, delete] {
                 sqlx::query(AssertSqlSafe(sql))
                     .bind(company)
@@ -698,7 +834,13 @@ impl Db {
 
     // ---- Web Services exception log -------------------------------------------------------
 
-    pub async fn log_validation(&self, log_id: &str, company: Option<i32>, operation: &str, errors_json: &str) -> sqlx::Result<()> {
+    pub async fn log_validation(
+        &self,
+        log_id: &str,
+        company: Option<i32>,
+        operation: &str,
+        errors_json: &str,
+    ) -> sqlx::Result<()> {
         sqlx::query("INSERT INTO ws_validation_log (log_id, company_id, operation, errors, logged_at) VALUES (?, ?, ?, ?, ?)")
             .bind(log_id)
             .bind(company)
@@ -711,10 +853,11 @@ impl Db {
     }
 
     pub async fn logged_validation(&self, log_id: &str) -> sqlx::Result<Option<String>> {
-        let row = sqlx::query("SELECT errors FROM ws_validation_log WHERE log_id = ? COLLATE NOCASE")
-            .bind(log_id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT errors FROM ws_validation_log WHERE log_id = ? COLLATE NOCASE")
+                .bind(log_id)
+                .fetch_optional(&self.pool)
+                .await?;
         row.map(|r| r.try_get("errors")).transpose()
     }
 }

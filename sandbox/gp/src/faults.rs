@@ -62,7 +62,11 @@ pub struct FaultRule {
 
 impl FaultRule {
     pub fn once(operation: &str, kind: FaultKind) -> Self {
-        Self { operation: Some(operation.to_string()), kind, times: 1 }
+        Self {
+            operation: Some(operation.to_string()),
+            kind,
+            times: 1,
+        }
     }
 }
 
@@ -81,7 +85,11 @@ pub struct Faults {
 
 impl Faults {
     pub fn new(seed: u64) -> Self {
-        Self { rules: Mutex::new(VecDeque::new()), random: Mutex::new(None), seed }
+        Self {
+            rules: Mutex::new(VecDeque::new()),
+            random: Mutex::new(None),
+            seed,
+        }
     }
 
     pub fn inject(&self, rule: FaultRule) {
@@ -113,9 +121,11 @@ impl Faults {
     /// The fault for this call of `operation`, if any (consumes one use of a rule).
     pub fn take(&self, operation: &str) -> Option<FaultKind> {
         if let Ok(mut rules) = self.rules.lock() {
-            let hit = rules
-                .iter()
-                .position(|r| r.operation.as_deref().is_none_or(|o| o.eq_ignore_ascii_case(operation)));
+            let hit = rules.iter().position(|r| {
+                r.operation
+                    .as_deref()
+                    .is_none_or(|o| o.eq_ignore_ascii_case(operation))
+            });
             if let Some(i) = hit {
                 let kind = rules[i].kind.clone();
                 rules[i].times = rules[i].times.saturating_sub(1);
@@ -196,7 +206,8 @@ impl Counters {
         if let Ok(mut c) = self.calls.lock() {
             c.clear();
         }
-        self.max_in_flight.store(self.in_flight.load(Ordering::SeqCst), Ordering::SeqCst);
+        self.max_in_flight
+            .store(self.in_flight.load(Ordering::SeqCst), Ordering::SeqCst);
         self.documents_written.store(0, Ordering::SeqCst);
         self.customers_written.store(0, Ordering::SeqCst);
         self.rejected_overload.store(0, Ordering::SeqCst);
@@ -242,7 +253,8 @@ impl Pacing {
     }
 
     pub fn set_latency(&self, latency: Duration) {
-        self.latency_ms.store(latency.as_millis() as u64, Ordering::SeqCst);
+        self.latency_ms
+            .store(latency.as_millis() as u64, Ordering::SeqCst);
     }
 
     pub fn latency(&self) -> Duration {
@@ -251,7 +263,8 @@ impl Pacing {
 
     pub fn set_ceiling(&self, ceiling: Option<usize>, overload: Overload) {
         self.ceiling.store(ceiling.unwrap_or(0), Ordering::SeqCst);
-        self.reject.store(overload == Overload::Reject, Ordering::SeqCst);
+        self.reject
+            .store(overload == Overload::Reject, Ordering::SeqCst);
         self.freed.notify_waiters();
     }
 
@@ -267,7 +280,10 @@ impl Pacing {
                     *slots += 1;
                     let now = counters.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
                     counters.max_in_flight.fetch_max(now, Ordering::SeqCst);
-                    return Some(Slot { pacing: self, counters });
+                    return Some(Slot {
+                        pacing: self,
+                        counters,
+                    });
                 }
                 if self.reject.load(Ordering::SeqCst) {
                     counters.rejected_overload.fetch_add(1, Ordering::SeqCst);
@@ -286,8 +302,16 @@ mod tests {
     #[test]
     fn rules_apply_in_order_and_run_out() {
         let f = Faults::new(1);
-        f.inject(FaultRule { operation: Some("CreateCustomer".into()), kind: FaultKind::SystemFault, times: 2 });
-        f.inject(FaultRule { operation: None, kind: FaultKind::HttpStatus(503), times: 1 });
+        f.inject(FaultRule {
+            operation: Some("CreateCustomer".into()),
+            kind: FaultKind::SystemFault,
+            times: 2,
+        });
+        f.inject(FaultRule {
+            operation: None,
+            kind: FaultKind::HttpStatus(503),
+            times: 1,
+        });
         assert_eq!(f.take("GetCompanyList"), Some(FaultKind::HttpStatus(503)));
         assert_eq!(f.take("createcustomer"), Some(FaultKind::SystemFault));
         assert_eq!(f.take("CreateCustomer"), Some(FaultKind::SystemFault));

@@ -18,7 +18,10 @@ pub fn parse_minor(text: &str, digits: u32) -> Result<i64, AmountError> {
         None => (false, t.strip_prefix('+').unwrap_or(t)),
     };
     let (int, frac) = t.split_once('.').unwrap_or((t, ""));
-    if (int.is_empty() && frac.is_empty()) || !int.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
+    if (int.is_empty() && frac.is_empty())
+        || !int.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
         return Err(AmountError::NotADecimal);
     }
     let significant = frac.trim_end_matches('0');
@@ -46,7 +49,12 @@ pub fn format_minor(minor: i64, digits: u32) -> String {
         return format!("{sign}{abs}");
     }
     let scale = 10u64.pow(digits);
-    format!("{sign}{}.{:0width$}", abs / scale, abs % scale, width = digits as usize)
+    format!(
+        "{sign}{}.{:0width$}",
+        abs / scale,
+        abs % scale,
+        width = digits as usize
+    )
 }
 
 #[cfg(test)]
@@ -60,10 +68,19 @@ mod tests {
         assert_eq!(parse_minor("-0.01", 2), Ok(-1));
         assert_eq!(parse_minor("7", 0), Ok(7));
         assert_eq!(parse_minor(".5", 2), Ok(50));
-        assert_eq!(parse_minor("0.125", 2), Err(AmountError::TooPrecise { digits: 2 }));
-        assert_eq!(parse_minor("1.5", 0), Err(AmountError::TooPrecise { digits: 0 }));
+        assert_eq!(
+            parse_minor("0.125", 2),
+            Err(AmountError::TooPrecise { digits: 2 })
+        );
+        assert_eq!(
+            parse_minor("1.5", 0),
+            Err(AmountError::TooPrecise { digits: 0 })
+        );
         assert_eq!(parse_minor("1e3", 2), Err(AmountError::NotADecimal));
-        assert_eq!(parse_minor("99999999999999999999", 2), Err(AmountError::TooLarge));
+        assert_eq!(
+            parse_minor("99999999999999999999", 2),
+            Err(AmountError::TooLarge)
+        );
         assert_eq!(format_minor(10050, 2), "100.50");
         assert_eq!(format_minor(-5, 3), "-0.005");
         assert_eq!(format_minor(12, 0), "12");

@@ -38,10 +38,10 @@ use crate::model::{Company, DocType};
 use crate::node::Node;
 use crate::rules::GpError;
 use crate::schema::{FieldType, NS_GP};
-use crate::xmldom::ExpandedName;
 use crate::server::{HttpResponse, Reply, Shared, response};
 use crate::service::{ApplyRequest, OpError};
 use crate::soap::GENERIC_SYSTEM_MESSAGE;
+use crate::xmldom::ExpandedName;
 
 /// Top-level member beside `Payload` (so the payload stays a pure WSDL object) that carries
 /// applies, with eConnect taRMApply names: `"Applies": [{"APTODCNM": "INV-1", "APPTOAMT": 25.00}]`.
@@ -94,30 +94,53 @@ pub fn parse_path(raw: &str) -> Option<SbaPath> {
     let rest = rest.strip_prefix('/')?;
     let rest = strip_json_suffix(rest);
     if rest.eq_ignore_ascii_case("Companies") {
-        return Some(SbaPath { tenant: tenant.to_string(), company: None, resource: vec![], key: None });
+        return Some(SbaPath {
+            tenant: tenant.to_string(),
+            company: None,
+            resource: vec![],
+            key: None,
+        });
     }
     let (companies, company, rest) = split_parens(rest)?;
     if !companies.eq_ignore_ascii_case("Companies") {
         return None;
     }
     let rest = rest.trim_start_matches('/');
-    let mut resource: Vec<String> = rest.split('/').filter(|s| !s.is_empty()).map(str::to_string).collect();
+    let mut resource: Vec<String> = rest
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
     let mut key = None;
     if let Some(last) = resource.last_mut() {
         if let Some((name, inner, tail)) = split_parens(last) {
             if !tail.is_empty() {
                 return None;
             }
-            key = Some(inner.split(';').map(|k| k.trim().trim_matches('\'').to_string()).collect());
+            key = Some(
+                inner
+                    .split(';')
+                    .map(|k| k.trim().trim_matches('\'').to_string())
+                    .collect(),
+            );
             *last = name.to_string();
         }
     }
-    Some(SbaPath { tenant: tenant.to_string(), company: Some(company.to_string()), resource, key })
+    Some(SbaPath {
+        tenant: tenant.to_string(),
+        company: Some(company.to_string()),
+        resource,
+        key,
+    })
 }
 
 fn strip_json_suffix(s: &str) -> &str {
     let n = s.len();
-    if n >= 5 && s.is_char_boundary(n - 5) && s[n - 5..].eq_ignore_ascii_case(".json") { &s[..n - 5] } else { s }
+    if n >= 5 && s.is_char_boundary(n - 5) && s[n - 5..].eq_ignore_ascii_case(".json") {
+        &s[..n - 5]
+    } else {
+        s
+    }
 }
 
 fn json(status: StatusCode, body: String) -> HttpResponse {
@@ -127,7 +150,11 @@ fn json(status: StatusCode, body: String) -> HttpResponse {
 /// The error body: `{"Error": {"Status", "Message", "ValidationResult": {"Errors": [...]}}}`,
 /// the ValidationError members as SOAP's GetLoggedValidationResultByKey returns them.
 fn error_body(status: u16, errors: &[GpError], object_type: &str) -> HttpResponse {
-    let message = errors.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ");
+    let message = errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" ");
     let items: Vec<serde_json::Value> = errors
         .iter()
         .map(|e| {
@@ -142,7 +169,10 @@ fn error_body(status: u16, errors: &[GpError], object_type: &str) -> HttpRespons
     let body = serde_json::json!({
         "Error": { "Status": status, "Message": message, "ValidationResult": { "Errors": items, "Warnings": [] } }
     });
-    json(StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST), body.to_string())
+    json(
+        StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+        body.to_string(),
+    )
 }
 
 fn simple_error(status: StatusCode, message: &str) -> HttpResponse {
@@ -163,7 +193,9 @@ enum Resource {
 }
 
 fn resource(segments: &[String]) -> Option<Resource> {
-    let [area, collection] = segments else { return None };
+    let [area, collection] = segments else {
+        return None;
+    };
     if !area.eq_ignore_ascii_case("Sales") {
         return None;
     }
@@ -208,14 +240,23 @@ fn operation(method: &Method, res: Resource, keyed: bool) -> Option<&'static str
 
 pub async fn handle(shared: &Shared, parts: &Parts, body: Bytes) -> Reply {
     let Some(path) = parse_path(parts.uri.path()) else {
-        return Reply::Respond(simple_error(StatusCode::NOT_FOUND, "not an SBA path: expected /GPService/Tenants(<tenant>)/Companies(<company>)/<Area>/<Collection>"));
+        return Reply::Respond(simple_error(
+            StatusCode::NOT_FOUND,
+            "not an SBA path: expected /GPService/Tenants(<tenant>)/Companies(<company>)/<Area>/<Collection>",
+        ));
     };
     if !path.tenant.eq_ignore_ascii_case(&shared.tenant) {
-        return Reply::Respond(simple_error(StatusCode::NOT_FOUND, &format!("tenant {} does not exist", path.tenant)));
+        return Reply::Respond(simple_error(
+            StatusCode::NOT_FOUND,
+            &format!("tenant {} does not exist", path.tenant),
+        ));
     }
     let Some(company_name) = path.company.clone() else {
         if parts.method != Method::GET {
-            return Reply::Respond(simple_error(StatusCode::METHOD_NOT_ALLOWED, "Companies is read-only"));
+            return Reply::Respond(simple_error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "Companies is read-only",
+            ));
         }
         let work = async {
             match shared.service.company_list(None).await {
@@ -223,13 +264,25 @@ pub async fn handle(shared: &Shared, parts: &Parts, body: Bytes) -> Reply {
                 Err(e) => op_error(e, "Microsoft.Dynamics.GP.Company"),
             }
         };
-        return shared.paced("GetCompanyList", "sba:GetCompanyList", render_fault, work).await;
+        return shared
+            .paced("GetCompanyList", "sba:GetCompanyList", render_fault, work)
+            .await;
     };
     let Some(res) = resource(&path.resource) else {
-        return Reply::Respond(simple_error(StatusCode::NOT_FOUND, &format!("no SBA resource {}", path.resource.join("/"))));
+        return Reply::Respond(simple_error(
+            StatusCode::NOT_FOUND,
+            &format!("no SBA resource {}", path.resource.join("/")),
+        ));
     };
     let Some(op) = operation(&parts.method, res, path.key.is_some()) else {
-        return Reply::Respond(simple_error(StatusCode::METHOD_NOT_ALLOWED, &format!("{} is not supported on {}", parts.method, path.resource.join("/"))));
+        return Reply::Respond(simple_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            &format!(
+                "{} is not supported on {}",
+                parts.method,
+                path.resource.join("/")
+            ),
+        ));
     };
     let label = format!("sba:{op}");
     let work = async {
@@ -237,7 +290,15 @@ pub async fn handle(shared: &Shared, parts: &Parts, body: Bytes) -> Reply {
             Ok(c) => c,
             Err(e) => return op_error(e, "Microsoft.Dynamics.GP.Company"),
         };
-        execute(shared, &company, &parts.method, res, path.key.as_deref(), &body).await
+        execute(
+            shared,
+            &company,
+            &parts.method,
+            res,
+            path.key.as_deref(),
+            &body,
+        )
+        .await
     };
     shared.paced(op, &label, render_fault, work).await
 }
@@ -267,49 +328,90 @@ fn op_error(e: OpError, object_type: &str) -> HttpResponse {
 
 fn payload(shared: &Shared, status: StatusCode, type_name: &str, node: &Node) -> HttpResponse {
     let mut out = String::from("{\"Payload\":");
-    JsonCodec { schema: &shared.schema, strict: shared.strict_schema }.write(&mut out, &FieldType::Named(ExpandedName::new(NS_GP, type_name)), node);
+    JsonCodec {
+        schema: &shared.schema,
+        strict: shared.strict_schema,
+    }
+    .write(
+        &mut out,
+        &FieldType::Named(ExpandedName::new(NS_GP, type_name)),
+        node,
+    );
     out.push('}');
     json(status, out)
 }
 
 /// Reads `{"Payload": {…}}` as a WSDL object of `type_name`; returns it and the applies.
-fn read_payload(shared: &Shared, body: &[u8], type_name: &str) -> Result<(Node, Vec<ApplyRequest>), GpError> {
-    let value: serde_json::Value =
-        serde_json::from_slice(body).map_err(|e| GpError::Contract(format!("request body is not JSON: {e}")))?;
+fn read_payload(
+    shared: &Shared,
+    body: &[u8],
+    type_name: &str,
+) -> Result<(Node, Vec<ApplyRequest>), GpError> {
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| GpError::Contract(format!("request body is not JSON: {e}")))?;
     let serde_json::Value::Object(mut top) = value else {
-        return Err(GpError::Contract("request body must be a JSON object {\"Payload\": {…}}".into()));
+        return Err(GpError::Contract(
+            "request body must be a JSON object {\"Payload\": {…}}".into(),
+        ));
     };
     let Some(serde_json::Value::Object(payload)) = top.remove("Payload") else {
-        return Err(GpError::Contract("request body must be {\"Payload\": {…}} (an object under \"Payload\")".into()));
+        return Err(GpError::Contract(
+            "request body must be {\"Payload\": {…}} (an object under \"Payload\")".into(),
+        ));
     };
     let mut applies = Vec::new();
     if let Some(list) = top.remove(APPLIES_MEMBER) {
         let serde_json::Value::Array(items) = list else {
-            return Err(GpError::Contract(format!("{APPLIES_MEMBER} must be an array")));
+            return Err(GpError::Contract(format!(
+                "{APPLIES_MEMBER} must be an array"
+            )));
         };
         for item in items {
-            let to = item.get("APTODCNM").and_then(|v| v.as_str()).map(str::to_string);
+            let to = item
+                .get("APTODCNM")
+                .and_then(|v| v.as_str())
+                .map(str::to_string);
             let amount = item.get("APPTOAMT").map(|v| match v {
                 serde_json::Value::String(s) => s.clone(),
                 other => other.to_string(),
             });
             match (to, amount) {
                 (Some(to_number), Some(amount)) => applies.push(ApplyRequest { to_number, amount }),
-                _ => return Err(GpError::Contract(format!("each of {APPLIES_MEMBER} needs APTODCNM and APPTOAMT"))),
+                _ => {
+                    return Err(GpError::Contract(format!(
+                        "each of {APPLIES_MEMBER} needs APTODCNM and APPTOAMT"
+                    )));
+                }
             }
         }
     }
     if let Some(other) = top.keys().next() {
-        return Err(GpError::Contract(format!("unknown top-level member {other:?}: only Payload and {APPLIES_MEMBER}")));
+        return Err(GpError::Contract(format!(
+            "unknown top-level member {other:?}: only Payload and {APPLIES_MEMBER}"
+        )));
     }
-    let codec = JsonCodec { schema: &shared.schema, strict: shared.strict_schema };
+    let codec = JsonCodec {
+        schema: &shared.schema,
+        strict: shared.strict_schema,
+    };
     let node = codec
-        .read(&serde_json::Value::Object(payload), &FieldType::Named(ExpandedName::new(NS_GP, type_name)), "Payload")
+        .read(
+            &serde_json::Value::Object(payload),
+            &FieldType::Named(ExpandedName::new(NS_GP, type_name)),
+            "Payload",
+        )
         .map_err(|v| GpError::Contract(v.to_string()))?;
     Ok((node, applies))
 }
 
-async fn execute(shared: &Shared, company: &Company, method: &Method, res: Resource, key: Option<&[String]>, body: &[u8]) -> HttpResponse {
+async fn execute(
+    shared: &Shared,
+    company: &Company,
+    method: &Method,
+    res: Resource,
+    key: Option<&[String]>,
+    body: &[u8],
+) -> HttpResponse {
     let svc = &shared.service;
     let object_type = match res {
         Resource::Customers => "Microsoft.Dynamics.GP.Customer",
@@ -323,11 +425,19 @@ async fn execute(shared: &Shared, company: &Company, method: &Method, res: Resou
     let fail = |e: OpError| op_error(e, object_type);
     let first_key = key.and_then(|k| k.last()).cloned().unwrap_or_default();
     match (method.as_str(), res) {
-        ("GET", Resource::Customers) if key.is_some() => match svc.get_customer(company, &first_key).await {
-            Ok(Some(c)) => payload(shared, StatusCode::OK, "Customer", &c),
-            Ok(None) => fail(GpError::NotFound { kind: "Customer", id: first_key }.into()),
-            Err(e) => fail(e),
-        },
+        ("GET", Resource::Customers) if key.is_some() => {
+            match svc.get_customer(company, &first_key).await {
+                Ok(Some(c)) => payload(shared, StatusCode::OK, "Customer", &c),
+                Ok(None) => fail(
+                    GpError::NotFound {
+                        kind: "Customer",
+                        id: first_key,
+                    }
+                    .into(),
+                ),
+                Err(e) => fail(e),
+            }
+        }
         ("GET", Resource::Customers) => match svc.customer_list(company, None).await {
             Ok(list) => payload(shared, StatusCode::OK, "ArrayOfCustomerSummary", &list),
             Err(e) => fail(e),
@@ -341,7 +451,13 @@ async fn execute(shared: &Shared, company: &Company, method: &Method, res: Resou
                 return fail(e);
             }
             let id = node.str_at(&["Key", "Id"]).unwrap_or_default().to_string();
-            created(shared, company, svc.get_customer(company, &id).await, "Customer", &format!("Customers({id})"))
+            created(
+                shared,
+                company,
+                svc.get_customer(company, &id).await,
+                "Customer",
+                &format!("Customers({id})"),
+            )
         }
         ("PATCH", Resource::Customers) => {
             let (mut node, _) = match read_payload(shared, body, "Customer") {
@@ -350,7 +466,12 @@ async fn execute(shared: &Shared, company: &Company, method: &Method, res: Resou
             };
             match node.str_at(&["Key", "Id"]) {
                 Some(id) if id != first_key => {
-                    return fail(GpError::Contract(format!("Payload Key.Id {id} differs from the URL key {first_key}")).into());
+                    return fail(
+                        GpError::Contract(format!(
+                            "Payload Key.Id {id} differs from the URL key {first_key}"
+                        ))
+                        .into(),
+                    );
                 }
                 Some(_) => {}
                 None => set_key(&mut node, &first_key),
@@ -360,7 +481,13 @@ async fn execute(shared: &Shared, company: &Company, method: &Method, res: Resou
             }
             match svc.get_customer(company, &first_key).await {
                 Ok(Some(c)) => payload(shared, StatusCode::OK, "Customer", &c),
-                Ok(None) => fail(GpError::NotFound { kind: "Customer", id: first_key }.into()),
+                Ok(None) => fail(
+                    GpError::NotFound {
+                        kind: "Customer",
+                        id: first_key,
+                    }
+                    .into(),
+                ),
                 Err(e) => fail(e),
             }
         }
@@ -370,23 +497,48 @@ async fn execute(shared: &Shared, company: &Company, method: &Method, res: Resou
                 Ok(p) => p,
                 Err(e) => return fail(e.into()),
             };
-            match svc.create_document(company, doc_type, &node, &applies).await {
+            match svc
+                .create_document(company, doc_type, &node, &applies)
+                .await
+            {
                 Ok(doc) => {
                     let collection = path_collection(doc_type);
-                    created(shared, company, svc.get_document(company, doc_type, &doc.number).await, type_name, &format!("{collection}({})", doc.number))
+                    created(
+                        shared,
+                        company,
+                        svc.get_document(company, doc_type, &doc.number).await,
+                        type_name,
+                        &format!("{collection}({})", doc.number),
+                    )
                 }
                 Err(e) => fail(e),
             }
         }
-        ("GET", Resource::Documents(doc_type)) if key.is_some() => match svc.get_document(company, doc_type, &first_key).await {
-            Ok(Some(d)) => payload(shared, StatusCode::OK, document_type_name(doc_type), &d),
-            Ok(None) => fail(GpError::NotFound { kind: doc_type.label(), id: first_key }.into()),
-            Err(e) => fail(e),
-        },
+        ("GET", Resource::Documents(doc_type)) if key.is_some() => {
+            match svc.get_document(company, doc_type, &first_key).await {
+                Ok(Some(d)) => payload(shared, StatusCode::OK, document_type_name(doc_type), &d),
+                Ok(None) => fail(
+                    GpError::NotFound {
+                        kind: doc_type.label(),
+                        id: first_key,
+                    }
+                    .into(),
+                ),
+                Err(e) => fail(e),
+            }
+        }
         ("GET", Resource::Documents(doc_type)) => {
-            let criteria = Node::tree().with("Type", Node::tree().with("EqualValue", doc_type.wsdl_name()));
+            let criteria = Node::tree().with(
+                "Type",
+                Node::tree().with("EqualValue", doc_type.wsdl_name()),
+            );
             match svc.document_list(company, Some(&criteria)).await {
-                Ok(list) => payload(shared, StatusCode::OK, "ArrayOfReceivablesDocumentSummary", &list),
+                Ok(list) => payload(
+                    shared,
+                    StatusCode::OK,
+                    "ArrayOfReceivablesDocumentSummary",
+                    &list,
+                ),
                 Err(e) => fail(e),
             }
         }
@@ -405,7 +557,10 @@ async fn execute(shared: &Shared, company: &Company, method: &Method, res: Resou
             Ok(list) => payload(shared, StatusCode::OK, "ArrayOfBatch", &list),
             Err(e) => fail(e),
         },
-        _ => simple_error(StatusCode::METHOD_NOT_ALLOWED, "method not supported on this resource"),
+        _ => simple_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method not supported on this resource",
+        ),
     }
 }
 
@@ -424,11 +579,23 @@ fn set_key(node: &mut Node, id: &str) {
 }
 
 /// 201 with the stored object and its Location (relative to the company).
-fn created(shared: &Shared, _company: &Company, found: Result<Option<Node>, OpError>, type_name: &str, location: &str) -> HttpResponse {
+fn created(
+    shared: &Shared,
+    _company: &Company,
+    found: Result<Option<Node>, OpError>,
+    type_name: &str,
+    location: &str,
+) -> HttpResponse {
     match found {
         Ok(Some(n)) => {
             let mut r = payload(shared, StatusCode::CREATED, type_name, &n);
-            if let Ok(v) = HeaderValue::from_str(&percent_encoding::utf8_percent_encode(location, percent_encoding::NON_ALPHANUMERIC).to_string()) {
+            if let Ok(v) = HeaderValue::from_str(
+                &percent_encoding::utf8_percent_encode(
+                    location,
+                    percent_encoding::NON_ALPHANUMERIC,
+                )
+                .to_string(),
+            ) {
                 r.headers_mut().insert(LOCATION, v);
             }
             r
@@ -450,11 +617,19 @@ mod tests {
         assert_eq!(p.resource, ["Sales", "Customers"]);
         assert_eq!(p.key, None);
         let p = parse_path("/GPService/Tenants(DefaultTenant)/Companies(Transcontinental%20Capital%20Corportation%20(Bermuda)%20LTD)/Sales/Batches(RM_Sales;B1)").unwrap();
-        assert_eq!(p.company.as_deref(), Some("Transcontinental Capital Corportation (Bermuda) LTD"));
+        assert_eq!(
+            p.company.as_deref(),
+            Some("Transcontinental Capital Corportation (Bermuda) LTD")
+        );
         assert_eq!(p.key, Some(vec!["RM_Sales".to_string(), "B1".to_string()]));
         let p = parse_path("/GPService/Tenants(DefaultTenant)/Companies(Fabrikam,%20Inc.)/Sales/Customers(AARONFIT0001)").unwrap();
         assert_eq!(p.key, Some(vec!["AARONFIT0001".to_string()]));
         assert!(parse_path("/other/Tenants(x)/Companies(y)/Sales/Customers").is_none());
-        assert_eq!(parse_path("/GPService/Tenants(DefaultTenant)/Companies.json").unwrap().company, None);
+        assert_eq!(
+            parse_path("/GPService/Tenants(DefaultTenant)/Companies.json")
+                .unwrap()
+                .company,
+            None
+        );
     }
 }

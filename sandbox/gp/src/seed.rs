@@ -27,11 +27,19 @@ pub struct SeedData {
 }
 
 fn currency(id: &str, iso: &str, digits: u32) -> Currency {
-    Currency { currency_id: id.to_string(), iso_code: iso.to_string(), decimal_digits: digits }
+    Currency {
+        currency_id: id.to_string(),
+        iso_code: iso.to_string(),
+        decimal_digits: digits,
+    }
 }
 
 fn checkbook(id: &str, currency_id: &str, description: &str) -> Checkbook {
-    Checkbook { id: id.to_string(), currency_id: currency_id.to_string(), description: description.to_string() }
+    Checkbook {
+        id: id.to_string(),
+        currency_id: currency_id.to_string(),
+        description: description.to_string(),
+    }
 }
 
 impl Default for SeedData {
@@ -48,7 +56,11 @@ impl Default for SeedData {
                         functional_currency: "Z-US$".into(),
                         default_checkbook: Some("UPTOWN TRUST".into()),
                     },
-                    currencies: vec![currency("Z-US$", "USD", 2), currency("Z-EURO", "EUR", 2), currency("Z-YEN", "JPY", 0)],
+                    currencies: vec![
+                        currency("Z-US$", "USD", 2),
+                        currency("Z-EURO", "EUR", 2),
+                        currency("Z-YEN", "JPY", 0),
+                    ],
                     checkbooks: vec![
                         checkbook("UPTOWN TRUST", "Z-US$", "Uptown Trust operating account"),
                         checkbook("EURO BANK", "Z-EURO", "Euro receipts"),
@@ -63,19 +75,36 @@ impl Default for SeedData {
                         default_checkbook: Some("FIRST BANK".into()),
                     },
                     currencies: vec![currency("Z-US$", "USD", 2), currency("Z-UK", "GBP", 2)],
-                    checkbooks: vec![checkbook("FIRST BANK", "Z-US$", "First Bank"), checkbook("LONDON BANK", "Z-UK", "Sterling receipts")],
+                    checkbooks: vec![
+                        checkbook("FIRST BANK", "Z-US$", "First Bank"),
+                        checkbook("LONDON BANK", "Z-UK", "Sterling receipts"),
+                    ],
                 },
             ],
             fiscal_years: vec![
-                FiscalYearSeed { year: year - 1, closed: true },
-                FiscalYearSeed { year, closed: false },
-                FiscalYearSeed { year: year + 1, closed: false },
+                FiscalYearSeed {
+                    year: year - 1,
+                    closed: true,
+                },
+                FiscalYearSeed {
+                    year,
+                    closed: false,
+                },
+                FiscalYearSeed {
+                    year: year + 1,
+                    closed: false,
+                },
             ],
         }
     }
 }
 
-pub async fn add_company(db: &Db, company: &Company, currencies: &[Currency], checkbooks: &[Checkbook]) -> anyhow::Result<()> {
+pub async fn add_company(
+    db: &Db,
+    company: &Company,
+    currencies: &[Currency],
+    checkbooks: &[Checkbook],
+) -> anyhow::Result<()> {
     db.insert_company(company).await?;
     for c in currencies {
         db.insert_currency(company.id, c).await?;
@@ -88,12 +117,14 @@ pub async fn add_company(db: &Db, company: &Company, currencies: &[Currency], ch
 
 pub async fn add_fiscal_year(db: &Db, company: i32, year: i32, closed: bool) -> anyhow::Result<()> {
     for month in 1..=12u32 {
-        let start = Date::new(year, month, 1).ok_or_else(|| anyhow::anyhow!("bad fiscal year {year}"))?;
+        let start =
+            Date::new(year, month, 1).ok_or_else(|| anyhow::anyhow!("bad fiscal year {year}"))?;
         let end = (28..=31)
             .rev()
             .find_map(|d| Date::new(year, month, d))
             .ok_or_else(|| anyhow::anyhow!("bad fiscal year {year}"))?;
-        db.insert_period(company, year, month, start, end, closed).await?;
+        db.insert_period(company, year, month, start, end, closed)
+            .await?;
     }
     Ok(())
 }

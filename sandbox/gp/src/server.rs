@@ -52,7 +52,9 @@ pub struct Shared {
 pub enum Reply {
     Respond(HttpResponse),
     /// Close the connection without answering; `reset` sends a TCP RST instead of a FIN.
-    Drop { reset: bool },
+    Drop {
+        reset: bool,
+    },
 }
 
 /// Returned to hyper to make it drop the connection without writing a response.
@@ -67,10 +69,15 @@ impl std::fmt::Display for DropConnection {
 
 impl std::error::Error for DropConnection {}
 
-pub fn response(status: StatusCode, content_type: &'static str, body: impl Into<Bytes>) -> HttpResponse {
+pub fn response(
+    status: StatusCode,
+    content_type: &'static str,
+    body: impl Into<Bytes>,
+) -> HttpResponse {
     let mut r = Response::new(Full::new(body.into()));
     *r.status_mut() = status;
-    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     r
 }
 
@@ -79,7 +86,10 @@ pub fn plain(status: StatusCode, text: &str) -> HttpResponse {
 }
 
 fn unauthorized(offers: Vec<HeaderValue>) -> HttpResponse {
-    let mut r = plain(StatusCode::UNAUTHORIZED, "401 - Unauthorized: Access is denied due to invalid credentials.");
+    let mut r = plain(
+        StatusCode::UNAUTHORIZED,
+        "401 - Unauthorized: Access is denied due to invalid credentials.",
+    );
     for o in offers {
         r.headers_mut().append(WWW_AUTHENTICATE, o);
     }
@@ -110,7 +120,10 @@ impl Shared {
     {
         self.counters.call(label);
         let Some(_slot) = self.pacing.enter(&self.counters).await else {
-            return Reply::Respond(plain(StatusCode::SERVICE_UNAVAILABLE, "503 - Service Unavailable: server too busy"));
+            return Reply::Respond(plain(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "503 - Service Unavailable: server too busy",
+            ));
         };
         let latency = self.pacing.latency();
         if !latency.is_zero() {
@@ -121,7 +134,9 @@ impl Shared {
             self.counters.fault_injected();
         }
         match &fault {
-            Some(f @ (FaultKind::HttpStatus(_) | FaultKind::SystemFault)) => return Reply::Respond(render_fault(f)),
+            Some(f @ (FaultKind::HttpStatus(_) | FaultKind::SystemFault)) => {
+                return Reply::Respond(render_fault(f));
+            }
             Some(FaultKind::Hang(d)) => {
                 wait_or_shutdown(*d, &self.shutdown).await;
                 return Reply::Drop { reset: false };
@@ -158,13 +173,21 @@ impl Drop for ConnIo {
 }
 
 impl AsyncRead for ConnIo {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.stream).poll_read(cx, buf)
     }
 }
 
 impl AsyncWrite for ConnIo {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
         Pin::new(&mut self.stream).poll_write(cx, buf)
     }
 
@@ -194,13 +217,23 @@ fn front_for(path: &str) -> Option<Front> {
     }
 }
 
-async fn handle(shared: Arc<Shared>, conn: Arc<Mutex<ConnAuth>>, reset: Arc<AtomicBool>, req: Request<Incoming>) -> Result<HttpResponse, DropConnection> {
+async fn handle(
+    shared: Arc<Shared>,
+    conn: Arc<Mutex<ConnAuth>>,
+    reset: Arc<AtomicBool>,
+    req: Request<Incoming>,
+) -> Result<HttpResponse, DropConnection> {
     let (parts, body) = req.into_parts();
     // Read the whole body first: an NTLM client may resend it with each handshake leg, and
     // the connection can only be reused once it is consumed.
     let body = match Limited::new(body, MAX_BODY).collect().await {
         Ok(b) => b.to_bytes(),
-        Err(_) => return Ok(plain(StatusCode::PAYLOAD_TOO_LARGE, "request body too large or interrupted")),
+        Err(_) => {
+            return Ok(plain(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "request body too large or interrupted",
+            ));
+        }
     };
     let Some(front) = front_for(parts.uri.path()) else {
         return Ok(plain(StatusCode::NOT_FOUND, "404 - Not Found"));
@@ -251,11 +284,18 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>) {
         let shared = shared.clone();
         tokio::spawn(async move {
             let reset = Arc::new(AtomicBool::new(false));
-            let io = TokioIo::new(ConnIo { stream, reset: reset.clone() });
+            let io = TokioIo::new(ConnIo {
+                stream,
+                reset: reset.clone(),
+            });
             let conn_auth = Arc::new(Mutex::new(ConnAuth::default()));
             let svc_shared = shared.clone();
-            let svc = service_fn(move |req| handle(svc_shared.clone(), conn_auth.clone(), reset.clone(), req));
-            let conn = http1::Builder::new().keep_alive(true).serve_connection(io, svc);
+            let svc = service_fn(move |req| {
+                handle(svc_shared.clone(), conn_auth.clone(), reset.clone(), req)
+            });
+            let conn = http1::Builder::new()
+                .keep_alive(true)
+                .serve_connection(io, svc);
             tokio::pin!(conn);
             let mut stop = shared.shutdown.clone();
             let result = tokio::select! {

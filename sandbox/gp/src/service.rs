@@ -51,7 +51,9 @@ pub struct Service {
 }
 
 fn text(node: &Node, path: &[&str]) -> Option<String> {
-    node.str_at(path).map(|s| s.trim_end().to_string()).filter(|s| !s.is_empty())
+    node.str_at(path)
+        .map(|s| s.trim_end().to_string())
+        .filter(|s| !s.is_empty())
 }
 
 fn flag(node: &Node, name: &str) -> Option<bool> {
@@ -60,43 +62,63 @@ fn flag(node: &Node, name: &str) -> Option<bool> {
 
 /// A date member; .NET's DateTime.MinValue (an unset value-typed member) counts as absent.
 fn date(node: &Node, name: &str) -> Option<Date> {
-    node.str_at(&[name]).and_then(parse_datetime).filter(|d| !d.is_dotnet_min())
+    node.str_at(&[name])
+        .and_then(parse_datetime)
+        .filter(|d| !d.is_dotnet_min())
 }
 
 impl Service {
     pub async fn company(&self, id: i32) -> OpResult<Company> {
-        self.db
-            .company(id)
-            .await?
-            .ok_or_else(|| GpError::CompanyMissing { company: id.to_string() }.into())
+        self.db.company(id).await?.ok_or_else(|| {
+            GpError::CompanyMissing {
+                company: id.to_string(),
+            }
+            .into()
+        })
     }
 
     pub async fn company_by_name(&self, name: &str) -> OpResult<Company> {
-        self.db
-            .company_by_name(name)
-            .await?
-            .ok_or_else(|| GpError::CompanyMissing { company: name.to_string() }.into())
+        self.db.company_by_name(name).await?.ok_or_else(|| {
+            GpError::CompanyMissing {
+                company: name.to_string(),
+            }
+            .into()
+        })
     }
 
     pub async fn company_list(&self, criteria: Option<&Node>) -> OpResult<Node> {
         let all = self.db.companies().await?;
         let items = all
             .iter()
-            .filter(|c| objects::string_restriction_matches(criteria.and_then(|c| c.get("Name")), &c.name))
+            .filter(|c| {
+                objects::string_restriction_matches(criteria.and_then(|c| c.get("Name")), &c.name)
+            })
             .filter(|c| int_restriction_matches(criteria.and_then(|c| c.get("Id")), c.id))
             .map(objects::company);
         Ok(Node::list("Company", items))
     }
 
-    async fn currency_for_customer(&self, company: &Company, c: &Customer) -> OpResult<Option<Currency>> {
-        let id = c.currency_id.as_deref().unwrap_or(&company.functional_currency);
+    async fn currency_for_customer(
+        &self,
+        company: &Company,
+        c: &Customer,
+    ) -> OpResult<Option<Currency>> {
+        let id = c
+            .currency_id
+            .as_deref()
+            .unwrap_or(&company.functional_currency);
         Ok(self.db.currency(company.id, id).await?)
     }
 
     // ---- customers -------------------------------------------------------------------------
 
     /// Reads a Customer object into the stored form, checking ids and lengths.
-    async fn customer_input(&self, company: &Company, node: &Node, existing: Option<&Customer>) -> OpResult<Customer> {
+    async fn customer_input(
+        &self,
+        company: &Company,
+        node: &Node,
+        existing: Option<&Customer>,
+    ) -> OpResult<Customer> {
         let mut errors = Vec::new();
         let raw_id = text(node, &["Key", "Id"]);
         let id = match raw_id.as_deref() {
@@ -109,7 +131,11 @@ impl Service {
                 raw.to_string()
             }),
         };
-        let mut c = existing.cloned().unwrap_or_else(|| Customer { id: id.clone(), is_active: true, ..Customer::default() });
+        let mut c = existing.cloned().unwrap_or_else(|| Customer {
+            id: id.clone(),
+            is_active: true,
+            ..Customer::default()
+        });
         // Members the caller left out keep their stored value (PATCH semantics for updates).
         macro_rules! take {
             ($field:ident, $path:expr, $prop:literal, $col:literal, $max:expr) => {
@@ -120,15 +146,69 @@ impl Service {
             };
         }
         take!(name, &["Name"], "Name", "CUSTNAME", len::CUSTNAME);
-        take!(shortname, &["Shortname"], "Shortname", "SHRTNAME", len::SHRTNAME);
-        take!(statement_name, &["StatementName"], "StatementName", "STMTNAME", len::STMTNAME);
-        take!(class_id, &["ClassKey", "Id"], "ClassKey", "CUSTCLAS", len::CUSTCLAS);
-        take!(payment_terms_id, &["PaymentTermsKey", "Id"], "PaymentTermsKey", "PYMTRMID", len::PYMTRMID);
-        take!(comment1, &["Comment1"], "Comment1", "COMMENT1", len::COMMENT);
-        take!(comment2, &["Comment2"], "Comment2", "COMMENT2", len::COMMENT);
-        take!(user_defined1, &["UserDefined1"], "UserDefined1", "USERDEF1", len::USERDEF);
-        take!(user_defined2, &["UserDefined2"], "UserDefined2", "USERDEF2", len::USERDEF);
-        take!(tax_registration, &["TaxRegistrationNumber"], "TaxRegistrationNumber", "TXRGNNUM", len::TXRGNNUM);
+        take!(
+            shortname,
+            &["Shortname"],
+            "Shortname",
+            "SHRTNAME",
+            len::SHRTNAME
+        );
+        take!(
+            statement_name,
+            &["StatementName"],
+            "StatementName",
+            "STMTNAME",
+            len::STMTNAME
+        );
+        take!(
+            class_id,
+            &["ClassKey", "Id"],
+            "ClassKey",
+            "CUSTCLAS",
+            len::CUSTCLAS
+        );
+        take!(
+            payment_terms_id,
+            &["PaymentTermsKey", "Id"],
+            "PaymentTermsKey",
+            "PYMTRMID",
+            len::PYMTRMID
+        );
+        take!(
+            comment1,
+            &["Comment1"],
+            "Comment1",
+            "COMMENT1",
+            len::COMMENT
+        );
+        take!(
+            comment2,
+            &["Comment2"],
+            "Comment2",
+            "COMMENT2",
+            len::COMMENT
+        );
+        take!(
+            user_defined1,
+            &["UserDefined1"],
+            "UserDefined1",
+            "USERDEF1",
+            len::USERDEF
+        );
+        take!(
+            user_defined2,
+            &["UserDefined2"],
+            "UserDefined2",
+            "USERDEF2",
+            len::USERDEF
+        );
+        take!(
+            tax_registration,
+            &["TaxRegistrationNumber"],
+            "TaxRegistrationNumber",
+            "TXRGNNUM",
+            len::TXRGNNUM
+        );
         if let Some(active) = flag(node, "IsActive") {
             c.is_active = active;
         }
@@ -143,9 +223,26 @@ impl Service {
         }
         if let Some(addresses) = node.get("Addresses").filter(|a| !a.is_nil()) {
             for a in addresses.all("CustomerAddress") {
-                rules::max_len(&mut errors, "Addresses", "ADRSCODE", a.str_at(&["Key", "Id"]), len::ADRSCODE);
-                for (line, col) in [("Line1", "ADDRESS1"), ("Line2", "ADDRESS2"), ("Line3", "ADDRESS3"), ("ContactPerson", "CNTCPRSN")] {
-                    rules::max_len(&mut errors, "Addresses", col, a.str_at(&[line]), len::ADDRESS_LINE);
+                rules::max_len(
+                    &mut errors,
+                    "Addresses",
+                    "ADRSCODE",
+                    a.str_at(&["Key", "Id"]),
+                    len::ADRSCODE,
+                );
+                for (line, col) in [
+                    ("Line1", "ADDRESS1"),
+                    ("Line2", "ADDRESS2"),
+                    ("Line3", "ADDRESS3"),
+                    ("ContactPerson", "CNTCPRSN"),
+                ] {
+                    rules::max_len(
+                        &mut errors,
+                        "Addresses",
+                        col,
+                        a.str_at(&[line]),
+                        len::ADDRESS_LINE,
+                    );
                 }
             }
             c.addresses = Some(addresses.clone());
@@ -189,12 +286,18 @@ impl Service {
     }
 
     pub async fn get_customer(&self, company: &Company, id: &str) -> OpResult<Option<Node>> {
-        let Some(c) = self.db.customer(company.id, id).await? else { return Ok(None) };
+        let Some(c) = self.db.customer(company.id, id).await? else {
+            return Ok(None);
+        };
         let currency = self.currency_for_customer(company, &c).await?;
         Ok(Some(objects::customer(company.id, &c, currency.as_ref())))
     }
 
-    pub async fn customer_list(&self, company: &Company, criteria: Option<&Node>) -> OpResult<Node> {
+    pub async fn customer_list(
+        &self,
+        company: &Company,
+        criteria: Option<&Node>,
+    ) -> OpResult<Node> {
         let crit = |name| criteria.and_then(|c| c.get(name));
         let items = self
             .db
@@ -202,8 +305,18 @@ impl Service {
             .await?
             .into_iter()
             .filter(|c| objects::string_restriction_matches(crit("Id"), &c.id))
-            .filter(|c| objects::string_restriction_matches(crit("Name"), c.name.as_deref().unwrap_or_default()))
-            .filter(|c| objects::string_restriction_matches(crit("ClassId"), c.class_id.as_deref().unwrap_or_default()))
+            .filter(|c| {
+                objects::string_restriction_matches(
+                    crit("Name"),
+                    c.name.as_deref().unwrap_or_default(),
+                )
+            })
+            .filter(|c| {
+                objects::string_restriction_matches(
+                    crit("ClassId"),
+                    c.class_id.as_deref().unwrap_or_default(),
+                )
+            })
             .filter(|c| bool_restriction_matches(crit("IsActive"), c.is_active))
             .filter(|c| bool_restriction_matches(crit("IsOnHold"), c.is_on_hold))
             .map(|c| objects::customer_summary(company.id, &c))
@@ -223,7 +336,11 @@ impl Service {
         let money = node.get(property).filter(|m| !m.is_nil())?;
         if let Some(cur) = money.str_at(&["Currency"]).filter(|c| !c.is_empty()) {
             if !cur.eq_ignore_ascii_case(&currency.iso_code) {
-                errors.push(GpError::AmountCurrency { property, found: cur.to_string(), expected: currency.iso_code.clone() });
+                errors.push(GpError::AmountCurrency {
+                    property,
+                    found: cur.to_string(),
+                    expected: currency.iso_code.clone(),
+                });
             }
         }
         let value = money.str_at(&["Value"])?;
@@ -243,7 +360,10 @@ impl Service {
                 None
             }
             Err(_) => {
-                errors.push(GpError::BadAmount { property, value: value.to_string() });
+                errors.push(GpError::BadAmount {
+                    property,
+                    value: value.to_string(),
+                });
                 None
             }
         }
@@ -251,12 +371,22 @@ impl Service {
 
     /// Creates an invoice, credit memo or cash receipt from its WSDL object. `applies` carry
     /// the applies of a cash receipt or credit memo (see README: how applies are sent).
-    pub async fn create_document(&self, company: &Company, doc_type: DocType, node: &Node, applies: &[ApplyRequest]) -> OpResult<Document> {
+    pub async fn create_document(
+        &self,
+        company: &Company,
+        doc_type: DocType,
+        node: &Node,
+        applies: &[ApplyRequest],
+    ) -> OpResult<Document> {
         let mut errors = Vec::new();
         let is_cash = doc_type == DocType::CashReceipt;
 
         let number = text(node, &["Key", "Id"]);
-        let number_max = if is_cash { self.rules.cash_receipt_number_max } else { self.rules.sales_doc_number_max };
+        let number_max = if is_cash {
+            self.rules.cash_receipt_number_max
+        } else {
+            self.rules.sales_doc_number_max
+        };
         match &number {
             None => errors.push(GpError::Required { property: "Key" }),
             Some(n) => rules::max_len(&mut errors, "Key", "DOCNUMBR", Some(n), number_max),
@@ -265,13 +395,17 @@ impl Service {
         let customer_id = text(node, &["CustomerKey", "Id"]);
         let customer = match &customer_id {
             None => {
-                errors.push(GpError::Required { property: "CustomerKey" });
+                errors.push(GpError::Required {
+                    property: "CustomerKey",
+                });
                 None
             }
             Some(id) => {
                 let found = self.db.customer(company.id, id).await?;
                 if found.is_none() {
-                    errors.push(GpError::CustomerMissing { customer: id.clone() });
+                    errors.push(GpError::CustomerMissing {
+                        customer: id.clone(),
+                    });
                 }
                 found
             }
@@ -279,7 +413,9 @@ impl Service {
 
         let batch_id = text(node, &["BatchKey", "Id"]);
         match &batch_id {
-            None => errors.push(GpError::Required { property: "BatchKey" }),
+            None => errors.push(GpError::Required {
+                property: "BatchKey",
+            }),
             Some(b) => rules::max_len(&mut errors, "BatchKey", "BACHNUMB", Some(b), len::BACHNUMB),
         }
         if let Some(source) = text(node, &["BatchKey", "Source"]) {
@@ -294,9 +430,13 @@ impl Service {
 
         let doc_date = date(node, "Date").unwrap_or_else(Date::today);
         match self.db.period_closed(company.id, doc_date).await? {
-            Some(true) => errors.push(GpError::PeriodClosed { date: doc_date.iso() }),
+            Some(true) => errors.push(GpError::PeriodClosed {
+                date: doc_date.iso(),
+            }),
             Some(false) => {}
-            None => errors.push(GpError::PeriodMissing { date: doc_date.iso() }),
+            None => errors.push(GpError::PeriodMissing {
+                date: doc_date.iso(),
+            }),
         }
 
         let currency = match text(node, &["CurrencyKey", "ISOCode"]) {
@@ -309,30 +449,72 @@ impl Service {
             }
             None => match &customer {
                 Some(c) => self.currency_for_customer(company, c).await?,
-                None => self.db.currency(company.id, &company.functional_currency).await?,
+                None => {
+                    self.db
+                        .currency(company.id, &company.functional_currency)
+                        .await?
+                }
             },
         };
 
         let description = text(node, &["Description"]);
-        rules::max_len(&mut errors, "Description", if is_cash { "TRXDSCRN" } else { "DOCDESCR" }, description.as_deref(), len::DOCDESCR);
-        let po_number = if is_cash { None } else { text(node, &["CustomerPONumber"]) };
-        rules::max_len(&mut errors, "CustomerPONumber", "CSTPONBR", po_number.as_deref(), len::CSTPONBR);
-        let check_number = if is_cash { text(node, &["CheckCardNumber"]) } else { None };
-        rules::max_len(&mut errors, "CheckCardNumber", "CHEKNMBR", check_number.as_deref(), len::CHEKNMBR);
+        rules::max_len(
+            &mut errors,
+            "Description",
+            if is_cash { "TRXDSCRN" } else { "DOCDESCR" },
+            description.as_deref(),
+            len::DOCDESCR,
+        );
+        let po_number = if is_cash {
+            None
+        } else {
+            text(node, &["CustomerPONumber"])
+        };
+        rules::max_len(
+            &mut errors,
+            "CustomerPONumber",
+            "CSTPONBR",
+            po_number.as_deref(),
+            len::CSTPONBR,
+        );
+        let check_number = if is_cash {
+            text(node, &["CheckCardNumber"])
+        } else {
+            None
+        };
+        rules::max_len(
+            &mut errors,
+            "CheckCardNumber",
+            "CHEKNMBR",
+            check_number.as_deref(),
+            len::CHEKNMBR,
+        );
 
         // Checkbook: named, or the company's RM default; its currency must be the receipt's.
         let mut checkbook_id = None;
         if is_cash {
             let named = text(node, &["BankAccountKey", "Id"]);
-            rules::max_len(&mut errors, "BankAccountKey", "CHEKBKID", named.as_deref(), len::CHEKBKID);
+            rules::max_len(
+                &mut errors,
+                "BankAccountKey",
+                "CHEKBKID",
+                named.as_deref(),
+                len::CHEKBKID,
+            );
             match named.or_else(|| company.default_checkbook.clone()) {
-                None => errors.push(GpError::Required { property: "BankAccountKey" }),
+                None => errors.push(GpError::Required {
+                    property: "BankAccountKey",
+                }),
                 Some(id) => match self.db.checkbook(company.id, &id).await? {
                     None => errors.push(GpError::CheckbookMissing { id }),
                     Some(cb) => {
                         if let Some(cur) = &currency {
                             if cb.currency_id != cur.currency_id {
-                                errors.push(GpError::CheckbookCurrency { id: id.clone(), checkbook: cb.currency_id, document: cur.currency_id.clone() });
+                                errors.push(GpError::CheckbookCurrency {
+                                    id: id.clone(),
+                                    checkbook: cb.currency_id,
+                                    document: cur.currency_id.clone(),
+                                });
                             }
                         }
                         checkbook_id = Some(id);
@@ -348,20 +530,34 @@ impl Service {
         if is_cash {
             match self.amount(&mut errors, node, "Amount", &currency) {
                 Some(v) => amounts.document = v,
-                None if node.at(&["Amount"]).is_none() => errors.push(GpError::Required { property: "Amount" }),
+                None if node.at(&["Amount"]).is_none() => {
+                    errors.push(GpError::Required { property: "Amount" })
+                }
                 None => {}
             }
         } else {
             match self.amount(&mut errors, node, "SalesAmount", &currency) {
                 Some(v) => amounts.sales = v,
-                None if node.at(&["SalesAmount"]).is_none() => errors.push(GpError::Required { property: "SalesAmount" }),
+                None if node.at(&["SalesAmount"]).is_none() => errors.push(GpError::Required {
+                    property: "SalesAmount",
+                }),
                 None => {}
             }
-            amounts.trade_discount = self.amount(&mut errors, node, "TradeDiscountAmount", &currency).unwrap_or(0);
-            amounts.freight = self.amount(&mut errors, node, "FreightAmount", &currency).unwrap_or(0);
-            amounts.misc = self.amount(&mut errors, node, "MiscellaneousAmount", &currency).unwrap_or(0);
-            amounts.tax = self.amount(&mut errors, node, "TaxAmount", &currency).unwrap_or(0);
-            amounts.cost = self.amount(&mut errors, node, "CostAmount", &currency).unwrap_or(0);
+            amounts.trade_discount = self
+                .amount(&mut errors, node, "TradeDiscountAmount", &currency)
+                .unwrap_or(0);
+            amounts.freight = self
+                .amount(&mut errors, node, "FreightAmount", &currency)
+                .unwrap_or(0);
+            amounts.misc = self
+                .amount(&mut errors, node, "MiscellaneousAmount", &currency)
+                .unwrap_or(0);
+            amounts.tax = self
+                .amount(&mut errors, node, "TaxAmount", &currency)
+                .unwrap_or(0);
+            amounts.cost = self
+                .amount(&mut errors, node, "CostAmount", &currency)
+                .unwrap_or(0);
             let computed = amounts.computed_document();
             amounts.document = computed;
             if let Some(sent) = self.amount(&mut errors, node, "DocumentAmount", &currency) {
@@ -376,19 +572,28 @@ impl Service {
 
         let mut parsed_applies = Vec::new();
         if !applies.is_empty() && doc_type == DocType::Invoice {
-            errors.push(GpError::Contract("an invoice cannot carry applies; apply from the cash receipt or credit memo".into()));
+            errors.push(GpError::Contract(
+                "an invoice cannot carry applies; apply from the cash receipt or credit memo"
+                    .into(),
+            ));
         }
         for a in applies {
             match parse_minor(&a.amount, currency.decimal_digits) {
                 Ok(v) if v <= 0 => errors.push(GpError::ApplyAmountZero),
-                Ok(v) => parsed_applies.push(Apply { to_number: a.to_number.trim_end().to_string(), amount_minor: v }),
+                Ok(v) => parsed_applies.push(Apply {
+                    to_number: a.to_number.trim_end().to_string(),
+                    amount_minor: v,
+                }),
                 Err(AmountError::TooPrecise { digits }) => errors.push(GpError::TooPrecise {
                     property: "Extensions",
                     value: a.amount.clone(),
                     currency: currency.iso_code.clone(),
                     digits,
                 }),
-                Err(_) => errors.push(GpError::BadAmount { property: "Extensions", value: a.amount.clone() }),
+                Err(_) => errors.push(GpError::BadAmount {
+                    property: "Extensions",
+                    value: a.amount.clone(),
+                }),
             }
         }
         let applied_total: i64 = parsed_applies.iter().map(|a| a.amount_minor).sum();
@@ -399,7 +604,9 @@ impl Service {
             });
         }
 
-        let (Some(number), Some(customer_id), Some(batch_id), true) = (number, customer_id, batch_id, errors.is_empty()) else {
+        let (Some(number), Some(customer_id), Some(batch_id), true) =
+            (number, customer_id, batch_id, errors.is_empty())
+        else {
             return Err(OpError::Rejected(errors));
         };
         let now = now_timestamp();
@@ -417,7 +624,8 @@ impl Service {
             description,
             po_number,
             checkbook_id,
-            cash_type: is_cash.then(|| text(node, &["Type"]).unwrap_or_else(|| "Check".to_string())),
+            cash_type: is_cash
+                .then(|| text(node, &["Type"]).unwrap_or_else(|| "Check".to_string())),
             check_number,
             distributions: node.get("Distributions").filter(|d| !d.is_nil()).cloned(),
             state: TxState::Work,
@@ -429,7 +637,12 @@ impl Service {
 
     /// The write itself, under SQLite's write lock: duplicate check, apply checks against the
     /// balances as they are now, batch creation, document and applies.
-    async fn insert_document(&self, company: &Company, mut doc: Document, applies: &[Apply]) -> OpResult<Document> {
+    async fn insert_document(
+        &self,
+        company: &Company,
+        mut doc: Document,
+        applies: &[Apply],
+    ) -> OpResult<Document> {
         let mut tx = self.db.begin_write().await?;
         let scope = (!self.rules.doc_number_unique_across_types).then_some(doc.doc_type);
         if crate::db::Db::doc_number_taken(&mut tx, company.id, &doc.number, scope).await? {
@@ -437,18 +650,31 @@ impl Service {
         }
         let mut errors = Vec::new();
         for a in applies {
-            let target = Db::balance_in_tx(&mut tx, company.id, DocType::Invoice, &a.to_number).await?;
+            let target =
+                Db::balance_in_tx(&mut tx, company.id, DocType::Invoice, &a.to_number).await?;
             let Some((remaining, owner, currency_id, state)) = target else {
-                errors.push(GpError::ApplyTargetMissing { number: a.to_number.clone() });
+                errors.push(GpError::ApplyTargetMissing {
+                    number: a.to_number.clone(),
+                });
                 continue;
             };
             let digits = doc.currency.decimal_digits;
             if state == TxState::Work && !self.rules.allow_apply_to_unposted {
-                errors.push(GpError::ApplyTargetUnposted { number: a.to_number.clone() });
+                errors.push(GpError::ApplyTargetUnposted {
+                    number: a.to_number.clone(),
+                });
             } else if owner != doc.customer_id {
-                errors.push(GpError::ApplyCustomer { number: a.to_number.clone(), owner, customer: doc.customer_id.clone() });
+                errors.push(GpError::ApplyCustomer {
+                    number: a.to_number.clone(),
+                    owner,
+                    customer: doc.customer_id.clone(),
+                });
             } else if currency_id != doc.currency.currency_id {
-                errors.push(GpError::ApplyCurrency { number: a.to_number.clone(), target: currency_id, applying: doc.currency.currency_id.clone() });
+                errors.push(GpError::ApplyCurrency {
+                    number: a.to_number.clone(),
+                    target: currency_id,
+                    applying: doc.currency.currency_id.clone(),
+                });
             } else if a.amount_minor > remaining {
                 errors.push(GpError::ApplyExceedsBalance {
                     number: a.to_number.clone(),
@@ -457,14 +683,28 @@ impl Service {
                 });
             } else {
                 // Later applies in the same request see the reduced balance.
-                Db::apply(&mut tx, company.id, (doc.doc_type, &doc.number), (DocType::Invoice, &a.to_number), a.amount_minor).await?;
+                Db::apply(
+                    &mut tx,
+                    company.id,
+                    (doc.doc_type, &doc.number),
+                    (DocType::Invoice, &a.to_number),
+                    a.amount_minor,
+                )
+                .await?;
             }
         }
         if !errors.is_empty() {
             return Err(OpError::Rejected(errors));
         }
         let checkbook = doc.checkbook_id.clone();
-        Db::ensure_batch(&mut tx, company.id, &doc.batch_id, &doc.batch_source, checkbook.as_deref()).await?;
+        Db::ensure_batch(
+            &mut tx,
+            company.id,
+            &doc.batch_id,
+            &doc.batch_source,
+            checkbook.as_deref(),
+        )
+        .await?;
         doc.remaining -= applies.iter().map(|a| a.amount_minor).sum::<i64>();
         Db::insert_document(&mut tx, company.id, &doc).await?;
         tx.commit().await?;
@@ -472,7 +712,12 @@ impl Service {
         Ok(doc)
     }
 
-    pub async fn get_document(&self, company: &Company, doc_type: DocType, number: &str) -> OpResult<Option<Node>> {
+    pub async fn get_document(
+        &self,
+        company: &Company,
+        doc_type: DocType,
+        number: &str,
+    ) -> OpResult<Option<Node>> {
         Ok(self
             .db
             .document(company.id, doc_type, number)
@@ -480,7 +725,11 @@ impl Service {
             .map(|d| objects::document(company.id, &d)))
     }
 
-    pub async fn document_list(&self, company: &Company, criteria: Option<&Node>) -> OpResult<Node> {
+    pub async fn document_list(
+        &self,
+        company: &Company,
+        criteria: Option<&Node>,
+    ) -> OpResult<Node> {
         let crit = |name| criteria.and_then(|c| c.get(name));
         let items = self
             .db
@@ -491,8 +740,20 @@ impl Service {
             .filter(|d| objects::string_restriction_matches(crit("CustomerId"), &d.customer_id))
             .filter(|d| objects::string_restriction_matches(crit("BatchId"), &d.batch_id))
             .filter(|d| objects::date_restriction_matches(crit("Date"), d.date))
-            .filter(|d| objects::enum_restriction_matches(crit("Type"), "ReceivablesDocumentType", d.doc_type.wsdl_name()))
-            .filter(|d| objects::enum_restriction_matches(crit("TransactionState"), "ReceivablesTransactionState", d.state.wsdl_name()))
+            .filter(|d| {
+                objects::enum_restriction_matches(
+                    crit("Type"),
+                    "ReceivablesDocumentType",
+                    d.doc_type.wsdl_name(),
+                )
+            })
+            .filter(|d| {
+                objects::enum_restriction_matches(
+                    crit("TransactionState"),
+                    "ReceivablesTransactionState",
+                    d.state.wsdl_name(),
+                )
+            })
             .map(|d| objects::document_summary(company.id, &d))
             .collect::<Vec<_>>();
         Ok(Node::list("ReceivablesDocumentSummary", items))
@@ -500,7 +761,12 @@ impl Service {
 
     // ---- batches ---------------------------------------------------------------------------
 
-    pub async fn get_batch(&self, company: &Company, source: Option<&str>, id: &str) -> OpResult<Option<Node>> {
+    pub async fn get_batch(
+        &self,
+        company: &Company,
+        source: Option<&str>,
+        id: &str,
+    ) -> OpResult<Option<Node>> {
         let batches = self.db.batches(company.id).await?;
         Ok(batches
             .iter()
@@ -524,13 +790,17 @@ impl Service {
 }
 
 fn bool_restriction_matches(r: Option<&Node>, value: bool) -> bool {
-    let Some(r) = r.filter(|r| !r.is_nil()) else { return true };
+    let Some(r) = r.filter(|r| !r.is_nil()) else {
+        return true;
+    };
     let b = |name| r.str_at(&[name]).map(|v| matches!(v, "true" | "1"));
     b("EqualValue").is_none_or(|x| x == value) && b("NotEqualValue").is_none_or(|x| x != value)
 }
 
 fn int_restriction_matches(r: Option<&Node>, value: i32) -> bool {
-    let Some(r) = r.filter(|r| !r.is_nil()) else { return true };
+    let Some(r) = r.filter(|r| !r.is_nil()) else {
+        return true;
+    };
     let n = |name| r.str_at(&[name]).and_then(|v| v.trim().parse::<i32>().ok());
     n("EqualValue").is_none_or(|x| x == value)
         && n("NotEqualValue").is_none_or(|x| x != value)

@@ -22,7 +22,10 @@ pub struct ExpandedName {
 
 impl ExpandedName {
     pub fn new(ns: &str, local: &str) -> Self {
-        Self { ns: Some(ns.to_string()), local: local.to_string() }
+        Self {
+            ns: Some(ns.to_string()),
+            local: local.to_string(),
+        }
     }
 }
 
@@ -53,7 +56,10 @@ pub struct Element {
 
 impl Default for ExpandedName {
     fn default() -> Self {
-        Self { ns: None, local: String::new() }
+        Self {
+            ns: None,
+            local: String::new(),
+        }
     }
 }
 
@@ -86,7 +92,8 @@ impl Element {
     }
 
     pub fn xsi_type(&self) -> Option<&ExpandedName> {
-        self.attr(Some(NS_XSI), "type").and_then(|a| a.qname_value.as_ref())
+        self.attr(Some(NS_XSI), "type")
+            .and_then(|a| a.qname_value.as_ref())
     }
 
     pub fn is(&self, ns: &str, local: &str) -> bool {
@@ -99,7 +106,10 @@ impl Element {
 }
 
 fn syntax<E: std::fmt::Display>(reader: &NsReader<&[u8]>, e: E) -> XmlError {
-    XmlError::Syntax { position: reader.buffer_position(), message: e.to_string() }
+    XmlError::Syntax {
+        position: reader.buffer_position(),
+        message: e.to_string(),
+    }
 }
 
 fn resolved_ns(r: ResolveResult<'_>) -> Option<String> {
@@ -109,7 +119,10 @@ fn resolved_ns(r: ResolveResult<'_>) -> Option<String> {
     }
 }
 
-fn read_start(reader: &NsReader<&[u8]>, start: &quick_xml::events::BytesStart<'_>) -> Result<Element, XmlError> {
+fn read_start(
+    reader: &NsReader<&[u8]>,
+    start: &quick_xml::events::BytesStart<'_>,
+) -> Result<Element, XmlError> {
     let (ns, local) = reader.resolver().resolve_element(start.name());
     let mut element = Element {
         name: ExpandedName {
@@ -126,14 +139,25 @@ fn read_start(reader: &NsReader<&[u8]>, start: &quick_xml::events::BytesStart<'_
         }
         let (ns, local) = reader.resolver().resolve_attribute(key);
         let local = local.into_inner().to_string();
-        let value = attr.normalized_value(quick_xml::XmlVersion::Implicit1_0).map_err(|e| syntax(reader, e))?.into_owned();
+        let value = attr
+            .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+            .map_err(|e| syntax(reader, e))?
+            .into_owned();
         let ns = resolved_ns(ns);
-        let is_qname = QNAME_ATTRIBUTES.contains(&local.as_str()) && (ns.is_none() || ns.as_deref() == Some(NS_XSI));
+        let is_qname = QNAME_ATTRIBUTES.contains(&local.as_str())
+            && (ns.is_none() || ns.as_deref() == Some(NS_XSI));
         let qname_value = is_qname.then(|| {
             let (vns, vlocal) = reader.resolver().resolve_element(QName(value.trim()));
-            ExpandedName { ns: resolved_ns(vns), local: vlocal.into_inner().to_string() }
+            ExpandedName {
+                ns: resolved_ns(vns),
+                local: vlocal.into_inner().to_string(),
+            }
         });
-        element.attributes.push(Attribute { name: ExpandedName { ns, local }, value, qname_value });
+        element.attributes.push(Attribute {
+            name: ExpandedName { ns, local },
+            value,
+            qname_value,
+        });
     }
     Ok(element)
 }
@@ -194,7 +218,10 @@ pub fn parse(text: &str) -> Result<Element, XmlError> {
                     resolve_entity(&r.xml10_content())
                 };
                 let Some(ch) = ch else {
-                    return Err(syntax(&reader, format!("unknown entity &{};", r.xml10_content())));
+                    return Err(syntax(
+                        &reader,
+                        format!("unknown entity &{};", r.xml10_content()),
+                    ));
                 };
                 if let Some(top) = stack.last_mut() {
                     top.text.push(ch);
@@ -230,7 +257,10 @@ mod tests {
         assert!(op.is("urn:gp", "Op"));
         let org = &op.children[0].children[0];
         assert!(org.is("urn:dyn", "Org"));
-        assert_eq!(org.xsi_type().unwrap(), &ExpandedName::new("urn:dyn", "CompanyKey"));
+        assert_eq!(
+            org.xsi_type().unwrap(),
+            &ExpandedName::new("urn:dyn", "CompanyKey")
+        );
         assert_eq!(op.children[0].children[1].text, "A & B A<c>");
         assert!(op.children[0].children[2].is_nil());
     }

@@ -9,10 +9,25 @@ use support::*;
 /// Runs `curl --ntlm` and returns the final HTTP status.
 fn curl_status(url: &str, user_spec: &str) -> u16 {
     let out = std::process::Command::new("curl")
-        .args(["--silent", "--output", "/dev/null", "--write-out", "%{http_code}", "--max-time", "20", "--ntlm", "-u", user_spec, url])
+        .args([
+            "--silent",
+            "--output",
+            "/dev/null",
+            "--write-out",
+            "%{http_code}",
+            "--max-time",
+            "20",
+            "--ntlm",
+            "-u",
+            user_spec,
+            url,
+        ])
         .output()
         .expect("curl is installed (apt-get install curl)");
-    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0)
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(0)
 }
 
 fn spec(c: &Credentials, domain: &str, user: &str, password: &str) -> String {
@@ -30,20 +45,37 @@ async fn curl_ntlm_right_password_passes_everything_else_is_refused() {
     let results = tokio::task::spawn_blocking(move || {
         [
             curl_status(&url2, &c2.user_spec()),
-            curl_status(&url2, &spec(&c2, &c2.domain.to_lowercase(), &c2.user.to_uppercase(), &c2.password)),
+            curl_status(
+                &url2,
+                &spec(
+                    &c2,
+                    &c2.domain.to_lowercase(),
+                    &c2.user.to_uppercase(),
+                    &c2.password,
+                ),
+            ),
             curl_status(&url2, &spec(&c2, &c2.domain, &c2.user, "wrong-password")),
-            curl_status(&url2, &spec(&c2, &c2.domain, &c2.user, &c2.password.to_uppercase())),
+            curl_status(
+                &url2,
+                &spec(&c2, &c2.domain, &c2.user, &c2.password.to_uppercase()),
+            ),
             curl_status(&url2, &spec(&c2, &c2.domain, "someone-else", &c2.password)),
             curl_status(&url2, &spec(&c2, "OTHERDOMAIN", &c2.user, &c2.password)),
         ]
     })
     .await
     .unwrap();
-    assert_eq!(results, [200, 200, 401, 401, 401, 401], "right, case-folded user/domain, wrong pw, case-changed pw, wrong user, wrong domain");
+    assert_eq!(
+        results,
+        [200, 200, 401, 401, 401, 401],
+        "right, case-folded user/domain, wrong pw, case-changed pw, wrong user, wrong domain"
+    );
     // The WSDL is served to authenticated callers.
     let wsdl = format!("{url}?wsdl");
     let user = c.user_spec();
-    let code = tokio::task::spawn_blocking(move || curl_status(&wsdl, &user)).await.unwrap();
+    let code = tokio::task::spawn_blocking(move || curl_status(&wsdl, &user))
+        .await
+        .unwrap();
     assert_eq!(code, 200);
 }
 
@@ -51,7 +83,12 @@ async fn curl_ntlm_right_password_passes_everything_else_is_refused() {
 async fn sspi_client_right_password_is_accepted_and_connection_stays_authenticated() {
     let sb = start().await;
     let mut c = Client::connect(&sb).await;
-    assert_eq!(c.ntlm(gp_sandbox::soap::PATH, sb.credentials()).await.unwrap(), StatusCode::OK);
+    assert_eq!(
+        c.ntlm(gp_sandbox::soap::PATH, sb.credentials())
+            .await
+            .unwrap(),
+        StatusCode::OK
+    );
     // Later requests on the same connection carry no Authorization header.
     let a = c.soap("GetCompanyList", &context(FABRIKAM)).await;
     assert_eq!(a.status, StatusCode::OK, "{a:?}");
@@ -68,13 +105,26 @@ async fn sspi_client_wrong_password_user_or_domain_is_refused() {
     let sb = start().await;
     let good = sb.credentials().clone();
     let cases = [
-        Credentials { password: "not-it".into(), ..good.clone() },
-        Credentials { user: "intruder".into(), ..good.clone() },
-        Credentials { domain: "ELSEWHERE".into(), ..good.clone() },
+        Credentials {
+            password: "not-it".into(),
+            ..good.clone()
+        },
+        Credentials {
+            user: "intruder".into(),
+            ..good.clone()
+        },
+        Credentials {
+            domain: "ELSEWHERE".into(),
+            ..good.clone()
+        },
     ];
     for creds in cases {
         let mut c = Client::connect(&sb).await;
-        assert_eq!(c.ntlm(gp_sandbox::soap::PATH, &creds).await.unwrap(), StatusCode::UNAUTHORIZED, "{creds:?}");
+        assert_eq!(
+            c.ntlm(gp_sandbox::soap::PATH, &creds).await.unwrap(),
+            StatusCode::UNAUTHORIZED,
+            "{creds:?}"
+        );
         // And the connection did not become authenticated.
         let a = c.soap("GetCompanyList", &context(FABRIKAM)).await;
         assert_eq!(a.status, StatusCode::UNAUTHORIZED);
@@ -93,10 +143,23 @@ async fn authenticate_on_a_fresh_connection_and_challenge_reuse_are_refused() {
     type3.resize(120, 0);
     use base64::Engine as _;
     let b64 = base64::engine::general_purpose::STANDARD.encode(&type3);
-    let a = c.send(Method::GET, gp_sandbox::soap::PATH, &[("authorization", format!("NTLM {b64}"))], "").await.unwrap();
+    let a = c
+        .send(
+            Method::GET,
+            gp_sandbox::soap::PATH,
+            &[("authorization", format!("NTLM {b64}"))],
+            "",
+        )
+        .await
+        .unwrap();
     assert_eq!(a.status, StatusCode::UNAUTHORIZED);
     // After a failed attempt the same connection can still log in properly.
-    assert_eq!(c.ntlm(gp_sandbox::soap::PATH, sb.credentials()).await.unwrap(), StatusCode::OK);
+    assert_eq!(
+        c.ntlm(gp_sandbox::soap::PATH, sb.credentials())
+            .await
+            .unwrap(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -104,24 +167,52 @@ async fn basic_is_off_for_soap_and_on_for_sba_by_default() {
     let sb = start().await;
     let auth = basic(sb.credentials());
     let mut c = Client::connect(&sb).await;
-    let a = c.send(Method::POST, gp_sandbox::soap::PATH, &[("authorization", auth.clone())], &envelope("GetCompanyList", &context(FABRIKAM))).await.unwrap();
+    let a = c
+        .send(
+            Method::POST,
+            gp_sandbox::soap::PATH,
+            &[("authorization", auth.clone())],
+            &envelope("GetCompanyList", &context(FABRIKAM)),
+        )
+        .await
+        .unwrap();
     assert_eq!(a.status, StatusCode::UNAUTHORIZED);
     let path = format!("/GPService/Tenants(DefaultTenant)/Companies");
     let a = c.json(Method::GET, &path, None, &auth).await;
     assert_eq!(a.status, StatusCode::OK, "{a:?}");
-    let wrong = Credentials { password: "x".into(), ..sb.credentials().clone() };
+    let wrong = Credentials {
+        password: "x".into(),
+        ..sb.credentials().clone()
+    };
     let a = c.json(Method::GET, &path, None, &basic(&wrong)).await;
     assert_eq!(a.status, StatusCode::UNAUTHORIZED);
-    assert!(a.headers.get_all("www-authenticate").iter().any(|v| v.to_str().unwrap().starts_with("Basic")));
+    assert!(
+        a.headers
+            .get_all("www-authenticate")
+            .iter()
+            .any(|v| v.to_str().unwrap().starts_with("Basic"))
+    );
 
-    let sb2 = start_with(GpConfig { soap_basic: true, sba_basic: false, ..GpConfig::default() }).await;
+    let sb2 = start_with(GpConfig {
+        soap_basic: true,
+        sba_basic: false,
+        ..GpConfig::default()
+    })
+    .await;
     let mut c2 = Client::connect(&sb2).await;
     let a = c2
-        .send(Method::POST, gp_sandbox::soap::PATH, &[("authorization", basic(sb2.credentials()))], &envelope("GetCompanyList", &context(FABRIKAM)))
+        .send(
+            Method::POST,
+            gp_sandbox::soap::PATH,
+            &[("authorization", basic(sb2.credentials()))],
+            &envelope("GetCompanyList", &context(FABRIKAM)),
+        )
         .await
         .unwrap();
     assert_eq!(a.status, StatusCode::OK, "{a:?}");
-    let a = c2.json(Method::GET, &path, None, &basic(sb2.credentials())).await;
+    let a = c2
+        .json(Method::GET, &path, None, &basic(sb2.credentials()))
+        .await;
     assert_eq!(a.status, StatusCode::UNAUTHORIZED);
 }
 
@@ -130,7 +221,10 @@ async fn sba_accepts_ntlm() {
     let sb = start().await;
     let mut c = Client::connect(&sb).await;
     let path = "/GPService/Tenants(DefaultTenant)/Companies";
-    assert_eq!(c.ntlm(path, sb.credentials()).await.unwrap(), StatusCode::OK);
+    assert_eq!(
+        c.ntlm(path, sb.credentials()).await.unwrap(),
+        StatusCode::OK
+    );
     let a = c.send(Method::GET, path, &[], "").await.unwrap();
     assert_eq!(a.status, StatusCode::OK);
     assert!(a.body.contains("Contoso (Bermuda) Ltd."), "{a:?}");

@@ -33,15 +33,31 @@ async fn create_and_get_every_type() {
     assert_eq!(payload(&a)["Name"], "SBA Customer");
     assert!(a.headers.get("location").is_some());
 
-    let a = c.json(Method::PATCH, &format!("{base}/Sales/Customers(SBA-CUST)"), Some(json!({"Payload": {"Name": "SBA Customer Ltd"}})), &auth).await;
+    let a = c
+        .json(
+            Method::PATCH,
+            &format!("{base}/Sales/Customers(SBA-CUST)"),
+            Some(json!({"Payload": {"Name": "SBA Customer Ltd"}})),
+            &auth,
+        )
+        .await;
     assert_eq!(a.status, StatusCode::OK, "{a:?}");
-    let a = c.json(Method::GET, &format!("{base}/Sales/Customers(SBA-CUST).json"), None, &auth).await;
+    let a = c
+        .json(
+            Method::GET,
+            &format!("{base}/Sales/Customers(SBA-CUST).json"),
+            None,
+            &auth,
+        )
+        .await;
     assert_eq!(a.status, StatusCode::OK, "{a:?}");
     let cust = payload(&a);
     assert_eq!(cust["Name"], "SBA Customer Ltd");
     assert_eq!(cust["CurrencyKey"]["ISOCode"], "GBP");
     assert_eq!(cust["IsActive"], true);
-    let a = c.json(Method::GET, &format!("{base}/Sales/Customers"), None, &auth).await;
+    let a = c
+        .json(Method::GET, &format!("{base}/Sales/Customers"), None, &auth)
+        .await;
     assert_eq!(payload(&a).as_array().unwrap().len(), 1, "{a:?}");
 
     let invoice = json!({"Payload": {
@@ -49,44 +65,114 @@ async fn create_and_get_every_type() {
         "BatchKey": {"Id": "SBA-SALES"}, "SalesAmount": {"Value": 250.5}, "TaxAmount": {"Value": "20.04"},
         "DocumentAmount": {"Value": 270.54}, "CurrencyKey": {"ISOCode": "GBP"}, "Description": "via SBA"
     }});
-    let a = c.json(Method::POST, &format!("{base}/Sales/ReceivablesInvoices"), Some(invoice), &auth).await;
+    let a = c
+        .json(
+            Method::POST,
+            &format!("{base}/Sales/ReceivablesInvoices"),
+            Some(invoice),
+            &auth,
+        )
+        .await;
     assert_eq!(a.status, StatusCode::CREATED, "{a:?}");
     // Decimals come back as JSON numbers with the currency's digits.
-    assert!(a.body.contains("\"DocumentAmount\":{\"Currency\":\"GBP\",\"Value\":270.54,\"DecimalDigits\":2}"), "{}", a.body);
-    let a = c.json(Method::GET, &format!("{base}/Sales/ReceivablesInvoices(SBA-INV-1)"), None, &auth).await;
+    assert!(
+        a.body.contains(
+            "\"DocumentAmount\":{\"Currency\":\"GBP\",\"Value\":270.54,\"DecimalDigits\":2}"
+        ),
+        "{}",
+        a.body
+    );
+    let a = c
+        .json(
+            Method::GET,
+            &format!("{base}/Sales/ReceivablesInvoices(SBA-INV-1)"),
+            None,
+            &auth,
+        )
+        .await;
     assert_eq!(payload(&a)["SalesAmount"]["Value"], json!(250.50));
 
     let memo = json!({"Payload": {
         "Key": {"Id": "SBA-CM-1"}, "Date": date, "CustomerKey": {"Id": "SBA-CUST"}, "BatchKey": {"Id": "SBA-SALES"},
         "SalesAmount": {"Value": 20}, "CurrencyKey": {"ISOCode": "GBP"}
     }, "Applies": [{"APTODCNM": "SBA-INV-1", "APPTOAMT": 20}]});
-    let a = c.json(Method::POST, &format!("{base}/Sales/ReceivablesCreditMemos"), Some(memo), &auth).await;
+    let a = c
+        .json(
+            Method::POST,
+            &format!("{base}/Sales/ReceivablesCreditMemos"),
+            Some(memo),
+            &auth,
+        )
+        .await;
     assert_eq!(a.status, StatusCode::CREATED, "{a:?}");
-    let a = c.json(Method::GET, &format!("{base}/Sales/ReceivablesCreditMemos(SBA-CM-1)"), None, &auth).await;
+    let a = c
+        .json(
+            Method::GET,
+            &format!("{base}/Sales/ReceivablesCreditMemos(SBA-CM-1)"),
+            None,
+            &auth,
+        )
+        .await;
     assert_eq!(payload(&a)["Type"], "Credit Memo");
 
     let receipt = json!({"Payload": {
         "Key": {"Id": "SBA-PMT-1"}, "Date": date, "CustomerKey": {"Id": "SBA-CUST"}, "BatchKey": {"Id": "SBA-CASH"},
         "Amount": {"Value": 100}, "Type": "Check", "BankAccountKey": {"Id": "LONDON BANK"}, "CurrencyKey": {"ISOCode": "GBP"}
     }, "Applies": [{"APTODCNM": "SBA-INV-1", "APPTOAMT": "100.00"}]});
-    let a = c.json(Method::POST, &format!("{base}/Sales/CashReceipts"), Some(receipt), &auth).await;
+    let a = c
+        .json(
+            Method::POST,
+            &format!("{base}/Sales/CashReceipts"),
+            Some(receipt),
+            &auth,
+        )
+        .await;
     assert_eq!(a.status, StatusCode::CREATED, "{a:?}");
-    let a = c.json(Method::GET, &format!("{base}/Sales/CashReceipts(SBA-PMT-1)"), None, &auth).await;
+    let a = c
+        .json(
+            Method::GET,
+            &format!("{base}/Sales/CashReceipts(SBA-PMT-1)"),
+            None,
+            &auth,
+        )
+        .await;
     assert_eq!(payload(&a)["BankAccountKey"]["Id"], "LONDON BANK");
 
-    let a = c.json(Method::GET, &format!("{base}/Sales/ReceivablesInvoices(SBA-INV-1)"), None, &auth).await;
+    let a = c
+        .json(
+            Method::GET,
+            &format!("{base}/Sales/ReceivablesInvoices(SBA-INV-1)"),
+            None,
+            &auth,
+        )
+        .await;
     assert_eq!(payload(&a)["CurrentDocumentAmount"]["Value"], json!(150.54));
 
-    let a = c.json(Method::GET, &format!("{base}/Sales/Batches(RM_Cash;SBA-CASH)"), None, &auth).await;
+    let a = c
+        .json(
+            Method::GET,
+            &format!("{base}/Sales/Batches(RM_Cash;SBA-CASH)"),
+            None,
+            &auth,
+        )
+        .await;
     assert_eq!(a.status, StatusCode::OK, "{a:?}");
     assert_eq!(payload(&a)["NumberOfTransactions"], 1);
-    let a = c.json(Method::GET, &format!("{base}/Sales/Batches"), None, &auth).await;
+    let a = c
+        .json(Method::GET, &format!("{base}/Sales/Batches"), None, &auth)
+        .await;
     assert_eq!(payload(&a).as_array().unwrap().len(), 2);
 
     // The same documents are visible in the company with the parens in its name only.
     assert_eq!(sb.control().documents(2).await.unwrap().len(), 3);
     assert!(sb.control().documents(FABRIKAM).await.unwrap().is_empty());
-    assert_eq!(sb.control().counters().calls.get("sba:CreateReceivablesInvoice"), Some(&1));
+    assert_eq!(
+        sb.control()
+            .counters()
+            .calls
+            .get("sba:CreateReceivablesInvoice"),
+        Some(&1)
+    );
 }
 
 #[tokio::test]
@@ -98,38 +184,159 @@ async fn errors_carry_gp_messages_and_http_status() {
     let date = open_date();
     let inv = |id: &str, cust: &str| json!({"Payload": {"Key": {"Id": id}, "Date": date, "CustomerKey": {"Id": cust}, "BatchKey": {"Id": "B"}, "SalesAmount": {"Value": 1}}});
 
-    let a = c.json(Method::POST, &format!("{base}/Sales/ReceivablesInvoices"), Some(inv("E-1", "GHOST")), &auth).await;
+    let a = c
+        .json(
+            Method::POST,
+            &format!("{base}/Sales/ReceivablesInvoices"),
+            Some(inv("E-1", "GHOST")),
+            &auth,
+        )
+        .await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
     let v: Value = serde_json::from_str(&a.body).unwrap();
     let err = &v["Error"]["ValidationResult"]["Errors"][0];
     assert_eq!(err["Id"], "221");
-    assert_eq!(err["Message"], "The Customer Number (CUSTNMBR) does not exist in the Customer Master Table - RM00101");
+    assert_eq!(
+        err["Message"],
+        "The Customer Number (CUSTNMBR) does not exist in the Customer Master Table - RM00101"
+    );
 
     let cust = json!({"Payload": {"Key": {"Id": "REAL"}, "Name": "Real"}});
-    assert_eq!(c.json(Method::POST, &format!("{base}/Sales/Customers"), Some(cust.clone()), &auth).await.status, StatusCode::CREATED);
-    assert_eq!(c.json(Method::POST, &format!("{base}/Sales/Customers"), Some(cust), &auth).await.status, StatusCode::CONFLICT);
-    assert_eq!(c.json(Method::POST, &format!("{base}/Sales/ReceivablesInvoices"), Some(inv("E-2", "REAL")), &auth).await.status, StatusCode::CREATED);
-    let a = c.json(Method::POST, &format!("{base}/Sales/ReceivablesInvoices"), Some(inv("E-2", "REAL")), &auth).await;
+    assert_eq!(
+        c.json(
+            Method::POST,
+            &format!("{base}/Sales/Customers"),
+            Some(cust.clone()),
+            &auth
+        )
+        .await
+        .status,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        c.json(
+            Method::POST,
+            &format!("{base}/Sales/Customers"),
+            Some(cust),
+            &auth
+        )
+        .await
+        .status,
+        StatusCode::CONFLICT
+    );
+    assert_eq!(
+        c.json(
+            Method::POST,
+            &format!("{base}/Sales/ReceivablesInvoices"),
+            Some(inv("E-2", "REAL")),
+            &auth
+        )
+        .await
+        .status,
+        StatusCode::CREATED
+    );
+    let a = c
+        .json(
+            Method::POST,
+            &format!("{base}/Sales/ReceivablesInvoices"),
+            Some(inv("E-2", "REAL")),
+            &auth,
+        )
+        .await;
     assert_eq!(a.status, StatusCode::CONFLICT);
     assert!(a.body.contains("already exists in either RM00401"), "{a:?}");
 
-    assert_eq!(c.json(Method::GET, &format!("{base}/Sales/ReceivablesInvoices(NOPE)"), None, &auth).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(c.json(Method::GET, &format!("{}/Sales/Customers", company_path("No Such Co")), None, &auth).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(c.json(Method::GET, "/GPService/Tenants(Other)/Companies", None, &auth).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(c.json(Method::DELETE, &format!("{base}/Sales/Customers(REAL)"), None, &auth).await.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(
+        c.json(
+            Method::GET,
+            &format!("{base}/Sales/ReceivablesInvoices(NOPE)"),
+            None,
+            &auth
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        c.json(
+            Method::GET,
+            &format!("{}/Sales/Customers", company_path("No Such Co")),
+            None,
+            &auth
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        c.json(
+            Method::GET,
+            "/GPService/Tenants(Other)/Companies",
+            None,
+            &auth
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        c.json(
+            Method::DELETE,
+            &format!("{base}/Sales/Customers(REAL)"),
+            None,
+            &auth
+        )
+        .await
+        .status,
+        StatusCode::METHOD_NOT_ALLOWED
+    );
     // Not wrapped in Payload, unknown member.
-    let a = c.json(Method::POST, &format!("{base}/Sales/Customers"), Some(json!({"Key": {"Id": "X"}})), &auth).await;
+    let a = c
+        .json(
+            Method::POST,
+            &format!("{base}/Sales/Customers"),
+            Some(json!({"Key": {"Id": "X"}})),
+            &auth,
+        )
+        .await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
     assert!(a.body.contains("Payload"));
-    let a = c.json(Method::POST, &format!("{base}/Sales/Customers"), Some(json!({"Payload": {"Key": {"Id": "X"}, "Email": "a@b"}})), &auth).await;
-    assert!(a.status == StatusCode::BAD_REQUEST && a.body.contains("Email"), "{a:?}");
+    let a = c
+        .json(
+            Method::POST,
+            &format!("{base}/Sales/Customers"),
+            Some(json!({"Payload": {"Key": {"Id": "X"}, "Email": "a@b"}})),
+            &auth,
+        )
+        .await;
+    assert!(
+        a.status == StatusCode::BAD_REQUEST && a.body.contains("Email"),
+        "{a:?}"
+    );
     // %-encoded parens and lower-case gpservice.
     let a = c.json(Method::GET, "/gpservice/Tenants%28DefaultTenant%29/Companies%28Fabrikam%2C%20Inc.%29/Sales/Customers%28REAL%29", None, &auth).await;
     assert_eq!(a.status, StatusCode::OK, "{a:?}");
     // Injected system fault.
-    sb.control().inject(gp_sandbox::FaultRule::once("GetCustomerByKey", gp_sandbox::FaultKind::SystemFault));
-    let a = c.json(Method::GET, &format!("{base}/Sales/Customers(REAL)"), None, &auth).await;
+    sb.control().inject(gp_sandbox::FaultRule::once(
+        "GetCustomerByKey",
+        gp_sandbox::FaultKind::SystemFault,
+    ));
+    let a = c
+        .json(
+            Method::GET,
+            &format!("{base}/Sales/Customers(REAL)"),
+            None,
+            &auth,
+        )
+        .await;
     assert_eq!(a.status, StatusCode::INTERNAL_SERVER_ERROR);
     assert!(a.body.contains("unhandled system exception"));
-    assert_eq!(sb.control().documents_of(FABRIKAM, DocType::Invoice).await.unwrap().len(), 1);
+    assert_eq!(
+        sb.control()
+            .documents_of(FABRIKAM, DocType::Invoice)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }

@@ -30,10 +30,16 @@ pub async fn handle(shared: &Shared, parts: &Parts, body: Bytes) -> Reply {
         if query.eq_ignore_ascii_case("wsdl") {
             return Reply::Respond(wsdl(shared).await);
         }
-        return Reply::Respond(plain(StatusCode::OK, "Dynamics GP Web Services (sandbox). Append ?wsdl for the contract."));
+        return Reply::Respond(plain(
+            StatusCode::OK,
+            "Dynamics GP Web Services (sandbox). Append ?wsdl for the contract.",
+        ));
     }
     if parts.method != Method::POST {
-        return Reply::Respond(plain(StatusCode::METHOD_NOT_ALLOWED, "405 - use POST for SOAP calls"));
+        return Reply::Respond(plain(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "405 - use POST for SOAP calls",
+        ));
     }
     let request = match read_request(shared, parts, &body) {
         Ok(r) => r,
@@ -48,7 +54,9 @@ pub async fn handle(shared: &Shared, parts: &Parts, body: Bytes) -> Reply {
         _ => envelope::system_fault(),
     };
     shared
-        .paced(&op, &op, render_fault, async { ops::execute(shared, &request).await })
+        .paced(&op, &op, render_fault, async {
+            ops::execute(shared, &request).await
+        })
         .await
 }
 
@@ -59,13 +67,22 @@ pub struct SoapRequest {
     pub body: crate::node::Node,
 }
 
-fn read_request(shared: &Shared, parts: &Parts, body: &[u8]) -> Result<SoapRequest, crate::server::HttpResponse> {
-    let text = std::str::from_utf8(body).map_err(|_| envelope::client_fault("The request is not UTF-8 text."))?;
-    let root = xmldom::parse(text).map_err(|e| envelope::client_fault(&format!("Server was unable to read request. {e}")))?;
+fn read_request(
+    shared: &Shared,
+    parts: &Parts,
+    body: &[u8],
+) -> Result<SoapRequest, crate::server::HttpResponse> {
+    let text = std::str::from_utf8(body)
+        .map_err(|_| envelope::client_fault("The request is not UTF-8 text."))?;
+    let root = xmldom::parse(text)
+        .map_err(|e| envelope::client_fault(&format!("Server was unable to read request. {e}")))?;
     if !root.is(SOAP_ENV, "Envelope") {
         return Err(envelope::fault(
             "soap:VersionMismatch",
-            &format!("Expected a SOAP 1.1 Envelope ({SOAP_ENV}), found {}", root.name),
+            &format!(
+                "Expected a SOAP 1.1 Envelope ({SOAP_ENV}), found {}",
+                root.name
+            ),
         ));
     }
     let op_el = root
@@ -80,7 +97,11 @@ fn read_request(shared: &Shared, parts: &Parts, body: &[u8]) -> Result<SoapReque
         )));
     }
     // ASMX routes by SOAPAction when one is sent; a mismatch is refused, not guessed at.
-    if let Some(action) = parts.headers.get("soapaction").and_then(|v| v.to_str().ok()) {
+    if let Some(action) = parts
+        .headers
+        .get("soapaction")
+        .and_then(|v| v.to_str().ok())
+    {
         let action = action.trim().trim_matches('"');
         let expected = format!("{NS_GP}/{operation}");
         if !action.is_empty() && action != expected {
@@ -91,17 +112,27 @@ fn read_request(shared: &Shared, parts: &Parts, body: &[u8]) -> Result<SoapReque
     }
     if !OPERATIONS.contains(&operation.as_str()) {
         let known = shared.schema.element(NS_GP, &operation).is_some();
-        let why = if known { "is in the WSDL but not emulated by this sandbox" } else { "is not a GP Web Services operation" };
-        return Err(envelope::client_fault(&format!("Operation {operation} {why}. Emulated: {OPERATIONS:?}")));
+        let why = if known {
+            "is in the WSDL but not emulated by this sandbox"
+        } else {
+            "is not a GP Web Services operation"
+        };
+        return Err(envelope::client_fault(&format!(
+            "Operation {operation} {why}. Emulated: {OPERATIONS:?}"
+        )));
     }
-    let field = shared
-        .schema
-        .element(NS_GP, &operation)
-        .ok_or_else(|| envelope::client_fault(&format!("Operation {operation} is missing from the WSDL")))?;
-    let reader = XmlReader { schema: &shared.schema, strict: shared.strict_schema };
-    let body = reader
-        .read(op_el, field, &operation)
-        .map_err(|v| envelope::client_fault(&format!("Server was unable to read request. There is an error in the XML document: {v}")))?;
+    let field = shared.schema.element(NS_GP, &operation).ok_or_else(|| {
+        envelope::client_fault(&format!("Operation {operation} is missing from the WSDL"))
+    })?;
+    let reader = XmlReader {
+        schema: &shared.schema,
+        strict: shared.strict_schema,
+    };
+    let body = reader.read(op_el, field, &operation).map_err(|v| {
+        envelope::client_fault(&format!(
+            "Server was unable to read request. There is an error in the XML document: {v}"
+        ))
+    })?;
     Ok(SoapRequest { operation, body })
 }
 
@@ -112,7 +143,10 @@ async fn wsdl(shared: &Shared) -> crate::server::HttpResponse {
         Ok(bytes) => response(StatusCode::OK, "text/xml; charset=utf-8", bytes),
         Err(e) => {
             tracing::error!(path = %shared.schema.source.display(), error = %e, "GP sandbox: cannot read WSDL");
-            plain(StatusCode::INTERNAL_SERVER_ERROR, "the sandbox cannot read its WSDL file")
+            plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the sandbox cannot read its WSDL file",
+            )
         }
     }
 }
