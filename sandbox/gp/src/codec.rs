@@ -135,16 +135,16 @@ impl XmlReader<'_> {
                 format!("xsi:type {} is not a type of the WSDL", xsi.local),
             )
         })?;
-        if let Some(decl_name) = &declared.name {
-            if !self.schema.derives_from(name, decl_name) {
-                return Err(violation(
-                    path,
-                    format!(
-                        "xsi:type {} does not derive from {}",
-                        name.local, decl_name.local
-                    ),
-                ));
-            }
+        if let Some(decl_name) = &declared.name
+            && !self.schema.derives_from(name, decl_name)
+        {
+            return Err(violation(
+                path,
+                format!(
+                    "xsi:type {} does not derive from {}",
+                    name.local, decl_name.local
+                ),
+            ));
         }
         match def {
             crate::schema::TypeDef::Complex(c) => Ok(Resolved::Complex(c.clone())),
@@ -332,10 +332,11 @@ impl XmlWriter<'_> {
             Some(Node::Text(t)) => {
                 let _ = write!(out, "<{tag}>{}</{tag}>", escape(t));
             }
-            Some(n @ Node::Tree(_)) => match &resolved {
-                Some(Resolved::Complex(ct)) => self.write_complex(out, &tag, ct, n),
-                _ => {}
-            },
+            Some(n @ Node::Tree(_)) => {
+                if let Some(Resolved::Complex(ct)) = &resolved {
+                    self.write_complex(out, &tag, ct, n)
+                }
+            }
             Some(Node::Any(_)) => {}
         }
     }

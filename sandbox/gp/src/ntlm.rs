@@ -157,6 +157,9 @@ pub fn lm_v2_response(
 /// RC4, needed only to unwrap the exported session key when the client negotiated KEY_EXCH
 /// (that key is what the MIC is computed with).
 fn rc4(key: &[u8], data: &[u8]) -> Vec<u8> {
+    if key.is_empty() {
+        return data.to_vec();
+    }
     let mut s: [u8; 256] = std::array::from_fn(|i| i as u8);
     let mut j: u8 = 0;
     for i in 0..256 {
@@ -338,7 +341,7 @@ pub struct Authenticate {
 
 fn decode_string(bytes: &[u8], unicode: bool) -> Result<String, NtlmError> {
     if unicode {
-        if bytes.len() % 2 != 0 {
+        if !bytes.len().is_multiple_of(2) {
             return Err(NtlmError::Malformed("odd-length UTF-16 string"));
         }
         let units: Vec<u16> = bytes

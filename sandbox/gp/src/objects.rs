@@ -176,20 +176,20 @@ pub fn string_restriction_matches(restriction: Option<&Node>, value: &str) -> bo
         return true;
     };
     let s = |name| r.str_at(&[name]);
-    if let Some(v) = s("EqualValue") {
-        if value != v {
-            return false;
-        }
+    if let Some(v) = s("EqualValue")
+        && value != v
+    {
+        return false;
     }
-    if let Some(v) = s("NotEqualValue") {
-        if value == v {
-            return false;
-        }
+    if let Some(v) = s("NotEqualValue")
+        && value == v
+    {
+        return false;
     }
-    if let Some(items) = r.at(&["Items"]) {
-        if !items.all("string").any(|i| i.as_str() == Some(value)) {
-            return false;
-        }
+    if let Some(items) = r.at(&["Items"])
+        && !items.all("string").any(|i| i.as_str() == Some(value))
+    {
+        return false;
     }
     use std::cmp::Ordering::{Equal, Greater, Less};
     let bounds: [(&str, &[std::cmp::Ordering]); 4] = [
@@ -199,10 +199,10 @@ pub fn string_restriction_matches(restriction: Option<&Node>, value: &str) -> bo
         ("LessThan", &[Less]),
     ];
     for (name, allowed) in bounds {
-        if let Some(bound) = s(name) {
-            if !allowed.contains(&value.cmp(bound)) {
-                return false;
-            }
+        if let Some(bound) = s(name)
+            && !allowed.contains(&value.cmp(bound))
+        {
+            return false;
         }
     }
     match s("Like") {

@@ -292,15 +292,15 @@ pub fn max_len(
     value: Option<&str>,
     max: usize,
 ) {
-    if let Some(v) = value {
-        if v.chars().count() > max {
-            errors.push(GpError::TooLong {
-                property,
-                field,
-                max,
-                value: v.to_string(),
-            });
-        }
+    if let Some(v) = value
+        && v.chars().count() > max
+    {
+        errors.push(GpError::TooLong {
+            property,
+            field,
+            max,
+            value: v.to_string(),
+        });
     }
 }
 

@@ -112,19 +112,19 @@ pub fn parse_path(raw: &str) -> Option<SbaPath> {
         .map(str::to_string)
         .collect();
     let mut key = None;
-    if let Some(last) = resource.last_mut() {
-        if let Some((name, inner, tail)) = split_parens(last) {
-            if !tail.is_empty() {
-                return None;
-            }
-            key = Some(
-                inner
-                    .split(';')
-                    .map(|k| k.trim().trim_matches('\'').to_string())
-                    .collect(),
-            );
-            *last = name.to_string();
+    if let Some(last) = resource.last_mut()
+        && let Some((name, inner, tail)) = split_parens(last)
+    {
+        if !tail.is_empty() {
+            return None;
         }
+        key = Some(
+            inner
+                .split(';')
+                .map(|k| k.trim().trim_matches('\'').to_string())
+                .collect(),
+        );
+        *last = name.to_string();
     }
     Some(SbaPath {
         tenant: tenant.to_string(),

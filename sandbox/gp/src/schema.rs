@@ -342,11 +342,11 @@ fn read_complex(e: &Element, tns: &str) -> anyhow::Result<ComplexType> {
         ..Default::default()
     };
     let mut body = e;
-    if let Some(content) = e.children.iter().find(|c| c.is(NS_XS, "complexContent")) {
-        if let Some(ext) = content.children.iter().find(|c| c.is(NS_XS, "extension")) {
-            ct.base = qname_attr(ext, "base");
-            body = ext;
-        }
+    if let Some(content) = e.children.iter().find(|c| c.is(NS_XS, "complexContent"))
+        && let Some(ext) = content.children.iter().find(|c| c.is(NS_XS, "extension"))
+    {
+        ct.base = qname_attr(ext, "base");
+        body = ext;
     }
     for c in &body.children {
         match c.name.local.as_str() {

@@ -334,14 +334,14 @@ impl Service {
         currency: &Currency,
     ) -> Option<i64> {
         let money = node.get(property).filter(|m| !m.is_nil())?;
-        if let Some(cur) = money.str_at(&["Currency"]).filter(|c| !c.is_empty()) {
-            if !cur.eq_ignore_ascii_case(&currency.iso_code) {
-                errors.push(GpError::AmountCurrency {
-                    property,
-                    found: cur.to_string(),
-                    expected: currency.iso_code.clone(),
-                });
-            }
+        if let Some(cur) = money.str_at(&["Currency"]).filter(|c| !c.is_empty())
+            && !cur.eq_ignore_ascii_case(&currency.iso_code)
+        {
+            errors.push(GpError::AmountCurrency {
+                property,
+                found: cur.to_string(),
+                expected: currency.iso_code.clone(),
+            });
         }
         let value = money.str_at(&["Value"])?;
         match parse_minor(value, currency.decimal_digits) {
@@ -418,14 +418,14 @@ impl Service {
             }),
             Some(b) => rules::max_len(&mut errors, "BatchKey", "BACHNUMB", Some(b), len::BACHNUMB),
         }
-        if let Some(source) = text(node, &["BatchKey", "Source"]) {
-            if !source.eq_ignore_ascii_case(doc_type.batch_source()) {
-                errors.push(GpError::BatchSource {
-                    id: batch_id.clone().unwrap_or_default(),
-                    found: source,
-                    expected: doc_type.batch_source(),
-                });
-            }
+        if let Some(source) = text(node, &["BatchKey", "Source"])
+            && !source.eq_ignore_ascii_case(doc_type.batch_source())
+        {
+            errors.push(GpError::BatchSource {
+                id: batch_id.clone().unwrap_or_default(),
+                found: source,
+                expected: doc_type.batch_source(),
+            });
         }
 
         let doc_date = date(node, "Date").unwrap_or_else(Date::today);
@@ -508,14 +508,14 @@ impl Service {
                 Some(id) => match self.db.checkbook(company.id, &id).await? {
                     None => errors.push(GpError::CheckbookMissing { id }),
                     Some(cb) => {
-                        if let Some(cur) = &currency {
-                            if cb.currency_id != cur.currency_id {
-                                errors.push(GpError::CheckbookCurrency {
-                                    id: id.clone(),
-                                    checkbook: cb.currency_id,
-                                    document: cur.currency_id.clone(),
-                                });
-                            }
+                        if let Some(cur) = &currency
+                            && cb.currency_id != cur.currency_id
+                        {
+                            errors.push(GpError::CheckbookCurrency {
+                                id: id.clone(),
+                                checkbook: cb.currency_id,
+                                document: cur.currency_id.clone(),
+                            });
                         }
                         checkbook_id = Some(id);
                     }
@@ -560,13 +560,13 @@ impl Service {
                 .unwrap_or(0);
             let computed = amounts.computed_document();
             amounts.document = computed;
-            if let Some(sent) = self.amount(&mut errors, node, "DocumentAmount", &currency) {
-                if sent != computed {
-                    errors.push(GpError::DocumentAmountMismatch {
-                        expected: format_minor(computed, currency.decimal_digits),
-                        got: format_minor(sent, currency.decimal_digits),
-                    });
-                }
+            if let Some(sent) = self.amount(&mut errors, node, "DocumentAmount", &currency)
+                && sent != computed
+            {
+                errors.push(GpError::DocumentAmountMismatch {
+                    expected: format_minor(computed, currency.decimal_digits),
+                    got: format_minor(sent, currency.decimal_digits),
+                });
             }
         }
 

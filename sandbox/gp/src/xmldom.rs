@@ -14,7 +14,7 @@ pub const NS_XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
 pub const NS_XS: &str = "http://www.w3.org/2001/XMLSchema";
 
 /// An expanded name: namespace URI (if any) and local name.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct ExpandedName {
     pub ns: Option<String>,
     pub local: String,
@@ -52,15 +52,6 @@ pub struct Element {
     pub attributes: Vec<Attribute>,
     pub children: Vec<Element>,
     pub text: String,
-}
-
-impl Default for ExpandedName {
-    fn default() -> Self {
-        Self {
-            ns: None,
-            local: String::new(),
-        }
-    }
 }
 
 /// Attributes whose values are qualified names in the documents we read.

@@ -132,11 +132,9 @@ async fn sspi_client_wrong_password_user_or_domain_is_refused() {
 }
 
 #[tokio::test]
-async fn authenticate_on_a_fresh_connection_and_challenge_reuse_are_refused() {
+async fn a_forged_authenticate_without_challenge_is_refused() {
     let sb = start().await;
-    // Complete a handshake on connection A, capturing the AUTHENTICATE it sent is not possible
-    // through sspi, so replay the NEGOTIATE/CHALLENGE legs by hand instead: a type 3 that was
-    // never preceded by a challenge on this connection must fail.
+    // A type 3 that was never preceded by a challenge on this connection must fail.
     let mut c = Client::connect(&sb).await;
     let mut type3 = b"NTLMSSP\0".to_vec();
     type3.extend_from_slice(&3u32.to_le_bytes());
@@ -177,7 +175,7 @@ async fn basic_is_off_for_soap_and_on_for_sba_by_default() {
         .await
         .unwrap();
     assert_eq!(a.status, StatusCode::UNAUTHORIZED);
-    let path = format!("/GPService/Tenants(DefaultTenant)/Companies");
+    let path = "/GPService/Tenants(DefaultTenant)/Companies".to_string();
     let a = c.json(Method::GET, &path, None, &auth).await;
     assert_eq!(a.status, StatusCode::OK, "{a:?}");
     let wrong = Credentials {
@@ -228,4 +226,92 @@ async fn sba_accepts_ntlm() {
     let a = c.send(Method::GET, path, &[], "").await.unwrap();
     assert_eq!(a.status, StatusCode::OK);
     assert!(a.body.contains("Contoso (Bermuda) Ltd."), "{a:?}");
+}
+
+/// MsvAvFlags of an AUTHENTICATE message's NTLMv2 response, if present.
+fn av_flags(type3: &[u8]) -> Option<u32> {
+    let len = u16::from_le_bytes([type3[20], type3[21]]) as usize;
+    let off = u32::from_le_bytes([type3[24], type3[25], type3[26], type3[27]]) as usize;
+    let mut rest = &type3[off + 16 + 28..off + len];
+    while rest.len() >= 4 {
+        let id = u16::from_le_bytes([rest[0], rest[1]]);
+        let l = u16::from_le_bytes([rest[2], rest[3]]) as usize;
+        if id == 0 {
+            break;
+        }
+        if id == 6 {
+            return Some(u32::from_le_bytes([rest[4], rest[5], rest[6], rest[7]]));
+        }
+        rest = &rest[4 + l..];
+    }
+    None
+}
+
+#[tokio::test]
+async fn a_tampered_mic_is_refused() {
+    let sb = start().await;
+    let mut seen_flags = None;
+    let mut c = Client::connect(&sb).await;
+    let status = c
+        .ntlm_with(gp_sandbox::soap::PATH, sb.credentials(), |m| {
+            seen_flags = av_flags(m);
+            m[72] ^= 0xff; // first MIC byte
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        seen_flags.map(|f| f & 2),
+        Some(2),
+        "sspi sends a MIC when the challenge carries a timestamp"
+    );
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // Untouched, the same client passes on a fresh connection.
+    let mut c = Client::connect(&sb).await;
+    assert_eq!(
+        c.ntlm(gp_sandbox::soap::PATH, sb.credentials())
+            .await
+            .unwrap(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn an_authenticate_message_cannot_be_replayed() {
+    use base64::Engine as _;
+    let b64 = |m: &[u8]| base64::engine::general_purpose::STANDARD.encode(m);
+    let sb = start().await;
+    let mut captured = Vec::new();
+    let mut a = Client::connect(&sb).await;
+    let status = a
+        .ntlm_with(gp_sandbox::soap::PATH, sb.credentials(), |m| {
+            captured = m.clone()
+        })
+        .await
+        .unwrap();
+    assert_eq!(status, StatusCode::OK);
+    // Same connection: its challenge was used up.
+    let again = a
+        .send(
+            Method::GET,
+            gp_sandbox::soap::PATH,
+            &[("authorization", format!("NTLM {}", b64(&captured)))],
+            "",
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.status, StatusCode::UNAUTHORIZED);
+    // Another connection: never challenged, so refused.
+    let mut b = Client::connect(&sb).await;
+    let replay = b
+        .send(
+            Method::GET,
+            gp_sandbox::soap::PATH,
+            &[("authorization", format!("NTLM {}", b64(&captured)))],
+            "",
+        )
+        .await
+        .unwrap();
+    assert_eq!(replay.status, StatusCode::UNAUTHORIZED);
+    let after = b.soap("GetCompanyList", &context(FABRIKAM)).await;
+    assert_eq!(after.status, StatusCode::UNAUTHORIZED);
 }

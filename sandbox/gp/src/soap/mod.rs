@@ -43,7 +43,7 @@ pub async fn handle(shared: &Shared, parts: &Parts, body: Bytes) -> Reply {
     }
     let request = match read_request(shared, parts, &body) {
         Ok(r) => r,
-        Err(fault) => return Reply::Respond(fault),
+        Err(fault) => return Reply::Respond(*fault),
     };
     let op = request.operation.clone();
     let render_fault = |f: &FaultKind| match f {
@@ -71,27 +71,27 @@ fn read_request(
     shared: &Shared,
     parts: &Parts,
     body: &[u8],
-) -> Result<SoapRequest, crate::server::HttpResponse> {
+) -> Result<SoapRequest, Box<crate::server::HttpResponse>> {
     let text = std::str::from_utf8(body)
-        .map_err(|_| envelope::client_fault("The request is not UTF-8 text."))?;
+        .map_err(|_| boxed_client_fault("The request is not UTF-8 text."))?;
     let root = xmldom::parse(text)
-        .map_err(|e| envelope::client_fault(&format!("Server was unable to read request. {e}")))?;
+        .map_err(|e| boxed_client_fault(&format!("Server was unable to read request. {e}")))?;
     if !root.is(SOAP_ENV, "Envelope") {
-        return Err(envelope::fault(
+        return Err(Box::new(envelope::fault(
             "soap:VersionMismatch",
             &format!(
                 "Expected a SOAP 1.1 Envelope ({SOAP_ENV}), found {}",
                 root.name
             ),
-        ));
+        )));
     }
     let op_el = root
         .child(SOAP_ENV, "Body")
         .and_then(|b| b.children.first())
-        .ok_or_else(|| envelope::client_fault("The SOAP Body is missing or empty."))?;
+        .ok_or_else(|| boxed_client_fault("The SOAP Body is missing or empty."))?;
     let operation = op_el.name.local.clone();
     if op_el.name.ns.as_deref() != Some(NS_GP) {
-        return Err(envelope::client_fault(&format!(
+        return Err(boxed_client_fault(&format!(
             "Server did not recognize the request element {}: it must be in namespace {NS_GP}.",
             op_el.name
         )));
@@ -105,7 +105,7 @@ fn read_request(
         let action = action.trim().trim_matches('"');
         let expected = format!("{NS_GP}/{operation}");
         if !action.is_empty() && action != expected {
-            return Err(envelope::client_fault(&format!(
+            return Err(boxed_client_fault(&format!(
                 "Server did not recognize the value of HTTP Header SOAPAction: {action}. Expected {expected}."
             )));
         }
@@ -117,23 +117,27 @@ fn read_request(
         } else {
             "is not a GP Web Services operation"
         };
-        return Err(envelope::client_fault(&format!(
+        return Err(boxed_client_fault(&format!(
             "Operation {operation} {why}. Emulated: {OPERATIONS:?}"
         )));
     }
     let field = shared.schema.element(NS_GP, &operation).ok_or_else(|| {
-        envelope::client_fault(&format!("Operation {operation} is missing from the WSDL"))
+        boxed_client_fault(&format!("Operation {operation} is missing from the WSDL"))
     })?;
     let reader = XmlReader {
         schema: &shared.schema,
         strict: shared.strict_schema,
     };
     let body = reader.read(op_el, field, &operation).map_err(|v| {
-        envelope::client_fault(&format!(
+        boxed_client_fault(&format!(
             "Server was unable to read request. There is an error in the XML document: {v}"
         ))
     })?;
     Ok(SoapRequest { operation, body })
+}
+
+fn boxed_client_fault(message: &str) -> Box<crate::server::HttpResponse> {
+    Box::new(envelope::client_fault(message))
 }
 
 /// Serves the WSDL file the schema was loaded from (read per request: 1.7 MB is not worth

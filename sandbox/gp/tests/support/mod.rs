@@ -107,6 +107,16 @@ impl Client {
     /// NTLM handshake on this connection with the `sspi` crate; returns the status of the
     /// AUTHENTICATE leg (200 when accepted).
     pub async fn ntlm(&mut self, path: &str, creds: &Credentials) -> anyhow::Result<StatusCode> {
+        self.ntlm_with(path, creds, |_| {}).await
+    }
+
+    /// As [`Client::ntlm`], letting the test alter the AUTHENTICATE message before it is sent.
+    pub async fn ntlm_with(
+        &mut self,
+        path: &str,
+        creds: &Credentials,
+        tamper: impl FnOnce(&mut Vec<u8>),
+    ) -> anyhow::Result<StatusCode> {
         let mut ntlm = Ntlm::new();
         let identity = AuthIdentity {
             username: Username::new(&creds.user, Some(&creds.domain))?,
@@ -159,7 +169,9 @@ impl Client {
             .with_output(&mut output);
         ntlm.initialize_security_context_impl(&mut builder)?
             .resolve_to_result()?;
-        let authenticate = B64.encode(&output[0].buffer);
+        let mut type3 = output[0].buffer.clone();
+        tamper(&mut type3);
+        let authenticate = B64.encode(&type3);
         let done = self
             .send(
                 Method::GET,
