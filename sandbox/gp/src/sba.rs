@@ -426,17 +426,8 @@ async fn execute(
     let first_key = key.and_then(|k| k.last()).cloned().unwrap_or_default();
     match (method.as_str(), res) {
         ("GET", Resource::Customers) if key.is_some() => {
-            match svc.get_customer(company, &first_key).await {
-                Ok(Some(c)) => payload(shared, StatusCode::OK, "Customer", &c),
-                Ok(None) => fail(
-                    GpError::NotFound {
-                        kind: "Customer",
-                        id: first_key,
-                    }
-                    .into(),
-                ),
-                Err(e) => fail(e),
-            }
+            let found = svc.get_customer(company, &first_key).await;
+            one(shared, found, "Customer", "Customer", first_key, fail)
         }
         ("GET", Resource::Customers) => match svc.customer_list(company, None).await {
             Ok(list) => payload(shared, StatusCode::OK, "ArrayOfCustomerSummary", &list),
@@ -456,7 +447,7 @@ async fn execute(
                 company,
                 svc.get_customer(company, &id).await,
                 "Customer",
-                &format!("Customers({id})"),
+                &format!("Sales/Customers({id})"),
             )
         }
         ("PATCH", Resource::Customers) => {
@@ -479,17 +470,8 @@ async fn execute(
             if let Err(e) = svc.update_customer(company, &node).await {
                 return fail(e);
             }
-            match svc.get_customer(company, &first_key).await {
-                Ok(Some(c)) => payload(shared, StatusCode::OK, "Customer", &c),
-                Ok(None) => fail(
-                    GpError::NotFound {
-                        kind: "Customer",
-                        id: first_key,
-                    }
-                    .into(),
-                ),
-                Err(e) => fail(e),
-            }
+            let found = svc.get_customer(company, &first_key).await;
+            one(shared, found, "Customer", "Customer", first_key, fail)
         }
         ("POST", Resource::Documents(doc_type)) => {
             let type_name = document_type_name(doc_type);
@@ -515,17 +497,15 @@ async fn execute(
             }
         }
         ("GET", Resource::Documents(doc_type)) if key.is_some() => {
-            match svc.get_document(company, doc_type, &first_key).await {
-                Ok(Some(d)) => payload(shared, StatusCode::OK, document_type_name(doc_type), &d),
-                Ok(None) => fail(
-                    GpError::NotFound {
-                        kind: doc_type.label(),
-                        id: first_key,
-                    }
-                    .into(),
-                ),
-                Err(e) => fail(e),
-            }
+            let found = svc.get_document(company, doc_type, &first_key).await;
+            one(
+                shared,
+                found,
+                document_type_name(doc_type),
+                doc_type.label(),
+                first_key,
+                fail,
+            )
         }
         ("GET", Resource::Documents(doc_type)) => {
             let criteria = Node::tree().with(
@@ -547,11 +527,8 @@ async fn execute(
                 [source, id] => (Some(source.as_str()), id.clone()),
                 _ => (None, first_key.clone()),
             };
-            match svc.get_batch(company, source, &id).await {
-                Ok(Some(b)) => payload(shared, StatusCode::OK, "Batch", &b),
-                Ok(None) => fail(GpError::NotFound { kind: "Batch", id }.into()),
-                Err(e) => fail(e),
-            }
+            let found = svc.get_batch(company, source, &id).await;
+            one(shared, found, "Batch", "Batch", id, fail)
         }
         ("GET", Resource::Batches) => match svc.batch_list(company, None).await {
             Ok(list) => payload(shared, StatusCode::OK, "ArrayOfBatch", &list),
@@ -561,6 +538,22 @@ async fn execute(
             StatusCode::METHOD_NOT_ALLOWED,
             "method not supported on this resource",
         ),
+    }
+}
+
+/// 200 with one object, or 404 naming what was not found.
+fn one(
+    shared: &Shared,
+    found: Result<Option<Node>, OpError>,
+    type_name: &str,
+    kind: &'static str,
+    id: String,
+    fail: impl Fn(OpError) -> HttpResponse,
+) -> HttpResponse {
+    match found {
+        Ok(Some(n)) => payload(shared, StatusCode::OK, type_name, &n),
+        Ok(None) => fail(GpError::NotFound { kind, id }.into()),
+        Err(e) => fail(e),
     }
 }
 
@@ -578,24 +571,26 @@ fn set_key(node: &mut Node, id: &str) {
     }
 }
 
-/// 201 with the stored object and its Location (relative to the company).
+/// 201 with the stored object and its Location (absolute path of the new resource).
 fn created(
     shared: &Shared,
-    _company: &Company,
+    company: &Company,
     found: Result<Option<Node>, OpError>,
     type_name: &str,
-    location: &str,
+    resource: &str,
 ) -> HttpResponse {
     match found {
         Ok(Some(n)) => {
             let mut r = payload(shared, StatusCode::CREATED, type_name, &n);
-            if let Ok(v) = HeaderValue::from_str(
-                &percent_encoding::utf8_percent_encode(
-                    location,
-                    percent_encoding::NON_ALPHANUMERIC,
-                )
-                .to_string(),
-            ) {
+            let encode =
+                |s: &str| percent_encoding::utf8_percent_encode(s, LOCATION_SET).to_string();
+            let location = format!(
+                "/GPService/Tenants({})/Companies({})/{}",
+                shared.tenant,
+                encode(&company.name),
+                encode(resource)
+            );
+            if let Ok(v) = HeaderValue::from_str(&location) {
                 r.headers_mut().insert(LOCATION, v);
             }
             r
@@ -604,6 +599,18 @@ fn created(
         Err(e) => op_error(e, "Microsoft.Dynamics.GP.BusinessObject"),
     }
 }
+
+/// What a Location path escapes: everything but unreserved characters, path separators and the
+/// parens/semicolon SBA keys are written with.
+const LOCATION_SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'/')
+    .remove(b'(')
+    .remove(b')')
+    .remove(b';');
 
 #[cfg(test)]
 mod tests {

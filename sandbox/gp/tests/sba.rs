@@ -31,7 +31,10 @@ async fn create_and_get_every_type() {
         .await;
     assert_eq!(a.status, StatusCode::CREATED, "{a:?}");
     assert_eq!(payload(&a)["Name"], "SBA Customer");
-    assert!(a.headers.get("location").is_some());
+    assert_eq!(
+        a.headers.get("location").unwrap(),
+        "/GPService/Tenants(DefaultTenant)/Companies(Contoso%20(Bermuda)%20Ltd.)/Sales/Customers(SBA-CUST)"
+    );
 
     let a = c
         .json(
