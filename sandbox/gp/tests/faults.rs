@@ -113,14 +113,7 @@ async fn commit_then_lost_response_leaves_exactly_one_document() {
         detail.contains("ConnectionReset") || err.is_incomplete_message(),
         "{detail}"
     );
-    assert_eq!(
-        sb.control()
-            .documents_of(FABRIKAM, DocType::Invoice)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(invoices(&sb).await, 1);
 
     // The client retries on a new connection: GP says 190, and still one document.
     let mut retry = Client::login(&sb).await;
@@ -130,14 +123,7 @@ async fn commit_then_lost_response_leaves_exactly_one_document() {
         validation_messages(&mut retry, &a.body).await[0],
         "Document number (DOCNUMBR) already exists in either RM00401, RM10301, RM20101 or RM30101"
     );
-    assert_eq!(
-        sb.control()
-            .documents_of(FABRIKAM, DocType::Invoice)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(invoices(&sb).await, 1);
     assert_eq!(sb.control().counters().documents_written, 1);
 }
 
@@ -205,14 +191,7 @@ async fn hang_after_commit_and_injected_http_status() {
             .await
             .is_err()
     );
-    assert_eq!(
-        sb.control()
-            .documents_of(FABRIKAM, DocType::Invoice)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(invoices(&sb).await, 1);
     assert_eq!(sb.control().counters().faults_injected, 3);
 }
 

@@ -2,7 +2,6 @@
 
 mod support;
 
-use gp_sandbox::DocType;
 use hyper::{Method, StatusCode};
 use serde_json::{Value, json};
 use support::*;
@@ -11,6 +10,14 @@ fn company_path(name: &str) -> String {
     // Encode like real clients: spaces and commas %-encoded, parens literal.
     let enc = name.replace(' ', "%20").replace(',', "%2C");
     format!("/GPService/Tenants(DefaultTenant)/Companies({enc})")
+}
+
+async fn get(c: &mut Client, path: &str, auth: &str) -> Answer {
+    c.json(Method::GET, path, None, auth).await
+}
+
+async fn post(c: &mut Client, path: &str, body: Value, auth: &str) -> Answer {
+    c.json(Method::POST, path, Some(body), auth).await
 }
 
 fn payload(a: &Answer) -> Value {
@@ -45,22 +52,18 @@ async fn create_and_get_every_type() {
         )
         .await;
     assert_eq!(a.status, StatusCode::OK, "{a:?}");
-    let a = c
-        .json(
-            Method::GET,
-            &format!("{base}/Sales/Customers(SBA-CUST).json"),
-            None,
-            &auth,
-        )
-        .await;
+    let a = get(
+        &mut c,
+        &format!("{base}/Sales/Customers(SBA-CUST).json"),
+        &auth,
+    )
+    .await;
     assert_eq!(a.status, StatusCode::OK, "{a:?}");
     let cust = payload(&a);
     assert_eq!(cust["Name"], "SBA Customer Ltd");
     assert_eq!(cust["CurrencyKey"]["ISOCode"], "GBP");
     assert_eq!(cust["IsActive"], true);
-    let a = c
-        .json(Method::GET, &format!("{base}/Sales/Customers"), None, &auth)
-        .await;
+    let a = get(&mut c, &format!("{base}/Sales/Customers"), &auth).await;
     assert_eq!(payload(&a).as_array().unwrap().len(), 1, "{a:?}");
 
     let invoice = json!({"Payload": {
@@ -68,14 +71,13 @@ async fn create_and_get_every_type() {
         "BatchKey": {"Id": "SBA-SALES"}, "SalesAmount": {"Value": 250.5}, "TaxAmount": {"Value": "20.04"},
         "DocumentAmount": {"Value": 270.54}, "CurrencyKey": {"ISOCode": "GBP"}, "Description": "via SBA"
     }});
-    let a = c
-        .json(
-            Method::POST,
-            &format!("{base}/Sales/ReceivablesInvoices"),
-            Some(invoice),
-            &auth,
-        )
-        .await;
+    let a = post(
+        &mut c,
+        &format!("{base}/Sales/ReceivablesInvoices"),
+        invoice,
+        &auth,
+    )
+    .await;
     assert_eq!(a.status, StatusCode::CREATED, "{a:?}");
     // Decimals come back as JSON numbers with the currency's digits.
     assert!(
@@ -85,85 +87,71 @@ async fn create_and_get_every_type() {
         "{}",
         a.body
     );
-    let a = c
-        .json(
-            Method::GET,
-            &format!("{base}/Sales/ReceivablesInvoices(SBA-INV-1)"),
-            None,
-            &auth,
-        )
-        .await;
+    let a = get(
+        &mut c,
+        &format!("{base}/Sales/ReceivablesInvoices(SBA-INV-1)"),
+        &auth,
+    )
+    .await;
     assert_eq!(payload(&a)["SalesAmount"]["Value"], json!(250.50));
 
     let memo = json!({"Payload": {
         "Key": {"Id": "SBA-CM-1"}, "Date": date, "CustomerKey": {"Id": "SBA-CUST"}, "BatchKey": {"Id": "SBA-SALES"},
         "SalesAmount": {"Value": 20}, "CurrencyKey": {"ISOCode": "GBP"}
     }, "Applies": [{"APTODCNM": "SBA-INV-1", "APPTOAMT": 20}]});
-    let a = c
-        .json(
-            Method::POST,
-            &format!("{base}/Sales/ReceivablesCreditMemos"),
-            Some(memo),
-            &auth,
-        )
-        .await;
+    let a = post(
+        &mut c,
+        &format!("{base}/Sales/ReceivablesCreditMemos"),
+        memo,
+        &auth,
+    )
+    .await;
     assert_eq!(a.status, StatusCode::CREATED, "{a:?}");
-    let a = c
-        .json(
-            Method::GET,
-            &format!("{base}/Sales/ReceivablesCreditMemos(SBA-CM-1)"),
-            None,
-            &auth,
-        )
-        .await;
+    let a = get(
+        &mut c,
+        &format!("{base}/Sales/ReceivablesCreditMemos(SBA-CM-1)"),
+        &auth,
+    )
+    .await;
     assert_eq!(payload(&a)["Type"], "Credit Memo");
 
     let receipt = json!({"Payload": {
         "Key": {"Id": "SBA-PMT-1"}, "Date": date, "CustomerKey": {"Id": "SBA-CUST"}, "BatchKey": {"Id": "SBA-CASH"},
         "Amount": {"Value": 100}, "Type": "Check", "BankAccountKey": {"Id": "LONDON BANK"}, "CurrencyKey": {"ISOCode": "GBP"}
     }, "Applies": [{"APTODCNM": "SBA-INV-1", "APPTOAMT": "100.00"}]});
-    let a = c
-        .json(
-            Method::POST,
-            &format!("{base}/Sales/CashReceipts"),
-            Some(receipt),
-            &auth,
-        )
-        .await;
+    let a = post(
+        &mut c,
+        &format!("{base}/Sales/CashReceipts"),
+        receipt,
+        &auth,
+    )
+    .await;
     assert_eq!(a.status, StatusCode::CREATED, "{a:?}");
-    let a = c
-        .json(
-            Method::GET,
-            &format!("{base}/Sales/CashReceipts(SBA-PMT-1)"),
-            None,
-            &auth,
-        )
-        .await;
+    let a = get(
+        &mut c,
+        &format!("{base}/Sales/CashReceipts(SBA-PMT-1)"),
+        &auth,
+    )
+    .await;
     assert_eq!(payload(&a)["BankAccountKey"]["Id"], "LONDON BANK");
 
-    let a = c
-        .json(
-            Method::GET,
-            &format!("{base}/Sales/ReceivablesInvoices(SBA-INV-1)"),
-            None,
-            &auth,
-        )
-        .await;
+    let a = get(
+        &mut c,
+        &format!("{base}/Sales/ReceivablesInvoices(SBA-INV-1)"),
+        &auth,
+    )
+    .await;
     assert_eq!(payload(&a)["CurrentDocumentAmount"]["Value"], json!(150.54));
 
-    let a = c
-        .json(
-            Method::GET,
-            &format!("{base}/Sales/Batches(RM_Cash;SBA-CASH)"),
-            None,
-            &auth,
-        )
-        .await;
+    let a = get(
+        &mut c,
+        &format!("{base}/Sales/Batches(RM_Cash;SBA-CASH)"),
+        &auth,
+    )
+    .await;
     assert_eq!(a.status, StatusCode::OK, "{a:?}");
     assert_eq!(payload(&a)["NumberOfTransactions"], 1);
-    let a = c
-        .json(Method::GET, &format!("{base}/Sales/Batches"), None, &auth)
-        .await;
+    let a = get(&mut c, &format!("{base}/Sales/Batches"), &auth).await;
     assert_eq!(payload(&a).as_array().unwrap().len(), 2);
 
     // The same documents are visible in the company with the parens in its name only.
@@ -217,14 +205,9 @@ async fn errors_carry_gp_messages_and_http_status() {
         StatusCode::CREATED
     );
     assert_eq!(
-        c.json(
-            Method::POST,
-            &format!("{base}/Sales/Customers"),
-            Some(cust),
-            &auth
-        )
-        .await
-        .status,
+        post(&mut c, &format!("{base}/Sales/Customers"), cust, &auth)
+            .await
+            .status,
         StatusCode::CONFLICT
     );
     assert_eq!(
@@ -250,10 +233,9 @@ async fn errors_carry_gp_messages_and_http_status() {
     assert!(a.body.contains("already exists in either RM00401"), "{a:?}");
 
     assert_eq!(
-        c.json(
-            Method::GET,
+        get(
+            &mut c,
             &format!("{base}/Sales/ReceivablesInvoices(NOPE)"),
-            None,
             &auth
         )
         .await
@@ -261,10 +243,9 @@ async fn errors_carry_gp_messages_and_http_status() {
         StatusCode::NOT_FOUND
     );
     assert_eq!(
-        c.json(
-            Method::GET,
+        get(
+            &mut c,
             &format!("{}/Sales/Customers", company_path("No Such Co")),
-            None,
             &auth
         )
         .await
@@ -272,14 +253,9 @@ async fn errors_carry_gp_messages_and_http_status() {
         StatusCode::NOT_FOUND
     );
     assert_eq!(
-        c.json(
-            Method::GET,
-            "/GPService/Tenants(Other)/Companies",
-            None,
-            &auth
-        )
-        .await
-        .status,
+        get(&mut c, "/GPService/Tenants(Other)/Companies", &auth)
+            .await
+            .status,
         StatusCode::NOT_FOUND
     );
     assert_eq!(
@@ -317,29 +293,15 @@ async fn errors_carry_gp_messages_and_http_status() {
         "{a:?}"
     );
     // %-encoded parens and lower-case gpservice.
-    let a = c.json(Method::GET, "/gpservice/Tenants%28DefaultTenant%29/Companies%28Fabrikam%2C%20Inc.%29/Sales/Customers%28REAL%29", None, &auth).await;
+    let a = get(&mut c, "/gpservice/Tenants%28DefaultTenant%29/Companies%28Fabrikam%2C%20Inc.%29/Sales/Customers%28REAL%29", &auth).await;
     assert_eq!(a.status, StatusCode::OK, "{a:?}");
     // Injected system fault.
     sb.control().inject(gp_sandbox::FaultRule::once(
         "GetCustomerByKey",
         gp_sandbox::FaultKind::SystemFault,
     ));
-    let a = c
-        .json(
-            Method::GET,
-            &format!("{base}/Sales/Customers(REAL)"),
-            None,
-            &auth,
-        )
-        .await;
+    let a = get(&mut c, &format!("{base}/Sales/Customers(REAL)"), &auth).await;
     assert_eq!(a.status, StatusCode::INTERNAL_SERVER_ERROR);
     assert!(a.body.contains("unhandled system exception"));
-    assert_eq!(
-        sb.control()
-            .documents_of(FABRIKAM, DocType::Invoice)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(invoices(&sb).await, 1);
 }

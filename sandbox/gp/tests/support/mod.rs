@@ -442,3 +442,12 @@ pub fn unescape(s: &str) -> String {
         .replace("&quot;", "\"")
         .replace("&amp;", "&")
 }
+
+/// How many invoices Fabrikam has, in any state.
+pub async fn invoices(sb: &Sandbox) -> usize {
+    sb.control()
+        .documents_of(FABRIKAM, gp_sandbox::DocType::Invoice)
+        .await
+        .expect("documents")
+        .len()
+}
