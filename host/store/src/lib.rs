@@ -102,7 +102,7 @@ pub struct Job {
 /// How to reschedule a failed attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Retry {
-    /// Capped exponential backoff with full jitter from the job's attempt count; counts as an
+    /// Capped exponential backoff with jitter ([`backoff_delay`]); counts as an
     /// attempt; after `max_attempts` the job is dead.
     Backoff,
     /// Not before `delay_ms` from now (a Retry-After). Does not use up an attempt ("snooze");
@@ -119,7 +119,7 @@ pub enum Retried {
     LostLease,
 }
 
-/// Backoff parameters (full jitter over `min(cap, base * 2^(attempt-1))`).
+/// Backoff parameters; see [`backoff_delay`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Backoff {
     pub base_ms: Millis,
@@ -268,6 +268,24 @@ pub trait Store: Send + Sync + 'static {
 /// Open a store from a URL: `sqlite://path/file.db` (created if missing) or
 /// `postgres://...`. Runs the embedded migrations.
 pub async fn open(url: &str) -> anyhow::Result<std::sync::Arc<dyn Store>> {
-    let _ = url;
-    anyhow::bail!("not implemented yet")
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(std::sync::Arc::new(backend::postgres::PgStore::connect(url).await?))
+    } else if url.starts_with("sqlite:") {
+        Ok(std::sync::Arc::new(backend::sqlite::SqliteStore::connect(url).await?))
+    } else {
+        anyhow::bail!("unsupported database URL (use sqlite://file.db or postgres://…)")
+    }
 }
+
+/// Delay before retry `attempt` (1-based): equal jitter over `min(cap, base · 2^(attempt−1))`,
+/// so retries spread out (no lockstep after an outage) but still grow.
+pub fn backoff_delay(b: Backoff, attempt: i32) -> Millis {
+    use rand::Rng;
+    let exp = attempt.saturating_sub(1).clamp(0, 32) as u32;
+    let ceiling = b.base_ms.max(1).saturating_mul(1i64 << exp).min(b.cap_ms.max(1));
+    let half = ceiling / 2;
+    half + rand::rng().random_range(0..=ceiling - half)
+}
+
+mod backend;
+pub use backend::{postgres::PgStore, sqlite::SqliteStore};
