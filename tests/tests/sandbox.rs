@@ -89,7 +89,7 @@ async fn egress_off_the_allowlist_is_denied_and_audited() {
     assert!(denied.iter().any(|e| e.detail.contains("169.254.169.254")), "{events:#?}");
     assert!(denied.iter().any(|e| e.detail.contains("evil.example.com")), "{events:#?}");
     let write = events.iter().find(|e| e.stage == "ensure-customer").unwrap();
-    assert!(write.detail.contains("169.254.169.254/latest/meta-data/=Denied"), "{}", write.detail);
+    assert!(write.detail.contains("169.254.169.254/latest/meta-data/=HttpError::Denied"), "{}", write.detail);
     // Positive control: the allowlisted collector was reachable (so the denials are policy).
     assert!(write.detail.contains("/collect=status:200"), "{}", write.detail);
     assert_eq!(stub.state.collector_auth.lock().unwrap().len(), 1);
@@ -117,7 +117,7 @@ async fn secrets_never_leave_for_another_origin_or_tenant() {
     let events = timeline(&host, "exfil", "invoice/inv_x").await;
     let write = events.iter().find(|e| e.stage == "ensure-customer").unwrap();
     assert!(write.detail.contains("Denied") && write.detail.contains("is bound to"), "{}", write.detail);
-    assert!(write.detail.contains("other-tenant-key=NotGranted"), "{}", write.detail);
+    assert!(write.detail.contains("other-tenant-key=SecretError::NotGranted"), "{}", write.detail);
     assert!(collector.state.collector_auth.lock().unwrap().is_empty(), "the request with the secret must not have been sent");
     // No stored line anywhere carries a secret value.
     let all = host.app.store.audit("exfil", None, None).await.unwrap();
