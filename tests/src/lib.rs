@@ -27,7 +27,9 @@ pub fn component(name: &str) -> (PathBuf, String) {
     (dir.join(format!("{name}.wasm")), digest)
 }
 
+/// Per-test setup: log to the test writer, and the process-wide TLS provider for reqwest.
 pub fn init_tracing() {
+    ml_connector::install_crypto();
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
         .with_test_writer()
