@@ -81,7 +81,7 @@ macro_rules! store_impl {
             }
             if let Some(p) = &f.record_key_prefix {
                 // substr/length instead of LIKE: no escaping of % and _ in record keys.
-                q.push(" AND substr(record_key, 1, ").push_bind(p.chars().count() as i64).push(") = ").push_bind(p.clone());
+                q.push(" AND substr(record_key, 1, ").push_bind(i32::try_from(p.chars().count()).unwrap_or(i32::MAX)).push(") = ").push_bind(p.clone());
             }
             if let Some(t) = f.created_after {
                 q.push(" AND created_at >= ").push_bind(t);
