@@ -36,12 +36,23 @@ enum Command {
         #[arg(long, short, default_value = "ml-connector.toml")]
         config: PathBuf,
     },
+    /// Run an emulator on its own (for trying the connector, or other clients, against it).
+    Sandbox {
+        #[command(subcommand)]
+        which: SandboxCommand,
+    },
     /// Run the end-to-end demo on the embedded SQLite store (see README).
     Demo {
         /// Records to push through.
         #[arg(long, default_value_t = 50)]
         records: usize,
     },
+}
+
+#[derive(Subcommand)]
+enum SandboxCommand {
+    /// Dynamics GP: Web Services SOAP (per the real WSDL), SBA JSON, NTLMv2.
+    Gp(gp_sandbox::SandboxArgs),
 }
 
 fn init_tracing() {
@@ -83,6 +94,7 @@ async fn main() -> anyhow::Result<()> {
             println!("stored secret {name} (encrypted)");
             Ok(())
         }
+        Command::Sandbox { which: SandboxCommand::Gp(args) } => gp_sandbox::run(args).await,
         Command::Demo { records } => ml_connector::demo::run(records).await,
     }
 }
