@@ -119,7 +119,7 @@ impl Guest for StandinSource {
     }
 
     fn poll(_req: PollRequest) -> Result<PollPage, SourceError> {
-        Ok(PollPage { triggers: vec![], next_cursor: None })
+        Ok(PollPage { items: vec![], next_cursor: None })
     }
 }
 
