@@ -1,0 +1,1 @@
+//! The Chargebee source component.

@@ -1,0 +1,1 @@
+//! The default Chargebee → GP mapper component.

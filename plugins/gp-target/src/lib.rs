@@ -1,0 +1,1 @@
+//! The Dynamics GP target component.
