@@ -1,0 +1,150 @@
+//! `ml-connector sandbox chargebee`: run the emulator by hand (demo, manual testing).
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::Duration;
+
+use crate::{ChargebeeConfig, ChargebeeSandbox, LimitAlgorithm, Plan, Region, SeedSpec, SiteConfig};
+
+/// Options of `ml-connector sandbox chargebee`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SandboxArgs {
+    /// Port of the US origin; EU and AU listen on the next two (0 picks free ports).
+    #[arg(long, default_value_t = 48630)]
+    pub port: u16,
+    /// Address to listen on. Loopback by default: the printed keys are all it takes.
+    #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    pub bind: IpAddr,
+    /// Seed of the generated data and record ids.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Customers generated per site.
+    #[arg(long, default_value_t = 20)]
+    pub customers: usize,
+    #[arg(long, default_value_t = 5)]
+    pub invoices_per_customer: usize,
+    /// Days of history, ending now.
+    #[arg(long, default_value_t = 180)]
+    pub days: u32,
+    /// Currencies customers are billed in (comma-separated).
+    #[arg(long, value_delimiter = ',', default_value = "USD,EUR,GBP,AUD,JPY")]
+    pub currencies: Vec<String>,
+    /// Plan of every site (sets its per-minute limit: 150 / 1000 / 3500).
+    #[arg(long, value_enum, default_value_t = Plan::Starter)]
+    pub plan: Plan,
+    /// Requests allowed per window, overriding the plan.
+    #[arg(long)]
+    pub limit: Option<u32>,
+    /// Length of the rate-limit window in milliseconds (Chargebee: 60000).
+    #[arg(long, default_value_t = 60_000)]
+    pub window_ms: u64,
+    /// Answer 429 without a Retry-After header.
+    #[arg(long)]
+    pub no_retry_after: bool,
+    /// Count the limit per fixed window instead of a sliding one.
+    #[arg(long)]
+    pub fixed_window: bool,
+    /// Ignore unknown list parameters instead of answering 400.
+    #[arg(long)]
+    pub lenient_params: bool,
+    /// Site names as name:region (us, eu, au); default one site per region.
+    #[arg(long, value_delimiter = ',')]
+    pub sites: Vec<String>,
+    /// Fixed API key prefix instead of random keys (the key is `<prefix>_<site>`), handy for
+    /// scripted demos.
+    #[arg(long)]
+    pub key_prefix: Option<String>,
+}
+
+impl SandboxArgs {
+    pub fn config(&self) -> anyhow::Result<ChargebeeConfig> {
+        let mut sites = Vec::new();
+        let named: Vec<(String, Region)> = if self.sites.is_empty() {
+            ChargebeeConfig::default()
+                .sites
+                .into_iter()
+                .map(|s| (s.name, s.region))
+                .collect()
+        } else {
+            self.sites
+                .iter()
+                .map(|spec| {
+                    let (name, region) = spec
+                        .split_once(':')
+                        .ok_or_else(|| anyhow::anyhow!("--sites {spec:?}: expected name:region"))?;
+                    let region = region.parse::<Region>().map_err(anyhow::Error::msg)?;
+                    Ok((name.to_string(), region))
+                })
+                .collect::<anyhow::Result<_>>()?
+        };
+        for (name, region) in named {
+            let mut site = SiteConfig::new(&name, region, self.plan);
+            site.limit = self.limit;
+            if let Some(prefix) = &self.key_prefix {
+                site.api_key = format!("{prefix}_{name}");
+            }
+            sites.push(site);
+        }
+        Ok(ChargebeeConfig {
+            bind: self.bind,
+            base_port: self.port,
+            sites,
+            window: Duration::from_millis(self.window_ms.max(1)),
+            algorithm: if self.fixed_window {
+                LimitAlgorithm::FixedWindow
+            } else {
+                LimitAlgorithm::SlidingLog
+            },
+            retry_after: !self.no_retry_after,
+            strict_params: !self.lenient_params,
+            seed: self.seed,
+            ..ChargebeeConfig::default()
+        })
+    }
+
+    pub fn seed_spec(&self) -> SeedSpec {
+        SeedSpec {
+            customers: self.customers,
+            invoices_per_customer: self.invoices_per_customer,
+            currencies: self.currencies.clone(),
+            seed: self.seed,
+            days: self.days,
+            ..SeedSpec::default()
+        }
+    }
+}
+
+/// Starts the sandbox, seeds every site, prints where and how to reach it, and serves until
+/// Ctrl-C.
+pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
+    let sandbox = ChargebeeSandbox::start(args.config()?).await?;
+    let control = sandbox.control();
+    println!("Chargebee sandbox (API v2)");
+    for region in Region::ALL {
+        println!("  {region} origin: {}/api/v2", sandbox.origin(region));
+    }
+    for site in sandbox.sites() {
+        let summary = control.seed(&site.name, &args.seed_spec())?;
+        println!(
+            "  site {:<18} region {}  key {}  ({:?}: {} per {} ms)",
+            site.name,
+            site.region,
+            site.api_key,
+            site.plan,
+            site.limit,
+            site.window.as_millis()
+        );
+        println!(
+            "    seeded {} customers, {} invoices, {} payments, {} credit notes, {} refunds, {} events",
+            summary.customers, summary.invoices, summary.payments, summary.credit_notes, summary.refunds, summary.events
+        );
+    }
+    let port = sandbox.addr(Region::Us).port();
+    println!(
+        "Node SDK: new Chargebee({{site:'localhost', hostSuffix:'', protocol:'http', port:{port}, apiKey:'<key>'}}) (use the site's region port)"
+    );
+    println!("curl: curl -u <key>: '{}/api/v2/invoices?limit=5'", sandbox.origin(Region::Us));
+    println!("Ctrl-C to stop.");
+    tokio::signal::ctrl_c().await?;
+    sandbox.shutdown().await;
+    Ok(())
+}

@@ -1,0 +1,377 @@
+//! A seeded, deterministic generator of billing history: customers, invoices with realistic
+//! lines (plans, add-on seats, one-off charges, ad-hoc hours; quantities, item discounts,
+//! tax by the currency's usual rate), payments (some partial), adjustment credit notes,
+//! refunds, and the daily due-date job — spread over a past date range and applied in time
+//! order through the same mutations [`crate::Control`] uses, so events and
+//! `resource_version`s are consistent with the data.
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use crate::model::minor_unit_exponent;
+use crate::store::*;
+
+/// What to generate. Same spec (with `until` set) → same data.
+#[derive(Debug, Clone)]
+pub struct SeedSpec {
+    pub customers: usize,
+    pub invoices_per_customer: usize,
+    /// Picked per customer; each must be one the sandbox knows (USD, EUR, GBP, AUD, JPY, …).
+    pub currencies: Vec<String>,
+    pub seed: u64,
+    /// Share of invoices that get paid (some of them only partly).
+    pub payment_rate: f64,
+    /// Share of payments that cover only part of the invoice.
+    pub partial_payment_rate: f64,
+    /// Share of invoices that get an adjustment credit note.
+    pub credit_note_rate: f64,
+    /// Share of paid invoices that get (partly) refunded.
+    pub refund_rate: f64,
+    /// Length of the history in days, ending at `until`.
+    pub days: u32,
+    /// End of the history, Unix seconds; `None` → now.
+    pub until: Option<i64>,
+}
+
+impl Default for SeedSpec {
+    fn default() -> Self {
+        SeedSpec {
+            customers: 20,
+            invoices_per_customer: 5,
+            currencies: ["USD", "EUR", "GBP", "AUD", "JPY"].map(String::from).to_vec(),
+            seed: 42,
+            payment_rate: 0.7,
+            partial_payment_rate: 0.15,
+            credit_note_rate: 0.1,
+            refund_rate: 0.05,
+            days: 180,
+            until: None,
+        }
+    }
+}
+
+/// What a seed run created.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SeedSummary {
+    pub customers: usize,
+    pub invoices: usize,
+    pub payments: usize,
+    pub credit_notes: usize,
+    pub refunds: usize,
+    pub status_changes: usize,
+    pub events: usize,
+    /// Planned steps the data no longer allowed when their time came (e.g. a credit note
+    /// larger than what was still due); deterministic like the rest.
+    pub skipped: usize,
+}
+
+const FIRST: &[&str] = &[
+    "Ava", "Liam", "Mia", "Noah", "Emma", "Oliver", "Sophia", "Lucas", "Isla", "Hugo", "Yuki", "Chloe",
+    "Mateo", "Freya", "Aarav", "Lena",
+];
+const LAST: &[&str] = &[
+    "Smith", "Müller", "Tanaka", "Brown", "Rossi", "Dubois", "Nguyen", "Kowalski", "García", "Jones",
+    "Schmidt", "Wilson", "Sato", "O'Brien",
+];
+const COMPANY: &[&str] = &[
+    "Acme", "Globex", "Initech", "Umbrella", "Hooli", "Stark", "Wayne", "Tyrell", "Cyberdyne", "Soylent",
+    "Wonka", "Aperture",
+];
+const SUFFIX: &[&str] = &["Ltd", "GmbH", "Inc.", "Pty Ltd", "K.K.", "SAS", "LLC", "BV"];
+
+/// (description, entity_type, entity_id, price in US cents, max quantity)
+const CATALOG: &[(&str, &str, &str, i64, i32)] = &[
+    ("Starter plan (monthly)", "plan_item_price", "starter-monthly", 2_900, 1),
+    ("Pro plan (monthly)", "plan_item_price", "pro-monthly", 9_900, 1),
+    ("Enterprise plan (annual)", "plan_item_price", "enterprise-annual", 499_000, 1),
+    ("Additional seats", "addon_item_price", "extra-seat", 1_200, 25),
+    ("API overage (per 10k calls)", "addon_item_price", "api-overage", 450, 40),
+    ("Onboarding package", "charge_item_price", "onboarding", 75_000, 1),
+    ("Consulting hours", "adhoc", "", 15_000, 12),
+];
+
+/// (code, price factor numerator, denominator vs USD, tax name, tax rates in basis points)
+fn currency_profile(code: &str) -> (i64, i64, &'static str, &'static [u32]) {
+    match code {
+        "EUR" => (92, 100, "VAT", &[1900, 2000, 2100]),
+        "GBP" => (79, 100, "VAT", &[2000]),
+        "AUD" => (152, 100, "GST", &[1000]),
+        "JPY" => (150, 1, "JCT", &[1000]),
+        "CAD" => (137, 100, "GST/HST", &[500, 1300]),
+        _ => (1, 1, "Sales tax", &[0, 725, 825, 1025]),
+    }
+}
+
+/// US cents → the currency's minor units, rounded to a whole major unit for prices ≥ 100 major.
+fn price_in(currency: &str, usd_cents: i64) -> i64 {
+    let exp = minor_unit_exponent(currency).unwrap_or(2);
+    let (num, den, _, _) = currency_profile(currency);
+    let minor = usd_cents * num * 10i64.pow(exp) / (den * 100);
+    let major = 10i64.pow(exp);
+    if minor >= 100 * major { minor / major * major } else { minor.max(1) }
+}
+
+#[derive(Debug, Clone)]
+enum Step {
+    Customer { c: usize },
+    Invoice { c: usize, inv: usize },
+    Payment { inv: usize, partial: Option<u32> },
+    CreditNote { inv: usize, percent: u32, reason: &'static str },
+    Refund { inv: usize, percent: u32 },
+    DueDate { inv: usize },
+}
+
+struct PlannedCustomer {
+    input: CustomerInput,
+}
+
+struct PlannedInvoice {
+    input: InvoiceInput,
+}
+
+pub(crate) fn apply(data: &mut SiteData, spec: &SeedSpec, now_ms: i64) -> Result<SeedSummary, SandboxError> {
+    for c in &spec.currencies {
+        if minor_unit_exponent(c).is_none() {
+            return Err(SandboxError::Invalid(format!("seed currency {c:?} is not one the sandbox knows")));
+        }
+    }
+    if spec.currencies.is_empty() {
+        return Err(SandboxError::Invalid("a seed needs at least one currency".into()));
+    }
+    let until = spec.until.unwrap_or(now_ms.div_euclid(1000));
+    let span = i64::from(spec.days.max(1)) * 86_400;
+    let start = until - span;
+    let mut rng = StdRng::seed_from_u64(spec.seed);
+    let mut steps: Vec<(i64, Step)> = Vec::new();
+    let mut customers = Vec::new();
+    let mut invoices: Vec<PlannedInvoice> = Vec::new();
+
+    for c in 0..spec.customers {
+        let first = FIRST[rng.random_range(0..FIRST.len())];
+        let last = LAST[rng.random_range(0..LAST.len())];
+        let company = format!(
+            "{} {}",
+            COMPANY[rng.random_range(0..COMPANY.len())],
+            SUFFIX[rng.random_range(0..SUFFIX.len())]
+        );
+        let currency = spec.currencies[rng.random_range(0..spec.currencies.len())].clone();
+        let country = match currency.as_str() {
+            "EUR" => ["DE", "FR", "NL", "IE"][rng.random_range(0..4)],
+            "GBP" => "GB",
+            "AUD" => "AU",
+            "JPY" => "JP",
+            "CAD" => "CA",
+            _ => "US",
+        };
+        let net_term_days = [0, 15, 30, 30, 45][rng.random_range(0..5)];
+        let created = start + rng.random_range(0..span / 2);
+        let email_user: String = first.chars().filter(char::is_ascii_alphabetic).collect();
+        customers.push(PlannedCustomer {
+            input: CustomerInput {
+                id: None,
+                first_name: Some(first.into()),
+                last_name: Some(last.into()),
+                email: Some(format!("{}.{}@example.com", email_user.to_lowercase(), c + 1)),
+                company: Some(company.clone()),
+                preferred_currency_code: Some(currency.clone()),
+                net_term_days,
+                auto_collection: rng.random_bool(0.5),
+                billing_address: Some(crate::model::BillingAddress {
+                    first_name: Some(first.into()),
+                    last_name: Some(last.into()),
+                    company: Some(company),
+                    line1: Some(format!("{} Market Street", rng.random_range(1..400))),
+                    city: Some(
+                        match country {
+                            "DE" => "Berlin",
+                            "FR" => "Paris",
+                            "NL" => "Amsterdam",
+                            "IE" => "Dublin",
+                            "GB" => "London",
+                            "AU" => "Sydney",
+                            "JP" => "Tokyo",
+                            "CA" => "Toronto",
+                            _ => "San Francisco",
+                        }
+                        .into(),
+                    ),
+                    state_code: (country == "US").then(|| "CA".into()),
+                    country: Some(country.into()),
+                    zip: Some(format!("{:05}", rng.random_range(1000..99999))),
+                    ..Default::default()
+                }),
+            },
+        });
+        steps.push((created, Step::Customer { c }));
+
+        let (_, _, tax_name, rates) = currency_profile(&currency);
+        let tax_bp = rates[rng.random_range(0..rates.len())];
+        for _ in 0..spec.invoices_per_customer {
+            let date = created + 60 + rng.random_range(0..(until - created - 60).max(1));
+            let mut lines = Vec::new();
+            let n_lines = rng.random_range(1..=4);
+            for _ in 0..n_lines {
+                let (desc, entity_type, entity_id, usd, max_qty) = CATALOG[rng.random_range(0..CATALOG.len())];
+                let unit = price_in(&currency, usd);
+                let quantity = rng.random_range(1..=max_qty);
+                let amount = unit * i64::from(quantity);
+                let discount = if rng.random_bool(0.2) { amount * [10, 15][rng.random_range(0..2)] / 100 } else { 0 };
+                lines.push(LineInput {
+                    description: desc.into(),
+                    entity_type: entity_type.into(),
+                    entity_id: (!entity_id.is_empty()).then(|| format!("{entity_id}-{currency}")),
+                    unit_amount: unit,
+                    quantity,
+                    discount_amount: discount,
+                    tax_rate_bp: tax_bp,
+                });
+            }
+            let inv = invoices.len();
+            invoices.push(PlannedInvoice {
+                input: InvoiceInput {
+                    customer_id: String::new(),
+                    currency_code: Some(currency.clone()),
+                    date: Some(date),
+                    net_term_days: None,
+                    po_number: rng.random_bool(0.3).then(|| format!("PO-{}", rng.random_range(10_000..99_999))),
+                    tax_name: tax_name.into(),
+                    recurring: lines.iter().any(|l| l.entity_type == "plan_item_price"),
+                    lines,
+                },
+            });
+            steps.push((date, Step::Invoice { c, inv }));
+            let due = date + i64::from(net_term_days) * 86_400;
+            if due > date && due < until {
+                steps.push((due, Step::DueDate { inv }));
+            }
+            let paid = rng.random_bool(spec.payment_rate.clamp(0.0, 1.0));
+            let partial = rng.random_bool(spec.partial_payment_rate.clamp(0.0, 1.0));
+            let pay_at = date + rng.random_range(3_600..(i64::from(net_term_days) + 10) * 86_400);
+            if paid && pay_at < until {
+                let partial = partial.then(|| rng.random_range(20..80));
+                steps.push((pay_at, Step::Payment { inv, partial }));
+                if rng.random_bool(spec.refund_rate.clamp(0.0, 1.0)) {
+                    let at = pay_at + rng.random_range(86_400..20 * 86_400);
+                    if at < until {
+                        let percent = [100, 50, 25][rng.random_range(0..3)];
+                        steps.push((at, Step::Refund { inv, percent }));
+                    }
+                }
+            }
+            if rng.random_bool(spec.credit_note_rate.clamp(0.0, 1.0)) {
+                let at = date + rng.random_range(3_600..15 * 86_400);
+                if at < until {
+                    let reason = ["product_unsatisfactory", "service_unsatisfactory", "order_change", "write_off", "other"]
+                        [rng.random_range(0..5)];
+                    steps.push((at, Step::CreditNote { inv, percent: rng.random_range(5..40), reason }));
+                }
+            }
+        }
+    }
+    // Stable sort: equal times keep plan order, which puts a customer before its invoices.
+    steps.sort_by_key(|(t, _)| *t);
+
+    let mut summary = SeedSummary::default();
+    let events_before = data.events.len();
+    let mut customer_ids: Vec<Option<String>> = vec![None; customers.len()];
+    let mut invoice_ids: Vec<Option<String>> = vec![None; invoices.len()];
+    let source_before = data.event_source.clone();
+    for (i, (t, step)) in steps.into_iter().enumerate() {
+        // Millisecond jitter from the step index keeps versions distinct and deterministic.
+        let at_ms = t * 1000 + (i as i64 % 1000);
+        data.event_source = "api".into();
+        let outcome: Result<(), SandboxError> = match step {
+            Step::Customer { c } => data.create_customer(customers[c].input.clone(), at_ms).map(|cu| {
+                customer_ids[c] = Some(cu.id);
+                summary.customers += 1;
+            }),
+            Step::Invoice { c, inv } => {
+                let mut input = invoices[inv].input.clone();
+                input.customer_id = customer_ids[c].clone().unwrap_or_default();
+                data.create_invoice(input, at_ms).map(|i| {
+                    invoice_ids[inv] = Some(i.id);
+                    summary.invoices += 1;
+                })
+            }
+            Step::Payment { inv, partial } => with_invoice(data, &invoice_ids[inv], |data, id, due, _| {
+                let amount = match partial {
+                    Some(p) => (due * i64::from(p) / 100).max(1),
+                    None => due,
+                };
+                if due <= 0 {
+                    return Err(SandboxError::Invalid("nothing due".into()));
+                }
+                let method = ["bank_transfer", "check", "cash", "other"][(at_ms as usize / 1000) % 4];
+                let mut input = PaymentInput::single(id, amount);
+                input.payment_method = method.into();
+                input.reference_number = Some(format!("REF-{}", at_ms / 1000 % 1_000_000));
+                input.date = Some(at_ms / 1000);
+                data.record_payment(input, at_ms).map(|_| summary.payments += 1)
+            }),
+            Step::CreditNote { inv, percent, reason } => with_invoice(data, &invoice_ids[inv], |data, id, due, total| {
+                let amount = (total * i64::from(percent) / 100).min(due);
+                if amount <= 0 {
+                    return Err(SandboxError::Invalid("nothing left to credit".into()));
+                }
+                data.create_credit_note(
+                    CreditNoteInput {
+                        reference_invoice_id: id.into(),
+                        kind: CreditNoteKind::Adjustment,
+                        reason_code: reason.into(),
+                        total: amount,
+                        date: Some(at_ms / 1000),
+                    },
+                    at_ms,
+                )
+                .map(|_| summary.credit_notes += 1)
+            }),
+            Step::Refund { inv, percent } => with_invoice(data, &invoice_ids[inv], |data, id, _, _| {
+                let paid = data.find(Kind::Invoice, id).map(|i| data.invoices[i].amount_paid).unwrap_or(0);
+                let amount = (paid * i64::from(percent) / 100).max(1);
+                data.refund(
+                    RefundInput {
+                        invoice_id: id.into(),
+                        amount,
+                        reason_code: "product_unsatisfactory".into(),
+                        date: Some(at_ms / 1000),
+                    },
+                    at_ms,
+                )
+                .map(|_| summary.refunds += 1)
+            }),
+            Step::DueDate { inv } => {
+                data.event_source = "scheduled_job".into();
+                with_invoice(data, &invoice_ids[inv], |data, id, _, _| {
+                    data.refresh_invoice_status(id, at_ms).map(|changed| {
+                        if changed.is_some() {
+                            summary.status_changes += 1;
+                        }
+                    })
+                })
+            }
+        };
+        if outcome.is_err() {
+            summary.skipped += 1;
+        }
+    }
+    data.event_source = source_before;
+    summary.events = data.events.len() - events_before;
+    Ok(summary)
+}
+
+/// Runs `f(data, id, amount_due, total)` for a planned invoice that was created.
+fn with_invoice(
+    data: &mut SiteData,
+    id: &Option<String>,
+    f: impl FnOnce(&mut SiteData, &str, i64, i64) -> Result<(), SandboxError>,
+) -> Result<(), SandboxError> {
+    let Some(id) = id else {
+        return Err(SandboxError::Invalid("planned invoice was not created".into()));
+    };
+    let ix = data.find(Kind::Invoice, id).ok_or_else(|| SandboxError::NotFound {
+        kind: "invoice",
+        id: id.clone(),
+    })?;
+    let (due, total) = (data.invoices[ix].amount_due, data.invoices[ix].total);
+    f(data, id, due, total)
+}
