@@ -118,7 +118,12 @@ fn role_policy(cc: &ConnectionConfig, role: &str, rc: &RoleConfig, secrets: &BTr
         grants.insert(guest_name.clone(), s.clone());
     }
     Ok(RolePolicy {
-        http: HttpPolicy { allow, allow_private_network: rc.allow_private_network, clients: clients.clone() },
+        http: HttpPolicy {
+            allow,
+            allow_private_network: rc.allow_private_network,
+            clients: clients.clone(),
+            ntlm: crate::caps::ntlm::NtlmPools::new(usize::try_from(cc.max_in_flight).unwrap_or(1), rc.allow_private_network),
+        },
         secrets: grants,
         settings: cc.settings.clone(),
     })

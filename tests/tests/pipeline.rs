@@ -96,7 +96,8 @@ async fn per_connection_limit_is_never_exceeded() {
     init_tracing();
     let db = TestDb::from_env().await;
     let stub = start_stub().await;
-    *stub.state.ledger_delay_ms.lock().unwrap() = 100;
+    // Long enough that the wide connection overlaps calls even on a loaded machine.
+    *stub.state.ledger_delay_ms.lock().unwrap() = 400;
     for i in 0..12 {
         stub.add_invoice(&format!("inv_{i}"), &format!("cust_{i}"), "USD", 100 + i);
     }

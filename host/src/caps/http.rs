@@ -165,6 +165,9 @@ pub struct HttpPolicy {
     pub allow: Vec<AllowedOrigin>,
     pub allow_private_network: bool,
     pub clients: HttpClients,
+    /// Authenticated keep-alive connections for `ntlm` secrets, sized by the connection's
+    /// pacing limit (see `ntlm`).
+    pub ntlm: super::ntlm::NtlmPools,
 }
 
 impl HttpPolicy {
@@ -237,7 +240,7 @@ fn inject(builder: reqwest::RequestBuilder, secret: &ResolvedSecret) -> Result<r
         SecretScheme::BasicApiKey => builder.header("authorization", format!("Basic {}", b64.encode(format!("{value}:")))),
         SecretScheme::Basic => builder.header("authorization", format!("Basic {}", b64.encode(value))),
         SecretScheme::Bearer => builder.header("authorization", format!("Bearer {value}")),
-        SecretScheme::Ntlm => return Err(HttpError::Protocol("NTLM credentials need the GP connection pool, which this host build does not have yet".into())),
+        SecretScheme::Ntlm => return Err(HttpError::Protocol("NTLM secrets are sent through the connection pool".into())),
     })
 }
 
@@ -266,8 +269,13 @@ impl Host for InstanceState {
         if let Err(reason) = policy.http.check(&url, secret.as_deref()) {
             return self.deny(&what, reason).await;
         }
-        let client = if policy.http.allow_private_network { &policy.http.clients.private } else { &policy.http.clients.public };
         let timeout = req.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS).min(MAX_TIMEOUT_MS);
+        if let Some(secret) = secret.as_ref().filter(|s| s.scheme == SecretScheme::Ntlm) {
+            let origin = Origin::of(&url).map_err(|e| anyhow::anyhow!("checked origin: {e}"))?;
+            let ntlm_req = super::ntlm::NtlmRequest { method: method(req.method), url, headers: req.headers, body: req.body.unwrap_or_default() };
+            return Ok(policy.http.ntlm.send(secret, &origin, ntlm_req, Duration::from_millis(u64::from(timeout))).await);
+        }
+        let client = if policy.http.allow_private_network { &policy.http.clients.private } else { &policy.http.clients.public };
         let mut builder = client.request(method(req.method), url.clone()).timeout(Duration::from_millis(u64::from(timeout)));
         for (name, value) in &req.headers {
             builder = builder.header(name.as_str(), value.as_str());

@@ -9,6 +9,7 @@
 pub mod audit;
 pub mod http;
 pub mod log;
+pub mod ntlm;
 pub mod queue;
 pub mod secrets;
 pub mod settings;
