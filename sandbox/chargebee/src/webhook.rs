@@ -136,24 +136,17 @@ pub struct WebhookSender {
     control: Control,
     site: String,
     config: WebhookConfig,
-    client: reqwest::Client,
     sent_upto: Mutex<usize>,
     rng: Mutex<StdRng>,
 }
 
 impl WebhookSender {
     pub(crate) fn new(control: Control, site: String, config: WebhookConfig) -> Self {
-        let client = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap_or_default();
         let rng = StdRng::seed_from_u64(config.seed);
         WebhookSender {
             control,
             site,
             config,
-            client,
             sent_upto: Mutex::new(0),
             rng: Mutex::new(rng),
         }
@@ -192,7 +185,6 @@ impl WebhookSender {
                 Err(_) => continue,
             };
             let job = Job {
-                client: self.client.clone(),
                 config: self.config.clone(),
                 control: self.control.clone(),
                 site: self.site.clone(),
@@ -224,7 +216,6 @@ fn is_success(r: &Result<u16, String>) -> bool {
 }
 
 struct Job {
-    client: reqwest::Client,
     config: WebhookConfig,
     control: Control,
     site: String,
@@ -234,21 +225,47 @@ struct Job {
 }
 
 impl Job {
-    async fn post(&self, number: u32, duplicate: bool) -> Result<u16, String> {
-        let mut req = self
-            .client
-            .post(&self.config.url)
-            .header("content-type", "application/json")
-            .header("user-agent", "ChargeBee")
-            .body(self.body.clone());
+    /// One POST over a fresh connection (Chargebee does not reuse connections between
+    /// deliveries as far as anyone can tell; a fresh one also makes timeouts independent).
+    async fn send_once(&self) -> Result<u16, String> {
+        let url = url::Url::parse(&self.config.url).map_err(|e| format!("bad webhook URL: {e}"))?;
+        if url.scheme() != "http" {
+            return Err(format!("the sandbox sender speaks plain http only, not {}", url.scheme()));
+        }
+        let host = url.host_str().ok_or("webhook URL without host")?.to_string();
+        let port = url.port_or_known_default().unwrap_or(80);
+        let stream = tokio::net::TcpStream::connect((host.as_str(), port))
+            .await
+            .map_err(|e| format!("connect: {e}"))?;
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .map_err(|e| format!("handshake: {e}"))?;
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        let path = match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_string(),
+        };
+        let mut req = hyper::Request::post(path)
+            .header(hyper::header::HOST, url[url::Position::BeforeHost..url::Position::AfterPort].to_string())
+            .header(hyper::header::CONTENT_TYPE, "application/json")
+            .header(hyper::header::USER_AGENT, "ChargeBee");
         if let Some((user, password)) = &self.config.basic {
             let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
-            req = req.header("authorization", format!("Basic {token}"));
+            req = req.header(hyper::header::AUTHORIZATION, format!("Basic {token}"));
         }
-        let result = match req.send().await {
-            Ok(resp) => Ok(resp.status().as_u16()),
-            Err(e) if e.is_timeout() => Err("timeout".to_string()),
-            Err(e) => Err(format!("transport error: {e}")),
+        let req = req
+            .body(http_body_util::Full::new(bytes::Bytes::from(self.body.clone())))
+            .map_err(|e| format!("request: {e}"))?;
+        let resp = sender.send_request(req).await.map_err(|e| format!("transport error: {e}"))?;
+        Ok(resp.status().as_u16())
+    }
+
+    async fn post(&self, number: u32, duplicate: bool) -> Result<u16, String> {
+        let result = match tokio::time::timeout(self.config.timeout, self.send_once()).await {
+            Ok(r) => r,
+            Err(_) => Err("timeout".to_string()),
         };
         let mut r = lock(&self.report);
         if is_success(&result) {
