@@ -3,7 +3,9 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
-use crate::{ChargebeeConfig, ChargebeeSandbox, LimitAlgorithm, Plan, Region, SeedSpec, SiteConfig};
+use crate::{
+    ChargebeeConfig, ChargebeeSandbox, LimitAlgorithm, Plan, Region, SeedSpec, SiteConfig,
+};
 
 /// Options of `ml-connector sandbox chargebee`.
 #[derive(Debug, Clone, clap::Args)]
@@ -135,16 +137,62 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
         );
         println!(
             "    seeded {} customers, {} invoices, {} payments, {} credit notes, {} refunds, {} events",
-            summary.customers, summary.invoices, summary.payments, summary.credit_notes, summary.refunds, summary.events
+            summary.customers,
+            summary.invoices,
+            summary.payments,
+            summary.credit_notes,
+            summary.refunds,
+            summary.events
         );
     }
     let port = sandbox.addr(Region::Us).port();
     println!(
         "Node SDK: new Chargebee({{site:'localhost', hostSuffix:'', protocol:'http', port:{port}, apiKey:'<key>'}}) (use the site's region port)"
     );
-    println!("curl: curl -u <key>: '{}/api/v2/invoices?limit=5'", sandbox.origin(Region::Us));
+    println!(
+        "curl: curl -u <key>: '{}/api/v2/invoices?limit=5'",
+        sandbox.origin(Region::Us)
+    );
     println!("Ctrl-C to stop.");
     tokio::signal::ctrl_c().await?;
     sandbox.shutdown().await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: SandboxArgs,
+    }
+
+    #[test]
+    fn flags_become_a_config() {
+        let cli = Cli::parse_from([
+            "x",
+            "--port",
+            "0",
+            "--sites",
+            "alpha:eu,beta:au",
+            "--limit",
+            "7",
+            "--window-ms",
+            "1000",
+            "--no-retry-after",
+            "--key-prefix",
+            "demo",
+        ]);
+        let config = cli.args.config().unwrap();
+        assert_eq!(config.sites.len(), 2);
+        assert_eq!(config.sites[0].region, Region::Eu);
+        assert_eq!(config.sites[1].api_key, "demo_beta");
+        assert_eq!(config.sites[0].limit, Some(7));
+        assert_eq!(config.window, Duration::from_secs(1));
+        assert!(!config.retry_after);
+        assert!(Cli::try_parse_from(["x", "--sites", "nowhere"]).unwrap().args.config().is_err());
+    }
 }

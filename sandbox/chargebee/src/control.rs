@@ -5,13 +5,13 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use crate::SiteInfo;
 use crate::limits::{FaultRule, SiteCounters};
 use crate::model::{CreditNote, Customer, Event, Invoice, Transaction};
 use crate::seed::{self, SeedSpec, SeedSummary};
 use crate::server::{Shared, Site, lock};
 use crate::store::*;
 use crate::webhook::{WebhookConfig, WebhookSender};
-use crate::SiteInfo;
 
 /// Cheap to clone; all clones drive the same sandbox.
 #[derive(Clone)]
@@ -30,7 +30,11 @@ impl Control {
             .ok_or_else(|| SandboxError::UnknownSite(name.into()))
     }
 
-    fn with_data<R>(&self, site: &str, f: impl FnOnce(&mut SiteData, i64) -> R) -> Result<R, SandboxError> {
+    fn with_data<R>(
+        &self,
+        site: &str,
+        f: impl FnOnce(&mut SiteData, i64) -> R,
+    ) -> Result<R, SandboxError> {
         let now = self.shared.now_ms();
         let s = self.site(site)?;
         let mut data = lock(&s.data);
@@ -90,11 +94,20 @@ impl Control {
 
     // ---- mutations --------------------------------------------------------------------
 
-    pub fn create_customer(&self, site: &str, input: CustomerInput) -> Result<Customer, SandboxError> {
+    pub fn create_customer(
+        &self,
+        site: &str,
+        input: CustomerInput,
+    ) -> Result<Customer, SandboxError> {
         self.with_data(site, |d, now| d.create_customer(input, now))?
     }
 
-    pub fn update_customer(&self, site: &str, id: &str, update: CustomerUpdate) -> Result<Customer, SandboxError> {
+    pub fn update_customer(
+        &self,
+        site: &str,
+        id: &str,
+        update: CustomerUpdate,
+    ) -> Result<Customer, SandboxError> {
         self.with_data(site, |d, now| d.update_customer(id, update, now))?
     }
 
@@ -114,7 +127,11 @@ impl Control {
         self.with_data(site, |d, now| d.delete_invoice(id, now))?
     }
 
-    pub fn record_payment(&self, site: &str, input: PaymentInput) -> Result<Transaction, SandboxError> {
+    pub fn record_payment(
+        &self,
+        site: &str,
+        input: PaymentInput,
+    ) -> Result<Transaction, SandboxError> {
         self.with_data(site, |d, now| d.record_payment(input, now))?
     }
 
@@ -122,7 +139,11 @@ impl Control {
         self.with_data(site, |d, now| d.refund(input, now))?
     }
 
-    pub fn create_credit_note(&self, site: &str, input: CreditNoteInput) -> Result<CreditNote, SandboxError> {
+    pub fn create_credit_note(
+        &self,
+        site: &str,
+        input: CreditNoteInput,
+    ) -> Result<CreditNote, SandboxError> {
         self.with_data(site, |d, now| d.create_credit_note(input, now))?
     }
 
@@ -202,7 +223,11 @@ impl Control {
     // ---- webhooks ---------------------------------------------------------------------
 
     /// A sender that POSTs this site's events to `config.url`.
-    pub fn webhooks(&self, site: &str, config: WebhookConfig) -> Result<WebhookSender, SandboxError> {
+    pub fn webhooks(
+        &self,
+        site: &str,
+        config: WebhookConfig,
+    ) -> Result<WebhookSender, SandboxError> {
         self.site(site)?;
         Ok(WebhookSender::new(self.clone(), site.into(), config))
     }

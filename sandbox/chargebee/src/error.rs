@@ -69,7 +69,9 @@ impl ApiError {
             status: 405,
             kind: Some("invalid_request"),
             code: "http_method_not_supported",
-            message: format!("Sorry, the {method} method is not supported by the sandbox for this URL (it serves the read API)"),
+            message: format!(
+                "Sorry, the {method} method is not supported by the sandbox for this URL (it serves the read API)"
+            ),
             param: None,
         }
     }

@@ -209,27 +209,46 @@ impl ChargebeeSandbox {
         let mut names = std::collections::HashSet::new();
         let mut keys = std::collections::HashSet::new();
         for s in &config.sites {
-            anyhow::ensure!(names.insert(s.name.clone()), "site {:?} is configured twice", s.name);
+            anyhow::ensure!(
+                names.insert(s.name.clone()),
+                "site {:?} is configured twice",
+                s.name
+            );
             anyhow::ensure!(
                 !s.api_key.is_empty() && keys.insert(s.api_key.clone()),
                 "site {:?}: its API key is empty or shared with another site",
                 s.name
             );
-            anyhow::ensure!(s.limit != Some(0), "site {:?}: a limit of 0 would refuse everything", s.name);
+            anyhow::ensure!(
+                s.limit != Some(0),
+                "site {:?}: a limit of 0 would refuse everything",
+                s.name
+            );
         }
-        anyhow::ensure!(!config.window.is_zero(), "the rate window must be longer than zero");
+        anyhow::ensure!(
+            !config.window.is_zero(),
+            "the rate window must be longer than zero"
+        );
         let (stop, shutdown) = watch::channel(false);
         let shared = Arc::new(server::Shared::new(&config, shutdown));
         let mut origins = Vec::new();
         let mut tasks = Vec::new();
         for (i, region) in Region::ALL.into_iter().enumerate() {
-            let port = if config.base_port == 0 { 0 } else { config.base_port + i as u16 };
+            let port = if config.base_port == 0 {
+                0
+            } else {
+                config.base_port + i as u16
+            };
             let addr = SocketAddr::new(config.bind, port);
-            let listener = tokio::net::TcpListener::bind(addr)
-                .await
-                .with_context(|| format!("binding the Chargebee sandbox {region} origin to {addr}"))?;
+            let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
+                format!("binding the Chargebee sandbox {region} origin to {addr}")
+            })?;
             origins.push((region, listener.local_addr()?));
-            tasks.push(tokio::spawn(server::serve(listener, region, shared.clone())));
+            tasks.push(tokio::spawn(server::serve(
+                listener,
+                region,
+                shared.clone(),
+            )));
         }
         Ok(ChargebeeSandbox {
             origins,

@@ -20,7 +20,9 @@ pub enum LimitAlgorithm {
 pub enum Admission {
     Accepted,
     /// Refused; `retry_after` is when the window has room again.
-    Limited { retry_after: Duration },
+    Limited {
+        retry_after: Duration,
+    },
 }
 
 pub struct Limiter {
@@ -40,7 +42,12 @@ pub struct Limiter {
 }
 
 impl Limiter {
-    pub fn new(limit: u32, window: Duration, algorithm: LimitAlgorithm, count_refused: bool) -> Self {
+    pub fn new(
+        limit: u32,
+        window: Duration,
+        algorithm: LimitAlgorithm,
+        count_refused: bool,
+    ) -> Self {
         Limiter {
             limit,
             window,
@@ -202,13 +209,19 @@ impl FaultRule {
     pub(crate) fn matches(&self, site: &str, path: &str) -> bool {
         self.remaining > 0
             && self.site.as_deref().is_none_or(|s| s == site)
-            && self.path_prefix.as_deref().is_none_or(|p| path_matches(p, path))
+            && self
+                .path_prefix
+                .as_deref()
+                .is_none_or(|p| path_matches(p, path))
     }
 }
 
 /// A prefix matches with or without the `/api/v2` part.
 pub(crate) fn path_matches(prefix: &str, path: &str) -> bool {
-    path.starts_with(prefix) || path.strip_prefix("/api/v2").is_some_and(|rest| rest.starts_with(prefix))
+    path.starts_with(prefix)
+        || path
+            .strip_prefix("/api/v2")
+            .is_some_and(|rest| rest.starts_with(prefix))
 }
 
 /// Fixed latency added before answering, optionally only on some paths.
@@ -224,14 +237,21 @@ mod tests {
 
     #[test]
     fn sliding_log_never_exceeds_the_limit_and_says_when_room_returns() {
-        let mut l = Limiter::new(3, Duration::from_secs(10), LimitAlgorithm::SlidingLog, false);
+        let mut l = Limiter::new(
+            3,
+            Duration::from_secs(10),
+            LimitAlgorithm::SlidingLog,
+            false,
+        );
         let t0 = Instant::now();
         for i in 0..3 {
             assert_eq!(l.admit(t0 + Duration::from_secs(i)), Admission::Accepted);
         }
         assert_eq!(
             l.admit(t0 + Duration::from_secs(4)),
-            Admission::Limited { retry_after: Duration::from_secs(6) }
+            Admission::Limited {
+                retry_after: Duration::from_secs(6)
+            }
         );
         assert_eq!(l.admit(t0 + Duration::from_secs(10)), Admission::Accepted);
         assert_eq!(l.max_rolling_accepted, 3);
@@ -239,11 +259,19 @@ mod tests {
 
     #[test]
     fn fixed_window_lets_a_boundary_burst_through() {
-        let mut l = Limiter::new(2, Duration::from_secs(10), LimitAlgorithm::FixedWindow, false);
+        let mut l = Limiter::new(
+            2,
+            Duration::from_secs(10),
+            LimitAlgorithm::FixedWindow,
+            false,
+        );
         let t0 = Instant::now();
         assert_eq!(l.admit(t0), Admission::Accepted);
         assert_eq!(l.admit(t0 + Duration::from_secs(9)), Admission::Accepted);
-        assert!(matches!(l.admit(t0 + Duration::from_secs(9)), Admission::Limited { .. }));
+        assert!(matches!(
+            l.admit(t0 + Duration::from_secs(9)),
+            Admission::Limited { .. }
+        ));
         assert_eq!(l.admit(t0 + Duration::from_secs(10)), Admission::Accepted);
         assert_eq!(l.admit(t0 + Duration::from_secs(10)), Admission::Accepted);
         assert_eq!(l.max_rolling_accepted, 3);
@@ -254,9 +282,15 @@ mod tests {
         let mut l = Limiter::new(1, Duration::from_secs(10), LimitAlgorithm::SlidingLog, true);
         let t0 = Instant::now();
         assert_eq!(l.admit(t0), Admission::Accepted);
-        assert!(matches!(l.admit(t0 + Duration::from_secs(9)), Admission::Limited { .. }));
+        assert!(matches!(
+            l.admit(t0 + Duration::from_secs(9)),
+            Admission::Limited { .. }
+        ));
         // The first request left the window, but the refused one at 9 s still counts.
-        assert!(matches!(l.admit(t0 + Duration::from_secs(11)), Admission::Limited { .. }));
+        assert!(matches!(
+            l.admit(t0 + Duration::from_secs(11)),
+            Admission::Limited { .. }
+        ));
         assert_eq!(l.admit(t0 + Duration::from_secs(22)), Admission::Accepted);
     }
 }

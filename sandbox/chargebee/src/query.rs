@@ -366,7 +366,9 @@ fn parse_list(param: &str, raw: &str) -> Result<Vec<String>, ApiError> {
         .trim()
         .strip_prefix('[')
         .and_then(|r| r.strip_suffix(']'))
-        .ok_or_else(|| ApiError::bad_param(param, "invalid value, expected a list like [\"a\",\"b\"]"))?;
+        .ok_or_else(|| {
+            ApiError::bad_param(param, "invalid value, expected a list like [\"a\",\"b\"]")
+        })?;
     if inner.trim().is_empty() {
         return Ok(Vec::new());
     }
@@ -384,16 +386,22 @@ fn parse_list(param: &str, raw: &str) -> Result<Vec<String>, ApiError> {
 }
 
 fn parse_int(param: &str, raw: &str) -> Result<i64, ApiError> {
-    raw.trim()
-        .parse::<i64>()
-        .map_err(|_| ApiError::bad_param(param, &format!("invalid value {raw:?}, expected an integer")))
+    raw.trim().parse::<i64>().map_err(|_| {
+        ApiError::bad_param(
+            param,
+            &format!("invalid value {raw:?}, expected an integer"),
+        )
+    })
 }
 
 fn parse_bool(param: &str, raw: &str) -> Result<bool, ApiError> {
     match raw.trim() {
         "true" | "True" | "TRUE" => Ok(true),
         "false" | "False" | "FALSE" => Ok(false),
-        _ => Err(ApiError::bad_param(param, &format!("invalid value {raw:?}, expected true or false"))),
+        _ => Err(ApiError::bad_param(
+            param,
+            &format!("invalid value {raw:?}, expected true or false"),
+        )),
     }
 }
 
@@ -408,18 +416,28 @@ fn operand(param: &str, ty: FieldType, raw: &str) -> Result<Operand, ApiError> {
 fn between(param: &str, raw: &str) -> Result<Cond, ApiError> {
     let items = parse_list(param, raw)?;
     let [a, b] = items.as_slice() else {
-        return Err(ApiError::bad_param(param, "invalid value, expected [from,to]"));
+        return Err(ApiError::bad_param(
+            param,
+            "invalid value, expected [from,to]",
+        ));
     };
     let (a, b) = (parse_int(param, a)?, parse_int(param, b)?);
     if a > b {
-        return Err(ApiError::bad_param(param, "the first value must not exceed the second"));
+        return Err(ApiError::bad_param(
+            param,
+            "the first value must not exceed the second",
+        ));
     }
     Ok(Cond::Between(a, b))
 }
 
 impl ListQuery {
     /// `strict`: refuse parameters the resource does not support instead of ignoring them.
-    pub fn parse(spec: &ResourceSpec, pairs: &[(String, String)], strict: bool) -> Result<Self, ApiError> {
+    pub fn parse(
+        spec: &ResourceSpec,
+        pairs: &[(String, String)],
+        strict: bool,
+    ) -> Result<Self, ApiError> {
         let mut q = ListQuery {
             limit: 10,
             cursor: None,
@@ -431,14 +449,20 @@ impl ListQuery {
             let key = key.as_str();
             match key {
                 "limit" => {
-                    let n = value
-                        .trim()
-                        .parse::<i64>()
-                        .map_err(|_| ApiError::bad_param("limit", "invalid value, expected an integer from 1 to 100"))?;
+                    let n = value.trim().parse::<i64>().map_err(|_| {
+                        ApiError::bad_param(
+                            "limit",
+                            "invalid value, expected an integer from 1 to 100",
+                        )
+                    })?;
                     if !(1..=100).contains(&n) {
                         return Err(ApiError::bad_param(
                             "limit",
-                            if n < 1 { "cannot be less than 1" } else { "cannot be more than 100" },
+                            if n < 1 {
+                                "cannot be less than 1"
+                            } else {
+                                "cannot be more than 100"
+                            },
                         ));
                     }
                     q.limit = n as usize;
@@ -452,7 +476,11 @@ impl ListQuery {
                     q.include_deleted = parse_bool(key, value)?;
                 }
                 "sort_by[asc]" | "sort_by[desc]" => {
-                    let dir = if key.ends_with("[asc]") { Direction::Asc } else { Direction::Desc };
+                    let dir = if key.ends_with("[asc]") {
+                        Direction::Asc
+                    } else {
+                        Direction::Desc
+                    };
                     let Some(field) = spec.sorts.iter().find(|f| **f == value.as_str()) else {
                         return Err(ApiError::bad_param(
                             key,
@@ -484,7 +512,10 @@ impl ListQuery {
                     if !ty.ops().contains(&op) {
                         return Err(ApiError::bad_param(
                             key,
-                            &format!("operator {op} is not supported for {name} (supported: {})", ty.ops().join(", ")),
+                            &format!(
+                                "operator {op} is not supported for {name} (supported: {})",
+                                ty.ops().join(", ")
+                            ),
                         ));
                     }
                     let cond = match op {
@@ -497,7 +528,11 @@ impl ListQuery {
                                 .iter()
                                 .map(|i| operand(key, ty, i))
                                 .collect::<Result<Vec<_>, _>>()?;
-                            if op == "in" { Cond::In(items) } else { Cond::NotIn(items) }
+                            if op == "in" {
+                                Cond::In(items)
+                            } else {
+                                Cond::NotIn(items)
+                            }
                         }
                         "lt" => Cond::Lt(parse_int(key, value)?),
                         "lte" => Cond::Lte(parse_int(key, value)?),
@@ -523,7 +558,9 @@ impl ListQuery {
         if r.is_deleted() && !self.include_deleted {
             return false;
         }
-        self.filters.iter().all(|f| cond_holds(&f.cond, r.field(f.field)))
+        self.filters
+            .iter()
+            .all(|f| cond_holds(&f.cond, r.field(f.field)))
     }
 
     fn sort_key<T: Listed>(&self, r: &T, seq: usize) -> i64 {
@@ -577,8 +614,14 @@ fn parse_offset(raw: &str) -> Result<(i64, usize), ApiError> {
     let [k, i] = arr.as_slice() else {
         return Err(bad());
     };
-    let k = k.as_str().and_then(|s| s.parse::<i64>().ok()).ok_or_else(bad)?;
-    let i = i.as_str().and_then(|s| s.parse::<usize>().ok()).ok_or_else(bad)?;
+    let k = k
+        .as_str()
+        .and_then(|s| s.parse::<i64>().ok())
+        .ok_or_else(bad)?;
+    let i = i
+        .as_str()
+        .and_then(|s| s.parse::<usize>().ok())
+        .ok_or_else(bad)?;
     Ok((k, i))
 }
 
@@ -631,7 +674,10 @@ mod tests {
 
     #[test]
     fn offsets_round_trip_and_reject_garbage() {
-        assert_eq!(parse_offset(r#"["1700000000","42"]"#).unwrap(), (1_700_000_000, 42));
+        assert_eq!(
+            parse_offset(r#"["1700000000","42"]"#).unwrap(),
+            (1_700_000_000, 42)
+        );
         assert!(parse_offset("42").is_err());
         assert!(parse_offset(r#"["x","1"]"#).is_err());
     }

@@ -23,7 +23,9 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::error::ApiError;
-use crate::limits::{Admission, FaultAction, FaultRule, Latency, Limiter, SiteCounters, path_matches};
+use crate::limits::{
+    Admission, FaultAction, FaultRule, Latency, Limiter, SiteCounters, path_matches,
+};
 use crate::query::{ListQuery, Listed};
 use crate::store::SiteData;
 use crate::{ChargebeeConfig, Region, SiteInfo};
@@ -86,7 +88,12 @@ impl Shared {
                         window: config.window,
                     },
                     gate: Mutex::new(Gate {
-                        limiter: Limiter::new(limit, config.window, config.algorithm, config.count_refused),
+                        limiter: Limiter::new(
+                            limit,
+                            config.window,
+                            config.algorithm,
+                            config.count_refused,
+                        ),
                         counters: SiteCounters::default(),
                     }),
                     // Each site's id stream differs but is fixed by the sandbox seed.
@@ -121,8 +128,9 @@ impl Shared {
 }
 
 fn fnv(s: &str) -> u64 {
-    s.bytes()
-        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
+    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    })
 }
 
 /// Returned to hyper so it closes the connection without a response.
@@ -140,8 +148,10 @@ impl std::error::Error for DropConnection {}
 fn json_response(status: u16, body: Vec<u8>) -> HttpResponse {
     let mut r = Response::new(Full::new(Bytes::from(body)));
     *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    r.headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json;charset=utf-8"));
+    r.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/json;charset=utf-8"),
+    );
     r
 }
 
@@ -190,8 +200,14 @@ enum Authn {
 /// HTTP Basic with the key as user and an empty password. The Go SDK omits the `:`, so a
 /// credential without one is the key as well.
 fn authenticate(shared: &Shared, region: Region, req: &Request<Incoming>) -> Authn {
-    let Some(header) = req.headers().get(AUTHORIZATION).and_then(|h| h.to_str().ok()) else {
-        return Authn::Refused("Authorization header missing (HTTP Basic, API key as the user name)");
+    let Some(header) = req
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+    else {
+        return Authn::Refused(
+            "Authorization header missing (HTTP Basic, API key as the user name)",
+        );
     };
     let Some(encoded) = header
         .strip_prefix("Basic ")
@@ -206,7 +222,9 @@ fn authenticate(shared: &Shared, region: Region, req: &Request<Incoming>) -> Aut
     else {
         return Authn::Refused("Invalid Authorization header");
     };
-    let key = decoded.split_once(':').map_or(decoded.as_str(), |(user, _)| user);
+    let key = decoded
+        .split_once(':')
+        .map_or(decoded.as_str(), |(user, _)| user);
     match shared.by_key.get(key) {
         None => Authn::Refused("Invalid api key"),
         Some(&ix) if shared.sites[ix].info.region != region => {
@@ -238,7 +256,11 @@ fn endpoint_label(path: &str) -> String {
     }
 }
 
-async fn handle(shared: &Shared, region: Region, req: Request<Incoming>) -> Result<HttpResponse, DropConnection> {
+async fn handle(
+    shared: &Shared,
+    region: Region,
+    req: Request<Incoming>,
+) -> Result<HttpResponse, DropConnection> {
     let ix = match authenticate(shared, region, &req) {
         Authn::Site(ix) => ix,
         Authn::Refused(reason) => {
@@ -258,7 +280,10 @@ async fn handle(shared: &Shared, region: Region, req: Request<Incoming>) -> Resu
                 g.counters.max_rolling_accepted = g.limiter.max_rolling_accepted as u64;
                 g.counters.in_flight += 1;
                 g.counters.max_in_flight = g.counters.max_in_flight.max(g.counters.in_flight);
-                *g.counters.by_endpoint.entry(endpoint_label(&path)).or_default() += 1;
+                *g.counters
+                    .by_endpoint
+                    .entry(endpoint_label(&path))
+                    .or_default() += 1;
             }
             Admission::Limited { .. } => g.counters.rate_limited += 1,
         }
@@ -283,7 +308,11 @@ async fn handle(shared: &Shared, region: Region, req: Request<Incoming>) -> Resu
         let delay = b
             .latency
             .as_ref()
-            .filter(|l| l.path_prefix.as_deref().is_none_or(|p| path_matches(p, &path)))
+            .filter(|l| {
+                l.path_prefix
+                    .as_deref()
+                    .is_none_or(|p| path_matches(p, &path))
+            })
             .map(|l| l.delay);
         let fault = b
             .faults
@@ -318,18 +347,26 @@ async fn handle(shared: &Shared, region: Region, req: Request<Incoming>) -> Resu
     }
 
     if req.method() != Method::GET {
-        return Ok(error_response(&ApiError::method_not_supported(req.method().as_str())));
+        return Ok(error_response(&ApiError::method_not_supported(
+            req.method().as_str(),
+        )));
     }
-    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes())
-        .into_owned()
-        .collect();
+    let pairs: Vec<(String, String)> =
+        url::form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes())
+            .into_owned()
+            .collect();
     Ok(match route(shared, site, &path, &pairs) {
         Ok(body) => json_response(200, body),
         Err(e) => error_response(&e),
     })
 }
 
-fn route(shared: &Shared, site: &Site, path: &str, pairs: &[(String, String)]) -> Result<Vec<u8>, ApiError> {
+fn route(
+    shared: &Shared,
+    site: &Site,
+    path: &str,
+    pairs: &[(String, String)],
+) -> Result<Vec<u8>, ApiError> {
     let Some(rest) = path.strip_prefix("/api/v2/") else {
         return Err(ApiError::unknown_path());
     };
@@ -356,7 +393,11 @@ fn route(shared: &Shared, site: &Site, path: &str, pairs: &[(String, String)]) -
     }
 }
 
-fn list<T: Listed>(records: &[T], pairs: &[(String, String)], strict: bool) -> Result<Vec<u8>, ApiError> {
+fn list<T: Listed>(
+    records: &[T],
+    pairs: &[(String, String)],
+    strict: bool,
+) -> Result<Vec<u8>, ApiError> {
     let spec = T::spec();
     let q = ListQuery::parse(spec, pairs, strict)?;
     let page = q.page(records);

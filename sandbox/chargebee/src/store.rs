@@ -328,7 +328,11 @@ impl SiteData {
         self.index
             .insert((Kind::Customer, id), self.customers.len());
         self.customers.push(customer.clone());
-        self.emit(secs, "customer_created", vec![("customer", snapshot(&customer))]);
+        self.emit(
+            secs,
+            "customer_created",
+            vec![("customer", snapshot(&customer))],
+        );
         Ok(customer)
     }
 
@@ -347,7 +351,14 @@ impl SiteData {
         macro_rules! set {
             ($($f:ident),*) => { $( if let Some(v) = update.$f { c.$f = Some(v); } )* };
         }
-        set!(first_name, last_name, email, company, preferred_currency_code, billing_address);
+        set!(
+            first_name,
+            last_name,
+            email,
+            company,
+            preferred_currency_code,
+            billing_address
+        );
         if let Some(n) = update.net_term_days {
             c.net_term_days = n;
         }
@@ -357,7 +368,11 @@ impl SiteData {
         c.updated_at = secs;
         c.resource_version = version;
         let customer = c.clone();
-        self.emit(secs, "customer_changed", vec![("customer", snapshot(&customer))]);
+        self.emit(
+            secs,
+            "customer_changed",
+            vec![("customer", snapshot(&customer))],
+        );
         Ok(customer)
     }
 
@@ -369,7 +384,11 @@ impl SiteData {
         c.updated_at = secs;
         c.resource_version = version;
         let customer = c.clone();
-        self.emit(secs, "customer_deleted", vec![("customer", snapshot(&customer))]);
+        self.emit(
+            secs,
+            "customer_deleted",
+            vec![("customer", snapshot(&customer))],
+        );
         Ok(customer)
     }
 
@@ -389,7 +408,9 @@ impl SiteData {
             )));
         }
         if input.lines.is_empty() {
-            return Err(SandboxError::Invalid("an invoice needs at least one line".into()));
+            return Err(SandboxError::Invalid(
+                "an invoice needs at least one line".into(),
+            ));
         }
         let currency = input
             .currency_code
@@ -525,10 +546,13 @@ impl SiteData {
             object: "invoice".into(),
         };
         settle(&mut invoice, &customer, secs);
-        self.index
-            .insert((Kind::Invoice, id), self.invoices.len());
+        self.index.insert((Kind::Invoice, id), self.invoices.len());
         self.invoices.push(invoice.clone());
-        self.emit(secs, "invoice_generated", vec![("invoice", snapshot(&invoice))]);
+        self.emit(
+            secs,
+            "invoice_generated",
+            vec![("invoice", snapshot(&invoice))],
+        );
         Ok(invoice)
     }
 
@@ -564,7 +588,11 @@ impl SiteData {
         inv.updated_at = secs;
         inv.resource_version = version;
         let invoice = inv.clone();
-        self.emit(secs, "invoice_updated", vec![("invoice", snapshot(&invoice))]);
+        self.emit(
+            secs,
+            "invoice_updated",
+            vec![("invoice", snapshot(&invoice))],
+        );
         Ok(invoice)
     }
 
@@ -576,13 +604,21 @@ impl SiteData {
         inv.updated_at = secs;
         inv.resource_version = version;
         let invoice = inv.clone();
-        self.emit(secs, "invoice_deleted", vec![("invoice", snapshot(&invoice))]);
+        self.emit(
+            secs,
+            "invoice_deleted",
+            vec![("invoice", snapshot(&invoice))],
+        );
         Ok(invoice)
     }
 
     /// What Chargebee's daily job does when a due date passes: re-derive the status of an
     /// unpaid invoice; emits invoice_updated only if it changed.
-    pub fn refresh_invoice_status(&mut self, id: &str, at_ms: i64) -> Result<Option<Invoice>, SandboxError> {
+    pub fn refresh_invoice_status(
+        &mut self,
+        id: &str,
+        at_ms: i64,
+    ) -> Result<Option<Invoice>, SandboxError> {
         let ix = self.need(Kind::Invoice, id)?;
         let mut probe = self.invoices[ix].clone();
         let Some(customer) = self.customer_of(&probe.customer_id) else {
@@ -595,7 +631,11 @@ impl SiteData {
         let (version, secs) = self.next_version(at_ms);
         self.touch_invoice(ix, version, secs);
         let invoice = self.invoices[ix].clone();
-        self.emit(secs, "invoice_updated", vec![("invoice", snapshot(&invoice))]);
+        self.emit(
+            secs,
+            "invoice_updated",
+            vec![("invoice", snapshot(&invoice))],
+        );
         Ok(Some(invoice))
     }
 
@@ -607,7 +647,9 @@ impl SiteData {
         at_ms: i64,
     ) -> Result<Transaction, SandboxError> {
         let Some((first_invoice_id, _)) = input.applications.first() else {
-            return Err(SandboxError::Invalid("a payment must apply to an invoice".into()));
+            return Err(SandboxError::Invalid(
+                "a payment must apply to an invoice".into(),
+            ));
         };
         let first = self.need(Kind::Invoice, first_invoice_id)?;
         let customer_id = self.invoices[first].customer_id.clone();
@@ -902,7 +944,11 @@ impl SiteData {
             .insert((Kind::CreditNote, id), self.credit_notes.len());
         self.credit_notes.push(cn.clone());
         if emit {
-            self.emit(secs, "credit_note_created", vec![("credit_note", snapshot(&cn))]);
+            self.emit(
+                secs,
+                "credit_note_created",
+                vec![("credit_note", snapshot(&cn))],
+            );
             let inv = snapshot(&self.invoices[iix]);
             self.emit(secs, "invoice_updated", vec![("invoice", inv)]);
         }
@@ -1026,7 +1072,11 @@ impl SiteData {
             .customer_of(&txn.customer_id)
             .map(|c| snapshot(&c))
             .unwrap_or(Value::Null);
-        self.emit(secs, "credit_note_created", vec![("credit_note", snapshot(&cn))]);
+        self.emit(
+            secs,
+            "credit_note_created",
+            vec![("credit_note", snapshot(&cn))],
+        );
         self.emit(
             secs,
             "payment_refunded",

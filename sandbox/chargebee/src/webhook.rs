@@ -157,7 +157,10 @@ impl WebhookSender {
         let events = self.control.events(&self.site).unwrap_or_default();
         let fresh = {
             let mut upto = lock(&self.sent_upto);
-            let fresh = events.get(*upto..).map(<[Event]>::to_vec).unwrap_or_default();
+            let fresh = events
+                .get(*upto..)
+                .map(<[Event]>::to_vec)
+                .unwrap_or_default();
             *upto = events.len();
             fresh
         };
@@ -197,12 +200,17 @@ impl WebhookSender {
                 job.finish(1, &first);
                 if duplicate {
                     later.spawn(async move {
-                        tokio::time::sleep(job.config.scaled(job.config.schedule.first().copied().unwrap_or_default())).await;
+                        tokio::time::sleep(
+                            job.config
+                                .scaled(job.config.schedule.first().copied().unwrap_or_default()),
+                        )
+                        .await;
                         let _ = job.post(1, true).await;
                     });
                 }
             } else {
-                self.control.set_webhook_status(&self.site, &event.id, "re_scheduled");
+                self.control
+                    .set_webhook_status(&self.site, &event.id, "re_scheduled");
                 later.spawn(async move { job.retry(first, duplicate).await });
             }
         }
@@ -230,16 +238,23 @@ impl Job {
     async fn send_once(&self) -> Result<u16, String> {
         let url = url::Url::parse(&self.config.url).map_err(|e| format!("bad webhook URL: {e}"))?;
         if url.scheme() != "http" {
-            return Err(format!("the sandbox sender speaks plain http only, not {}", url.scheme()));
+            return Err(format!(
+                "the sandbox sender speaks plain http only, not {}",
+                url.scheme()
+            ));
         }
-        let host = url.host_str().ok_or("webhook URL without host")?.to_string();
+        let host = url
+            .host_str()
+            .ok_or("webhook URL without host")?
+            .to_string();
         let port = url.port_or_known_default().unwrap_or(80);
         let stream = tokio::net::TcpStream::connect((host.as_str(), port))
             .await
             .map_err(|e| format!("connect: {e}"))?;
-        let (mut sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-            .await
-            .map_err(|e| format!("handshake: {e}"))?;
+        let (mut sender, conn) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                .await
+                .map_err(|e| format!("handshake: {e}"))?;
         tokio::spawn(async move {
             let _ = conn.await;
         });
@@ -248,17 +263,26 @@ impl Job {
             None => url.path().to_string(),
         };
         let mut req = hyper::Request::post(path)
-            .header(hyper::header::HOST, url[url::Position::BeforeHost..url::Position::AfterPort].to_string())
+            .header(
+                hyper::header::HOST,
+                url[url::Position::BeforeHost..url::Position::AfterPort].to_string(),
+            )
             .header(hyper::header::CONTENT_TYPE, "application/json")
             .header(hyper::header::USER_AGENT, "ChargeBee");
         if let Some((user, password)) = &self.config.basic {
-            let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+            let token =
+                base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
             req = req.header(hyper::header::AUTHORIZATION, format!("Basic {token}"));
         }
         let req = req
-            .body(http_body_util::Full::new(bytes::Bytes::from(self.body.clone())))
+            .body(http_body_util::Full::new(bytes::Bytes::from(
+                self.body.clone(),
+            )))
             .map_err(|e| format!("request: {e}"))?;
-        let resp = sender.send_request(req).await.map_err(|e| format!("transport error: {e}"))?;
+        let resp = sender
+            .send_request(req)
+            .await
+            .map_err(|e| format!("transport error: {e}"))?;
         Ok(resp.status().as_u16())
     }
 
