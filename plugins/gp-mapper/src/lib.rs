@@ -1,1 +1,138 @@
-//! The default Chargebee → GP mapper component.
+//! The default Chargebee → GP mapper component (world `mapper`): a canonical Chargebee record and
+//! the connection's `map.*` settings in, GP ledger documents out. Pure: no state, no calls out,
+//! one `log` line per record.
+//!
+//! Everything but the glue at the bottom compiles natively and is unit-tested: the settings in
+//! [`settings`], GP ids/document numbers/batch ids in [`ids`], one module per record kind, and the
+//! helpers they share in [`common`]. See README.md for the settings and every decision.
+
+pub mod common;
+pub mod credit_note;
+pub mod customer;
+pub mod ids;
+pub mod invoice;
+pub mod payment;
+pub mod settings;
+
+pub use ml_connector_sdk::mapper::exports::ml_connector::plugin::mapper_api::MappingError;
+pub use ml_connector_sdk::mapper::ml_connector::plugin::types as wit;
+
+use settings::Settings;
+use wit::{LedgerDoc, RecordBody, RecordKind, SourceRecord};
+
+/// A mapping error at `field` (a record field such as `invoice.total`, or a setting's key).
+pub fn err(field: &str, message: impl Into<String>) -> MappingError {
+    MappingError { field: field.to_string(), message: message.into() }
+}
+
+/// Maps one record. Deleted records map to no documents (GP keeps what it has; see README).
+pub fn map_record(rec: &SourceRecord, settings: &[(String, String)]) -> Result<Vec<LedgerDoc>, MappingError> {
+    let s = Settings::parse(settings)?;
+    let kind_matches = matches!(
+        (rec.kind, &rec.body),
+        (RecordKind::Customer, RecordBody::Customer(_))
+            | (RecordKind::Invoice, RecordBody::Invoice(_))
+            | (RecordKind::Payment, RecordBody::Payment(_))
+            | (RecordKind::CreditNote, RecordBody::CreditNote(_))
+    );
+    if !kind_matches {
+        return Err(err("record.kind", format!("record {} says {:?} but carries a different body (a source component bug)", rec.id, rec.kind)));
+    }
+    if rec.deleted {
+        return Ok(Vec::new());
+    }
+    match &rec.body {
+        RecordBody::Customer(c) => customer::map(c, &s),
+        RecordBody::Invoice(i) => invoice::map(i, &s),
+        RecordBody::Payment(p) => payment::map(p, &s),
+        RecordBody::CreditNote(c) => credit_note::map(c, &s),
+    }
+}
+
+/// The one debug line logged per record.
+pub fn summary(rec: &SourceRecord, result: &Result<Vec<LedgerDoc>, MappingError>) -> String {
+    let kind = match rec.kind {
+        RecordKind::Customer => "customer",
+        RecordKind::Invoice => "invoice",
+        RecordKind::Payment => "payment",
+        RecordKind::CreditNote => "credit-note",
+    };
+    let what = format!("{kind} {} v{}", rec.id, rec.version);
+    match result {
+        Err(e) => format!("{what}: mapping error at {}: {}", e.field, e.message),
+        Ok(docs) if docs.is_empty() => format!("{what}: no documents{}", if rec.deleted { " (deleted)" } else { "" }),
+        Ok(docs) => {
+            let names: Vec<String> = docs
+                .iter()
+                .map(|d| match d {
+                    LedgerDoc::Customer(c) => format!("customer {}", c.id),
+                    LedgerDoc::Invoice(i) => format!("invoice {} ({})", i.number, i.batch.id),
+                    LedgerDoc::CashReceipt(r) => format!("cash receipt {} ({})", r.number, r.batch.id),
+                    LedgerDoc::CreditMemo(m) => format!("credit memo {} ({})", m.number, m.batch.id),
+                })
+                .collect();
+            format!("{what} → {}", names.join(", "))
+        }
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+mod guest {
+    use ml_connector_sdk::mapper::exports::ml_connector::plugin::mapper_api::{Guest, MappingError};
+    use ml_connector_sdk::mapper::ml_connector::plugin::log;
+    use ml_connector_sdk::mapper::ml_connector::plugin::types::{LedgerDoc, SourceRecord};
+
+    struct GpMapper;
+
+    impl Guest for GpMapper {
+        fn map(rec: SourceRecord, settings: Vec<(String, String)>) -> Result<Vec<LedgerDoc>, MappingError> {
+            let out = crate::map_record(&rec, &settings);
+            log::log(log::Level::Debug, &crate::summary(&rec, &out));
+            out
+        }
+    }
+
+    ml_connector_sdk::export_mapper!(GpMapper);
+}
+
+#[cfg(test)]
+pub(crate) mod fixtures;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fixtures::*;
+
+    #[test]
+    fn deleted_records_of_every_kind_map_to_nothing() {
+        for mut rec in [record_customer(customer()), record_invoice(invoice()), record_payment(payment()), record_credit_note(credit_note())] {
+            assert!(!map_record(&rec, &settings()).expect("maps").is_empty(), "{:?} maps to something when live", rec.kind);
+            rec.deleted = true;
+            assert!(map_record(&rec, &settings()).expect("maps").is_empty());
+            assert!(summary(&rec, &Ok(vec![])).contains("(deleted)"));
+        }
+    }
+
+    #[test]
+    fn kind_and_body_must_agree() {
+        let mut rec = record_invoice(invoice());
+        rec.kind = RecordKind::Payment;
+        assert_eq!(map_record(&rec, &settings()).expect_err("mismatch").field, "record.kind");
+    }
+
+    #[test]
+    fn unknown_setting_fails_every_record() {
+        let mut s = settings();
+        s.push(("map.acount.tax".into(), "2100".into()));
+        assert_eq!(map_record(&record_customer(customer()), &s).expect_err("typo").field, "map.acount.tax");
+    }
+
+    #[test]
+    fn summary_names_the_documents() {
+        let rec = record_invoice(invoice());
+        let line = summary(&rec, &map_record(&rec, &settings()));
+        assert_eq!(line, "invoice 1001 v1700000000000 → invoice 1001 (CB231114-INV)");
+        let e = Err(err("invoice.total", "off"));
+        assert_eq!(summary(&rec, &e), "invoice 1001 v1700000000000: mapping error at invoice.total: off");
+    }
+}
