@@ -11,6 +11,7 @@ use tokio::sync::Notify;
 use crate::bindings::mapper::MapperPre;
 use crate::bindings::source::SourcePre;
 use crate::bindings::target::TargetPre;
+use crate::caps::governor::RateGovernor;
 use crate::caps::http::{AllowedOrigin, HttpClients, HttpPolicy, Origin};
 use crate::caps::secrets::{ResolvedSecret, SecretGrants, SecretValue};
 use crate::caps::{CallContext, Caps, InstanceState, RolePolicy, queue::QueueCap};
@@ -74,7 +75,8 @@ impl App {
         App::build_with_store(config, store).await
     }
 
-    pub async fn build_with_store(config: Config, store: Arc<dyn Store>) -> anyhow::Result<Arc<App>> {
+    pub async fn build_with_store(mut config: Config, store: Arc<dyn Store>) -> anyhow::Result<Arc<App>> {
+        config.resolve_chargebee()?;
         config.validate()?;
         let runtime = Arc::new(Runtime::new(&config.host.cache_dir)?);
         let mut components = BTreeMap::new();
@@ -146,8 +148,15 @@ async fn resolve_secrets(config: &Config, store: &dyn Store) -> anyhow::Result<B
         if value.is_empty() {
             bail!("secret {name} is empty");
         }
-        let origin = Origin::parse(&sc.origin)?;
-        out.insert(name.clone(), Arc::new(ResolvedSecret { name: name.clone(), scheme: sc.scheme, origin, value: SecretValue::new(value) }));
+        let origin = Origin::parse(sc.origin.as_deref().with_context(|| format!("secret {name} has no origin"))?)?;
+        // One governor per key, shared by every connection and worker using it.
+        let governor = config
+            .connections
+            .iter()
+            .filter_map(|c| c.chargebee.as_ref())
+            .find(|cb| cb.api_key == *name)
+            .map(|cb| Arc::new(RateGovernor::new(cb.requests_per_window(), std::time::Duration::from_millis(cb.window_ms.max(1)))));
+        out.insert(name.clone(), Arc::new(ResolvedSecret { name: name.clone(), scheme: sc.scheme, origin, value: SecretValue::new(value), governor }));
     }
     Ok(out)
 }

@@ -21,6 +21,73 @@ pub struct Config {
     pub secrets: BTreeMap<String, SecretConfig>,
     #[serde(default)]
     pub connections: Vec<ConnectionConfig>,
+    #[serde(default)]
+    pub chargebee: ChargebeeHostConfig,
+}
+
+/// Where Chargebee sites live. Chargebee does not publish a per-region API domain (its SDKs
+/// only know `{site}.chargebee.com`), so the table is data: override it when your EU or AU
+/// site is served elsewhere. `{site}` is replaced by the connection's site name.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChargebeeHostConfig {
+    #[serde(default = "default_regions")]
+    pub regions: BTreeMap<String, String>,
+}
+
+impl Default for ChargebeeHostConfig {
+    fn default() -> Self {
+        ChargebeeHostConfig { regions: default_regions() }
+    }
+}
+
+fn default_regions() -> BTreeMap<String, String> {
+    // UNCONFIRMED for eu/au: same host pattern as us until Chargebee documents otherwise.
+    ["us", "eu", "au"].into_iter().map(|r| (r.to_string(), "https://{site}.chargebee.com".to_string())).collect()
+}
+
+/// A connection's Chargebee site. The host derives the API origin from the region table, binds
+/// the API key to exactly that origin, grants it to the source as `chargebee-api-key`, allows
+/// that origin for the source, passes `chargebee.api_base` in the settings, and paces the key.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChargebeeBinding {
+    pub site: String,
+    /// `us`, `eu` or `au` (any key of `[chargebee.regions]`).
+    pub region: String,
+    /// Name in `[secrets]` of the API key (scheme `basic-api-key`).
+    pub api_key: String,
+    /// starter (150/min), performance (1000/min), enterprise (3500/min); default starter.
+    #[serde(default)]
+    pub plan: ChargebeePlan,
+    /// Overrides the plan's limit.
+    pub requests_per_window: Option<u32>,
+    /// The limit's window; 60 000 ms at Chargebee (tests compress it).
+    #[serde(default = "default_rate_window_ms")]
+    pub window_ms: u64,
+}
+
+fn default_rate_window_ms() -> u64 {
+    60_000
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChargebeePlan {
+    #[default]
+    Starter,
+    Performance,
+    Enterprise,
+}
+
+impl ChargebeeBinding {
+    pub fn requests_per_window(&self) -> u32 {
+        self.requests_per_window.unwrap_or(match self.plan {
+            ChargebeePlan::Starter => 150,
+            ChargebeePlan::Performance => 1000,
+            ChargebeePlan::Enterprise => 3500,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -43,6 +110,8 @@ pub struct HostConfig {
     pub backoff_cap_ms: i64,
     /// How often idle workers look for due jobs (they are also woken on local enqueue).
     pub poll_ms: u64,
+    /// How often records parked on a closed fiscal period ask GP whether it reopened.
+    pub period_recheck_s: u64,
 }
 
 impl Default for HostConfig {
@@ -57,6 +126,7 @@ impl Default for HostConfig {
             backoff_base_ms: 1_000,
             backoff_cap_ms: 300_000,
             poll_ms: 250,
+            period_recheck_s: 300,
         }
     }
 }
@@ -96,7 +166,8 @@ fn default_call_timeout_ms() -> u64 {
 pub struct SecretConfig {
     pub scheme: SecretScheme,
     /// `scheme://host[:port]`; the host refuses to attach the secret to any other origin.
-    pub origin: String,
+    /// A Chargebee API key may leave it out: its connection's site and region decide it.
+    pub origin: Option<String>,
     /// Where the value comes from.
     #[serde(flatten)]
     pub source: SecretSource,
@@ -139,9 +210,29 @@ pub struct ConnectionConfig {
     /// Non-secret settings handed to the components (site, region, company, accounts …).
     #[serde(default)]
     pub settings: BTreeMap<String, String>,
+    /// Hold a document until the records it needs are in GP (its customer; the invoice a
+    /// payment or credit note applies to), fetching them when missing. Off only for sources
+    /// and mappers that carry their dependencies themselves.
+    #[serde(default = "yes")]
+    pub wait_for_dependencies: bool,
+    /// Walk the source's Events API this often (seconds) to find events no webhook delivered.
+    pub events_poll_s: Option<u64>,
+    /// How far back each sweep re-reads before the last one's end (webhooks still in flight).
+    #[serde(default = "default_events_overlap_s")]
+    pub events_overlap_s: u64,
+    /// The Chargebee site this connection reads (see [`ChargebeeBinding`]).
+    pub chargebee: Option<ChargebeeBinding>,
     pub source: RoleConfig,
     pub mapper: RoleConfig,
     pub target: RoleConfig,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn default_events_overlap_s() -> u64 {
+    3600
 }
 
 fn default_max_in_flight() -> i32 {
@@ -186,6 +277,7 @@ impl Config {
         // Relative paths are relative to the config file, so a config works from any cwd.
         let base = path.parent().unwrap_or(Path::new("."));
         cfg.resolve_paths(base);
+        cfg.resolve_chargebee()?;
         cfg.validate()?;
         Ok(cfg)
     }
@@ -213,6 +305,55 @@ impl Config {
                 self.host.database = format!("sqlite://{}", base.join(p).display());
             }
         }
+    }
+
+    /// Apply each connection's Chargebee binding: API origin from the region table, the key
+    /// bound to it (a key already bound elsewhere is refused), grants and settings for the
+    /// source. Idempotent, so a config built in code can call it too.
+    pub fn resolve_chargebee(&mut self) -> anyhow::Result<()> {
+        for conn in &mut self.connections {
+            let Some(cb) = conn.chargebee.clone() else { continue };
+            let template = self.chargebee.regions.get(&cb.region.to_ascii_lowercase()).with_context(|| {
+                format!("connection {}: Chargebee region {:?} is not in [chargebee.regions] ({})", conn.id, cb.region, self.chargebee.regions.keys().cloned().collect::<Vec<_>>().join(", "))
+            })?;
+            if cb.site.is_empty() || !cb.site.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+                bail!("connection {}: Chargebee site {:?} must be [A-Za-z0-9-]", conn.id, cb.site);
+            }
+            let origin = crate::caps::http::Origin::parse(&template.replace("{site}", &cb.site))
+                .with_context(|| format!("connection {}: region {:?} origin", conn.id, cb.region))?
+                .to_string();
+            let secret = self.secrets.get_mut(&cb.api_key).with_context(|| format!("connection {}: Chargebee api_key {:?} is not in [secrets]", conn.id, cb.api_key))?;
+            if secret.scheme != SecretScheme::BasicApiKey {
+                bail!("connection {}: Chargebee api_key {:?} must have scheme \"basic-api-key\"", conn.id, cb.api_key);
+            }
+            match &secret.origin {
+                None => secret.origin = Some(origin.clone()),
+                Some(o) if crate::caps::http::Origin::parse(o)?.to_string() == origin => {}
+                Some(o) => bail!(
+                    "connection {}: API key {:?} is bound to {o}, but site {:?} in region {:?} is served from {origin}; a key may only reach its own site's region",
+                    conn.id, cb.api_key, cb.site, cb.region
+                ),
+            }
+            if let Some(prev) = conn.settings.get("chargebee.api_base")
+                && *prev != origin
+            {
+                bail!("connection {}: settings chargebee.api_base = {prev:?} disagrees with the region table ({origin}); remove it", conn.id);
+            }
+            conn.settings.insert("chargebee.api_base".into(), origin.clone());
+            conn.settings.insert("chargebee.site".into(), cb.site.clone());
+            conn.settings.insert("chargebee.region".into(), cb.region.to_ascii_lowercase());
+            if !conn.source.allow_http.contains(&origin) {
+                conn.source.allow_http.push(origin.clone());
+            }
+            match conn.source.secrets.get("chargebee-api-key") {
+                None => {
+                    conn.source.secrets.insert("chargebee-api-key".into(), cb.api_key.clone());
+                }
+                Some(s) if *s == cb.api_key => {}
+                Some(s) => bail!("connection {}: source grant chargebee-api-key = {s:?} disagrees with chargebee.api_key {:?}", conn.id, cb.api_key),
+            }
+        }
+        Ok(())
     }
 
     /// Refuse a config that names things that do not exist, before anything runs.
@@ -251,7 +392,8 @@ impl Config {
             }
         }
         for (name, s) in &self.secrets {
-            crate::caps::http::Origin::parse(&s.origin).with_context(|| format!("secret {name}: origin"))?;
+            let origin = s.origin.as_deref().with_context(|| format!("secret {name} has no origin (give one, or use it as a connection's chargebee.api_key)"))?;
+            crate::caps::http::Origin::parse(origin).with_context(|| format!("secret {name}: origin"))?;
         }
         Ok(())
     }

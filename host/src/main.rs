@@ -41,6 +41,23 @@ enum Command {
         #[command(subcommand)]
         which: SandboxCommand,
     },
+    /// Enqueue a backfill (customers first, then invoices, payments, credit notes) or an events
+    /// walk (gap detection) for a connection; `serve` runs it, resumable after a crash.
+    Backfill {
+        #[arg(long, default_value = "ml-connector.toml")]
+        config: std::path::PathBuf,
+        #[arg(long)]
+        connection: String,
+        /// First day (YYYY-MM-DD, UTC) of the window.
+        #[arg(long)]
+        since: Option<String>,
+        /// Day after the window (YYYY-MM-DD, UTC).
+        #[arg(long)]
+        until: Option<String>,
+        /// Walk the Events API instead (enqueues only events webhooks never delivered).
+        #[arg(long)]
+        events: bool,
+    },
     /// Run the end-to-end demo on the embedded SQLite store (see README).
     Demo {
         /// Records to push through.
@@ -53,6 +70,8 @@ enum Command {
 enum SandboxCommand {
     /// Dynamics GP: Web Services SOAP (per the real WSDL), SBA JSON, NTLMv2.
     Gp(gp_sandbox::SandboxArgs),
+    /// Chargebee: API v2 JSON per region, Basic auth, rate limits, seeded data, webhooks.
+    Chargebee(chargebee_sandbox::SandboxArgs),
 }
 
 fn init_tracing() {
@@ -95,6 +114,23 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Sandbox { which: SandboxCommand::Gp(args) } => gp_sandbox::run(args).await,
+        Command::Sandbox { which: SandboxCommand::Chargebee(args) } => chargebee_sandbox::run(args).await,
+        Command::Backfill { config, connection, since, until, events } => {
+            let app = App::build(Config::load(&config)?).await?;
+            anyhow::ensure!(app.connections.contains_key(&connection), "connection {connection:?} is not in the config");
+            let since = since.as_deref().map(parse_day).transpose()?;
+            let until = until.as_deref().map(parse_day).transpose()?;
+            let mode = if events { "events" } else { "backfill" };
+            let key = format!("{mode}:{}:{}:{}", since.unwrap_or(0), until.unwrap_or(0), app.store.now().await?);
+            let job = ml_connector::poll::PollJob { mode: mode.into(), since, until };
+            ml_connector::poll::enqueue(&app, &connection, &key, &job).await?;
+            println!("enqueued {mode} walk {key} for {connection}; a running `ml-connector serve` picks it up");
+            Ok(())
+        }
         Command::Demo { records } => ml_connector::demo::run(records).await,
     }
+}
+
+fn parse_day(s: &str) -> anyhow::Result<i64> {
+    ml_connector_sdk::dates::parse_iso_date(s).map_err(|e| anyhow::anyhow!("{s:?}: {e}"))
 }

@@ -10,8 +10,8 @@ use crate::app::{App, Connection};
 use crate::bindings::mapper::exports::ml_connector::plugin::mapper_api::MappingError;
 use crate::bindings::source::exports::ml_connector::plugin::source_api::SourceError;
 use crate::bindings::target::exports::ml_connector::plugin::target_api::{TargetError, WriteOutcome};
-use crate::bindings::types::{LedgerDoc, SourceRecord, Trigger};
-use crate::caps::queue::record_key;
+use crate::bindings::types::{LedgerDoc, RecordBody, RecordKind, SourceRecord, Trigger};
+use crate::caps::queue::{TriggerJob, record_key};
 
 /// How a pipeline run ended, for the worker to settle the job.
 #[derive(Debug)]
@@ -19,56 +19,82 @@ pub enum Outcome {
     Done,
     /// Try again later; `after_ms` = Retry-After when the remote gave one (not an attempt).
     Retry { reason: String, after_ms: Option<u64> },
-    /// Needs a change elsewhere (closed period, conflict, mapping error, denied).
+    /// Needs a change elsewhere (conflict, mapping error, denied).
     Park { reason: String },
+    /// Cannot go on until `wait_key` is released: a record it depends on is written
+    /// ("customer/c1", "invoice/i1"), or a closed fiscal period reopens ("period:2026-11-03").
+    Wait { wait_key: String, reason: String },
 }
 
 /// The stage that failed and why, as the timeline shows it.
 struct StageFailure {
     stage: &'static str,
+    record_key: String,
     outcome: Outcome,
 }
 
 pub async fn run(app: &App, conn: &Connection, trigger: &Trigger, job_id: Option<i64>) -> anyhow::Result<Outcome> {
+    run_job(app, conn, &TriggerJob { trigger: trigger.clone(), fetched: None }, job_id).await
+}
+
+/// A trigger job: fetch (unless a poll page already did) → map → write.
+pub async fn run_job(app: &App, conn: &Connection, job: &TriggerJob, job_id: Option<i64>) -> anyhow::Result<Outcome> {
+    let trigger = &job.trigger;
     let key = record_key(trigger);
-    match stages(app, conn, trigger, &key, job_id).await? {
+    match stages(app, conn, job, &key, job_id).await? {
         Ok(()) => Ok(Outcome::Done),
         Err(f) => {
             let (state, detail) = match &f.outcome {
                 Outcome::Retry { reason, .. } => ("retry", reason.clone()),
                 Outcome::Park { reason } => ("parked", reason.clone()),
+                // A closed period is a parked record (GP's message) whose job waits to resume.
+                Outcome::Wait { wait_key, reason } if wait_key.starts_with(PERIOD_WAIT) => ("parked", reason.clone()),
+                Outcome::Wait { reason, .. } => ("waiting", reason.clone()),
                 Outcome::Done => ("ok", String::new()),
             };
-            if state == "parked" {
-                mark(app, conn, &key, trigger, "parked", Some(&detail)).await?;
+            if state != "retry" && state != "ok" {
+                mark(app, conn, &f.record_key, state, Some(&detail)).await?;
             }
-            tracing::info!(connection = %conn.config.id, record = %key, stage = f.stage, "{state}: {detail}");
+            tracing::info!(connection = %conn.config.id, record = %f.record_key, stage = f.stage, "{state}: {detail}");
             Ok(f.outcome)
         }
     }
 }
 
-async fn stages(app: &App, conn: &Connection, trigger: &Trigger, key: &str, job_id: Option<i64>) -> anyhow::Result<Result<(), StageFailure>> {
+/// Wait keys of jobs held by a closed fiscal period: `period:<date>`.
+pub const PERIOD_WAIT: &str = "period:";
+
+async fn stages(app: &App, conn: &Connection, job: &TriggerJob, key: &str, job_id: Option<i64>) -> anyhow::Result<Result<(), StageFailure>> {
     let id = &conn.config.id;
-    // Stage 1: fetch. A trap (guest bug, CPU/memory limit) is a retryable failure of the stage.
-    let t = Instant::now();
-    let fetched = guarded(app, conn, "fetch", key, job_id, t, async {
-        let mut store = conn.source.store(app, id, Some(key.to_string()), job_id)?;
-        let inst = conn.source.pre.instantiate_async(&mut store).await?;
-        Ok::<_, anyhow::Error>(inst.ml_connector_plugin_source_api().call_fetch(&mut store, trigger).await?)
-    })
-    .await?;
-    let records = match fetched {
-        Ok(Ok(r)) => r,
-        Ok(Err(e)) => return fail(app, conn, "fetch", key, job_id, t, source_outcome(e)).await,
-        Err(f) => return Ok(Err(f)),
+    let trigger = &job.trigger;
+    let records = match &job.fetched {
+        Some(rec) => {
+            audit(app, conn, "fetch", "ok", key, job_id, Instant::now(), "fetched by the poll page (no call)").await?;
+            vec![rec.clone()]
+        }
+        None => {
+            // Stage 1: fetch. A trap (guest bug, CPU/memory limit) is a retryable failure.
+            let t = Instant::now();
+            let fetched = guarded(app, conn, "fetch", key, job_id, t, async {
+                let mut store = conn.source.store(app, id, Some(key.to_string()), job_id)?;
+                let inst = conn.source.pre.instantiate_async(&mut store).await?;
+                Ok::<_, anyhow::Error>(inst.ml_connector_plugin_source_api().call_fetch(&mut store, trigger).await?)
+            })
+            .await?;
+            let records = match fetched {
+                Ok(Ok(r)) => r,
+                Ok(Err(e)) => return fail(app, conn, "fetch", key, job_id, t, source_outcome(e)).await,
+                Err(f) => return Ok(Err(f)),
+            };
+            audit(app, conn, "fetch", "ok", key, job_id, t, &format!("{} record(s)", records.len())).await?;
+            records
+        }
     };
-    audit(app, conn, "fetch", "ok", key, job_id, t, &format!("{} record(s)", records.len())).await?;
 
     for rec in &records {
         let rkey = format!("{}/{}", crate::caps::queue::record_kind_str(rec.kind), rec.id);
         if !put(app, conn, &rkey, rec.version, "fetched", Some(serde_json::to_string(rec)?), None, None).await? {
-            audit(app, conn, "fetch", "info", &rkey, job_id, t, &format!("version {} is older than the one already stored; skipped", rec.version)).await?;
+            audit(app, conn, "fetch", "info", &rkey, job_id, Instant::now(), &format!("version {} is older than the one already stored; skipped", rec.version)).await?;
             continue;
         }
         // Stage 2: map (pure; settings as data).
@@ -89,6 +115,12 @@ async fn stages(app: &App, conn: &Connection, trigger: &Trigger, key: &str, job_
         };
         audit(app, conn, "map", "ok", &rkey, job_id, t, &summary(&docs)).await?;
         put(app, conn, &rkey, rec.version, "mapped", Some(serde_json::to_string(rec)?), Some(serde_json::to_string(&docs)?), None).await?;
+
+        // Dependencies: no document before its customer, no apply before its invoice.
+        if let Some(wait) = dependencies(app, conn, rec, job_id).await? {
+            let t = Instant::now();
+            return fail(app, conn, "wait", &rkey, job_id, t, wait).await;
+        }
 
         // Stage 3: write, customers first (documents reference them).
         let mut ordered: Vec<&LedgerDoc> = docs.iter().filter(|d| matches!(d, LedgerDoc::Customer(_))).collect();
@@ -113,9 +145,62 @@ async fn stages(app: &App, conn: &Connection, trigger: &Trigger, key: &str, job_
             }
         }
         put(app, conn, &rkey, rec.version, "written", Some(serde_json::to_string(rec)?), Some(serde_json::to_string(&docs)?), None).await?;
+        // Whatever waited for this record may go on.
+        let released = app.store.release(id, &rkey).await?;
+        if released > 0 {
+            app.wake.notify_waiters();
+        }
     }
-    let _ = trigger;
     Ok(Ok(()))
+}
+
+/// Records this one needs in GP first, as record keys.
+pub fn needs(rec: &SourceRecord) -> Vec<String> {
+    let customer = |id: &str| format!("customer/{id}");
+    let invoice = |id: &str| format!("invoice/{id}");
+    let mut out = Vec::new();
+    match &rec.body {
+        RecordBody::Customer(_) => {}
+        RecordBody::Invoice(i) => out.push(customer(&i.customer_id)),
+        RecordBody::Payment(p) => {
+            out.push(customer(&p.customer_id));
+            out.extend(p.allocations.iter().map(|a| invoice(&a.invoice_id)));
+        }
+        RecordBody::CreditNote(c) => {
+            out.push(customer(&c.customer_id));
+            out.extend(c.reference_invoice_id.iter().map(|i| invoice(i)));
+            out.extend(c.allocations.iter().map(|a| invoice(&a.invoice_id)));
+        }
+    }
+    out.dedup();
+    out
+}
+
+/// The first unmet dependency as a wait, after making sure a job will bring it (a fetch of
+/// the missing record, keyed so that many waiters make one job).
+async fn dependencies(app: &App, conn: &Connection, rec: &SourceRecord, job_id: Option<i64>) -> anyhow::Result<Option<Outcome>> {
+    if rec.deleted || !conn.config.wait_for_dependencies {
+        return Ok(None);
+    }
+    for dep in needs(rec) {
+        let written = app.store.record(&conn.config.id, &dep).await?.is_some_and(|r| r.state == "written");
+        if written {
+            continue;
+        }
+        let (kind, id) = dep.split_once('/').unwrap_or(("customer", dep.as_str()));
+        let kind = match kind {
+            "invoice" => RecordKind::Invoice,
+            _ => RecordKind::Customer,
+        };
+        let trigger = Trigger { event_id: None, event_type: "dependency".into(), kind, resource_id: id.to_string(), occurred_at: 0 };
+        let job = crate::caps::queue::trigger_job(&conn.config.id, format!("dep:{dep}"), &trigger, None, app.config.host.max_attempts)?;
+        if let mlc_store::Enqueued::Created(_) = app.store.enqueue(job).await? {
+            app.wake.notify_waiters();
+        }
+        let _ = job_id;
+        return Ok(Some(Outcome::Wait { wait_key: dep.clone(), reason: format!("waiting for {dep} to be in GP first") }));
+    }
+    Ok(None)
 }
 
 /// Run one component call under its wall-clock limit; a trap or timeout becomes a failure of
@@ -153,15 +238,22 @@ async fn fail<T>(app: &App, conn: &Connection, stage: &'static str, key: &str, j
         Outcome::Retry { reason, after_ms: Some(ms) } => ("retry", format!("{reason} (retry after {ms} ms)")),
         Outcome::Retry { reason, .. } => ("retry", reason.clone()),
         Outcome::Park { reason } => ("parked", reason.clone()),
+        Outcome::Wait { wait_key, reason } if wait_key.starts_with(PERIOD_WAIT) => ("parked", format!("{reason} (waiting for the period to reopen)")),
+        Outcome::Wait { reason, .. } => ("waiting", reason.clone()),
         Outcome::Done => ("ok", String::new()),
     };
     audit(app, conn, stage, label, key, job_id, t, &detail).await?;
-    Ok(Err(StageFailure { stage, outcome }))
+    Ok(Err(StageFailure { stage, record_key: key.to_string(), outcome }))
 }
 
-fn source_outcome(e: SourceError) -> Outcome {
+pub fn source_outcome(e: SourceError) -> Outcome {
     match e {
-        SourceError::RateLimited(after_ms) => Outcome::Retry { reason: "source rate limit".into(), after_ms: Some(after_ms.unwrap_or(0)).filter(|ms| *ms > 0) },
+        // A 429 is not the record's fault: snooze without using an attempt. The key's governor
+        // already paused every caller; without a Retry-After, come back after a jittered second or two.
+        SourceError::RateLimited(after_ms) => Outcome::Retry {
+            reason: "source rate limit".into(),
+            after_ms: Some(after_ms.filter(|ms| *ms > 0).unwrap_or_else(|| 1_000 + rand::random::<u64>() % 2_000)),
+        },
         SourceError::Transient(m) => Outcome::Retry { reason: m, after_ms: None },
         SourceError::NotFound(m) => Outcome::Park { reason: format!("not found at the source: {m}") },
         SourceError::BadWebhook(m) | SourceError::Permanent(m) => Outcome::Park { reason: m },
@@ -171,11 +263,23 @@ fn source_outcome(e: SourceError) -> Outcome {
 fn target_outcome(doc: &LedgerDoc, e: TargetError) -> Outcome {
     let label = doc_label(doc);
     match e {
-        TargetError::PeriodClosed(m) => Outcome::Park { reason: format!("{label}: {m} (reopen the fiscal period in GP; the record resumes)") },
+        TargetError::PeriodClosed(m) => Outcome::Wait {
+            wait_key: format!("{PERIOD_WAIT}{}", doc_date(doc).unwrap_or_default()),
+            reason: format!("{label}: {m} (reopen the fiscal period in GP; the record resumes by itself)"),
+        },
         TargetError::Conflict(m) => Outcome::Park { reason: format!("{label}: conflict, nothing overwritten: {m}") },
         TargetError::Rejected(m) => Outcome::Park { reason: format!("{label}: rejected by the ledger: {m}") },
         TargetError::Permanent(m) => Outcome::Park { reason: format!("{label}: {m}") },
         TargetError::MissingDependency(m) | TargetError::Transient(m) => Outcome::Retry { reason: format!("{label}: {m}"), after_ms: None },
+    }
+}
+
+pub fn doc_date(doc: &LedgerDoc) -> Option<String> {
+    match doc {
+        LedgerDoc::Customer(_) => None,
+        LedgerDoc::Invoice(d) => Some(d.date.clone()),
+        LedgerDoc::CashReceipt(d) => Some(d.date.clone()),
+        LedgerDoc::CreditMemo(d) => Some(d.date.clone()),
     }
 }
 
@@ -240,7 +344,7 @@ async fn put(app: &App, conn: &Connection, key: &str, version: i64, state: &str,
         .await
 }
 
-async fn mark(app: &App, conn: &Connection, key: &str, _trigger: &Trigger, state: &str, err: Option<&str>) -> anyhow::Result<()> {
+async fn mark(app: &App, conn: &Connection, key: &str, state: &str, err: Option<&str>) -> anyhow::Result<()> {
     let prev = app.store.record(&conn.config.id, key).await?;
     let (version, canonical, ledger) = prev.map(|r| (r.version, r.canonical, r.ledger)).unwrap_or((0, None, None));
     put(app, conn, key, version, state, canonical, ledger, err).await?;

@@ -9,6 +9,7 @@ use crate::app::App;
 
 pub async fn serve(app: Arc<App>, intake: bool, stop: CancellationToken) -> anyhow::Result<()> {
     let workers = tokio::spawn(crate::worker::run(app.clone(), stop.clone()));
+    let schedule = tokio::spawn(crate::schedule::run(app.clone(), stop.clone()));
     if intake {
         let listener = tokio::net::TcpListener::bind(&app.config.host.listen).await.with_context(|| format!("binding {}", app.config.host.listen))?;
         tracing::info!("listening on http://{}", listener.local_addr()?);
@@ -18,6 +19,7 @@ pub async fn serve(app: Arc<App>, intake: bool, stop: CancellationToken) -> anyh
         stop.cancelled().await;
     }
     workers.await??;
+    schedule.await?;
     Ok(())
 }
 

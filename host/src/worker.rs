@@ -11,7 +11,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::App;
-use crate::bindings::types::Trigger;
+use crate::caps::queue::TriggerJob;
 use crate::pipeline::{self, Outcome};
 
 /// Run workers until `stop` is cancelled; in-flight jobs finish first (or their leases lapse).
@@ -93,6 +93,18 @@ pub async fn run_job(app: &App, job: Job) -> anyhow::Result<()> {
     let settled = match result {
         Ok(Outcome::Done) => app.store.ack(job.id, &owner).await?,
         Ok(Outcome::Park { reason }) => app.store.park(job.id, &owner, &reason).await?,
+        Ok(Outcome::Wait { wait_key, reason }) => {
+            let ok = app.store.wait_for(job.id, &owner, &wait_key, &reason).await?;
+            // The record we wait for may have been written between our check and the wait:
+            // then nobody would release us, so look again.
+            if ok
+                && !wait_key.starts_with(pipeline::PERIOD_WAIT)
+                && app.store.record(&job.connection, &wait_key).await?.is_some_and(|r| r.state == "written")
+            {
+                app.store.release(&job.connection, &wait_key).await?;
+            }
+            ok
+        }
         Ok(Outcome::Retry { reason, after_ms }) => {
             let how = match after_ms {
                 Some(ms) => Retry::After { delay_ms: ms as i64 },
@@ -126,9 +138,10 @@ async fn execute(app: &App, job: &Job) -> anyhow::Result<Outcome> {
         .ok_or_else(|| anyhow::anyhow!("job {} belongs to connection {:?}, which this host does not configure", job.id, job.connection))?;
     match job.kind.as_str() {
         "trigger" => {
-            let trigger: Trigger = serde_json::from_slice(&job.payload)?;
-            pipeline::run(app, conn, &trigger, Some(job.id)).await
+            let tj: TriggerJob = serde_json::from_slice(&job.payload)?;
+            pipeline::run_job(app, conn, &tj, Some(job.id)).await
         }
+        "poll" => crate::poll::run(app, conn, job).await,
         other => Ok(Outcome::Park { reason: format!("unknown job kind {other:?}") }),
     }
 }

@@ -19,6 +19,7 @@ fn secret(sandbox: &Sandbox, account: &str) -> Arc<ResolvedSecret> {
         scheme: SecretScheme::Ntlm,
         origin: Origin::parse(&sandbox.soap_url()).expect("origin"),
         value: SecretValue::new(account.to_string()),
+        governor: None,
     })
 }
 

@@ -159,6 +159,8 @@ pub fn connection_block(id: &str, mapper: &str, target: &str, max_in_flight: i32
 id = "{id}"
 max_in_flight = {max_in_flight}
 webhook_secret = "webhook"
+# The stand-in mapper writes each invoice's customer itself.
+wait_for_dependencies = false
 [connections.settings]
 api_base = "{base}"
 ledger_base = "{base}/ledger/{id}"

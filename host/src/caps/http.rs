@@ -289,7 +289,22 @@ impl Host for InstanceState {
                 Err(e) => return Ok(Err(e)),
             };
         }
-        Ok(send(builder).await)
+        let governor = secret.as_ref().and_then(|s| s.governor.clone());
+        if let Some(g) = &governor {
+            g.acquire().await;
+        }
+        let result = send(builder).await;
+        if let Some(g) = &governor {
+            match &result {
+                Err(HttpError::RateLimited(after)) => {
+                    let paused = g.rate_limited(after.map(Duration::from_millis));
+                    tracing::warn!(connection = %self.caps.call.connection, "429 from {}; key paused for {} ms", redact_url(&url), paused.as_millis());
+                }
+                Ok(_) => g.succeeded(),
+                Err(_) => {}
+            }
+        }
+        Ok(result)
     }
 }
 

@@ -7,6 +7,7 @@
 //! host bug, a guest over its limits); the inner WIT `result` is what the guest handles.
 
 pub mod audit;
+pub mod governor;
 pub mod http;
 pub mod log;
 pub mod ntlm;

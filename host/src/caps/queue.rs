@@ -7,7 +7,7 @@ use mlc_store::{Enqueued, NewJob};
 use tokio::sync::Notify;
 
 use crate::bindings::host::ml_connector::plugin::queue::{Enqueued as WitEnqueued, Host};
-use crate::bindings::types::{RecordKind, Trigger};
+use crate::bindings::types::{RecordKind, SourceRecord, Trigger};
 
 use super::InstanceState;
 
@@ -35,13 +35,28 @@ pub fn record_key(trigger: &Trigger) -> String {
     format!("{}/{}", record_kind_str(trigger.kind), trigger.resource_id)
 }
 
-/// The job for a trigger, as both webhook intake and guests enqueue it.
+/// A "trigger" job's payload: the trigger, and the record when a poll page already fetched it
+/// from the source's API (then the job makes no fetch call of its own).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct TriggerJob {
+    #[serde(flatten)]
+    pub trigger: Trigger,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fetched: Option<SourceRecord>,
+}
+
+/// The job for a trigger, as webhook intake, polls and guests enqueue it.
 pub fn trigger_job(connection: &str, key: String, trigger: &Trigger, not_before: Option<i64>, max_attempts: i32) -> anyhow::Result<NewJob> {
+    fetched_job(connection, key, TriggerJob { trigger: trigger.clone(), fetched: None }, not_before, max_attempts)
+}
+
+pub fn fetched_job(connection: &str, key: String, job: TriggerJob, not_before: Option<i64>, max_attempts: i32) -> anyhow::Result<NewJob> {
+    let trigger = &job.trigger;
     Ok(NewJob {
         connection: connection.to_string(),
         key,
         kind: "trigger".into(),
-        payload: serde_json::to_vec(trigger)?,
+        payload: serde_json::to_vec(&job)?,
         not_before,
         max_attempts,
         record_key: Some(record_key(trigger)),

@@ -52,6 +52,8 @@ pub struct ResolvedSecret {
     pub scheme: SecretScheme,
     pub origin: Origin,
     pub value: SecretValue,
+    /// Paces every call made with this secret (a Chargebee key's plan limit).
+    pub governor: Option<Arc<super::governor::RateGovernor>>,
 }
 
 /// Guest-visible name → secret, for one connection role.
