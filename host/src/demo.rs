@@ -82,6 +82,7 @@ sha256 = "{t}"
 id = "demo"
 max_in_flight = 4
 webhook_secret = "webhook"
+wait_for_dependencies = false
 [connections.settings]
 api_base = "{origin}"
 ledger_base = "{origin}/ledger/demo"

@@ -114,6 +114,39 @@ mod tests {
     }
 
     #[test]
+    fn every_document_names_the_customer_and_invoice_as_their_own_mappings_do() {
+        // Ids that need the hashed form, under a prefixed scheme.
+        let s = with(settings(), &[("map.customer.prefix", "CB"), ("map.invoice.prefix", "I")]);
+        let (cus, inv_id) = ("cus_AzZlGJSqHd1Xc2Ae", "inv_2023-11-0001-renewal");
+        let customer_id = match map_record(&record_customer(wit::Customer { id: cus.into(), ..customer() }), &s).expect("customer").pop() {
+            Some(LedgerDoc::Customer(c)) => c.id,
+            other => panic!("{other:?}"),
+        };
+        let invoice = match map_record(&record_invoice(wit::Invoice { id: inv_id.into(), customer_id: cus.into(), ..invoice() }), &s).expect("invoice").pop() {
+            Some(LedgerDoc::Invoice(i)) => i,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(invoice.customer_id, customer_id);
+        let allocations = vec![wit::Allocation { invoice_id: inv_id.into(), amount: 1_000 }];
+        let pay = wit::Payment { customer_id: cus.into(), allocations: allocations.clone(), ..payment() };
+        match map_record(&record_payment(pay), &s).expect("payment").pop() {
+            Some(LedgerDoc::CashReceipt(r)) => {
+                assert_eq!(r.customer_id, customer_id);
+                assert_eq!(r.applies[0].invoice_number, invoice.number);
+            }
+            other => panic!("{other:?}"),
+        }
+        let note = wit::CreditNote { customer_id: cus.into(), allocations, ..credit_note() };
+        match map_record(&record_credit_note(note), &s).expect("credit note").pop() {
+            Some(LedgerDoc::CreditMemo(m)) => {
+                assert_eq!(m.customer_id, customer_id);
+                assert_eq!(m.applies[0].invoice_number, invoice.number);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn kind_and_body_must_agree() {
         let mut rec = record_invoice(invoice());
         rec.kind = RecordKind::Payment;
