@@ -96,7 +96,7 @@ impl IdScheme {
             c.is_ascii_digit()
                 || matches!(c, '_' | '-')
                 || match self.case {
-                    LetterCase::Upper => c.is_ascii_alphabetic(),
+                    LetterCase::Upper => c.is_ascii_uppercase(),
                     LetterCase::Lower => c.is_ascii_lowercase(),
                 }
         };
