@@ -13,6 +13,7 @@ pub mod runtime;
 pub mod schedule;
 pub mod secretbox;
 pub mod serve;
+pub mod stack;
 pub mod worker;
 
 /// rustls with ring as the process-wide provider (reqwest is built without its own).
