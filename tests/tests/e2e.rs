@@ -92,3 +92,71 @@ async fn backfill_then_webhooks_land_every_document_once() {
     assert_eq!(gp_docs(&s, DocType::CashReceipt).await.len(), payments);
     s.shutdown().await;
 }
+
+/// Webhooks only, in the worst order (payment, then invoice, then customer); then GP loses a
+/// committed create's response; then the invoice's fiscal period is closed and reopened.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn worst_order_lost_response_and_closed_period() {
+    let (s, _db) = stack("e2e-faults", StackSpec::default()).await;
+    let site = s.site("acme").unwrap();
+    let control = s.cb.control();
+    let sender = s.webhooks("acme", WebhookConfig::new(&s.webhook_url("acme")).basic(WEBHOOK_USER, WEBHOOK_PASSWORD)).unwrap();
+    let cust = control
+        .create_customer(&site.name, chargebee_sandbox::CustomerInput { company: Some("Worst Order Ltd".into()), email: Some("ap@worst.example".into()), preferred_currency_code: Some("USD".into()), ..Default::default() })
+        .unwrap();
+    let inv = control.create_invoice(&site.name, chargebee_sandbox::InvoiceInput::new(&cust.id, vec![chargebee_sandbox::LineInput::adhoc("Plan", 10_000, 1)])).unwrap();
+    let pay = control
+        .record_payment(&site.name, chargebee_sandbox::PaymentInput { payment_method: "card".into(), reference_number: None, date: None, applications: vec![(inv.id.clone(), 4_000)] })
+        .unwrap();
+    let mut events = control.events(&site.name).unwrap();
+    events.reverse();
+    assert_eq!(sender.deliver(events).await.failed(), 0);
+    s.drain("acme", Duration::from_secs(60)).await.unwrap();
+    let invoices = gp_docs(&s, DocType::Invoice).await;
+    let receipts = gp_docs(&s, DocType::CashReceipt).await;
+    if receipts.len() != 1 {
+        for e in s.app.store.audit("acme", Some(&format!("payment/{}", pay.id)), None).await.unwrap() {
+            println!("{} {} {}", e.stage, e.outcome, e.detail);
+        }
+    }
+    assert_eq!((invoices.len(), receipts.len()), (1, 1), "one invoice, one receipt");
+    assert_eq!(invoices[0].remaining, inv.total - 4_000, "the receipt is applied to its invoice");
+    assert_eq!(receipts[0].amounts.document, pay.amount);
+    let waited = s.app.store.audit("acme", Some(&format!("payment/{}", pay.id)), None).await.unwrap();
+    assert!(waited.iter().any(|e| e.outcome == "waiting"), "the payment visibly waited: {waited:#?}");
+
+    // GP commits the next invoice but the connection drops before the answer.
+    s.gp.control().inject(gp_sandbox::FaultRule::once("CreateReceivablesInvoice", gp_sandbox::FaultKind::LostResponse));
+    let before = control.events(&site.name).unwrap().len();
+    let inv2 = control.create_invoice(&site.name, chargebee_sandbox::InvoiceInput::new(&cust.id, vec![chargebee_sandbox::LineInput::adhoc("Seats", 1_500, 4)])).unwrap();
+    assert_eq!(sender.deliver(control.events(&site.name).unwrap().into_iter().skip(before).collect()).await.failed(), 0);
+    s.drain("acme", Duration::from_secs(60)).await.unwrap();
+    assert_eq!(gp_docs(&s, DocType::Invoice).await.len(), 2, "exactly one GP document for {}", inv2.id);
+    let tl = s.app.store.audit("acme", Some(&format!("invoice/{}", inv2.id)), None).await.unwrap();
+    assert!(tl.iter().any(|e| e.detail.contains("already present")), "the look-up found our own document: {tl:#?}");
+
+    // The period of today's invoices is closed: parked with GP's message, then reopened.
+    let today = gp_sandbox::date::Date::today();
+    s.gp.control().set_period_closed(FABRIKAM, today.year, today.month, true).await.unwrap();
+    let before = control.events(&site.name).unwrap().len();
+    let inv3 = control.create_invoice(&site.name, chargebee_sandbox::InvoiceInput::new(&cust.id, vec![chargebee_sandbox::LineInput::adhoc("Late", 999, 1)])).unwrap();
+    assert_eq!(sender.deliver(control.events(&site.name).unwrap().into_iter().skip(before).collect()).await.failed(), 0);
+    let key = format!("invoice/{}", inv3.id);
+    let store = s.app.store.clone();
+    let mut parked = None;
+    for _ in 0..400 {
+        if let Some(r) = store.record("acme", &key).await.unwrap().filter(|r| r.state == "parked") {
+            parked = Some(r);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let parked = parked.expect("record parked on the closed period");
+    assert!(parked.last_error.as_deref().unwrap_or("").contains("fiscal period"), "{parked:?}");
+    assert_eq!(gp_docs(&s, DocType::Invoice).await.len(), 2, "nothing written while closed");
+    s.gp.control().set_period_closed(FABRIKAM, today.year, today.month, false).await.unwrap();
+    s.drain("acme", Duration::from_secs(60)).await.unwrap();
+    assert_eq!(gp_docs(&s, DocType::Invoice).await.len(), 3, "written once after the period reopened");
+    assert_eq!(store.record("acme", &key).await.unwrap().unwrap().state, "written");
+    s.shutdown().await;
+}

@@ -147,14 +147,14 @@ fn receipt_type(t: ReceiptType) -> &'static str {
     match t {
         ReceiptType::Check => "Check",
         ReceiptType::Cash => "Cash",
-        ReceiptType::PaymentCard => "PaymentCard",
+        ReceiptType::PaymentCard => "Payment Card",
     }
 }
 
 fn wit_receipt_type(t: &str) -> ReceiptType {
     match t {
         "Check" => ReceiptType::Check,
-        "PaymentCard" => ReceiptType::PaymentCard,
+        "Payment Card" => ReceiptType::PaymentCard,
         _ => ReceiptType::Cash,
     }
 }

@@ -36,7 +36,7 @@ pub struct Doc {
     pub description: Option<String>,
     pub po: Option<String>,
     pub checkbook: Option<String>,
-    /// Check | Cash | PaymentCard (receipts)
+    /// Check | Cash | Payment Card (receipts; the WSDL enum)
     pub receipt_type: String,
     pub check_number: Option<String>,
     /// (invoice number, amount)
