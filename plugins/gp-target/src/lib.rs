@@ -12,7 +12,7 @@ pub mod model;
 pub mod soap;
 pub mod xml;
 
-use ml_connector_sdk::target::exports::ml_connector::plugin::target_api::{Guest, TargetError, WriteOutcome};
+use ml_connector_sdk::target::exports::ml_connector::plugin::target_api::{Guest, LedgerBalance, TargetError, WriteOutcome};
 use ml_connector_sdk::target::ml_connector::plugin::http::{self, HttpError, Method, Request};
 use ml_connector_sdk::target::ml_connector::plugin::types::{CashReceipt, CreditMemo, DocKind as WitKind, GpCustomer, LedgerDoc, ReceiptType, ReceivablesInvoice, BatchKey, Apply};
 use ml_connector_sdk::target::ml_connector::plugin::{audit, secrets, settings};
@@ -311,6 +311,40 @@ impl Guest for GpTarget {
     /// periodic re-check retries parked documents, which GP refuses again while it is closed.
     fn fiscal_period_open(_date: String) -> Result<bool, TargetError> {
         Ok(true)
+    }
+
+    /// GetReceivablesDocumentList for the customer, then each document by key for its
+    /// amounts (the summary has no unapplied amount). Cash receipts: GP Web Services does
+    /// not expose their unapplied amount, so `remaining` is 0 for them.
+    fn list_documents(customer_id: String) -> Result<Vec<LedgerBalance>, TargetError> {
+        let gp = config()?;
+        let summaries = match call(&gp, soap::document_list(&gp.company, &customer_id)).map_err(unanswered)? {
+            Answer::Ok(body) => soap::parse_document_list(&body),
+            Answer::Fault(f) => return Err(TargetError::Transient(fault_text(&gp, &f))),
+        };
+        let mut out = Vec::new();
+        for (kind, number) in summaries {
+            let body = match call(&gp, soap::get_document(&gp.company, kind, &number)).map_err(unanswered)? {
+                Answer::Ok(body) => body,
+                Answer::Fault(f) => return Err(TargetError::Transient(fault_text(&gp, &f))),
+            };
+            let Some(doc) = soap::parse_document(kind, &body).map_err(TargetError::Transient)? else { continue };
+            let remaining = if kind == DocKind::CashReceipt { 0 } else { soap::current_amount(&body, &doc.currency).unwrap_or(doc.total) };
+            out.push(LedgerBalance {
+                kind: match kind {
+                    DocKind::Invoice => WitKind::Invoice,
+                    DocKind::CreditMemo => WitKind::CreditMemo,
+                    DocKind::CashReceipt => WitKind::CashReceipt,
+                },
+                number: doc.number,
+                customer_id: doc.customer,
+                currency: doc.currency,
+                date: doc.date,
+                amount: doc.total,
+                remaining,
+            });
+        }
+        Ok(out)
     }
 }
 

@@ -199,6 +199,43 @@ pub fn parse_document(kind: DocKind, body: &str) -> Result<Option<Doc>, String> 
     Ok(Some(d))
 }
 
+/// GetReceivablesDocumentList for one customer (all types and states).
+pub fn document_list(company: &str, customer: &str) -> (String, String) {
+    let op = "GetReceivablesDocumentList";
+    (op.into(), envelope(op, &format!("<criteria><CustomerId><EqualValue>{}</EqualValue></CustomerId></criteria>{}", escape(customer), context(company))))
+}
+
+/// (kind, number, date, currency) of each summary in a document list.
+pub fn parse_document_list(body: &str) -> Vec<(DocKind, String)> {
+    let x = elements(body);
+    let mut out = Vec::new();
+    let mut number = None;
+    for (path, text) in &x {
+        let n = path.len();
+        if n >= 3 && path[n - 3] == "ReceivablesDocumentSummary" && path[n - 2] == "Key" && path[n - 1] == "Id" {
+            number = Some(text.trim().to_string());
+        }
+        if n >= 2 && path[n - 2] == "ReceivablesDocumentSummary" && path[n - 1] == "Type" {
+            let kind = match text.trim() {
+                "Invoice" => Some(DocKind::Invoice),
+                "Credit Memo" => Some(DocKind::CreditMemo),
+                "Cash Receipt" | "Payment" => Some(DocKind::CashReceipt),
+                _ => None,
+            };
+            if let (Some(k), Some(num)) = (kind, number.take()) {
+                out.push((k, num));
+            }
+        }
+    }
+    out
+}
+
+/// CurrentDocumentAmount of a Get…ByKey answer (invoices and credit memos carry it).
+pub fn current_amount(body: &str, currency: &str) -> Option<i64> {
+    let v = text(&elements(body), &["CurrentDocumentAmount", "Value"])?;
+    from_decimal(&v, currency).ok()
+}
+
 /// A SOAP fault: its faultstring and, for validation faults, the logged result's GUID.
 pub struct Fault {
     pub message: String,

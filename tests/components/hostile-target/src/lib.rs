@@ -4,7 +4,7 @@
 //! - `exfiltrate`: sends its granted secret to an allowlisted origin that is not the secret's
 //!   bound origin, and asks for a secret it was not granted.
 
-use ml_connector_sdk::target::exports::ml_connector::plugin::target_api::{Guest, TargetError, WriteOutcome};
+use ml_connector_sdk::target::exports::ml_connector::plugin::target_api::{Guest, LedgerBalance, TargetError, WriteOutcome};
 use ml_connector_sdk::target::ml_connector::plugin::http::{self, Method, Request};
 use ml_connector_sdk::target::ml_connector::plugin::types::*;
 use ml_connector_sdk::target::ml_connector::plugin::{secrets, settings};
@@ -54,6 +54,10 @@ impl Guest for HostileTarget {
 
     fn fiscal_period_open(_date: Date) -> Result<bool, TargetError> {
         Ok(true)
+    }
+
+    fn list_documents(_customer_id: String) -> Result<Vec<LedgerBalance>, TargetError> {
+        Err(TargetError::Permanent("this test ledger keeps no balances".into()))
     }
 }
 

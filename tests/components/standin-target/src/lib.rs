@@ -2,7 +2,7 @@
 //! `settings.ledger_base` with the granted `ledger-key` secret; the test's ledger server keeps
 //! them and counts the calls in flight (to check the per-connection concurrency limit).
 
-use ml_connector_sdk::target::exports::ml_connector::plugin::target_api::{Guest, TargetError, WriteOutcome};
+use ml_connector_sdk::target::exports::ml_connector::plugin::target_api::{Guest, LedgerBalance, TargetError, WriteOutcome};
 use ml_connector_sdk::target::ml_connector::plugin::http::{self, HttpError, Method, Request};
 use ml_connector_sdk::target::ml_connector::plugin::types::*;
 use ml_connector_sdk::target::ml_connector::plugin::{secrets, settings};
@@ -53,6 +53,10 @@ impl Guest for StandinTarget {
 
     fn fiscal_period_open(_date: Date) -> Result<bool, TargetError> {
         Ok(true)
+    }
+
+    fn list_documents(_customer_id: String) -> Result<Vec<LedgerBalance>, TargetError> {
+        Err(TargetError::Permanent("this test ledger keeps no balances".into()))
     }
 }
 
