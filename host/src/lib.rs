@@ -9,6 +9,7 @@ pub mod demo;
 pub mod intake;
 pub mod pipeline;
 pub mod poll;
+pub mod reconcile;
 pub mod runtime;
 pub mod schedule;
 pub mod secretbox;

@@ -46,7 +46,8 @@ pub async fn run(app: Arc<App>, stop: CancellationToken) {
 /// webhooks may still be in flight; their keys make them duplicates, so only gaps become jobs.
 pub async fn events_sweep(app: &App, conn: &Connection) -> anyhow::Result<()> {
     let scope = format!("{}/#host", conn.config.id);
-    let now = app.store.now().await? / 1000;
+    // `until` is exclusive: include the current second (the next sweep's overlap re-reads it).
+    let now = app.store.now().await? / 1000 + 1;
     let overlap = conn.config.events_overlap_s as i64;
     let watermark = app.store.state_get(&scope, "events-watermark").await?.and_then(|v| String::from_utf8(v).ok()?.parse::<i64>().ok());
     let since = watermark.unwrap_or(now) - overlap;

@@ -202,7 +202,7 @@ pub fn parse_document(kind: DocKind, body: &str) -> Result<Option<Doc>, String> 
 /// GetReceivablesDocumentList for one customer (all types and states).
 pub fn document_list(company: &str, customer: &str) -> (String, String) {
     let op = "GetReceivablesDocumentList";
-    (op.into(), envelope(op, &format!("<criteria><CustomerId><EqualValue>{}</EqualValue></CustomerId></criteria>{}", escape(customer), context(company))))
+    (op.into(), envelope(op, &format!("<criteria><CustomerId><EqualValue>{}</EqualValue></CustomerId><Scope>Return Based on Customer Id</Scope></criteria>{}", escape(customer), context(company))))
 }
 
 /// (kind, number, date, currency) of each summary in a document list.
