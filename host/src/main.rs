@@ -60,9 +60,37 @@ enum Command {
     },
     /// Run the end-to-end demo on the embedded SQLite store (see README).
     Demo {
-        /// Records to push through.
-        #[arg(long, default_value_t = 50)]
-        records: usize,
+        /// Chargebee customers to seed (each with 4 invoices, payments, credit notes).
+        #[arg(long, default_value_t = 25)]
+        customers: usize,
+    },
+    /// Compare Chargebee (read fresh, through the connection's mapper) with GP, per customer
+    /// and currency; exits non-zero if anything differs.
+    Reconcile {
+        #[arg(long, default_value = "ml-connector.toml")]
+        config: std::path::PathBuf,
+        #[arg(long)]
+        connection: String,
+    },
+    /// Re-run jobs from the start (fetch → map → write); the GP target's idempotency means
+    /// nothing is posted twice. Filters combine; none = every job of the connection.
+    Replay {
+        #[arg(long, default_value = "ml-connector.toml")]
+        config: std::path::PathBuf,
+        #[arg(long)]
+        connection: String,
+        /// A record ("invoice/inv_1") or a prefix ("invoice/").
+        #[arg(long)]
+        record: Option<String>,
+        /// Only jobs in these states (parked, dead, done, waiting, available).
+        #[arg(long, value_delimiter = ',')]
+        state: Vec<String>,
+        /// Jobs created on/after this day (YYYY-MM-DD, UTC).
+        #[arg(long)]
+        since: Option<String>,
+        /// Jobs created before this day.
+        #[arg(long)]
+        until: Option<String>,
     },
 }
 
@@ -127,7 +155,35 @@ async fn main() -> anyhow::Result<()> {
             println!("enqueued {mode} walk {key} for {connection}; a running `ml-connector serve` picks it up");
             Ok(())
         }
-        Command::Demo { records } => ml_connector::demo::run(records).await,
+        Command::Demo { customers } => ml_connector::demo::run(customers).await,
+        Command::Reconcile { config, connection } => {
+            let app = App::build(Config::load(&config)?).await?;
+            let conn = app.connections.get(&connection).with_context(|| format!("connection {connection:?} is not in the config"))?.clone();
+            let report = ml_connector::reconcile::run(&app, &conn).await?;
+            report.print();
+            anyhow::ensure!(report.is_clean(), "{} difference(s)", report.differences.len());
+            println!("clean: {} records, zero difference", report.records_read);
+            Ok(())
+        }
+        Command::Replay { config, connection, record, state, since, until } => {
+            let app = App::build(Config::load(&config)?).await?;
+            anyhow::ensure!(app.connections.contains_key(&connection), "connection {connection:?} is not in the config");
+            let states = state
+                .iter()
+                .map(|s| mlc_store::JobState::parse(s).with_context(|| format!("unknown job state {s:?}")))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let filter = mlc_store::JobFilter {
+                connection: Some(connection.clone()),
+                states,
+                record_key_prefix: record,
+                created_after: since.as_deref().map(parse_day).transpose()?.map(|s| s * 1000),
+                created_before: until.as_deref().map(parse_day).transpose()?.map(|s| s * 1000),
+                limit: None,
+            };
+            let n = app.store.replay(&filter).await?;
+            println!("{n} job(s) of {connection} queued again; a running `ml-connector serve` re-runs them");
+            Ok(())
+        }
     }
 }
 

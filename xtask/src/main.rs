@@ -39,7 +39,7 @@ fn main() -> anyhow::Result<()> {
             components(&root)?;
             run(Command::new(cargo()).current_dir(&root).args(["run", "--release", "-p", "ml-connector", "--", "demo"]).args(&args[1..]))
         }
-        _ => bail!("usage: cargo xtask components | cargo xtask test | cargo xtask demo [--records N]"),
+        _ => bail!("usage: cargo xtask components | cargo xtask test | cargo xtask demo [--customers N]"),
     }
 }
 
