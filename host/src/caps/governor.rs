@@ -33,11 +33,13 @@ const BACKOFF_CAP: Duration = Duration::from_secs(60);
 
 impl RateGovernor {
     /// `limit` calls per `window`. The remote counts arrivals and we count departures; a small
-    /// headroom (5 %, at least one call) keeps network jitter from pushing a window over.
+    /// headroom (5 % of the calls, at least one, and 5 % of the window, 10 ms to 3 s) keeps
+    /// network jitter from pushing one of its windows over.
     pub fn new(limit: u32, window: Duration) -> RateGovernor {
         let limit = limit.max(1) as usize;
         let headroom = (limit / 20).max(1);
-        RateGovernor { limit: limit.saturating_sub(headroom).max(1), window, inner: Mutex::new(Inner::default()) }
+        let margin = (window / 20).clamp(Duration::from_millis(10), Duration::from_secs(3));
+        RateGovernor { limit: limit.saturating_sub(headroom).max(1), window: window + margin, inner: Mutex::new(Inner::default()) }
     }
 
     /// Calls admitted per window after headroom.
