@@ -215,6 +215,10 @@ pub struct ConnectionConfig {
     /// and mappers that carry their dependencies themselves.
     #[serde(default = "yes")]
     pub wait_for_dependencies: bool,
+    /// Run the whole pipeline but never write to GP: each record's timeline says what would be
+    /// written and how it compares with what GP holds (read-only look-ups).
+    #[serde(default)]
+    pub dry_run: bool,
     /// Walk the source's Events API this often (seconds) to find events no webhook delivered.
     pub events_poll_s: Option<u64>,
     /// How far back each sweep re-reads before the last one's end (webhooks still in flight).

@@ -116,6 +116,11 @@ async fn stages(app: &App, conn: &Connection, job: &TriggerJob, key: &str, job_i
         audit(app, conn, "map", "ok", &rkey, job_id, t, &summary(&docs)).await?;
         put(app, conn, &rkey, rec.version, "mapped", Some(serde_json::to_string(rec)?), Some(serde_json::to_string(&docs)?), None).await?;
 
+        if conn.config.dry_run {
+            dry_run(app, conn, &rkey, rec, &docs, job_id).await?;
+            continue;
+        }
+
         // Dependencies: no document before its customer, no apply before its invoice.
         if let Some(wait) = dependencies(app, conn, rec, job_id).await? {
             let t = Instant::now();
@@ -152,6 +157,69 @@ async fn stages(app: &App, conn: &Connection, job: &TriggerJob, key: &str, job_i
         }
     }
     Ok(Ok(()))
+}
+
+/// Dry run: what the write stage would do, compared with what GP holds (read-only look-ups),
+/// on the timeline and the record (state "dry-run"); GP is not written.
+async fn dry_run(app: &App, conn: &Connection, rkey: &str, rec: &SourceRecord, docs: &[LedgerDoc], job_id: Option<i64>) -> anyhow::Result<()> {
+    use crate::bindings::types::DocKind;
+    let id = &conn.config.id;
+    let mut lines = Vec::new();
+    for doc in docs {
+        let t = Instant::now();
+        let (kind, number) = match doc {
+            LedgerDoc::Customer(c) => {
+                lines.push(format!("would ensure customer {}", c.id));
+                continue;
+            }
+            LedgerDoc::Invoice(d) => (DocKind::Invoice, d.number.clone()),
+            LedgerDoc::CashReceipt(d) => (DocKind::CashReceipt, d.number.clone()),
+            LedgerDoc::CreditMemo(d) => (DocKind::CreditMemo, d.number.clone()),
+        };
+        let mut store = conn.target.store(app, id, Some(rkey.to_string()), job_id)?;
+        let inst = conn.target.pre.instantiate_async(&mut store).await?;
+        let found = inst.ml_connector_plugin_target_api().call_find_document(&mut store, kind, &number).await?;
+        let line = match found {
+            Ok(None) => format!("would create {}", doc_label(doc)),
+            Ok(Some(theirs)) => match ledger_diff(doc, &theirs) {
+                d if d.is_empty() => format!("{} is already in GP, the same", doc_label(doc)),
+                d => format!("{} differs from GP: {}", doc_label(doc), d.join("; ")),
+            },
+            Err(e) => format!("{}: GP look-up failed: {e:?}", doc_label(doc)),
+        };
+        audit(app, conn, "dry-run", "info", rkey, job_id, t, &line).await?;
+        lines.push(line);
+    }
+    put(app, conn, rkey, rec.version, "dry-run", Some(serde_json::to_string(rec)?), Some(serde_json::to_string(docs)?), Some(&lines.join("\n"))).await?;
+    Ok(())
+}
+
+/// (customer, date, currency, amount) of a ledger document.
+fn ledger_key(doc: &LedgerDoc) -> Option<(String, String, String, i64)> {
+    match doc {
+        LedgerDoc::Customer(_) => None,
+        LedgerDoc::Invoice(d) => Some((d.customer_id.clone(), d.date.clone(), d.currency.clone(), d.total)),
+        LedgerDoc::CashReceipt(d) => Some((d.customer_id.clone(), d.date.clone(), d.currency.clone(), d.amount)),
+        LedgerDoc::CreditMemo(d) => Some((d.customer_id.clone(), d.date.clone(), d.currency.clone(), d.total)),
+    }
+}
+
+fn ledger_diff(ours: &LedgerDoc, theirs: &LedgerDoc) -> Vec<String> {
+    let (Some(a), Some(b)) = (ledger_key(ours), ledger_key(theirs)) else { return vec!["different kinds".into()] };
+    let mut out = Vec::new();
+    if a.0 != b.0 {
+        out.push(format!("customer {} vs GP {}", a.0, b.0));
+    }
+    if a.1 != b.1 {
+        out.push(format!("date {} vs GP {}", a.1, b.1));
+    }
+    if !a.2.eq_ignore_ascii_case(&b.2) {
+        out.push(format!("currency {} vs GP {}", a.2, b.2));
+    }
+    if a.3 != b.3 {
+        out.push(format!("amount {} vs GP {}", a.3, b.3));
+    }
+    out
 }
 
 /// Records this one needs in GP first, as record keys.

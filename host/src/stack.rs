@@ -55,11 +55,12 @@ pub struct TenantSpec {
     /// Extra `key = "value"` lines for `[connections.settings]`.
     pub settings: Vec<(String, String)>,
     pub events_poll_s: Option<u64>,
+    pub dry_run: bool,
 }
 
 impl TenantSpec {
     pub fn new(id: &str, site: &str, region: Region) -> TenantSpec {
-        TenantSpec { id: id.into(), site: site.into(), region, endpoint: "soap", mapper: "gp-mapper".into(), max_in_flight: 4, settings: vec![], events_poll_s: None }
+        TenantSpec { id: id.into(), site: site.into(), region, endpoint: "soap", mapper: "gp-mapper".into(), max_in_flight: 4, settings: vec![], events_poll_s: None, dry_run: false }
     }
 }
 
@@ -223,9 +224,10 @@ fn config_text(dir: &Path, spec: &StackSpec, cb: &ChargebeeSandbox, gp: &gp_sand
     for t in &spec.tenants {
         writeln!(
             s,
-            "\n[[connections]]\nid = \"{id}\"\nmax_in_flight = {mif}\nwebhook_secret = \"webhook\"{events}\n[connections.chargebee]\nsite = \"{site}\"\nregion = \"{region}\"\napi_key = \"cb-{id}\"\nrequests_per_window = {limit}\nwindow_ms = {window}\n[connections.settings]",
+            "\n[[connections]]\nid = \"{id}\"\nmax_in_flight = {mif}\nwebhook_secret = \"webhook\"\ndry_run = {dry}{events}\n[connections.chargebee]\nsite = \"{site}\"\nregion = \"{region}\"\napi_key = \"cb-{id}\"\nrequests_per_window = {limit}\nwindow_ms = {window}\n[connections.settings]",
             id = t.id,
             mif = t.max_in_flight,
+            dry = t.dry_run,
             events = t.events_poll_s.map(|e| format!("\nevents_poll_s = {e}")).unwrap_or_default(),
             site = t.site,
             region = t.region.as_str(),

@@ -178,3 +178,25 @@ async fn worst_order_lost_response_and_closed_period() {
     assert_eq!(store.record("acme", &key).await.unwrap().unwrap().state, "written");
     s.shutdown().await;
 }
+
+/// Dry run: the whole pipeline, GP untouched, every record's timeline saying what it would do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dry_run_writes_nothing_and_explains_everything() {
+    let mut spec = StackSpec::default();
+    spec.tenants[0].dry_run = true;
+    let (s, _db) = stack("e2e-dry", spec).await;
+    let site = s.site("acme").unwrap();
+    s.cb.control().seed(&site.name, &seed(3, 2)).unwrap();
+    s.backfill("acme").await.unwrap();
+    let st = s.drain("acme", Duration::from_secs(60)).await.unwrap();
+    assert_eq!((st.parked, st.dead), (0, 0));
+    assert!(gp_docs(&s, DocType::Invoice).await.is_empty(), "GP untouched");
+    assert!(s.gp.control().customers(FABRIKAM).await.unwrap().is_empty(), "no customer created");
+    let inv = &s.cb.control().invoices(&site.name).unwrap()[0];
+    let key = format!("invoice/{}", inv.id);
+    let rec = s.app.store.record("acme", &key).await.unwrap().expect("record");
+    assert_eq!(rec.state, "dry-run");
+    let tl = s.app.store.audit("acme", Some(&key), None).await.unwrap();
+    assert!(tl.iter().any(|e| e.stage == "dry-run" && e.detail.starts_with("would create invoice")), "{tl:#?}");
+    s.shutdown().await;
+}
