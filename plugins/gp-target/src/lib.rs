@@ -281,6 +281,8 @@ impl Guest for GpTarget {
             Ok(Answer::Ok(_)) => Ok(if update { WriteOutcome::Updated } else { WriteOutcome::Created }),
             // Another worker created it between our look-up and our create.
             Ok(Answer::Fault(f)) if !update && f.message.contains("already exists") => Ok(WriteOutcome::AlreadyPresent),
+            // GP's generic system fault says nothing about the customer: try again later.
+            Ok(Answer::Fault(f)) if f.message.contains("unhandled system exception") => Err(TargetError::Transient(f.message)),
             Ok(Answer::Fault(f)) => Err(TargetError::Rejected(fault_text(&gp, &f))),
             Err(u) => Err(unanswered(u)),
         }
