@@ -260,10 +260,26 @@ async fn dependencies(app: &App, conn: &Connection, rec: &SourceRecord, job_id: 
             "invoice" => RecordKind::Invoice,
             _ => RecordKind::Customer,
         };
-        let trigger = Trigger { event_id: None, event_type: "dependency".into(), kind, resource_id: id.to_string(), occurred_at: 0 };
-        let job = crate::caps::queue::trigger_job(&conn.config.id, format!("dep:{dep}"), &trigger, None, app.config.host.max_attempts)?;
-        if let mlc_store::Enqueued::Created(_) = app.store.enqueue(job).await? {
-            app.wake.notify_waiters();
+        // A job that will bring it may already be queued (a backfill page, a webhook): then
+        // waiting is enough, and Chargebee is not asked again.
+        let pending = app
+            .store
+            .jobs(&mlc_store::JobFilter {
+                connection: Some(conn.config.id.clone()),
+                states: vec![mlc_store::JobState::Available, mlc_store::JobState::Running, mlc_store::JobState::Waiting],
+                record_key_prefix: Some(dep.clone()),
+                limit: Some(20),
+                ..Default::default()
+            })
+            .await?
+            .iter()
+            .any(|j| j.record_key.as_deref() == Some(dep.as_str()));
+        if !pending {
+            let trigger = Trigger { event_id: None, event_type: "dependency".into(), kind, resource_id: id.to_string(), occurred_at: 0 };
+            let job = crate::caps::queue::trigger_job(&conn.config.id, format!("dep:{dep}"), &trigger, None, app.config.host.max_attempts)?;
+            if let mlc_store::Enqueued::Created(_) = app.store.enqueue(job).await? {
+                app.wake.notify_waiters();
+            }
         }
         let _ = job_id;
         return Ok(Some(Outcome::Wait { wait_key: dep.clone(), reason: format!("waiting for {dep} to be in GP first") }));

@@ -76,6 +76,8 @@ pub struct StackSpec {
     pub database: Option<String>,
     /// Extra TOML appended to the config.
     pub extra: String,
+    /// How long a crashed host's jobs stay leased (tests use a short one).
+    pub lease_ms: u64,
 }
 
 impl Default for StackSpec {
@@ -88,6 +90,7 @@ impl Default for StackSpec {
             workers: 16,
             database: None,
             extra: String::new(),
+            lease_ms: 15_000,
         }
     }
 }
@@ -101,6 +104,8 @@ pub struct Stack {
     pub stop: CancellationToken,
     pub config_path: PathBuf,
     pub spec: StackSpec,
+    /// The workers and schedule of the current host; aborted by [`Stack::crash_and_restart`].
+    tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 /// Mapper settings for the emulator's Fabrikam company (id −1): its checkbooks per currency
@@ -137,9 +142,20 @@ impl Stack {
         let router = crate::intake::router(app.clone());
         let s = stop.clone();
         tokio::spawn(async move { axum::serve(listener, router).with_graceful_shutdown(async move { s.cancelled().await }).await });
-        tokio::spawn(crate::worker::run(app.clone(), stop.clone()));
-        tokio::spawn(crate::schedule::run(app.clone(), stop.clone()));
-        Ok(Stack { cb, gp, app, base, stop, config_path, spec })
+        let tasks = spawn_host(&app, &stop);
+        Ok(Stack { cb, gp, app, base, stop, config_path, spec, tasks })
+    }
+
+    /// Kill the host's workers mid-flight (their jobs stay leased to a dead owner, nothing is
+    /// acked), then start a new host process's worth of state on the same store and config —
+    /// what a crash and a restart do. Intake keeps running: it only enqueues.
+    pub async fn crash_and_restart(&mut self) -> anyhow::Result<()> {
+        for t in self.tasks.drain(..) {
+            t.abort();
+        }
+        self.app = App::build(Config::load(&self.config_path)?).await?;
+        self.tasks = spawn_host(&self.app, &self.stop);
+        Ok(())
     }
 
     pub fn site(&self, tenant: &str) -> anyhow::Result<SiteInfo> {
@@ -186,6 +202,16 @@ impl Stack {
     }
 }
 
+fn spawn_host(app: &Arc<App>, stop: &CancellationToken) -> Vec<tokio::task::JoinHandle<()>> {
+    let (a, s) = (app.clone(), stop.clone());
+    let workers = tokio::spawn(async move {
+        if let Err(e) = crate::worker::run(a, s).await {
+            tracing::error!("workers stopped: {e:#}");
+        }
+    });
+    vec![workers, tokio::spawn(crate::schedule::run(app.clone(), stop.clone()))]
+}
+
 fn toml_str(s: &str) -> String {
     serde_json::Value::String(s.to_string()).to_string()
 }
@@ -197,10 +223,11 @@ fn config_text(dir: &Path, spec: &StackSpec, cb: &ChargebeeSandbox, gp: &gp_sand
     let mut s = String::new();
     writeln!(
         s,
-        "[host]\ndatabase = {}\ncache_dir = {}\nworkers = {}\nlease_ms = 15000\npoll_ms = 50\nbackoff_base_ms = 200\nbackoff_cap_ms = 5000\nperiod_recheck_s = 1\n",
+        "[host]\ndatabase = {}\ncache_dir = {}\nworkers = {}\nlease_ms = {}\npoll_ms = 50\nbackoff_base_ms = 200\nbackoff_cap_ms = 5000\nperiod_recheck_s = 1\n",
         toml_str(&database),
         toml_str(&dir.join("cache").display().to_string()),
-        spec.workers
+        spec.workers,
+        spec.lease_ms
     )?;
     // The emulator serves every site of a region on one origin and tells them apart by key.
     writeln!(s, "[chargebee.regions]")?;

@@ -58,13 +58,22 @@ pub async fn run(app: Arc<App>, stop: CancellationToken) -> anyhow::Result<()> {
     Ok(())
 }
 
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// One job, start to settle.
 pub async fn run_job(app: &App, job: Job) -> anyhow::Result<()> {
     let owner = app.owner.clone();
     let lease = app.config.host.lease_ms;
     // Heartbeat at a third of the lease; if it is lost, stop working on the job at once.
     let lost = CancellationToken::new();
-    let hb = {
+    // Aborted when this future is dropped too (a cancelled job must not keep its lease alive).
+    let hb = AbortOnDrop({
         let store = app.store.clone();
         let lost = lost.clone();
         let (id, owner) = (job.id, owner.clone());
@@ -82,12 +91,12 @@ pub async fn run_job(app: &App, job: Job) -> anyhow::Result<()> {
                 }
             }
         })
-    };
+    });
     let result = tokio::select! {
         r = execute(app, &job) => Some(r),
         _ = lost.cancelled() => None,
     };
-    hb.abort();
+    drop(hb);
     let Some(result) = result else { return Ok(()) };
     let backoff = Backoff { base_ms: app.config.host.backoff_base_ms, cap_ms: app.config.host.backoff_cap_ms };
     let settled = match result {
