@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use chargebee_sandbox::{SeedSpec, WebhookConfig};
 use gp_sandbox::DocType;
-use ml_connector::stack::{Stack, StackSpec, WEBHOOK_PASSWORD, WEBHOOK_USER};
+use chargebee_sandbox::Region;
+use ml_connector::stack::{Stack, StackSpec, TenantSpec, WEBHOOK_PASSWORD, WEBHOOK_USER};
 use ml_connector_tests::{TestDb, init_tracing, scratch};
 
 const FABRIKAM: i32 = -1;
@@ -198,5 +199,51 @@ async fn dry_run_writes_nothing_and_explains_everything() {
     assert_eq!(rec.state, "dry-run");
     let tl = s.app.store.audit("acme", Some(&key), None).await.unwrap();
     assert!(tl.iter().any(|e| e.stage == "dry-run" && e.detail.starts_with("would create invoice")), "{tl:#?}");
+    s.shutdown().await;
+}
+
+/// Two tenants in one host and one GP company: one on the default mapper, one on its own
+/// mapper component. Each gets its own mapping; the default tenant's documents are exactly what
+/// the default mapper produces, whatever the other runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_runs_its_own_mapper_and_the_other_is_unchanged() {
+    let prefixes = |p: &str| -> Vec<(String, String)> {
+        ["customer", "invoice", "credit_memo", "receipt"].iter().map(|k| (format!("map.{k}.prefix"), p.to_string())).collect()
+    };
+    let mut acme = TenantSpec::new("acme", "acme-test", Region::Us);
+    acme.settings = prefixes("A");
+    let mut globex = TenantSpec::new("globex", "globex-eu-test", Region::Eu);
+    globex.mapper = "tenant-mapper".into();
+    globex.settings = prefixes("G");
+    globex.settings.push(("map.tenant.label".into(), "Globex".into()));
+    let (s, _db) = stack("e2e-tenants", StackSpec { tenants: vec![acme, globex], ..StackSpec::default() }).await;
+    for (t, seed_no) in [("acme", 1), ("globex", 2)] {
+        let site = s.site(t).unwrap();
+        s.cb.control().seed(&site.name, &SeedSpec { seed: seed_no, ..seed(3, 2) }).unwrap();
+        s.backfill(t).await.unwrap();
+    }
+    for t in ["acme", "globex"] {
+        let st = s.drain(t, Duration::from_secs(120)).await.unwrap();
+        assert_eq!((st.parked, st.dead), (0, 0), "{t}: {st:?}");
+        let conn = s.app.connections[t].clone();
+        let report = ml_connector::reconcile::run(&s.app, &conn).await.unwrap();
+        assert!(report.is_clean(), "{t}: {report:#?}");
+    }
+    let invoices = gp_docs(&s, DocType::Invoice).await;
+    let (a, g): (Vec<_>, Vec<_>) = invoices.iter().partition(|d| d.number.starts_with('A'));
+    assert!(!a.is_empty() && !g.is_empty() && g.iter().all(|d| d.number.starts_with('G')));
+    assert!(g.iter().all(|d| d.description.as_deref().is_some_and(|x| x.starts_with("Globex "))), "{g:#?}");
+    // acme's documents are the default mapper's, record for record.
+    let conn = s.app.connections["acme"].clone();
+    for d in &a {
+        assert!(!d.description.as_deref().unwrap_or("").starts_with("Globex"), "{d:?}");
+    }
+    let rec = s.app.store.record("acme", &format!("invoice/{}", s.cb.control().invoices("acme-test").unwrap()[0].id)).await.unwrap().unwrap();
+    let canonical: ml_connector::bindings::types::SourceRecord = serde_json::from_str(rec.canonical.as_deref().unwrap()).unwrap();
+    let settings: Vec<(String, String)> = conn.config.settings.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let mut store = conn.mapper.store(&s.app, "acme", None, None).unwrap();
+    let inst = conn.mapper.pre.instantiate_async(&mut store).await.unwrap();
+    let fresh = inst.ml_connector_plugin_mapper_api().call_map(&mut store, &canonical, &settings).await.unwrap().unwrap();
+    assert_eq!(serde_json::to_string(&fresh).unwrap(), rec.ledger.unwrap(), "acme's stored mapping is the default mapper's");
     s.shutdown().await;
 }

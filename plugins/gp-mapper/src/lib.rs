@@ -76,7 +76,9 @@ pub fn summary(rec: &SourceRecord, result: &Result<Vec<LedgerDoc>, MappingError>
     }
 }
 
-#[cfg(target_arch = "wasm32")]
+/// The component's export. Off (`default-features = false`) when another mapper builds on this
+/// crate's mapping as a library, e.g. a tenant's own mapper that post-processes the documents.
+#[cfg(all(target_arch = "wasm32", feature = "component"))]
 mod guest {
     use ml_connector_sdk::mapper::exports::ml_connector::plugin::mapper_api::{Guest, MappingError};
     use ml_connector_sdk::mapper::ml_connector::plugin::log;
