@@ -57,7 +57,7 @@ impl Report {
     }
 
     pub fn print(&self) {
-        println!("{:<16} {:<4} {:>14} {:>14} {:>14} {:>14}   {}", "GP customer", "cur", "invoiced", "credited", "paid", "open", "");
+        println!("{:<16} {:<4} {:>14} {:>14} {:>14} {:>14}", "GP customer", "cur", "invoiced", "credited", "paid", "open");
         for l in &self.lines {
             let mark = if l.chargebee == l.gp { "ok" } else { "DIFFERS" };
             let fmt = |v: i64| ml_connector_sdk::money::to_decimal(v, &l.currency);
