@@ -196,16 +196,8 @@ impl Pool {
             .execute(&mut ntlm)
             .map_err(|e| refused(e.to_string()))?;
         let target = format!("HTTP/{}", self.origin.host);
-        let mut out = vec![SecurityBuffer::new(Vec::new(), BufferType::Token)];
-        let mut b = ntlm
-            .initialize_security_context()
-            .with_credentials_handle(&mut acq.credentials_handle)
-            .with_context_requirements(ClientRequestFlags::ALLOCATE_MEMORY)
-            .with_target_data_representation(DataRepresentation::Native)
-            .with_target_name(&target)
-            .with_output(&mut out);
-        ntlm.initialize_security_context_impl(&mut b).and_then(|mut r| r.resolve_to_result()).map_err(|e| refused(e.to_string()))?;
-        let negotiate = B64.encode(&out[0].buffer);
+        let first = context_step(&mut ntlm, &mut acq.credentials_handle, &target, None).map_err(|e| refused(e.to_string()))?;
+        let negotiate = B64.encode(&first);
 
         let (parts, body) = request.into_parts();
         let mut probe = hyper::Request::from_parts(parts.clone(), Full::new(Bytes::new()));
@@ -226,18 +218,8 @@ impl Pool {
         let token = B64.decode(token.trim()).map_err(|e| refused(format!("challenge is not base64: {e}")))?;
         drain(challenge).await;
 
-        let mut input = vec![SecurityBuffer::new(token, BufferType::Token)];
-        let mut out = vec![SecurityBuffer::new(Vec::new(), BufferType::Token)];
-        let mut b = ntlm
-            .initialize_security_context()
-            .with_credentials_handle(&mut acq.credentials_handle)
-            .with_context_requirements(ClientRequestFlags::ALLOCATE_MEMORY)
-            .with_target_data_representation(DataRepresentation::Native)
-            .with_target_name(&target)
-            .with_input(&mut input)
-            .with_output(&mut out);
-        ntlm.initialize_security_context_impl(&mut b).and_then(|mut r| r.resolve_to_result()).map_err(|e| refused(e.to_string()))?;
-        let authenticate = B64.encode(&out[0].buffer);
+        let last = context_step(&mut ntlm, &mut acq.credentials_handle, &target, Some(token)).map_err(|e| refused(e.to_string()))?;
+        let authenticate = B64.encode(&last);
         let mut real = hyper::Request::from_parts(parts, body);
         real.headers_mut().insert(hyper::header::AUTHORIZATION, header_value(&format!("NTLM {authenticate}"))?);
         match exchange(sender, real).await {
@@ -246,6 +228,22 @@ impl Pool {
             Err(Failure::BeforeSend(e) | Failure::AfterSend(e)) => Err(e),
         }
     }
+}
+
+/// One leg of the client's NTLM context: no input → NEGOTIATE; the server's CHALLENGE → AUTHENTICATE.
+fn context_step(ntlm: &mut Ntlm, handle: &mut <Ntlm as SspiImpl>::CredentialsHandle, target: &str, input: Option<Vec<u8>>) -> sspi::Result<Vec<u8>> {
+    let mut input: Vec<SecurityBuffer> = input.map(|t| vec![SecurityBuffer::new(t, BufferType::Token)]).unwrap_or_default();
+    let mut out = vec![SecurityBuffer::new(Vec::new(), BufferType::Token)];
+    let mut b = ntlm
+        .initialize_security_context()
+        .with_credentials_handle(handle)
+        .with_context_requirements(ClientRequestFlags::ALLOCATE_MEMORY)
+        .with_target_data_representation(DataRepresentation::Native)
+        .with_target_name(target)
+        .with_input(&mut input)
+        .with_output(&mut out);
+    ntlm.initialize_security_context_impl(&mut b)?.resolve_to_result()?;
+    Ok(std::mem::take(&mut out[0].buffer))
 }
 
 fn header_value(v: &str) -> Result<hyper::header::HeaderValue, HttpError> {
