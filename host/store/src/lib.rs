@@ -168,6 +168,25 @@ pub struct RecordRow {
     pub updated_at: Millis,
 }
 
+/// The bookkeeping of one pipeline step, written as one transaction: one durable commit instead
+/// of one per row (the per-record cost that benches/overhead.rs measures).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Batch {
+    /// Appended in order.
+    pub audits: Vec<AuditEvent>,
+    /// Put under [`Store::put_record`]'s version rule.
+    pub record: Option<RecordRow>,
+    /// `(connection, wait_key)`: the jobs waiting for it become available, as [`Store::release`].
+    pub release: Option<(String, String)>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Committed {
+    /// False when a higher version of the record was already stored (the row is untouched).
+    pub record_put: bool,
+    pub released: u64,
+}
+
 /// Filter for listing and replaying jobs. Empty fields match everything.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct JobFilter {
@@ -200,6 +219,10 @@ pub trait Store: Send + Sync + 'static {
     // ---------------------------------------------------------------- queue
 
     async fn enqueue(&self, job: NewJob) -> anyhow::Result<Enqueued>;
+
+    /// [`Store::enqueue`] and, when the job is created, `audit` (its `job_id` set to the new
+    /// job's) in the same transaction: the intake's "queued" line costs no second commit.
+    async fn enqueue_audited(&self, job: NewJob, audit: AuditEvent) -> anyhow::Result<Enqueued>;
 
     /// Set the most jobs of `connection` that may run at once (the GP pacing limit). Holds
     /// across every process sharing the database. Connections without a row are unlimited.
@@ -247,6 +270,9 @@ pub trait Store: Send + Sync + 'static {
     /// by a lower one; returns false then.
     async fn put_record(&self, row: &RecordRow) -> anyhow::Result<bool>;
     async fn record(&self, connection: &str, record_key: &str) -> anyhow::Result<Option<RecordRow>>;
+
+    /// Audit events, a record row and a release as one transaction (all or nothing).
+    async fn commit(&self, batch: &Batch) -> anyhow::Result<Committed>;
 
     /// Append to the timeline; returns the event id. There is no update or delete.
     async fn append_audit(&self, event: &AuditEvent) -> anyhow::Result<i64>;

@@ -61,7 +61,7 @@ macro_rules! both {
     };
 }
 
-both!(duplicate_enqueue, fencing_and_lease_expiry, retry_backoff_snooze_dead, expired_lease_without_attempts_dies, connection_limit_under_contention, no_double_claim, wait_release_park_replay, records_audit_state_secrets);
+both!(duplicate_enqueue, fencing_and_lease_expiry, retry_backoff_snooze_dead, expired_lease_without_attempts_dies, connection_limit_under_contention, no_double_claim, wait_release_park_replay, records_audit_state_secrets, batches_commit_all_or_nothing);
 
 async fn duplicate_enqueue(db: Db) {
     let s = db.open().await;
@@ -312,4 +312,74 @@ async fn records_audit_state_secrets(db: Db) {
 
     s.secret_put("k", b"\x01sealed").await.unwrap();
     assert_eq!(s.secret_get("k").await.unwrap().as_deref(), Some(&b"\x01sealed"[..]));
+}
+
+async fn batches_commit_all_or_nothing(db: Db) {
+    let s = db.open().await;
+    let ev = |stage: &str, job_id: Option<i64>| AuditEvent {
+        id: 0,
+        at: 0,
+        connection: "c".into(),
+        record_key: Some("invoice/inv_9".into()),
+        job_id,
+        stage: stage.into(),
+        outcome: "ok".into(),
+        detail: stage.into(),
+        component: None,
+        duration_ms: None,
+    };
+    let row = |v: i64, state: &str| RecordRow {
+        connection: "c".into(),
+        record_key: "invoice/inv_9".into(),
+        version: v,
+        state: state.into(),
+        canonical: Some("{}".into()),
+        ledger: None,
+        last_error: None,
+        updated_at: 0,
+    };
+
+    // Enqueue with its audit line: the line names the new job; a duplicate adds no line.
+    let Enqueued::Created(id) = s.enqueue_audited(job("c", "inv_9"), ev("intake", None)).await.unwrap() else { panic!("not created") };
+    assert_eq!(s.enqueue_audited(job("c", "inv_9"), ev("intake", None)).await.unwrap(), Enqueued::Duplicate(id));
+    let lines = s.audit("c", Some("invoice/inv_9"), None).await.unwrap();
+    assert_eq!(lines.iter().map(|e| (e.stage.as_str(), e.job_id)).collect::<Vec<_>>(), [("intake", Some(id))]);
+
+    // A waiting job, then one batch: audit lines in order, the record, the release.
+    let claimed = s.claim("w", 60_000, 1).await.unwrap();
+    assert!(s.wait_for(claimed[0].id, "w", "customer/c9", "waiting").await.unwrap());
+    let batch = Batch { audits: vec![ev("fetch", Some(id)), ev("map", Some(id))], record: Some(row(3, "written")), release: Some(("c".into(), "customer/c9".into())) };
+    assert_eq!(s.commit(&batch).await.unwrap(), Committed { record_put: true, released: 1 });
+    let stages: Vec<String> = s.audit("c", Some("invoice/inv_9"), None).await.unwrap().into_iter().map(|e| e.stage).collect();
+    assert_eq!(stages, ["intake", "fetch", "map"]);
+    assert_eq!(s.record("c", "invoice/inv_9").await.unwrap().unwrap().state, "written");
+    assert_eq!(s.job(id).await.unwrap().unwrap().state, JobState::Available);
+
+    // An older version is not put; the batch's audit lines still land (they say what happened).
+    let older = Batch { audits: vec![ev("fetch", Some(id))], record: Some(row(2, "fetched")), release: None };
+    assert_eq!(s.commit(&older).await.unwrap(), Committed { record_put: false, released: 0 });
+    assert_eq!(s.record("c", "invoice/inv_9").await.unwrap().unwrap().version, 3);
+    assert_eq!(s.audit("c", Some("invoice/inv_9"), None).await.unwrap().len(), 4);
+
+    // All or nothing: with the records table out of the way, the record put fails and takes the
+    // batch's audit lines with it.
+    let before = s.audit("c", Some("invoice/inv_9"), None).await.unwrap().len();
+    let exec = |sql: &'static str| {
+        let url = db.url.clone();
+        async move {
+            if url.starts_with("sqlite") {
+                let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+                sqlx::query(sql).execute(&pool).await.unwrap();
+            } else {
+                let pool = sqlx::PgPool::connect(&url).await.unwrap();
+                sqlx::query(sql).execute(&pool).await.unwrap();
+            }
+        }
+    };
+    exec("ALTER TABLE records RENAME TO records_away").await;
+    let doomed = Batch { audits: vec![ev("write", Some(id))], record: Some(row(5, "written")), release: None };
+    assert!(s.commit(&doomed).await.is_err());
+    exec("ALTER TABLE records_away RENAME TO records").await;
+    assert_eq!(s.audit("c", Some("invoice/inv_9"), None).await.unwrap().len(), before, "a failed batch left audit lines behind");
+    assert_eq!(s.record("c", "invoice/inv_9").await.unwrap().unwrap().version, 3);
 }

@@ -1,4 +1,4 @@
-//! The target's own view of GP documents, independent of the wire (SOAP) and of the WIT
+//! The target's own view of GP documents, independent of the wire (SOAP or SBA) and of the WIT
 //! bindings, so the idempotency decisions are plain functions that test natively.
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

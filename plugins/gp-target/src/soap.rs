@@ -1,11 +1,13 @@
 //! GP Web Services (legacy SOAP endpoint) requests and answers, element names and order as in
 //! the real DynamicsGP.wsdl (document/literal wrapped; members in declaration order, base type
 //! first). Applies ride in the `Extensions` member as eConnect `taRMApply` blocks (see the GP
-//! emulator's README: GP Web Services has no apply operation).
+//! emulator's README: GP Web Services has no apply operation). [`Soap`] is this protocol for the
+//! shared flows; `tests/tests/gp_target.rs` validates every envelope against the WSDL.
 
 use ml_connector_sdk::money::{from_decimal, to_decimal};
 
 use crate::model::{Doc, DocKind, Party};
+use crate::wire::{Call, Protocol, Refusal, Summary, Verb, is_system_exception};
 use crate::xml::{el, elements, escape, text, texts};
 
 pub const NS_GP: &str = "http://schemas.microsoft.com/dynamics/gp/2006/01";
@@ -69,13 +71,15 @@ pub fn customer(company: &str, c: &Party, update: bool) -> (String, String) {
     (op.into(), envelope(op, &format!("{x}{}{}", context(company), policy())))
 }
 
+/// The customer in a GetCustomerByKey answer (its members sit directly under the result element).
 pub fn parse_customer(body: &str) -> Option<Party> {
+    const R: &str = "GetCustomerByKeyResult";
     let x = elements(body);
     Some(Party {
-        id: text(&x, &["Customer", "Key", "Id"])?,
-        name: text(&x, &["Customer", "Name"]).unwrap_or_default(),
-        short_name: text(&x, &["Customer", "Shortname"]).filter(|s| !s.is_empty()),
-        currency: text(&x, &["Customer", "CurrencyKey", "ISOCode"]).unwrap_or_default(),
+        id: text(&x, &[R, "Key", "Id"])?,
+        name: text(&x, &[R, "Name"]).unwrap_or_default(),
+        short_name: text(&x, &[R, "Shortname"]).filter(|s| !s.is_empty()),
+        currency: text(&x, &[R, "CurrencyKey", "ISOCode"]).unwrap_or_default(),
         email: None,
     })
 }
@@ -205,29 +209,39 @@ pub fn document_list(company: &str, customer: &str) -> (String, String) {
     (op.into(), envelope(op, &format!("<criteria><CustomerId><EqualValue>{}</EqualValue></CustomerId><Scope>Return Based on Customer Id</Scope></criteria>{}", escape(customer), context(company))))
 }
 
-/// (kind, number, date, currency) of each summary in a document list.
-pub fn parse_document_list(body: &str) -> Vec<(DocKind, String)> {
+/// The summaries of a document list (GP lists members in WSDL order: Key, CustomerKey, …, Type).
+pub fn parse_document_list(body: &str) -> Vec<Summary> {
     let x = elements(body);
     let mut out = Vec::new();
-    let mut number = None;
+    let (mut number, mut customer) = (None, String::new());
     for (path, text) in &x {
         let n = path.len();
-        if n >= 3 && path[n - 3] == "ReceivablesDocumentSummary" && path[n - 2] == "Key" && path[n - 1] == "Id" {
-            number = Some(text.trim().to_string());
-        }
-        if n >= 2 && path[n - 2] == "ReceivablesDocumentSummary" && path[n - 1] == "Type" {
-            let kind = match text.trim() {
-                "Invoice" => Some(DocKind::Invoice),
-                "Credit Memo" => Some(DocKind::CreditMemo),
-                "Cash Receipt" | "Payment" => Some(DocKind::CashReceipt),
-                _ => None,
-            };
-            if let (Some(k), Some(num)) = (kind, number.take()) {
-                out.push((k, num));
+        if n >= 3 && path[n - 3] == "ReceivablesDocumentSummary" && path[n - 1] == "Id" {
+            match path[n - 2].as_str() {
+                "Key" => number = Some(text.trim().to_string()),
+                "CustomerKey" => customer = text.trim().to_string(),
+                _ => {}
             }
+        }
+        if n >= 2
+            && path[n - 2] == "ReceivablesDocumentSummary"
+            && path[n - 1] == "Type"
+            && let (Some(kind), Some(number)) = (summary_kind(text), number.take())
+        {
+            out.push(Summary { kind, number, customer: std::mem::take(&mut customer) });
         }
     }
     out
+}
+
+/// A ReceivablesDocumentType value as a kind this target writes (others are not ours).
+pub fn summary_kind(t: &str) -> Option<DocKind> {
+    match t.trim() {
+        "Invoice" => Some(DocKind::Invoice),
+        "Credit Memo" => Some(DocKind::CreditMemo),
+        "Cash Receipt" | "Payment" => Some(DocKind::CashReceipt),
+        _ => None,
+    }
 }
 
 /// CurrentDocumentAmount of a Get…ByKey answer (invoices and credit memos carry it).
@@ -236,8 +250,9 @@ pub fn current_amount(body: &str, currency: &str) -> Option<i64> {
     from_decimal(&v, currency).ok()
 }
 
-/// A SOAP fault: its faultstring and, for validation faults, the logged result's GUID.
+/// A SOAP fault: its faultcode and faultstring and, for validation faults, the logged result's GUID.
 pub struct Fault {
+    pub code: String,
     pub message: String,
     pub log_id: Option<String>,
 }
@@ -245,8 +260,9 @@ pub struct Fault {
 pub fn parse_fault(body: &str) -> Option<Fault> {
     let x = elements(body);
     let message = text(&x, &["Fault", "faultstring"])?;
+    let code = text(&x, &["Fault", "faultcode"]).unwrap_or_default();
     let log_id = text(&x, &["Fault", "detail", "Message"]).filter(|s| s.len() == 36);
-    Some(Fault { message, log_id })
+    Some(Fault { code, message, log_id })
 }
 
 pub fn validation_result(company: &str, log_id: &str) -> (String, String) {
@@ -259,9 +275,103 @@ pub fn validation_messages(body: &str) -> Vec<String> {
     texts(&elements(body), &["ValidationError", "Message"])
 }
 
+/// GP Web Services' legacy endpoint (`gp.soap_url`) for one company (`gp.company_id`).
+pub struct Soap {
+    pub url: String,
+    pub company: String,
+}
+
+impl Soap {
+    fn call(&self, (op, body): (String, String), lookup: bool) -> Call {
+        Call {
+            headers: vec![("content-type".into(), "text/xml; charset=utf-8".into()), ("soapaction".into(), soap_action(&op))],
+            label: op,
+            verb: Verb::Post,
+            url: self.url.clone(),
+            body: Some(body),
+            lookup,
+        }
+    }
+
+    /// GetLoggedValidationResultByKey for a validation fault's log id.
+    pub fn validation_result(&self, log_id: &str) -> Call {
+        self.call(validation_result(&self.company, log_id), false)
+    }
+}
+
+impl Protocol for Soap {
+    fn get_customer(&self, id: &str) -> Call {
+        self.call(get_customer(&self.company, id), true)
+    }
+
+    fn save_customer(&self, c: &Party, update: bool) -> Call {
+        self.call(customer(&self.company, c, update), false)
+    }
+
+    fn parse_customer(&self, body: &str) -> Option<Party> {
+        parse_customer(body)
+    }
+
+    fn get_document(&self, kind: DocKind, number: &str) -> Call {
+        self.call(get_document(&self.company, kind, number), true)
+    }
+
+    fn create_document(&self, d: &Doc) -> Call {
+        self.call(create_document(&self.company, d), false)
+    }
+
+    fn parse_document(&self, kind: DocKind, body: &str) -> Result<Option<Doc>, String> {
+        parse_document(kind, body)
+    }
+
+    fn current_amount(&self, body: &str, currency: &str) -> Option<i64> {
+        current_amount(body, currency)
+    }
+
+    fn list_documents(&self, customer: &str) -> Vec<Call> {
+        vec![self.call(document_list(&self.company, customer), false)]
+    }
+
+    fn parse_document_list(&self, body: &str) -> Result<Vec<Summary>, String> {
+        Ok(parse_document_list(body))
+    }
+
+    /// SOAP 1.1 faults (always HTTP 500): a validation fault names its logged result in the
+    /// detail; no GUID and GP's generic text is a system exception; `soap:Client` is our request's
+    /// form. Not-found on a Get…ByKey is a validation fault too: its text says "does not exist"
+    /// (GP's wording is not public; the emulator's is "… does not exist").
+    fn refusal(&self, call: &Call, status: u16, body: &str) -> Refusal {
+        let Some(f) = parse_fault(body) else {
+            let what = format!("{}: GP answered HTTP {status} without a SOAP fault", call.label);
+            return if status == 401 || status == 403 || status == 404 { Refusal::Misconfigured(what) } else { Refusal::System(what) };
+        };
+        if is_system_exception(&f.message) {
+            Refusal::System(f.message)
+        } else if f.code.ends_with("Client") || f.code.ends_with("VersionMismatch") {
+            Refusal::Misconfigured(format!("{}: GP refused the request's form: {}", call.label, f.message))
+        } else if call.lookup && f.message.contains("does not exist") {
+            Refusal::NotFound(f.message)
+        } else {
+            Refusal::Invalid { details: f.log_id.as_deref().map(|id| self.validation_result(id)), text: f.message }
+        }
+    }
+
+    fn validation_messages(&self, body: &str) -> Vec<String> {
+        validation_messages(body)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn customer_is_read_at_the_result_element() {
+        let body = "<soap:Envelope><soap:Body><GetCustomerByKeyResponse><GetCustomerByKeyResult><Key><CompanyKey><Id>-1</Id></CompanyKey><Id>ACME</Id></Key><Name>Acme Corp</Name><Addresses><CustomerAddress><Name>Billing</Name></CustomerAddress></Addresses><CurrencyKey><ISOCode>EUR</ISOCode></CurrencyKey></GetCustomerByKeyResult></GetCustomerByKeyResponse></soap:Body></soap:Envelope>";
+        let c = parse_customer(body).expect("a customer");
+        assert_eq!((c.id.as_str(), c.name.as_str(), c.currency.as_str(), c.short_name), ("ACME", "Acme Corp", "EUR", None));
+        assert!(parse_customer("<soap:Envelope><soap:Body><GetCustomerByKeyResponse/></soap:Body></soap:Envelope>").is_none());
+    }
 
     #[test]
     fn fault_and_messages() {

@@ -2,8 +2,10 @@
 //! while the sandbox runs.
 //!
 //! Every business call (a SOAP operation or an SBA request, after authentication) passes the
-//! concurrency gate, then waits the configured latency while holding its slot — so a ceiling
-//! of c with latency L really caps throughput at c/L, as a saturated GP Web Services host does.
+//! concurrency gate and holds its slot for the configured latency L in all, its own processing
+//! included (unless that takes longer) — so a ceiling of c with latency L caps throughput at
+//! exactly c/L, as a saturated GP Web Services host does, and a benchmark's ratio to c/L measures
+//! the client, not the emulator's own SQLite writes.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;

@@ -238,6 +238,20 @@ fn operation(method: &Method, res: Resource, keyed: bool) -> Option<&'static str
     })
 }
 
+/// What an SBA request under a company resolves to: the GP Web Services operation it stands for
+/// (the name counters and fault rules use) and, for POST/PATCH, the WSDL type its `Payload`
+/// must be. `None`: no such resource or method (the endpoint answers 404 / 405).
+pub fn route(method: &Method, path: &SbaPath) -> Option<(&'static str, Option<&'static str>)> {
+    let res = resource(&path.resource)?;
+    let op = operation(method, res, path.key.is_some())?;
+    let payload = match (method.as_str(), res) {
+        ("POST" | "PATCH", Resource::Customers) => Some("Customer"),
+        ("POST", Resource::Documents(t)) => Some(document_type_name(t)),
+        _ => None,
+    };
+    Some((op, payload))
+}
+
 pub async fn handle(shared: &Shared, parts: &Parts, body: Bytes) -> Reply {
     let Some(path) = parse_path(parts.uri.path()) else {
         return Reply::Respond(simple_error(
@@ -341,9 +355,12 @@ fn payload(shared: &Shared, status: StatusCode, type_name: &str, node: &Node) ->
     json(status, out)
 }
 
-/// Reads `{"Payload": {…}}` as a WSDL object of `type_name`; returns it and the applies.
-fn read_payload(
-    shared: &Shared,
+/// Reads `{"Payload": {…}}` (and `Applies` beside it) as a WSDL object of `type_name`, exactly
+/// as the endpoint does; returns it and the applies. Public, with [`route`], so a client's tests
+/// can validate the requests they send without a server.
+pub fn read_payload(
+    schema: &crate::schema::Schema,
+    strict: bool,
     body: &[u8],
     type_name: &str,
 ) -> Result<(Node, Vec<ApplyRequest>), GpError> {
@@ -390,10 +407,7 @@ fn read_payload(
             "unknown top-level member {other:?}: only Payload and {APPLIES_MEMBER}"
         )));
     }
-    let codec = JsonCodec {
-        schema: &shared.schema,
-        strict: shared.strict_schema,
-    };
+    let codec = JsonCodec { schema, strict };
     let node = codec
         .read(
             &serde_json::Value::Object(payload),
@@ -434,10 +448,11 @@ async fn execute(
             Err(e) => fail(e),
         },
         ("POST", Resource::Customers) => {
-            let (node, _) = match read_payload(shared, body, "Customer") {
-                Ok(p) => p,
-                Err(e) => return fail(e.into()),
-            };
+            let (node, _) =
+                match read_payload(&shared.schema, shared.strict_schema, body, "Customer") {
+                    Ok(p) => p,
+                    Err(e) => return fail(e.into()),
+                };
             if let Err(e) = svc.create_customer(company, &node).await {
                 return fail(e);
             }
@@ -451,10 +466,11 @@ async fn execute(
             )
         }
         ("PATCH", Resource::Customers) => {
-            let (mut node, _) = match read_payload(shared, body, "Customer") {
-                Ok(p) => p,
-                Err(e) => return fail(e.into()),
-            };
+            let (mut node, _) =
+                match read_payload(&shared.schema, shared.strict_schema, body, "Customer") {
+                    Ok(p) => p,
+                    Err(e) => return fail(e.into()),
+                };
             match node.str_at(&["Key", "Id"]) {
                 Some(id) if id != first_key => {
                     return fail(
@@ -475,10 +491,11 @@ async fn execute(
         }
         ("POST", Resource::Documents(doc_type)) => {
             let type_name = document_type_name(doc_type);
-            let (node, applies) = match read_payload(shared, body, type_name) {
-                Ok(p) => p,
-                Err(e) => return fail(e.into()),
-            };
+            let (node, applies) =
+                match read_payload(&shared.schema, shared.strict_schema, body, type_name) {
+                    Ok(p) => p,
+                    Err(e) => return fail(e.into()),
+                };
             match svc
                 .create_document(company, doc_type, &node, &applies)
                 .await

@@ -125,26 +125,30 @@ impl Shared {
                 "503 - Service Unavailable: server too busy",
             ));
         };
-        let latency = self.pacing.latency();
-        if !latency.is_zero() {
-            tokio::time::sleep(latency).await;
-        }
+        // The call takes L in all: the work runs inside the latency, not after it.
+        let done_at = tokio::time::Instant::now() + self.pacing.latency();
         let fault = self.faults.take(operation);
         if fault.is_some() {
             self.counters.fault_injected();
         }
         match &fault {
             Some(f @ (FaultKind::HttpStatus(_) | FaultKind::SystemFault)) => {
+                tokio::time::sleep_until(done_at).await;
                 return Reply::Respond(render_fault(f));
             }
             Some(FaultKind::Hang(d)) => {
+                tokio::time::sleep_until(done_at).await;
                 wait_or_shutdown(*d, &self.shutdown).await;
                 return Reply::Drop { reset: false };
             }
-            Some(FaultKind::Reset) => return Reply::Drop { reset: true },
+            Some(FaultKind::Reset) => {
+                tokio::time::sleep_until(done_at).await;
+                return Reply::Drop { reset: true };
+            }
             _ => {}
         }
         let answer = work.await;
+        tokio::time::sleep_until(done_at).await;
         match fault {
             Some(FaultKind::LostResponse) => Reply::Drop { reset: true },
             Some(FaultKind::HangAfterCommit(d)) => {

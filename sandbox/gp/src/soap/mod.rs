@@ -19,7 +19,7 @@ use crate::server::{Reply, Shared, plain, response};
 use crate::xmldom;
 
 pub use envelope::{GENERIC_SYSTEM_MESSAGE, SOAP_ENV};
-pub use ops::{APPLY_EXTENSION_ID, OPERATIONS};
+pub use ops::{APPLY_EXTENSION_ID, OPERATIONS, applies_from_extensions};
 
 /// Where the legacy endpoint lives on a GP Web Services host.
 pub const PATH: &str = "/DynamicsGPWebServices/DynamicsGPService.asmx";
@@ -74,62 +74,92 @@ fn read_request(
 ) -> Result<SoapRequest, Box<crate::server::HttpResponse>> {
     let text = std::str::from_utf8(body)
         .map_err(|_| boxed_client_fault("The request is not UTF-8 text."))?;
+    let action = parts
+        .headers
+        .get("soapaction")
+        .and_then(|v| v.to_str().ok());
+    read_envelope(&shared.schema, shared.strict_schema, text, action)
+        .map_err(|e| Box::new(envelope::fault(e.code, &e.message)))
+}
+
+/// Why a SOAP request is not the contract: the fault code and message the endpoint answers
+/// with (`soap:Client`, or `soap:VersionMismatch` for a non-SOAP-1.1 envelope).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvelopeError {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl std::fmt::Display for EnvelopeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+/// Reads a SOAP request exactly as the endpoint does before executing it: a SOAP 1.1 envelope,
+/// the operation element in the GP namespace, the SOAPAction (if given) matching it, an
+/// emulated operation, and every member checked against the WSDL (names, namespaces, order,
+/// required members, simple values; unknown members refused when `strict`). Public so a
+/// client's tests can validate the envelopes they send without a server.
+pub fn read_envelope(
+    schema: &crate::schema::Schema,
+    strict: bool,
+    text: &str,
+    soap_action: Option<&str>,
+) -> Result<SoapRequest, EnvelopeError> {
+    let client = |message: String| EnvelopeError {
+        code: "soap:Client",
+        message,
+    };
     let root = xmldom::parse(text)
-        .map_err(|e| boxed_client_fault(&format!("Server was unable to read request. {e}")))?;
+        .map_err(|e| client(format!("Server was unable to read request. {e}")))?;
     if !root.is(SOAP_ENV, "Envelope") {
-        return Err(Box::new(envelope::fault(
-            "soap:VersionMismatch",
-            &format!(
+        return Err(EnvelopeError {
+            code: "soap:VersionMismatch",
+            message: format!(
                 "Expected a SOAP 1.1 Envelope ({SOAP_ENV}), found {}",
                 root.name
             ),
-        )));
+        });
     }
     let op_el = root
         .child(SOAP_ENV, "Body")
         .and_then(|b| b.children.first())
-        .ok_or_else(|| boxed_client_fault("The SOAP Body is missing or empty."))?;
+        .ok_or_else(|| client("The SOAP Body is missing or empty.".into()))?;
     let operation = op_el.name.local.clone();
     if op_el.name.ns.as_deref() != Some(NS_GP) {
-        return Err(boxed_client_fault(&format!(
+        return Err(client(format!(
             "Server did not recognize the request element {}: it must be in namespace {NS_GP}.",
             op_el.name
         )));
     }
     // ASMX routes by SOAPAction when one is sent; a mismatch is refused, not guessed at.
-    if let Some(action) = parts
-        .headers
-        .get("soapaction")
-        .and_then(|v| v.to_str().ok())
-    {
+    if let Some(action) = soap_action {
         let action = action.trim().trim_matches('"');
         let expected = format!("{NS_GP}/{operation}");
         if !action.is_empty() && action != expected {
-            return Err(boxed_client_fault(&format!(
+            return Err(client(format!(
                 "Server did not recognize the value of HTTP Header SOAPAction: {action}. Expected {expected}."
             )));
         }
     }
     if !OPERATIONS.contains(&operation.as_str()) {
-        let known = shared.schema.element(NS_GP, &operation).is_some();
+        let known = schema.element(NS_GP, &operation).is_some();
         let why = if known {
             "is in the WSDL but not emulated by this sandbox"
         } else {
             "is not a GP Web Services operation"
         };
-        return Err(boxed_client_fault(&format!(
+        return Err(client(format!(
             "Operation {operation} {why}. Emulated: {OPERATIONS:?}"
         )));
     }
-    let field = shared.schema.element(NS_GP, &operation).ok_or_else(|| {
-        boxed_client_fault(&format!("Operation {operation} is missing from the WSDL"))
-    })?;
-    let reader = XmlReader {
-        schema: &shared.schema,
-        strict: shared.strict_schema,
-    };
+    let field = schema
+        .element(NS_GP, &operation)
+        .ok_or_else(|| client(format!("Operation {operation} is missing from the WSDL")))?;
+    let reader = XmlReader { schema, strict };
     let body = reader.read(op_el, field, &operation).map_err(|v| {
-        boxed_client_fault(&format!(
+        client(format!(
             "Server was unable to read request. There is an error in the XML document: {v}"
         ))
     })?;

@@ -1,0 +1,407 @@
+//! GP's Service Based Architecture (REST/JSON, GP 2015+): every SBA path and JSON shape this
+//! target uses, in this one module.
+//!
+//! INFERRED, not confirmed against a real GP: Microsoft publishes no SBA resource list for
+//! receivables, no response envelope and no error body (see `shared/reference/gp-wire-shapes.md`
+//! §A and §D). Known from real traffic: the company URL
+//! `…/GPService/Tenants(<tenant>)/Companies(<URL-encoded name>)`, `{"Payload": {…}}` bodies with
+//! PascalCase members, POST to create (key not in the URL), PATCH to update, the `.json` suffix
+//! for JSON. Everything else follows the GP emulator's contract (`sandbox/gp/src/sba.rs` and its
+//! README, "SBA"), which derives it from the GP Web Services object model:
+//!
+//! | call | request |
+//! |------|---------|
+//! | get customer | `GET  Sales/Customers(<id>).json` |
+//! | create customer | `POST Sales/Customers.json` `{"Payload": Customer}` |
+//! | update customer | `PATCH Sales/Customers(<id>).json` `{"Payload": Customer}` (members sent replace) |
+//! | create document | `POST Sales/ReceivablesInvoices.json` / `Sales/ReceivablesCreditMemos.json` / `Sales/CashReceipts.json` `{"Payload": <WSDL object>, "Applies": [{"APTODCNM", "APPTOAMT"}]}` |
+//! | get document | `GET  Sales/<collection>(<number>).json` |
+//! | list documents | `GET  Sales/<collection>.json` → `{"Payload": [ReceivablesDocumentSummary]}` (no customer filter: read here) |
+//!
+//! Members are the WSDL type's members; amounts are `MoneyAmount` objects whose `Value` is a
+//! JSON number written with the currency's digits; dates `YYYY-MM-DDT00:00:00`. Applies ride
+//! **beside** `Payload` in eConnect `taRMApply` names, so the payload stays a pure WSDL object
+//! (GP has no apply member; a real GP needs a registered extension for this — see the README).
+//! Answers: `{"Payload": …}` (a bare object is accepted too), errors
+//! `{"Error": {"Status", "Message", "ValidationResult": {"Errors": [{"Message", …}]}}}`:
+//! 400 validation, 404 not found (with a ValidationResult; without one the route or company is
+//! wrong), 409 duplicate key, 500 GP's system exception.
+//!
+//! Keys go in the URL %-encoded; a key containing `/`, `(`, `)` or `;` cannot be addressed (the
+//! emulator decodes the path before splitting it, IIS refuses `%2F` by default, and SBA's key
+//! syntax has no escape that is known to work). Chargebee-derived numbers never contain them.
+
+use ml_connector_sdk::money::{exponent, from_decimal, to_decimal};
+use serde_json::Value;
+
+use crate::model::{Doc, DocKind, Party};
+use crate::soap::summary_kind;
+use crate::wire::{Call, Protocol, Refusal, Summary, Verb, is_system_exception};
+
+/// Top-level member beside `Payload` carrying a document's applies (the emulator's
+/// `APPLIES_MEMBER`).
+pub const APPLIES: &str = "Applies";
+
+/// A JSON value written in a fixed member order with decimals as written (no float round trip).
+#[derive(Debug, Clone)]
+enum Json {
+    Str(String),
+    /// A JSON number, as its decimal text.
+    Num(String),
+    Obj(Vec<(&'static str, Json)>),
+    Arr(Vec<Json>),
+}
+
+impl Json {
+    fn write(&self, out: &mut String) {
+        match self {
+            Json::Str(s) => out.push_str(&Value::String(s.clone()).to_string()),
+            Json::Num(n) => out.push_str(n),
+            Json::Obj(members) => {
+                out.push('{');
+                for (i, (k, v)) in members.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(&Value::String((*k).to_string()).to_string());
+                    out.push(':');
+                    v.write(out);
+                }
+                out.push('}');
+            }
+            Json::Arr(items) => {
+                out.push('[');
+                for (i, v) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    v.write(out);
+                }
+                out.push(']');
+            }
+        }
+    }
+
+    fn text(&self) -> String {
+        let mut out = String::new();
+        self.write(&mut out);
+        out
+    }
+}
+
+fn s(v: &str) -> Json {
+    Json::Str(v.to_string())
+}
+
+fn key(id: &str) -> Json {
+    Json::Obj(vec![("Id", s(id))])
+}
+
+fn money(minor: i64, currency: &str) -> Json {
+    Json::Obj(vec![("Value", Json::Num(to_decimal(minor, currency))), ("DecimalDigits", Json::Num(exponent(currency).to_string()))])
+}
+
+fn date(d: &str) -> Json {
+    s(&format!("{d}T00:00:00"))
+}
+
+/// What a key may carry unencoded in a path segment: RFC 3986 unreserved characters.
+fn encode_key(k: &str) -> String {
+    let mut out = String::with_capacity(k.len());
+    for b in k.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn collection(kind: DocKind) -> &'static str {
+    match kind {
+        DocKind::Invoice => "Sales/ReceivablesInvoices",
+        DocKind::CreditMemo => "Sales/ReceivablesCreditMemos",
+        DocKind::CashReceipt => "Sales/CashReceipts",
+    }
+}
+
+/// SBA for one company: `company_url` is `…/GPService/Tenants(<tenant>)/Companies(<name>)`
+/// (`gp.sba_url`), the name URL-encoded as the host's `sba_company_url` writes it.
+pub struct Sba {
+    company_url: String,
+}
+
+impl Sba {
+    pub fn new(company_url: &str) -> Sba {
+        Sba { company_url: company_url.trim_end_matches('/').to_string() }
+    }
+
+    /// `resource` is `Sales/Customers` or `Sales/Customers(<id>)`; `.json` asks for JSON.
+    fn call(&self, verb: Verb, resource: &str, body: Option<Json>, lookup: bool) -> Call {
+        let mut headers = vec![("accept".to_string(), "application/json".to_string())];
+        if body.is_some() {
+            headers.push(("content-type".into(), "application/json; charset=utf-8".into()));
+        }
+        Call {
+            label: format!("SBA {} {resource}", verb.as_str()),
+            verb,
+            url: format!("{}/{resource}.json", self.company_url),
+            headers,
+            body: body.map(|b| b.text()),
+            lookup,
+        }
+    }
+}
+
+fn customer_payload(c: &Party) -> Json {
+    let mut m = vec![("Key", key(&c.id)), ("Name", s(&c.name))];
+    if let Some(short) = &c.short_name {
+        m.push(("Shortname", s(short)));
+    }
+    m.push(("CurrencyKey", Json::Obj(vec![("ISOCode", s(&c.currency))])));
+    if let Some(email) = &c.email {
+        // GP keeps e-mail on an address's InternetAddresses (as on SOAP).
+        let address = Json::Obj(vec![
+            ("InternetAddresses", Json::Obj(vec![("EmailToAddress", s(email))])),
+            ("Key", Json::Obj(vec![("CustomerKey", key(&c.id)), ("Id", s("PRIMARY"))])),
+        ]);
+        m.push(("Addresses", Json::Arr(vec![address])));
+    }
+    Json::Obj(vec![("Payload", Json::Obj(m))])
+}
+
+/// `{"Payload": <document>, "Applies": [...]}`, members in WSDL order as on SOAP.
+fn document_body(d: &Doc) -> Json {
+    let cur = &d.currency;
+    let batch = ("BatchKey", key(&d.batch));
+    let customer = ("CustomerKey", key(&d.customer));
+    let currency = ("CurrencyKey", Json::Obj(vec![("ISOCode", s(cur))]));
+    let mut m: Vec<(&'static str, Json)> = Vec::new();
+    match d.kind {
+        DocKind::Invoice | DocKind::CreditMemo => {
+            m.push(("Key", key(&d.number)));
+            m.push(("Date", date(&d.date)));
+            m.push(("DocumentAmount", money(d.total, cur)));
+            m.push(("SalesAmount", money(d.sales, cur)));
+            if let Some(desc) = &d.description {
+                m.push(("Description", s(desc)));
+            }
+            if let Some(po) = &d.po {
+                m.push(("CustomerPONumber", s(po)));
+            }
+            for (name, v) in [("TradeDiscountAmount", d.discount), ("FreightAmount", d.freight), ("MiscellaneousAmount", d.misc)] {
+                if v != 0 {
+                    m.push((name, money(v, cur)));
+                }
+            }
+            m.push(("TaxAmount", money(d.tax, cur)));
+            m.extend([batch, customer, currency]);
+        }
+        DocKind::CashReceipt => {
+            m.push(customer);
+            m.push(("Key", key(&d.number)));
+            if let Some(n) = &d.check_number {
+                m.push(("CheckCardNumber", s(n)));
+            }
+            m.push(batch);
+            m.push(("Type", s(&d.receipt_type)));
+            if let Some(cb) = &d.checkbook {
+                m.push(("BankAccountKey", key(cb)));
+            }
+            m.push(("Date", date(&d.date)));
+            m.push(("Amount", money(d.total, cur)));
+            if let Some(desc) = &d.description {
+                m.push(("Description", s(desc)));
+            }
+            m.push(currency);
+        }
+    }
+    let mut top = vec![("Payload", Json::Obj(m))];
+    if !d.applies.is_empty() {
+        let applies = d.applies.iter().map(|(to, amount)| Json::Obj(vec![("APTODCNM", s(to)), ("APPTOAMT", Json::Num(to_decimal(*amount, cur)))])).collect();
+        top.push((APPLIES, Json::Arr(applies)));
+    }
+    Json::Obj(top)
+}
+
+/// The object under `Payload`, or the body itself when GP sends it bare.
+fn payload(body: &str) -> Result<Value, String> {
+    let mut v: Value = serde_json::from_str(body).map_err(|e| format!("GP's SBA answer is not JSON: {e}"))?;
+    Ok(match v.get_mut("Payload") {
+        Some(p) => p.take(),
+        None => v,
+    })
+}
+
+fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
+    path.iter().try_fold(v, |v, k| v.get(k))?.as_str()
+}
+
+fn non_empty(v: Option<&str>) -> Option<String> {
+    v.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+}
+
+/// A MoneyAmount's `Value` (a JSON number, or a string from a lenient server) in minor units.
+fn amount(v: &Value, member: &str, currency: &str) -> Result<i64, String> {
+    match v.get(member).and_then(|m| m.get("Value")) {
+        None | Some(Value::Null) => Ok(0),
+        Some(Value::Number(n)) => from_decimal(&n.to_string(), currency).map_err(|e| format!("{member}: {e}")),
+        Some(Value::String(t)) if !t.trim().is_empty() => from_decimal(t.trim(), currency).map_err(|e| format!("{member}: {e}")),
+        Some(other) => Err(format!("{member}.Value is not an amount: {other}")),
+    }
+}
+
+/// GP's messages in an SBA error body: each validation error's, else the error's own.
+fn error_text(body: &str) -> Option<String> {
+    let v: Value = serde_json::from_str(body).ok()?;
+    let err = v.get("Error")?;
+    let msgs: Vec<&str> = err.pointer("/ValidationResult/Errors").and_then(Value::as_array).map(|a| a.iter().filter_map(|e| e.get("Message")?.as_str()).collect()).unwrap_or_default();
+    if msgs.is_empty() { err.get("Message")?.as_str().map(str::to_string) } else { Some(msgs.join("; ")) }
+}
+
+fn has_validation_result(body: &str) -> bool {
+    serde_json::from_str::<Value>(body).ok().is_some_and(|v| v.pointer("/Error/ValidationResult").is_some_and(|r| !r.is_null()))
+}
+
+impl Protocol for Sba {
+    fn get_customer(&self, id: &str) -> Call {
+        self.call(Verb::Get, &format!("Sales/Customers({})", encode_key(id)), None, true)
+    }
+
+    fn save_customer(&self, c: &Party, update: bool) -> Call {
+        if update {
+            self.call(Verb::Patch, &format!("Sales/Customers({})", encode_key(&c.id)), Some(customer_payload(c)), false)
+        } else {
+            self.call(Verb::Post, "Sales/Customers", Some(customer_payload(c)), false)
+        }
+    }
+
+    fn parse_customer(&self, body: &str) -> Option<Party> {
+        let v = payload(body).ok()?;
+        Some(Party {
+            id: str_at(&v, &["Key", "Id"])?.trim().to_string(),
+            name: str_at(&v, &["Name"]).unwrap_or_default().to_string(),
+            short_name: non_empty(str_at(&v, &["Shortname"])),
+            currency: str_at(&v, &["CurrencyKey", "ISOCode"]).unwrap_or_default().to_string(),
+            email: None,
+        })
+    }
+
+    fn get_document(&self, kind: DocKind, number: &str) -> Call {
+        self.call(Verb::Get, &format!("{}({})", collection(kind), encode_key(number)), None, true)
+    }
+
+    fn create_document(&self, d: &Doc) -> Call {
+        self.call(Verb::Post, collection(d.kind), Some(document_body(d)), false)
+    }
+
+    fn parse_document(&self, kind: DocKind, body: &str) -> Result<Option<Doc>, String> {
+        let v = payload(body)?;
+        let Some(number) = non_empty(str_at(&v, &["Key", "Id"])) else { return Ok(None) };
+        let currency = str_at(&v, &["CurrencyKey", "ISOCode"]).unwrap_or_default().to_string();
+        let mut d = Doc {
+            kind,
+            number,
+            customer: str_at(&v, &["CustomerKey", "Id"]).unwrap_or_default().trim().to_string(),
+            batch: str_at(&v, &["BatchKey", "Id"]).unwrap_or_default().trim().to_string(),
+            date: str_at(&v, &["Date"]).unwrap_or_default().chars().take(10).collect(),
+            currency: currency.clone(),
+            sales: 0,
+            discount: 0,
+            freight: 0,
+            misc: 0,
+            tax: 0,
+            total: 0,
+            description: non_empty(str_at(&v, &["Description"])),
+            po: non_empty(str_at(&v, &["CustomerPONumber"])),
+            checkbook: non_empty(str_at(&v, &["BankAccountKey", "Id"])),
+            receipt_type: str_at(&v, &["Type"]).unwrap_or_default().to_string(),
+            check_number: non_empty(str_at(&v, &["CheckCardNumber"])),
+            applies: vec![],
+        };
+        match kind {
+            DocKind::CashReceipt => d.total = amount(&v, "Amount", &currency)?,
+            _ => {
+                d.sales = amount(&v, "SalesAmount", &currency)?;
+                d.discount = amount(&v, "TradeDiscountAmount", &currency)?;
+                d.freight = amount(&v, "FreightAmount", &currency)?;
+                d.misc = amount(&v, "MiscellaneousAmount", &currency)?;
+                d.tax = amount(&v, "TaxAmount", &currency)?;
+                d.total = amount(&v, "DocumentAmount", &currency)?;
+            }
+        }
+        Ok(Some(d))
+    }
+
+    fn current_amount(&self, body: &str, currency: &str) -> Option<i64> {
+        let v = payload(body).ok()?;
+        v.get("CurrentDocumentAmount")?.get("Value")?;
+        amount(&v, "CurrentDocumentAmount", currency).ok()
+    }
+
+    /// One list per collection: SBA has no known filter syntax, so every summary of the
+    /// company comes back and the caller keeps the customer's (a cost that grows with the
+    /// company, paid by reconciliation only).
+    fn list_documents(&self, _customer: &str) -> Vec<Call> {
+        [DocKind::Invoice, DocKind::CreditMemo, DocKind::CashReceipt].into_iter().map(|k| self.call(Verb::Get, collection(k), None, false)).collect()
+    }
+
+    fn parse_document_list(&self, body: &str) -> Result<Vec<Summary>, String> {
+        let v = payload(body)?;
+        let items = v.as_array().ok_or("GP's SBA document list is not an array")?;
+        Ok(items
+            .iter()
+            .filter_map(|i| {
+                Some(Summary {
+                    kind: summary_kind(str_at(i, &["Type"])?)?,
+                    number: str_at(i, &["Key", "Id"])?.trim().to_string(),
+                    customer: str_at(i, &["CustomerKey", "Id"]).unwrap_or_default().trim().to_string(),
+                })
+            })
+            .collect())
+    }
+
+    fn refusal(&self, call: &Call, status: u16, body: &str) -> Refusal {
+        let text = error_text(body).unwrap_or_else(|| format!("HTTP {status}: {}", body.chars().take(200).collect::<String>()));
+        let labelled = || format!("{}: HTTP {status}: {text}", call.label);
+        match status {
+            // With a ValidationResult GP looked for the object; without one the route is wrong.
+            404 if call.lookup && has_validation_result(body) => Refusal::NotFound(text),
+            409 => Refusal::Duplicate(text),
+            400 | 422 => Refusal::Invalid { text, details: None },
+            401 | 403 | 404 | 405 | 406 | 415 => Refusal::Misconfigured(labelled()),
+            _ if is_system_exception(&text) => Refusal::System(text),
+            _ => Refusal::System(labelled()),
+        }
+    }
+
+    fn validation_messages(&self, _body: &str) -> Vec<String> {
+        vec![]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_encoded_and_errors_read() {
+        let sba = Sba::new("http://gp:1/GPService/Tenants(DefaultTenant)/Companies(Fabrikam%2C%20Inc%2E)/");
+        assert_eq!(sba.get_customer("ACME CO.").url, "http://gp:1/GPService/Tenants(DefaultTenant)/Companies(Fabrikam%2C%20Inc%2E)/Sales/Customers(ACME%20CO.).json");
+        let body = r#"{"Error":{"Status":400,"Message":"x","ValidationResult":{"Errors":[{"Message":"The fiscal period that contains the document date is closed."}],"Warnings":[]}}}"#;
+        assert_eq!(error_text(body).as_deref(), Some("The fiscal period that contains the document date is closed."));
+        let get = sba.get_document(DocKind::Invoice, "INV-1");
+        assert!(matches!(sba.refusal(&get, 404, r#"{"Error":{"Status":404,"Message":"no SBA resource x"}}"#), Refusal::Misconfigured(_)));
+        assert!(matches!(sba.refusal(&get, 404, body), Refusal::NotFound(_)));
+    }
+
+    #[test]
+    fn amounts_read_from_numbers_and_strings() {
+        let v: Value = serde_json::from_str(r#"{"A":{"Value":270.54},"B":{"Value":"1500"},"C":{"Value":12}}"#).unwrap_or_default();
+        assert_eq!(amount(&v, "A", "USD"), Ok(27054));
+        assert_eq!(amount(&v, "B", "JPY"), Ok(1500));
+        assert_eq!(amount(&v, "C", "EUR"), Ok(1200));
+        assert_eq!(amount(&v, "D", "EUR"), Ok(0));
+    }
+}

@@ -1,0 +1,117 @@
+//! What the two ways of reaching GP have in common: a [`Protocol`] turns the target's
+//! operations into HTTP requests ([`Call`]) and GP's answers back into model values and a
+//! protocol-independent [`Refusal`]. The flows in `client` (ensure-customer, write with its
+//! look-up, find, list) are written once against this trait; `soap` (GP Web Services) and
+//! `sba` (Service Based Architecture) only build and read bytes.
+//!
+//! Everything here is pure (no host calls), so the request builders run natively in tests.
+
+use crate::model::{Doc, DocKind, Party};
+use crate::sba::Sba;
+use crate::soap::Soap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verb {
+    Get,
+    Post,
+    Patch,
+}
+
+impl Verb {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verb::Get => "GET",
+            Verb::Post => "POST",
+            Verb::Patch => "PATCH",
+        }
+    }
+}
+
+/// One HTTP request to GP.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    /// For messages: the SOAP operation, or `SBA <verb> <resource>`.
+    pub label: String,
+    pub verb: Verb,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<String>,
+    /// A read by key: GP saying "no such object" is an answer, not a failure.
+    pub lookup: bool,
+}
+
+/// GP answered, but not with success. Protocol-independent so the flows decide once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// A look-up found nothing.
+    NotFound(String),
+    /// The key is taken (SBA 409). SOAP reports duplicates as validation errors instead;
+    /// `model::classify_refusal` recognises GP's text there.
+    Duplicate(String),
+    /// GP validated the request and refused it. `details` fetches GP's full messages when the
+    /// answer only points at them (SOAP's logged validation result).
+    Invalid { text: String, details: Option<Call> },
+    /// GP's generic system exception, a 5xx or an answer that is not GP's: says nothing about
+    /// whether the request was acted on.
+    System(String),
+    /// The request cannot succeed as configured (contract, route, company, account): no retry
+    /// helps.
+    Misconfigured(String),
+}
+
+/// One receivables document of a document list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    pub kind: DocKind,
+    pub number: String,
+    pub customer: String,
+}
+
+/// A way of talking to GP. Builders return the request; parsers read a 2xx body.
+pub trait Protocol {
+    fn get_customer(&self, id: &str) -> Call;
+    /// Create (`update = false`) or update a customer.
+    fn save_customer(&self, c: &Party, update: bool) -> Call;
+    fn parse_customer(&self, body: &str) -> Option<Party>;
+
+    fn get_document(&self, kind: DocKind, number: &str) -> Call;
+    fn create_document(&self, d: &Doc) -> Call;
+    /// A document from a by-key answer (applies are not part of GP's answer).
+    fn parse_document(&self, kind: DocKind, body: &str) -> Result<Option<Doc>, String>;
+    /// What is left unapplied (`CurrentDocumentAmount`), where GP's answer carries it.
+    fn current_amount(&self, body: &str, currency: &str) -> Option<i64>;
+
+    /// The requests that list a customer's receivables documents; their summaries may include
+    /// other customers' documents (the caller filters).
+    fn list_documents(&self, customer: &str) -> Vec<Call>;
+    fn parse_document_list(&self, body: &str) -> Result<Vec<Summary>, String>;
+
+    /// How to read a non-2xx answer to `call`.
+    fn refusal(&self, call: &Call, status: u16, body: &str) -> Refusal;
+    /// GP's messages in the answer to a [`Refusal::Invalid`]'s `details` call.
+    fn validation_messages(&self, body: &str) -> Vec<String>;
+}
+
+/// GP's generic system exception (both protocols use GP's one text for it).
+pub fn is_system_exception(text: &str) -> bool {
+    text.contains("unhandled system exception")
+}
+
+/// Where and how to reach GP, from the connection's settings.
+pub struct Gp {
+    pub protocol: Box<dyn Protocol>,
+    pub timeout_ms: u32,
+}
+
+/// Reads the settings through `get`: `gp.endpoint` = `soap` (default; `gp.soap_url`,
+/// `gp.company_id` = `-1`) | `sba` (`gp.sba_url`, the company URL); `gp.timeout_ms` (30000).
+pub fn config_from(get: impl Fn(&str) -> Option<String>) -> Result<Gp, String> {
+    let required = |key: &str| get(key).filter(|v| !v.trim().is_empty()).ok_or_else(|| format!("setting {key} is missing"));
+    let protocol: Box<dyn Protocol> = match get("gp.endpoint").as_deref().map(str::trim).unwrap_or("soap") {
+        "soap" => Box::new(Soap { url: required("gp.soap_url")?, company: get("gp.company_id").unwrap_or_else(|| "-1".into()) }),
+        "sba" => Box::new(Sba::new(&required("gp.sba_url")?)),
+        other => return Err(format!("gp.endpoint {other:?}: expected soap (GP Web Services) or sba (Service Based Architecture)")),
+    };
+    let timeout_ms = get("gp.timeout_ms").and_then(|t| t.parse().ok()).unwrap_or(30_000);
+    Ok(Gp { protocol, timeout_ms })
+}
