@@ -64,6 +64,7 @@ impl<P> Role<P> {
             policy: self.policy.clone(),
             queue: QueueCap { max_attempts: app.config.host.max_attempts, wake: app.wake.clone(), enqueued: 0 },
             live_secret_handles: 0,
+            timeline: None,
         };
         app.runtime.new_store(&self.component, caps, &self.dirs)
     }
@@ -101,7 +102,7 @@ impl App {
             let (c, p, d) = role("target", &cc.target)?;
             let target = Role { name: "target", pre: TargetPre::new(c.pre.clone()).map_err(anyhow::Error::from).with_context(|| wrong_world(cc, "target", &c))?, component: c, policy: p, dirs: d };
             let webhook_credential = cc.webhook_secret.as_ref().and_then(|s| secrets.get(s).cloned());
-            store.set_connection_limit(&cc.id, cc.max_in_flight).await?;
+            store.set_connection_limit(&cc.id, cc.job_limit()).await?;
             connections.insert(cc.id.clone(), Arc::new(Connection { config: cc.clone(), source, mapper, target, webhook_credential }));
         }
         Ok(Arc::new(App { config, store, runtime, components, connections, wake: Arc::new(Notify::new()), owner: format!("mlc-{}", uuid::Uuid::new_v4()) }))
@@ -125,6 +126,8 @@ fn role_policy(cc: &ConnectionConfig, role: &str, rc: &RoleConfig, secrets: &BTr
             allow_private_network: rc.allow_private_network,
             clients: clients.clone(),
             ntlm: crate::caps::ntlm::NtlmPools::new(usize::try_from(cc.max_in_flight).unwrap_or(1), rc.allow_private_network),
+            // The target's other requests are gated to the same pacing limit.
+            pacer: (role == "target").then(|| Arc::new(tokio::sync::Semaphore::new(usize::try_from(cc.max_in_flight).unwrap_or(1).max(1)))),
         },
         secrets: grants,
         settings: cc.settings.clone(),

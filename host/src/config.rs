@@ -201,9 +201,15 @@ pub enum SecretSource {
 #[serde(deny_unknown_fields)]
 pub struct ConnectionConfig {
     pub id: String,
-    /// Most jobs of this connection running at once across all replicas (GP pacing).
+    /// The GP pacing limit: most calls in flight from this host to the target at once (the
+    /// target's authenticated connection pool, or its request gate for other schemes).
     #[serde(default = "default_max_in_flight")]
     pub max_in_flight: i32,
+    /// Most jobs of this connection running at once across all replicas. Default 2 ×
+    /// `max_in_flight`: a job's fetch, mapping and bookkeeping overlap other jobs' GP calls, so
+    /// GP's c slots stay busy. With several replicas, GP sees at most min(max_jobs, replicas ×
+    /// max_in_flight) calls: set `max_jobs = max_in_flight` for a strict bound across replicas.
+    pub max_jobs: Option<i32>,
     /// Secret (scheme `basic`) holding `user:password` that Chargebee's webhook must present.
     /// Without it webhooks for this connection are refused.
     pub webhook_secret: Option<String>,
@@ -241,6 +247,13 @@ fn default_events_overlap_s() -> u64 {
 
 fn default_max_in_flight() -> i32 {
     4
+}
+
+impl ConnectionConfig {
+    /// The queue's running-job limit for this connection (see `max_jobs`).
+    pub fn job_limit(&self) -> i32 {
+        self.max_jobs.unwrap_or(self.max_in_flight.saturating_mul(2))
+    }
 }
 
 /// One component in one connection, with what it is granted.
@@ -372,6 +385,9 @@ impl Config {
             }
             if conn.max_in_flight < 1 {
                 bail!("connection {}: max_in_flight must be at least 1", conn.id);
+            }
+            if conn.max_jobs.is_some_and(|j| j < 1) {
+                bail!("connection {}: max_jobs must be at least 1", conn.id);
             }
             for (role, rc) in [("source", &conn.source), ("mapper", &conn.mapper), ("target", &conn.target)] {
                 if !self.components.contains_key(&rc.component) {

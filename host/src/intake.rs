@@ -117,25 +117,21 @@ async fn webhook(State(app): State<Arc<App>>, Path(connection): Path<String>, he
             Ok(j) => j,
             Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")),
         };
-        match app.store.enqueue(job).await {
-            Ok(Enqueued::Created(id)) => {
-                created += 1;
-                let ev = AuditEvent {
-                    id: 0,
-                    at: 0,
-                    connection: connection.clone(),
-                    record_key: Some(record_key(t)),
-                    job_id: Some(id),
-                    stage: "intake".into(),
-                    outcome: "ok".into(),
-                    detail: format!("webhook {} ({}) queued as job {id}", key, t.event_type),
-                    component: Some(conn.source.component.digest.clone()),
-                    duration_ms: None,
-                };
-                if let Err(e) = app.store.append_audit(&ev).await {
-                    tracing::error!("audit append failed: {e:#}");
-                }
-            }
+        // The job and its "queued" line commit together: one durable write before the 2xx.
+        let line = AuditEvent {
+            id: 0,
+            at: 0,
+            connection: connection.clone(),
+            record_key: Some(record_key(t)),
+            job_id: None,
+            stage: "intake".into(),
+            outcome: "ok".into(),
+            detail: format!("webhook {} ({}) queued", key, t.event_type),
+            component: Some(conn.source.component.digest.clone()),
+            duration_ms: None,
+        };
+        match app.store.enqueue_audited(job, line).await {
+            Ok(Enqueued::Created(_)) => created += 1,
             Ok(Enqueued::Duplicate(_)) => duplicates += 1,
             // Not durable → not 2xx: Chargebee will deliver again.
             Err(e) => return error(StatusCode::SERVICE_UNAVAILABLE, format!("could not store the job: {e:#}")),

@@ -2,6 +2,7 @@
 //! write documents). Every stage appends to the record's timeline with its duration; stage
 //! outputs are kept on the record row so a replay can restart from any stage.
 
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use mlc_store::{AuditEvent, RecordRow};
@@ -41,8 +42,9 @@ pub async fn run(app: &App, conn: &Connection, trigger: &Trigger, job_id: Option
 pub async fn run_job(app: &App, conn: &Connection, job: &TriggerJob, job_id: Option<i64>) -> anyhow::Result<Outcome> {
     let trigger = &job.trigger;
     let key = record_key(trigger);
-    match stages(app, conn, job, &key, job_id).await? {
-        Ok(()) => Ok(Outcome::Done),
+    let run = &Run { app, conn, job_id, pending: Arc::new(Mutex::new(Vec::new())) };
+    let outcome = match stages(run, job, &key).await? {
+        Ok(()) => Outcome::Done,
         Err(f) => {
             let (state, detail) = match &f.outcome {
                 Outcome::Retry { reason, .. } => ("retry", reason.clone()),
@@ -53,55 +55,58 @@ pub async fn run_job(app: &App, conn: &Connection, job: &TriggerJob, job_id: Opt
                 Outcome::Done => ("ok", String::new()),
             };
             if state != "retry" && state != "ok" {
-                mark(app, conn, &f.record_key, state, Some(&detail)).await?;
+                run.mark(&f.record_key, state, Some(&detail)).await?;
             }
             tracing::info!(connection = %conn.config.id, record = %f.record_key, stage = f.stage, "{state}: {detail}");
-            Ok(f.outcome)
+            f.outcome
         }
-    }
+    };
+    // Lines no record write took along (a retry) are committed before the job settles.
+    run.flush().await?;
+    Ok(outcome)
 }
 
 /// Wait keys of jobs held by a closed fiscal period: `period:<date>`.
 pub const PERIOD_WAIT: &str = "period:";
 
-async fn stages(app: &App, conn: &Connection, job: &TriggerJob, key: &str, job_id: Option<i64>) -> anyhow::Result<Result<(), StageFailure>> {
-    let id = &conn.config.id;
+async fn stages(run: &Run<'_>, job: &TriggerJob, key: &str) -> anyhow::Result<Result<(), StageFailure>> {
+    let (app, conn, job_id) = (run.app, run.conn, run.job_id);
     let trigger = &job.trigger;
     let records = match &job.fetched {
         Some(rec) => {
-            audit(app, conn, "fetch", "ok", key, job_id, Instant::now(), "fetched by the poll page (no call)").await?;
+            run.audit("fetch", "ok", key, Instant::now(), "fetched by the poll page (no call)").await?;
             vec![rec.clone()]
         }
         None => {
             // Stage 1: fetch. A trap (guest bug, CPU/memory limit) is a retryable failure.
             let t = Instant::now();
-            let fetched = guarded(app, conn, "fetch", key, job_id, t, async {
-                let mut store = conn.source.store(app, id, Some(key.to_string()), job_id)?;
+            let fetched = run.guarded("fetch", key, t, async {
+                let mut store = run.store(&conn.source, key.to_string())?;
                 let inst = conn.source.pre.instantiate_async(&mut store).await?;
                 Ok::<_, anyhow::Error>(inst.ml_connector_plugin_source_api().call_fetch(&mut store, trigger).await?)
             })
             .await?;
             let records = match fetched {
                 Ok(Ok(r)) => r,
-                Ok(Err(e)) => return fail(app, conn, "fetch", key, job_id, t, source_outcome(e)).await,
+                Ok(Err(e)) => return run.fail("fetch", key, t, source_outcome(e)).await,
                 Err(f) => return Ok(Err(f)),
             };
-            audit(app, conn, "fetch", "ok", key, job_id, t, &format!("{} record(s)", records.len())).await?;
+            run.audit("fetch", "ok", key, t, &format!("{} record(s)", records.len())).await?;
             records
         }
     };
 
     for rec in &records {
         let rkey = format!("{}/{}", crate::caps::queue::record_kind_str(rec.kind), rec.id);
-        if !put(app, conn, &rkey, rec.version, "fetched", Some(serde_json::to_string(rec)?), None, None).await? {
-            audit(app, conn, "fetch", "info", &rkey, job_id, Instant::now(), &format!("version {} is older than the one already stored; skipped", rec.version)).await?;
+        if !run.put(&rkey, rec.version, "fetched", Some(serde_json::to_string(rec)?), None, None).await? {
+            run.audit("fetch", "info", &rkey, Instant::now(), &format!("version {} is older than the one already stored; skipped", rec.version)).await?;
             continue;
         }
         // Stage 2: map (pure; settings as data).
         let t = Instant::now();
         let settings: Vec<(String, String)> = conn.config.settings.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        let mapped = guarded(app, conn, "map", &rkey, job_id, t, async {
-            let mut store = conn.mapper.store(app, id, Some(rkey.clone()), job_id)?;
+        let mapped = run.guarded("map", &rkey, t, async {
+            let mut store = run.store(&conn.mapper, rkey.clone())?;
             let inst = conn.mapper.pre.instantiate_async(&mut store).await?;
             Ok::<_, anyhow::Error>(inst.ml_connector_plugin_mapper_api().call_map(&mut store, rec, &settings).await?)
         })
@@ -109,22 +114,22 @@ async fn stages(app: &App, conn: &Connection, job: &TriggerJob, key: &str, job_i
         let docs = match mapped {
             Ok(Ok(d)) => d,
             Ok(Err(MappingError { field, message })) => {
-                return fail(app, conn, "map", &rkey, job_id, t, Outcome::Park { reason: format!("mapping error at {field}: {message}") }).await;
+                return run.fail("map", &rkey, t, Outcome::Park { reason: format!("mapping error at {field}: {message}") }).await;
             }
             Err(f) => return Ok(Err(f)),
         };
-        audit(app, conn, "map", "ok", &rkey, job_id, t, &summary(&docs)).await?;
-        put(app, conn, &rkey, rec.version, "mapped", Some(serde_json::to_string(rec)?), Some(serde_json::to_string(&docs)?), None).await?;
+        run.audit("map", "ok", &rkey, t, &summary(&docs)).await?;
+        run.put(&rkey, rec.version, "mapped", Some(serde_json::to_string(rec)?), Some(serde_json::to_string(&docs)?), None).await?;
 
         if conn.config.dry_run {
-            dry_run(app, conn, &rkey, rec, &docs, job_id).await?;
+            dry_run(run, &rkey, rec, &docs).await?;
             continue;
         }
 
         // Dependencies: no document before its customer, no apply before its invoice.
         if let Some(wait) = dependencies(app, conn, rec, job_id).await? {
             let t = Instant::now();
-            return fail(app, conn, "wait", &rkey, job_id, t, wait).await;
+            return run.fail("wait", &rkey, t, wait).await;
         }
 
         // Stage 3: write, customers first (documents reference them).
@@ -133,8 +138,8 @@ async fn stages(app: &App, conn: &Connection, job: &TriggerJob, key: &str, job_i
         for doc in ordered {
             let t = Instant::now();
             let stage = if matches!(doc, LedgerDoc::Customer(_)) { "ensure-customer" } else { "write" };
-            let written = guarded(app, conn, stage, &rkey, job_id, t, async {
-                let mut store = conn.target.store(app, id, Some(rkey.clone()), job_id)?;
+            let written = run.guarded(stage, &rkey, t, async {
+                let mut store = run.store(&conn.target, rkey.clone())?;
                 let inst = conn.target.pre.instantiate_async(&mut store).await?;
                 let api = inst.ml_connector_plugin_target_api();
                 Ok::<_, anyhow::Error>(match doc {
@@ -144,15 +149,15 @@ async fn stages(app: &App, conn: &Connection, job: &TriggerJob, key: &str, job_i
             })
             .await?;
             match written {
-                Ok(Ok(outcome)) => audit(app, conn, stage, "ok", &rkey, job_id, t, &format!("{} {}", doc_label(doc), outcome_str(outcome))).await?,
-                Ok(Err(e)) => return fail(app, conn, stage, &rkey, job_id, t, target_outcome(doc, e)).await,
+                Ok(Ok(outcome)) => run.audit(stage, "ok", &rkey, t, &format!("{} {}", doc_label(doc), outcome_str(outcome))).await?,
+                Ok(Err(e)) => return run.fail(stage, &rkey, t, target_outcome(doc, e)).await,
                 Err(f) => return Ok(Err(f)),
             }
         }
-        put(app, conn, &rkey, rec.version, "written", Some(serde_json::to_string(rec)?), Some(serde_json::to_string(&docs)?), None).await?;
-        // Whatever waited for this record may go on.
-        let released = app.store.release(id, &rkey).await?;
-        if released > 0 {
+        // Written, and whatever waited for this record may go on: one commit.
+        let row = run.row(&rkey, rec.version, "written", Some(serde_json::to_string(rec)?), Some(serde_json::to_string(&docs)?), None);
+        let done = run.commit(Some(row), Some(rkey.clone())).await?;
+        if done.released > 0 {
             app.wake.notify_waiters();
         }
     }
@@ -161,9 +166,8 @@ async fn stages(app: &App, conn: &Connection, job: &TriggerJob, key: &str, job_i
 
 /// Dry run: what the write stage would do, compared with what GP holds (read-only look-ups),
 /// on the timeline and the record (state "dry-run"); GP is not written.
-async fn dry_run(app: &App, conn: &Connection, rkey: &str, rec: &SourceRecord, docs: &[LedgerDoc], job_id: Option<i64>) -> anyhow::Result<()> {
+async fn dry_run(run: &Run<'_>, rkey: &str, rec: &SourceRecord, docs: &[LedgerDoc]) -> anyhow::Result<()> {
     use crate::bindings::types::DocKind;
-    let id = &conn.config.id;
     let mut lines = Vec::new();
     for doc in docs {
         let t = Instant::now();
@@ -176,8 +180,8 @@ async fn dry_run(app: &App, conn: &Connection, rkey: &str, rec: &SourceRecord, d
             LedgerDoc::CashReceipt(d) => (DocKind::CashReceipt, d.number.clone()),
             LedgerDoc::CreditMemo(d) => (DocKind::CreditMemo, d.number.clone()),
         };
-        let mut store = conn.target.store(app, id, Some(rkey.to_string()), job_id)?;
-        let inst = conn.target.pre.instantiate_async(&mut store).await?;
+        let mut store = run.store(&run.conn.target, rkey.to_string())?;
+        let inst = run.conn.target.pre.instantiate_async(&mut store).await?;
         let found = inst.ml_connector_plugin_target_api().call_find_document(&mut store, kind, &number).await?;
         let line = match found {
             Ok(None) => format!("would create {}", doc_label(doc)),
@@ -187,10 +191,10 @@ async fn dry_run(app: &App, conn: &Connection, rkey: &str, rec: &SourceRecord, d
             },
             Err(e) => format!("{}: GP look-up failed: {e:?}", doc_label(doc)),
         };
-        audit(app, conn, "dry-run", "info", rkey, job_id, t, &line).await?;
+        run.audit("dry-run", "info", rkey, t, &line).await?;
         lines.push(line);
     }
-    put(app, conn, rkey, rec.version, "dry-run", Some(serde_json::to_string(rec)?), Some(serde_json::to_string(docs)?), Some(&lines.join("\n"))).await?;
+    run.put(rkey, rec.version, "dry-run", Some(serde_json::to_string(rec)?), Some(serde_json::to_string(docs)?), Some(&lines.join("\n"))).await?;
     Ok(())
 }
 
@@ -287,47 +291,10 @@ async fn dependencies(app: &App, conn: &Connection, rec: &SourceRecord, job_id: 
     Ok(None)
 }
 
-/// Run one component call under its wall-clock limit; a trap or timeout becomes a failure of
-/// the stage (audited), never a crash of the host.
-async fn guarded<T>(
-    app: &App,
-    conn: &Connection,
-    stage: &'static str,
-    key: &str,
-    job_id: Option<i64>,
-    t: Instant,
-    call: impl std::future::Future<Output = anyhow::Result<T>>,
-) -> anyhow::Result<Result<T, StageFailure>> {
-    let limit = match stage {
-        "fetch" => conn.source.component.config.call_timeout_ms,
-        "map" => conn.mapper.component.config.call_timeout_ms,
-        _ => conn.target.component.config.call_timeout_ms,
-    };
-    let reason = match tokio::time::timeout(Duration::from_millis(limit), call).await {
-        Ok(Ok(v)) => return Ok(Ok(v)),
-        Ok(Err(trap)) => format!("component trapped: {}", trap_message(&trap)),
-        Err(_) => format!("component call exceeded its {limit} ms wall-clock limit"),
-    };
-    fail(app, conn, stage, key, job_id, t, Outcome::Retry { reason, after_ms: None }).await
-}
-
 /// The root cause of a trap in one line, e.g. the CPU budget or memory limit message.
 pub fn trap_message(e: &anyhow::Error) -> String {
     let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
     chain.join(": ")
-}
-
-async fn fail<T>(app: &App, conn: &Connection, stage: &'static str, key: &str, job_id: Option<i64>, t: Instant, outcome: Outcome) -> anyhow::Result<Result<T, StageFailure>> {
-    let (label, detail) = match &outcome {
-        Outcome::Retry { reason, after_ms: Some(ms) } => ("retry", format!("{reason} (retry after {ms} ms)")),
-        Outcome::Retry { reason, .. } => ("retry", reason.clone()),
-        Outcome::Park { reason } => ("parked", reason.clone()),
-        Outcome::Wait { wait_key, reason } if wait_key.starts_with(PERIOD_WAIT) => ("parked", format!("{reason} (waiting for the period to reopen)")),
-        Outcome::Wait { reason, .. } => ("waiting", reason.clone()),
-        Outcome::Done => ("ok", String::new()),
-    };
-    audit(app, conn, stage, label, key, job_id, t, &detail).await?;
-    Ok(Err(StageFailure { stage, record_key: key.to_string(), outcome }))
 }
 
 pub fn source_outcome(e: SourceError) -> Outcome {
@@ -388,35 +355,51 @@ fn summary(docs: &[LedgerDoc]) -> String {
     docs.iter().map(doc_label).collect::<Vec<_>>().join(", ")
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn audit(app: &App, conn: &Connection, stage: &str, outcome: &str, key: &str, job_id: Option<i64>, t: Instant, detail: &str) -> anyhow::Result<()> {
-    let component = match stage {
-        "fetch" => &conn.source.component.digest,
-        "map" => &conn.mapper.component.digest,
-        _ => &conn.target.component.digest,
-    };
-    app.store
-        .append_audit(&AuditEvent {
+/// One job's run: its bookkeeping goes to the store in as few commits as the recovery story
+/// allows. Audit lines wait in `pending` and are committed with the next record write (or at the
+/// end of the run): a crash loses only lines of an attempt whose effects replay re-establishes.
+struct Run<'a> {
+    app: &'a App,
+    conn: &'a Connection,
+    job_id: Option<i64>,
+    /// Shared with the run's component calls (their own audit lines, see `Caps::timeline`).
+    pending: Arc<Mutex<Vec<AuditEvent>>>,
+}
+
+impl Run<'_> {
+    /// Add a line to the record's timeline (committed with the next record write).
+    async fn audit(&self, stage: &str, outcome: &str, key: &str, t: Instant, detail: &str) -> anyhow::Result<()> {
+        let component = match stage {
+            "fetch" => &self.conn.source.component.digest,
+            "map" => &self.conn.mapper.component.digest,
+            _ => &self.conn.target.component.digest,
+        };
+        let line = AuditEvent {
             id: 0,
             at: 0,
-            connection: conn.config.id.clone(),
+            connection: self.conn.config.id.clone(),
             record_key: Some(key.to_string()),
-            job_id,
+            job_id: self.job_id,
             stage: stage.to_string(),
             outcome: outcome.to_string(),
             detail: detail.to_string(),
             component: Some(component.clone()),
             duration_ms: Some(t.elapsed().as_millis() as i64),
-        })
-        .await?;
-    Ok(())
-}
+        };
+        self.pending.lock().map_err(|_| anyhow::anyhow!("timeline lock poisoned"))?.push(line);
+        Ok(())
+    }
 
-#[allow(clippy::too_many_arguments)]
-async fn put(app: &App, conn: &Connection, key: &str, version: i64, state: &str, canonical: Option<String>, ledger: Option<String>, err: Option<&str>) -> anyhow::Result<bool> {
-    app.store
-        .put_record(&RecordRow {
-            connection: conn.config.id.clone(),
+    /// A sandboxed store for one component call of this run; its audit lines join the run's.
+    fn store<P>(&self, role: &crate::app::Role<P>, key: String) -> anyhow::Result<wasmtime::Store<crate::caps::InstanceState>> {
+        let mut store = role.store(self.app, &self.conn.config.id, Some(key), self.job_id)?;
+        store.data_mut().caps.timeline = Some(self.pending.clone());
+        Ok(store)
+    }
+
+    fn row(&self, key: &str, version: i64, state: &str, canonical: Option<String>, ledger: Option<String>, err: Option<&str>) -> RecordRow {
+        RecordRow {
+            connection: self.conn.config.id.clone(),
             record_key: key.to_string(),
             version,
             state: state.to_string(),
@@ -424,15 +407,70 @@ async fn put(app: &App, conn: &Connection, key: &str, version: i64, state: &str,
             ledger,
             last_error: err.map(str::to_string),
             updated_at: 0,
-        })
-        .await
-}
+        }
+    }
 
-async fn mark(app: &App, conn: &Connection, key: &str, state: &str, err: Option<&str>) -> anyhow::Result<()> {
-    let prev = app.store.record(&conn.config.id, key).await?;
-    let (version, canonical, ledger) = prev.map(|r| (r.version, r.canonical, r.ledger)).unwrap_or((0, None, None));
-    put(app, conn, key, version, state, canonical, ledger, err).await?;
-    Ok(())
+    /// The pending lines, `record` and the release of `release`'s waiters, in one transaction.
+    async fn commit(&self, record: Option<RecordRow>, release: Option<String>) -> anyhow::Result<mlc_store::Committed> {
+        let audits = std::mem::take(&mut *self.pending.lock().map_err(|_| anyhow::anyhow!("timeline lock poisoned"))?);
+        if audits.is_empty() && record.is_none() && release.is_none() {
+            return Ok(mlc_store::Committed::default());
+        }
+        let release = release.map(|k| (self.conn.config.id.clone(), k));
+        self.app.store.commit(&mlc_store::Batch { audits, record, release }).await
+    }
+
+    async fn flush(&self) -> anyhow::Result<()> {
+        self.commit(None, None).await.map(|_| ())
+    }
+
+    /// Put the record's row (with the pending lines); false if a newer version is stored.
+    async fn put(&self, key: &str, version: i64, state: &str, canonical: Option<String>, ledger: Option<String>, err: Option<&str>) -> anyhow::Result<bool> {
+        Ok(self.commit(Some(self.row(key, version, state, canonical, ledger, err)), None).await?.record_put)
+    }
+
+    /// Set the record's state, keeping its version and stage outputs.
+    async fn mark(&self, key: &str, state: &str, err: Option<&str>) -> anyhow::Result<()> {
+        let prev = self.app.store.record(&self.conn.config.id, key).await?;
+        let (version, canonical, ledger) = prev.map(|r| (r.version, r.canonical, r.ledger)).unwrap_or((0, None, None));
+        self.put(key, version, state, canonical, ledger, err).await?;
+        Ok(())
+    }
+
+    /// Run one component call under its wall-clock limit; a trap or timeout becomes a failure of
+    /// the stage (audited), never a crash of the host.
+    async fn guarded<T>(
+        &self,
+        stage: &'static str,
+        key: &str,
+        t: Instant,
+        call: impl std::future::Future<Output = anyhow::Result<T>>,
+    ) -> anyhow::Result<Result<T, StageFailure>> {
+        let limit = match stage {
+            "fetch" => self.conn.source.component.config.call_timeout_ms,
+            "map" => self.conn.mapper.component.config.call_timeout_ms,
+            _ => self.conn.target.component.config.call_timeout_ms,
+        };
+        let reason = match tokio::time::timeout(Duration::from_millis(limit), call).await {
+            Ok(Ok(v)) => return Ok(Ok(v)),
+            Ok(Err(trap)) => format!("component trapped: {}", trap_message(&trap)),
+            Err(_) => format!("component call exceeded its {limit} ms wall-clock limit"),
+        };
+        self.fail(stage, key, t, Outcome::Retry { reason, after_ms: None }).await
+    }
+
+    async fn fail<T>(&self, stage: &'static str, key: &str, t: Instant, outcome: Outcome) -> anyhow::Result<Result<T, StageFailure>> {
+        let (label, detail) = match &outcome {
+            Outcome::Retry { reason, after_ms: Some(ms) } => ("retry", format!("{reason} (retry after {ms} ms)")),
+            Outcome::Retry { reason, .. } => ("retry", reason.clone()),
+            Outcome::Park { reason } => ("parked", reason.clone()),
+            Outcome::Wait { wait_key, reason } if wait_key.starts_with(PERIOD_WAIT) => ("parked", format!("{reason} (waiting for the period to reopen)")),
+            Outcome::Wait { reason, .. } => ("waiting", reason.clone()),
+            Outcome::Done => ("ok", String::new()),
+        };
+        self.audit(stage, label, key, t, &detail).await?;
+        Ok(Err(StageFailure { stage, record_key: key.to_string(), outcome }))
+    }
 }
 
 /// Records as canonical JSON (what a replay from the map stage would feed the mapper).

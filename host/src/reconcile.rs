@@ -9,6 +9,8 @@
 
 use std::collections::BTreeMap;
 
+use futures_util::StreamExt;
+
 use crate::app::{App, Connection};
 use crate::bindings::source::exports::ml_connector::plugin::source_api::{PollMode, PollRequest};
 use crate::bindings::target::exports::ml_connector::plugin::target_api::LedgerBalance;
@@ -160,17 +162,22 @@ pub async fn run(app: &App, conn: &Connection) -> anyhow::Result<Report> {
         }
     }
 
-    // GP, per customer.
+    // GP, per customer, as many at once as the connection's pacing allows (the target's
+    // connection pool holds GP to that anyway; one at a time would leave it idle).
     let mut held: BTreeMap<String, LedgerBalance> = BTreeMap::new();
-    for customer in customers.keys() {
-        let mut store = conn.target.store(app, id, None, None)?;
-        let inst = conn.target.pre.instantiate_async(&mut store).await?;
-        let docs = inst
-            .ml_connector_plugin_target_api()
-            .call_list_documents(&mut store, customer)
-            .await?
-            .map_err(|e| anyhow::anyhow!("reading GP documents of {customer}: {e:?}"))?;
-        for d in docs {
+    let reads = futures_util::stream::iter(customers.keys().cloned())
+        .map(|customer| async move {
+            let mut store = conn.target.store(app, id, None, None)?;
+            let inst = conn.target.pre.instantiate_async(&mut store).await?;
+            inst.ml_connector_plugin_target_api()
+                .call_list_documents(&mut store, &customer)
+                .await?
+                .map_err(|e| anyhow::anyhow!("reading GP documents of {customer}: {e:?}"))
+        })
+        .buffer_unordered(usize::try_from(conn.config.max_in_flight).unwrap_or(1).max(1));
+    futures_util::pin_mut!(reads);
+    while let Some(docs) = reads.next().await {
+        for d in docs? {
             held.insert(d.number.clone(), d);
         }
     }

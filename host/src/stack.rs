@@ -189,10 +189,28 @@ impl Stack {
                 return Ok(s);
             }
             if Instant::now() > end {
-                anyhow::bail!("{tenant} did not drain within {timeout:?}: {s:?}");
+                anyhow::bail!("{tenant} did not drain within {timeout:?}: {s:?}\n{}", self.unfinished(tenant).await?);
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
+    }
+
+    /// One line per job still to run, with the state of the record it waits for.
+    async fn unfinished(&self, tenant: &str) -> anyhow::Result<String> {
+        use mlc_store::JobState::*;
+        let filter = mlc_store::JobFilter { connection: Some(tenant.into()), states: vec![Available, Running, Waiting], limit: Some(20), ..Default::default() };
+        let mut out = Vec::new();
+        for j in self.app.store.jobs(&filter).await? {
+            let dep = match &j.wait_key {
+                Some(k) => self.app.store.record(tenant, k).await?.map_or("no record".into(), |r| format!("record {}", r.state)),
+                None => String::new(),
+            };
+            out.push(format!(
+                "job {} {} [{:?}] record {:?} attempt {} wait {:?} ({dep}) last error {:?}",
+                j.id, j.key, j.state, j.record_key, j.attempt, j.wait_key, j.last_error
+            ));
+        }
+        Ok(out.join("\n"))
     }
 
     pub async fn shutdown(self) {

@@ -49,9 +49,6 @@ impl Host for InstanceState {
     async fn append(&mut self, stage: String, outcome: Outcome, detail: String) -> anyhow::Result<()> {
         let stage = format!("{}:{}", self.caps.call.role, stage);
         let ev = event(&self.caps.call, &stage, outcome_str(outcome), &detail);
-        // Losing an audit line silently would break the "every GP document explainable" promise:
-        // a store failure here traps the call, and the job is retried.
-        self.caps.store.append_audit(&ev).await?;
-        Ok(())
+        self.caps.audit(ev).await
     }
 }

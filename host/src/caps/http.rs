@@ -168,6 +168,8 @@ pub struct HttpPolicy {
     /// Authenticated keep-alive connections for `ntlm` secrets, sized by the connection's
     /// pacing limit (see `ntlm`).
     pub ntlm: super::ntlm::NtlmPools,
+    /// The target role's gate for non-NTLM requests: at most `max_in_flight` at once (GP pacing).
+    pub pacer: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 impl HttpPolicy {
@@ -249,7 +251,7 @@ impl InstanceState {
         let detail = format!("{what} denied: {reason}");
         tracing::warn!(connection = %self.caps.call.connection, component = %self.caps.call.component, "{detail}");
         let ev = super::audit::event(&self.caps.call, "http", "denied", &detail);
-        self.caps.store.append_audit(&ev).await?;
+        self.caps.audit(ev).await?;
         Ok(Err(HttpError::Denied(reason)))
     }
 }
@@ -293,7 +295,12 @@ impl Host for InstanceState {
         if let Some(g) = &governor {
             g.acquire().await;
         }
+        let permit = match &policy.http.pacer {
+            Some(p) => Some(p.clone().acquire_owned().await.map_err(|_| anyhow::anyhow!("pacer closed"))?),
+            None => None,
+        };
         let result = send(builder).await;
+        drop(permit);
         if let Some(g) = &governor {
             match &result {
                 Err(HttpError::RateLimited(after)) => {

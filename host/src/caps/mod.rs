@@ -51,6 +51,23 @@ pub struct Caps {
     pub policy: Arc<RolePolicy>,
     pub queue: queue::QueueCap,
     pub live_secret_handles: usize,
+    /// Inside a pipeline run: the run's pending timeline lines, committed with the record's next
+    /// write (one transaction, not one per line). Elsewhere lines are appended at once.
+    pub timeline: Option<Arc<std::sync::Mutex<Vec<mlc_store::AuditEvent>>>>,
+}
+
+impl Caps {
+    /// Add a line to the record's timeline (see `timeline`). A store failure is returned, and
+    /// traps the call: a silently lost line would break "every GP document explainable".
+    pub async fn audit(&self, ev: mlc_store::AuditEvent) -> anyhow::Result<()> {
+        match &self.timeline {
+            Some(lines) => lines.lock().map_err(|_| anyhow::anyhow!("timeline lock poisoned"))?.push(ev),
+            None => {
+                self.store.append_audit(&ev).await?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The data of every wasmtime `Store` the host creates.
