@@ -102,18 +102,8 @@ pub async fn run_job(app: &App, job: Job) -> anyhow::Result<()> {
     let settled = match result {
         Ok(Outcome::Done) => app.store.ack(job.id, &owner).await?,
         Ok(Outcome::Park { reason }) => app.store.park(job.id, &owner, &reason).await?,
-        Ok(Outcome::Wait { wait_key, reason }) => {
-            let ok = app.store.wait_for(job.id, &owner, &wait_key, &reason).await?;
-            // The record we wait for may have been written between our check and the wait:
-            // then nobody would release us, so look again.
-            if ok
-                && !wait_key.starts_with(pipeline::PERIOD_WAIT)
-                && app.store.record(&job.connection, &wait_key).await?.is_some_and(|r| r.state == "written")
-            {
-                app.store.release(&job.connection, &wait_key).await?;
-            }
-            ok
-        }
+        // The store checks under a lock whether the record got written meanwhile.
+        Ok(Outcome::Wait { wait_key, reason }) => app.store.wait_for(job.id, &owner, &wait_key, &reason).await?,
         Ok(Outcome::Retry { reason, after_ms }) => {
             let how = match after_ms {
                 Some(ms) => Retry::After { delay_ms: ms as i64 },

@@ -28,7 +28,7 @@ macro_rules! job_cols {
 }
 
 macro_rules! store_impl {
-    ($Store:ident, $DB:ty, backend = $name:literal, now = $now:literal, skip_locked = $sl:literal, for_update = $fu:literal, begin = $begin:literal) => {
+    ($Store:ident, $DB:ty, backend = $name:literal, now = $now:literal, skip_locked = $sl:literal, for_update = $fu:literal, begin = $begin:literal, lock_wait_key = $lwk:literal) => {
         fn job_from_row(row: &<$DB as sqlx::Database>::Row) -> anyhow::Result<Job> {
             let state: String = row.try_get("state")?;
             Ok(Job {
@@ -169,6 +169,15 @@ macro_rules! store_impl {
             .execute(e)
             .await?;
             Ok(r.rows_affected())
+        }
+
+        /// Serialises a record's write-and-release with a job starting to wait for it (see
+        /// [`Store::wait_for`]); empty where the backend has one writer at a time anyway.
+        async fn lock_wait_key<'e, E: sqlx::Executor<'e, Database = $DB>>(e: E, wait_key: &str) -> anyhow::Result<()> {
+            if !$lwk.is_empty() {
+                sqlx::query($lwk).bind(wait_key).execute(e).await.context("locking the wait key")?;
+            }
+            Ok(())
         }
 
         #[async_trait]
@@ -358,18 +367,32 @@ macro_rules! store_impl {
             }
 
             async fn wait_for(&self, id: JobId, owner: &str, wait_key: &str, reason: &str) -> anyhow::Result<bool> {
+                let mut tx = self.writer.begin_with($begin).await.context("wait: begin")?;
+                lock_wait_key(&mut *tx, wait_key).await?;
+                // Under the lock a concurrent write of the record has either committed (seen
+                // here: go on at once) or will release this job after we commit.
+                let written: Option<i32> = sqlx::query_scalar(
+                    "SELECT 1 FROM records r JOIN jobs j ON j.connection = r.connection WHERE j.id = $1 AND r.record_key = $2 AND r.state = 'written'",
+                )
+                .bind(id)
+                .bind(wait_key)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let (state, key) = if written.is_some() { ("available", None) } else { ("waiting", Some(wait_key)) };
                 let r = sqlx::query(concat!(
-                    "UPDATE jobs SET state = 'waiting', wait_key = $3, last_error = $4, ",
+                    "UPDATE jobs SET state = $3, wait_key = $4, last_error = $5, run_at = ", $now, ", ",
                     "attempt = CASE WHEN attempt > 0 THEN attempt - 1 ELSE 0 END, ",
                     "lease_owner = NULL, lease_until = NULL, updated_at = ", $now, " ",
                     "WHERE id = $1 AND lease_owner = $2 AND state = 'running'"
                 ))
                 .bind(id)
                 .bind(owner)
-                .bind(wait_key)
+                .bind(state)
+                .bind(key)
                 .bind(reason)
-                .execute(&self.writer)
+                .execute(&mut *tx)
                 .await?;
+                tx.commit().await.context("wait: commit")?;
                 Ok(r.rows_affected() == 1)
             }
 
@@ -447,6 +470,9 @@ macro_rules! store_impl {
                 let mut tx = self.writer.begin_with($begin).await.context("commit: begin")?;
                 for e in &batch.audits {
                     append_audit_on(&mut *tx, e).await?;
+                }
+                if let Some((_, wait_key)) = &batch.release {
+                    lock_wait_key(&mut *tx, wait_key).await?;
                 }
                 let mut out = Committed::default();
                 if let Some(row) = &batch.record {
@@ -568,7 +594,7 @@ pub mod sqlite {
         }
     }
 
-    store_impl!(SqliteStore, sqlx::Sqlite, backend = "sqlite", now = "CAST(unixepoch('subsec') * 1000 AS INTEGER)", skip_locked = "", for_update = "", begin = "BEGIN IMMEDIATE");
+    store_impl!(SqliteStore, sqlx::Sqlite, backend = "sqlite", now = "CAST(unixepoch('subsec') * 1000 AS INTEGER)", skip_locked = "", for_update = "", begin = "BEGIN IMMEDIATE", lock_wait_key = "");
 }
 
 pub mod postgres {
@@ -597,6 +623,8 @@ pub mod postgres {
         now = "(extract(epoch from clock_timestamp()) * 1000)::bigint",
         skip_locked = " FOR UPDATE SKIP LOCKED",
         for_update = " FOR UPDATE",
-        begin = "BEGIN"
+        begin = "BEGIN",
+        // Two-key advisory locks are a key space of their own; 0x6d6c63 = "mlc".
+        lock_wait_key = "SELECT pg_advisory_xact_lock(7171171, hashtext($1))"
     );
 }

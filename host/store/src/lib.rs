@@ -246,7 +246,10 @@ pub trait Store: Send + Sync + 'static {
     /// Stop the job with a reason that needs outside action; false if fenced.
     async fn park(&self, id: JobId, owner: &str, reason: &str) -> anyhow::Result<bool>;
 
-    /// Put the job to wait for `wait_key` (no attempt used); false if fenced.
+    /// Put the job to wait for `wait_key` (no attempt used); false if fenced. When `wait_key`
+    /// names a record of the job's connection that is already written, the job is made
+    /// available at once instead: checked atomically with [`Store::commit`]'s release, so a
+    /// record written while the job decides to wait never leaves it waiting.
     async fn wait_for(&self, id: JobId, owner: &str, wait_key: &str, reason: &str) -> anyhow::Result<bool>;
 
     /// Make every job of `connection` waiting for `wait_key` available now. Returns how many.

@@ -61,7 +61,7 @@ macro_rules! both {
     };
 }
 
-both!(duplicate_enqueue, fencing_and_lease_expiry, retry_backoff_snooze_dead, expired_lease_without_attempts_dies, connection_limit_under_contention, no_double_claim, wait_release_park_replay, records_audit_state_secrets, batches_commit_all_or_nothing);
+both!(duplicate_enqueue, fencing_and_lease_expiry, retry_backoff_snooze_dead, expired_lease_without_attempts_dies, connection_limit_under_contention, no_double_claim, wait_release_park_replay, records_audit_state_secrets, batches_commit_all_or_nothing, no_lost_wakeup);
 
 async fn duplicate_enqueue(db: Db) {
     let s = db.open().await;
@@ -382,4 +382,51 @@ async fn batches_commit_all_or_nothing(db: Db) {
     exec("ALTER TABLE records_away RENAME TO records").await;
     assert_eq!(s.audit("c", Some("invoice/inv_9"), None).await.unwrap().len(), before, "a failed batch left audit lines behind");
     assert_eq!(s.record("c", "invoice/inv_9").await.unwrap().unwrap().version, 3);
+}
+
+/// A job that starts to wait while its dependency's write commits concurrently is never left
+/// waiting: the write's release sees it, or its wait sees the write.
+async fn no_lost_wakeup(db: Db) {
+    let s = db.open().await;
+    // Already written: the job does not wait at all. Another connection's record does not count.
+    let row = |conn: &str, key: &str| RecordRow { connection: conn.into(), record_key: key.into(), version: 1, state: "written".into(), canonical: None, ledger: None, last_error: None, updated_at: 0 };
+    s.commit(&Batch { audits: vec![], record: Some(row("c", "invoice/early")), release: None }).await.unwrap();
+    s.commit(&Batch { audits: vec![], record: Some(row("d", "invoice/elsewhere")), release: None }).await.unwrap();
+    for k in ["early", "late"] {
+        s.enqueue(job("c", k)).await.unwrap();
+    }
+    let two = s.claim("w", 600_000, 2).await.unwrap();
+    assert!(s.wait_for(two[0].id, "w", "invoice/early", "waiting").await.unwrap());
+    assert!(s.wait_for(two[1].id, "w", "invoice/elsewhere", "waiting").await.unwrap());
+    let (a, b) = (s.job(two[0].id).await.unwrap().unwrap(), s.job(two[1].id).await.unwrap().unwrap());
+    assert_eq!((a.state, a.wait_key), (JobState::Available, None));
+    assert_eq!((b.state, b.wait_key.as_deref()), (JobState::Waiting, Some("invoice/elsewhere")));
+    assert_eq!(s.release("c", "invoice/elsewhere").await.unwrap(), 1);
+    for j in s.claim("w", 600_000, 2).await.unwrap() {
+        assert!(s.ack(j.id, "w").await.unwrap());
+    }
+
+    let n = 500;
+    for i in 0..n {
+        s.enqueue(job("c", &format!("pay_{i}"))).await.unwrap();
+    }
+    let claimed = s.claim("w", 600_000, n).await.unwrap();
+    assert_eq!(claimed.len(), n);
+    let mut tasks = Vec::new();
+    for (i, j) in claimed.iter().enumerate() {
+        let dep = format!("invoice/dep_{i}");
+        let row = RecordRow { connection: "c".into(), record_key: dep.clone(), version: 1, state: "written".into(), canonical: None, ledger: None, last_error: None, updated_at: 0 };
+        let (s1, s2, id, dep2) = (s.clone(), s.clone(), j.id, dep.clone());
+        tasks.push(tokio::spawn(async move {
+            s1.commit(&Batch { audits: vec![], record: Some(row), release: Some(("c".into(), dep))}).await.unwrap();
+        }));
+        tasks.push(tokio::spawn(async move {
+            assert!(s2.wait_for(id, "w", &dep2, "waiting for its invoice").await.unwrap());
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let st = s.stats(Some("c")).await.unwrap();
+    assert_eq!((st.waiting, st.available), (0, n as i64), "{st:?}");
 }
