@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use chargebee_sandbox::{Region, SeedSpec};
 use gp_sandbox::Overload;
 use ml_connector::bindings::source::exports::ml_connector::plugin::source_api::{PollMode, PollRequest};
-use ml_connector::bindings::types::{BatchKey, Distribution, DistributionKind, GpCustomer, LedgerDoc, ReceivablesInvoice};
+use ml_connector::bindings::types::{Distribution, DistributionKind, GpCustomer, LedgerDoc, ReceivablesInvoice};
 use ml_connector::stack::{Stack, StackSpec, TenantSpec, WEBHOOK_PASSWORD, WEBHOOK_USER};
 use ml_connector_tests::scratch;
 
@@ -227,24 +227,13 @@ fn invoice(i: usize, customer: &str, date: &str) -> LedgerDoc {
     let (sales, tax) = (10_000 + i as i64, 800);
     let dist = |kind, account: &str, debit, credit| Distribution { kind, account: account.into(), debit, credit, reference: None };
     LedgerDoc::Invoice(ReceivablesInvoice {
-        number: format!("BENCH{i:07}"),
-        customer_id: customer.into(),
-        batch: BatchKey { source: "RM_Sales".into(), id: "BENCH".into() },
-        date: date.into(),
-        currency: "USD".into(),
-        sales,
-        trade_discount: 0,
-        freight: 0,
-        misc: 0,
-        tax,
-        total: sales + tax,
         description: Some("benchmark".into()),
-        customer_po: None,
         distributions: vec![
             dist(DistributionKind::Receivables, "000-1200-00", sales + tax, 0),
             dist(DistributionKind::Sales, "000-4100-00", 0, sales),
             dist(DistributionKind::Tax, "000-2300-00", 0, tax),
         ],
+        ..ml_connector_tests::receivables_invoice(&format!("BENCH{i:07}"), customer, "BENCH", date, sales, tax)
     })
 }
 

@@ -42,7 +42,7 @@ pub async fn run(app: &App, conn: &Connection, trigger: &Trigger, job_id: Option
 pub async fn run_job(app: &App, conn: &Connection, job: &TriggerJob, job_id: Option<i64>) -> anyhow::Result<Outcome> {
     let trigger = &job.trigger;
     let key = record_key(trigger);
-    let run = &Run { app, conn, job_id, pending: Arc::new(Mutex::new(Vec::new())) };
+    let run = &Run { app, conn, job_id, pending: Arc::new(Mutex::new(Vec::new())), staged: Mutex::new(None) };
     let outcome = match stages(run, job, &key).await? {
         Ok(()) => Outcome::Done,
         Err(f) => {
@@ -98,10 +98,11 @@ async fn stages(run: &Run<'_>, job: &TriggerJob, key: &str) -> anyhow::Result<Re
 
     for rec in &records {
         let rkey = format!("{}/{}", crate::caps::queue::record_kind_str(rec.kind), rec.id);
-        if !run.put(&rkey, rec.version, "fetched", Some(serde_json::to_string(rec)?), None, None).await? {
+        if app.store.record(&conn.config.id, &rkey).await?.is_some_and(|r| r.version > rec.version) {
             run.audit("fetch", "info", &rkey, Instant::now(), &format!("version {} is older than the one already stored; skipped", rec.version)).await?;
             continue;
         }
+        run.stage(run.row(&rkey, rec.version, "fetched", Some(serde_json::to_string(rec)?), None, None))?;
         // Stage 2: map (pure; settings as data).
         let t = Instant::now();
         let settings: Vec<(String, String)> = conn.config.settings.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
@@ -119,7 +120,7 @@ async fn stages(run: &Run<'_>, job: &TriggerJob, key: &str) -> anyhow::Result<Re
             Err(f) => return Ok(Err(f)),
         };
         run.audit("map", "ok", &rkey, t, &summary(&docs)).await?;
-        run.put(&rkey, rec.version, "mapped", Some(serde_json::to_string(rec)?), Some(serde_json::to_string(&docs)?), None).await?;
+        run.stage(run.row(&rkey, rec.version, "mapped", Some(serde_json::to_string(rec)?), Some(serde_json::to_string(&docs)?), None))?;
 
         if conn.config.dry_run {
             dry_run(run, &rkey, rec, &docs).await?;
@@ -356,14 +357,18 @@ fn summary(docs: &[LedgerDoc]) -> String {
 }
 
 /// One job's run: its bookkeeping goes to the store in as few commits as the recovery story
-/// allows. Audit lines wait in `pending` and are committed with the next record write (or at the
-/// end of the run): a crash loses only lines of an attempt whose effects replay re-establishes.
+/// allows — one on the happy path. Audit lines wait in `pending` and the record's row (fetched,
+/// then mapped) in `staged`; both are committed with the written row and the release of its
+/// waiters, or, when the run stops short, with its final state. A crash loses only an attempt
+/// the job's re-run repeats (the lease expires; GP look-ups keep the write idempotent).
 struct Run<'a> {
     app: &'a App,
     conn: &'a Connection,
     job_id: Option<i64>,
     /// Shared with the run's component calls (their own audit lines, see `Caps::timeline`).
     pending: Arc<Mutex<Vec<AuditEvent>>>,
+    /// The record's row as far as the run got, not yet committed.
+    staged: Mutex<Option<RecordRow>>,
 }
 
 impl Run<'_> {
@@ -410,8 +415,27 @@ impl Run<'_> {
         }
     }
 
-    /// The pending lines, `record` and the release of `release`'s waiters, in one transaction.
+    /// The record's row as far as the run got (committed with the next commit).
+    fn stage(&self, row: RecordRow) -> anyhow::Result<()> {
+        *self.staged.lock().map_err(|_| anyhow::anyhow!("staged row lock poisoned"))? = Some(row);
+        Ok(())
+    }
+
+    fn take_staged(&self) -> anyhow::Result<Option<RecordRow>> {
+        Ok(self.staged.lock().map_err(|_| anyhow::anyhow!("staged row lock poisoned"))?.take())
+    }
+
+    /// The pending lines, `record` (else the staged row) and the release of `release`'s
+    /// waiters, in one transaction.
     async fn commit(&self, record: Option<RecordRow>, release: Option<String>) -> anyhow::Result<mlc_store::Committed> {
+        let record = match (record, self.take_staged()?) {
+            // Another record's row (not expected: a run settles one record before the next).
+            (Some(r), Some(other)) if other.record_key != r.record_key => {
+                self.app.store.commit(&mlc_store::Batch { audits: vec![], record: Some(other), release: None }).await?;
+                Some(r)
+            }
+            (r, staged) => r.or(staged),
+        };
         let audits = std::mem::take(&mut *self.pending.lock().map_err(|_| anyhow::anyhow!("timeline lock poisoned"))?);
         if audits.is_empty() && record.is_none() && release.is_none() {
             return Ok(mlc_store::Committed::default());
@@ -429,9 +453,13 @@ impl Run<'_> {
         Ok(self.commit(Some(self.row(key, version, state, canonical, ledger, err)), None).await?.record_put)
     }
 
-    /// Set the record's state, keeping its version and stage outputs.
+    /// Set the record's state, keeping its version and stage outputs (this run's, else stored).
     async fn mark(&self, key: &str, state: &str, err: Option<&str>) -> anyhow::Result<()> {
-        let prev = self.app.store.record(&self.conn.config.id, key).await?;
+        let staged = self.staged.lock().map_err(|_| anyhow::anyhow!("staged row lock poisoned"))?.clone();
+        let prev = match staged {
+            Some(row) if row.record_key == key => Some(row),
+            _ => self.app.store.record(&self.conn.config.id, key).await?,
+        };
         let (version, canonical, ledger) = prev.map(|r| (r.version, r.canonical, r.ledger)).unwrap_or((0, None, None));
         self.put(key, version, state, canonical, ledger, err).await?;
         Ok(())

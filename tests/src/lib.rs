@@ -273,3 +273,24 @@ pub fn scratch(name: &str) -> PathBuf {
 pub fn shared_cache() -> PathBuf {
     repo_root().join("target/test-component-cache")
 }
+
+/// A USD receivables invoice of `sales` + `tax`, no discount, freight or distributions (the GP
+/// target's tests and the benchmarks add what they need).
+pub fn receivables_invoice(number: &str, customer: &str, batch: &str, date: &str, sales: i64, tax: i64) -> ml_connector::bindings::types::ReceivablesInvoice {
+    ml_connector::bindings::types::ReceivablesInvoice {
+        number: number.into(),
+        customer_id: customer.into(),
+        batch: ml_connector::bindings::types::BatchKey { source: "RM_Sales".into(), id: batch.into() },
+        date: date.into(),
+        currency: "USD".into(),
+        sales,
+        trade_discount: 0,
+        freight: 0,
+        misc: 0,
+        tax,
+        total: sales + tax,
+        description: None,
+        customer_po: None,
+        distributions: vec![],
+    }
+}

@@ -358,18 +358,9 @@ async fn fetch_reads_each_kind_and_maps_errors() {
 }
 
 fn civil_date(unix: i64) -> String {
-    // Civil date of a unix time, independently of the component's helper.
-    let days = unix.div_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
+    // Civil date of a unix time from the `time` crate, independently of the component's helper.
+    let d = time::OffsetDateTime::from_unix_timestamp(unix).unwrap().date();
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

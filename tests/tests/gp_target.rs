@@ -68,26 +68,7 @@ fn party() -> Party {
 
 fn doc(kind: DocKind, number: &str, currency: &str) -> Doc {
     let batch = if kind == DocKind::CashReceipt { "CB251125-CASH" } else { "CB251125-SLS" };
-    Doc {
-        kind,
-        number: number.into(),
-        customer: "ACME-001".into(),
-        batch: batch.into(),
-        date: "2025-11-25".into(),
-        currency: currency.into(),
-        sales: 0,
-        discount: 0,
-        freight: 0,
-        misc: 0,
-        tax: 0,
-        total: 0,
-        description: None,
-        po: None,
-        checkbook: None,
-        receipt_type: String::new(),
-        check_number: None,
-        applies: vec![],
-    }
+    Doc::new(kind, number, "ACME-001", batch, "2025-11-25", currency)
 }
 
 /// Every document shape gp-target writes: an invoice with every optional member, a minimal
@@ -367,22 +348,7 @@ fn customer(id: &str, name: &str) -> GpCustomer {
 }
 
 fn invoice(number: &str, customer: &str, sales: i64, tax: i64) -> ReceivablesInvoice {
-    ReceivablesInvoice {
-        number: number.into(),
-        customer_id: customer.into(),
-        batch: BatchKey { source: "RM_Sales".into(), id: "CB-SLS".into() },
-        date: today(),
-        currency: "USD".into(),
-        sales,
-        trade_discount: 0,
-        freight: 0,
-        misc: 0,
-        tax,
-        total: sales + tax,
-        description: Some("Plan".into()),
-        customer_po: None,
-        distributions: vec![],
-    }
+    ReceivablesInvoice { description: Some("Plan".into()), ..ml_connector_tests::receivables_invoice(number, customer, "CB-SLS", &today(), sales, tax) }
 }
 
 fn receipt(number: &str, customer: &str, amount: i64, applies: &[(&str, i64)]) -> CashReceipt {

@@ -30,26 +30,7 @@ fn wit_receipt_type(t: &str) -> ReceiptType {
 
 fn to_doc(d: &LedgerDoc) -> Option<Doc> {
     let applies = |a: &[Apply]| a.iter().map(|x| (x.invoice_number.clone(), x.amount)).collect();
-    let blank = |kind, number: &str, customer: &str, batch: &BatchKey, date: &str, currency: &str| Doc {
-        kind,
-        number: number.into(),
-        customer: customer.into(),
-        batch: batch.id.clone(),
-        date: date.into(),
-        currency: currency.into(),
-        sales: 0,
-        discount: 0,
-        freight: 0,
-        misc: 0,
-        tax: 0,
-        total: 0,
-        description: None,
-        po: None,
-        checkbook: None,
-        receipt_type: String::new(),
-        check_number: None,
-        applies: vec![],
-    };
+    let blank = |kind, number: &str, customer: &str, batch: &BatchKey, date: &str, currency: &str| Doc::new(kind, number, customer, &batch.id, date, currency);
     Some(match d {
         LedgerDoc::Customer(_) => return None,
         LedgerDoc::Invoice(i) => Doc {

@@ -43,6 +43,32 @@ pub struct Doc {
     pub applies: Vec<(String, i64)>,
 }
 
+impl Doc {
+    /// A document with its identity and no amounts, options or applies yet.
+    pub fn new(kind: DocKind, number: &str, customer: &str, batch: &str, date: &str, currency: &str) -> Doc {
+        Doc {
+            kind,
+            number: number.into(),
+            customer: customer.into(),
+            batch: batch.into(),
+            date: date.into(),
+            currency: currency.into(),
+            sales: 0,
+            discount: 0,
+            freight: 0,
+            misc: 0,
+            tax: 0,
+            total: 0,
+            description: None,
+            po: None,
+            checkbook: None,
+            receipt_type: String::new(),
+            check_number: None,
+            applies: vec![],
+        }
+    }
+}
+
 /// Fields where GP's copy differs from ours; empty = the same document. Compares what
 /// identifies a document's effect on the ledger (customer, date, currency, amounts), not
 /// what GP fills in or may normalise (descriptions, batch timestamps).
@@ -93,26 +119,7 @@ mod tests {
     use super::*;
 
     fn doc() -> Doc {
-        Doc {
-            kind: DocKind::Invoice,
-            number: "CB-INV-1".into(),
-            customer: "ACME".into(),
-            batch: "CB261125-INV".into(),
-            date: "2026-11-25".into(),
-            currency: "USD".into(),
-            sales: 1000,
-            discount: 0,
-            freight: 0,
-            misc: 0,
-            tax: 80,
-            total: 1080,
-            description: None,
-            po: None,
-            checkbook: None,
-            receipt_type: String::new(),
-            check_number: None,
-            applies: vec![],
-        }
+        Doc { sales: 1000, tax: 80, total: 1080, ..Doc::new(DocKind::Invoice, "CB-INV-1", "ACME", "CB261125-INV", "2026-11-25", "USD") }
     }
 
     #[test]

@@ -300,25 +300,21 @@ impl Protocol for Sba {
         let v = payload(body)?;
         let Some(number) = non_empty(str_at(&v, &["Key", "Id"])) else { return Ok(None) };
         let currency = str_at(&v, &["CurrencyKey", "ISOCode"]).unwrap_or_default().to_string();
+        let date: String = str_at(&v, &["Date"]).unwrap_or_default().chars().take(10).collect();
         let mut d = Doc {
-            kind,
-            number,
-            customer: str_at(&v, &["CustomerKey", "Id"]).unwrap_or_default().trim().to_string(),
-            batch: str_at(&v, &["BatchKey", "Id"]).unwrap_or_default().trim().to_string(),
-            date: str_at(&v, &["Date"]).unwrap_or_default().chars().take(10).collect(),
-            currency: currency.clone(),
-            sales: 0,
-            discount: 0,
-            freight: 0,
-            misc: 0,
-            tax: 0,
-            total: 0,
             description: non_empty(str_at(&v, &["Description"])),
             po: non_empty(str_at(&v, &["CustomerPONumber"])),
             checkbook: non_empty(str_at(&v, &["BankAccountKey", "Id"])),
             receipt_type: str_at(&v, &["Type"]).unwrap_or_default().to_string(),
             check_number: non_empty(str_at(&v, &["CheckCardNumber"])),
-            applies: vec![],
+            ..Doc::new(
+                kind,
+                &number,
+                str_at(&v, &["CustomerKey", "Id"]).unwrap_or_default().trim(),
+                str_at(&v, &["BatchKey", "Id"]).unwrap_or_default().trim(),
+                &date,
+                &currency,
+            )
         };
         match kind {
             DocKind::CashReceipt => d.total = amount(&v, "Amount", &currency)?,

@@ -170,24 +170,19 @@ pub fn parse_document(kind: DocKind, body: &str) -> Result<Option<Doc>, String> 
     };
     let day = |v: Option<String>| v.map(|d| d.chars().take(10).collect::<String>()).unwrap_or_default();
     let mut d = Doc {
-        kind,
-        number,
-        customer: text(&x, &["CustomerKey", "Id"]).unwrap_or_default(),
-        batch: text(&x, &["BatchKey", "Id"]).unwrap_or_default(),
-        date: day(text(&x, &["Date"])),
-        currency: currency.clone(),
-        sales: 0,
-        discount: 0,
-        freight: 0,
-        misc: 0,
-        tax: 0,
-        total: 0,
         description: text(&x, &["Description"]).filter(|s| !s.is_empty()),
         po: text(&x, &["CustomerPONumber"]).filter(|s| !s.is_empty()),
         checkbook: text(&x, &["BankAccountKey", "Id"]).filter(|s| !s.is_empty()),
         receipt_type: text(&x, &["Type"]).unwrap_or_default(),
         check_number: text(&x, &["CheckCardNumber"]).filter(|s| !s.is_empty()),
-        applies: vec![],
+        ..Doc::new(
+            kind,
+            &number,
+            &text(&x, &["CustomerKey", "Id"]).unwrap_or_default(),
+            &text(&x, &["BatchKey", "Id"]).unwrap_or_default(),
+            &day(text(&x, &["Date"])),
+            &currency,
+        )
     };
     match kind {
         DocKind::CashReceipt => d.total = amount(&["Amount", "Value"])?,
