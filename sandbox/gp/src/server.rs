@@ -133,22 +133,22 @@ impl Shared {
         }
         match &fault {
             Some(f @ (FaultKind::HttpStatus(_) | FaultKind::SystemFault)) => {
-                tokio::time::sleep_until(done_at).await;
+                sleep_until_precisely(done_at).await;
                 return Reply::Respond(render_fault(f));
             }
             Some(FaultKind::Hang(d)) => {
-                tokio::time::sleep_until(done_at).await;
+                sleep_until_precisely(done_at).await;
                 wait_or_shutdown(*d, &self.shutdown).await;
                 return Reply::Drop { reset: false };
             }
             Some(FaultKind::Reset) => {
-                tokio::time::sleep_until(done_at).await;
+                sleep_until_precisely(done_at).await;
                 return Reply::Drop { reset: true };
             }
             _ => {}
         }
         let answer = work.await;
-        tokio::time::sleep_until(done_at).await;
+        sleep_until_precisely(done_at).await;
         match fault {
             Some(FaultKind::LostResponse) => Reply::Drop { reset: true },
             Some(FaultKind::HangAfterCommit(d)) => {
@@ -157,6 +157,20 @@ impl Shared {
             }
             _ => Reply::Respond(answer),
         }
+    }
+}
+
+/// Sleep until `deadline` to within a fraction of a millisecond. tokio's timer rounds up to
+/// its 1 ms tick, which would make every call ~0.5 ms slower than the configured L (2.5 % at
+/// L = 20 ms, enough to distort a c/L benchmark); the last stretch is a thread sleep instead.
+async fn sleep_until_precisely(deadline: tokio::time::Instant) {
+    let coarse = deadline.checked_sub(Duration::from_millis(2));
+    if let Some(c) = coarse.filter(|c| *c > tokio::time::Instant::now()) {
+        tokio::time::sleep_until(c).await;
+    }
+    let rest = deadline.saturating_duration_since(tokio::time::Instant::now());
+    if !rest.is_zero() {
+        let _ = tokio::task::spawn_blocking(move || std::thread::sleep(rest)).await;
     }
 }
 
