@@ -70,7 +70,7 @@ pub async fn run_job(app: &App, conn: &Connection, job: &TriggerJob, job_id: Opt
 pub const PERIOD_WAIT: &str = "period:";
 
 async fn stages(run: &Run<'_>, job: &TriggerJob, key: &str) -> anyhow::Result<Result<(), StageFailure>> {
-    let (app, conn, job_id) = (run.app, run.conn, run.job_id);
+    let (app, conn) = (run.app, run.conn);
     let trigger = &job.trigger;
     let records = match &job.fetched {
         Some(rec) => {
@@ -128,7 +128,7 @@ async fn stages(run: &Run<'_>, job: &TriggerJob, key: &str) -> anyhow::Result<Re
         }
 
         // Dependencies: no document before its customer, no apply before its invoice.
-        if let Some(wait) = dependencies(app, conn, rec, job_id).await? {
+        if let Some(wait) = dependencies(app, conn, rec).await? {
             let t = Instant::now();
             return run.fail("wait", &rkey, t, wait).await;
         }
@@ -251,7 +251,7 @@ pub fn needs(rec: &SourceRecord) -> Vec<String> {
 
 /// The first unmet dependency as a wait, after making sure a job will bring it (a fetch of
 /// the missing record, keyed so that many waiters make one job).
-async fn dependencies(app: &App, conn: &Connection, rec: &SourceRecord, job_id: Option<i64>) -> anyhow::Result<Option<Outcome>> {
+async fn dependencies(app: &App, conn: &Connection, rec: &SourceRecord) -> anyhow::Result<Option<Outcome>> {
     if rec.deleted || !conn.config.wait_for_dependencies {
         return Ok(None);
     }
@@ -286,7 +286,6 @@ async fn dependencies(app: &App, conn: &Connection, rec: &SourceRecord, job_id: 
                 app.wake.notify_waiters();
             }
         }
-        let _ = job_id;
         return Ok(Some(Outcome::Wait { wait_key: dep.clone(), reason: format!("waiting for {dep} to be in GP first") }));
     }
     Ok(None)
