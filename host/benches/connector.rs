@@ -49,7 +49,12 @@ impl Pacing {
         self.ceiling as f64 / self.latency.as_secs_f64()
     }
     fn gp(&self) -> gp_sandbox::GpConfig {
-        gp_sandbox::GpConfig { latency: self.latency, ceiling: Some(self.ceiling), overload: Overload::Queue, ..Default::default() }
+        gp_sandbox::GpConfig {
+            latency: self.latency,
+            ceiling: Some(self.ceiling),
+            overload: Overload::Queue,
+            ..Default::default()
+        }
     }
 }
 
@@ -65,7 +70,8 @@ fn seed(customers: usize) -> SeedSpec {
 async fn stack(name: &str, tenants: Vec<TenantSpec>, gp: gp_sandbox::GpConfig) -> anyhow::Result<Stack> {
     let dir = scratch(name);
     let database = std::env::var("MLC_BENCH_DATABASE").ok();
-    Stack::start(&dir, StackSpec { tenants, cb_limit: 1_000_000, gp, workers: 32, database, ..StackSpec::default() }).await
+    Stack::start(&dir, StackSpec { tenants, cb_limit: 1_000_000, gp, workers: 32, database, ..StackSpec::default() })
+        .await
 }
 
 fn tenant(id: &str, site: &str, max_in_flight: usize) -> TenantSpec {
@@ -108,7 +114,10 @@ async fn source() -> anyhow::Result<()> {
     let site = s.site("acme")?;
     let control = s.cb.control();
     control.seed(&site.name, &seed(customers))?;
-    let records = control.customers(&site.name)?.len() + control.invoices(&site.name)?.len() + control.transactions(&site.name)?.len() + control.credit_notes(&site.name)?.len();
+    let records = control.customers(&site.name)?.len()
+        + control.invoices(&site.name)?.len()
+        + control.transactions(&site.name)?.len()
+        + control.credit_notes(&site.name)?.len();
 
     // The source component's backfill walk, page after page, as the host's poll jobs run it.
     let conn = s.app.connections["acme"].clone();
@@ -119,7 +128,11 @@ async fn source() -> anyhow::Result<()> {
         let mut store = conn.source.store(&s.app, "acme", None, None)?;
         let inst = conn.source.pre.instantiate_async(&mut store).await?;
         let req = PollRequest { mode: PollMode::Backfill, cursor: cursor.clone(), since: None, until: None };
-        let page = inst.ml_connector_plugin_source_api().call_poll(&mut store, &req).await?.map_err(|e| anyhow::anyhow!("poll: {e:?}"))?;
+        let page = inst
+            .ml_connector_plugin_source_api()
+            .call_poll(&mut store, &req)
+            .await?
+            .map_err(|e| anyhow::anyhow!("poll: {e:?}"))?;
         polls += 1;
         items += page.items.len();
         cursor = page.next_cursor;
@@ -173,7 +186,8 @@ async fn ingest() -> anyhow::Result<()> {
     let s = stack("bench-ingest", vec![tenant("acme", "acme-test", 8)], gp_sandbox::GpConfig::default()).await?;
     let site = s.site("acme")?;
     s.cb.control().seed(&site.name, &seed(300))?;
-    let bodies: Vec<Vec<u8>> = s.cb.control().events(&site.name)?.iter().map(serde_json::to_vec).collect::<Result<_, _>>()?;
+    let bodies: Vec<Vec<u8>> =
+        s.cb.control().events(&site.name)?.iter().map(serde_json::to_vec).collect::<Result<_, _>>()?;
     let n = bodies.len().min(3000);
     let client = reqwest::Client::new();
     let url = s.webhook_url("acme");
@@ -187,7 +201,13 @@ async fn ingest() -> anyhow::Result<()> {
         let scheduled = tick.tick().await;
         let (client, url) = (client.clone(), url.clone());
         set.spawn(async move {
-            let r = client.post(&url).basic_auth(WEBHOOK_USER, Some(WEBHOOK_PASSWORD)).header("content-type", "application/json").body(body).send().await;
+            let r = client
+                .post(&url)
+                .basic_auth(WEBHOOK_USER, Some(WEBHOOK_PASSWORD))
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await;
             let status = r.map(|r| r.status().as_u16()).unwrap_or(0);
             (status, scheduled.elapsed())
         });
@@ -201,7 +221,9 @@ async fn ingest() -> anyhow::Result<()> {
     let offered = n as f64 / t.elapsed().as_secs_f64();
     lat.sort();
     let jobs = s.app.store.stats(Some("acme")).await?;
-    println!("== ingest: {n} webhooks at {rate:.0}/s offered ({offered:.0}/s achieved), answered 200 after the job is durable");
+    println!(
+        "== ingest: {n} webhooks at {rate:.0}/s offered ({offered:.0}/s achieved), answered 200 after the job is durable"
+    );
     println!(
         "latency  p50 {:.2} ms   p90 {:.2} ms   p99 {:.2} ms   max {:.2} ms   (goal p99 < 10 ms)   store: {}",
         ms(percentile(&lat, 0.50)),
@@ -225,7 +247,13 @@ fn today() -> String {
 
 fn invoice(i: usize, customer: &str, date: &str) -> LedgerDoc {
     let (sales, tax) = (10_000 + i as i64, 800);
-    let dist = |kind, account: &str, debit, credit| Distribution { kind, account: account.into(), debit, credit, reference: None };
+    let dist = |kind, account: &str, debit, credit| Distribution {
+        kind,
+        account: account.into(),
+        debit,
+        credit,
+        reference: None,
+    };
     LedgerDoc::Invoice(ReceivablesInvoice {
         description: Some("benchmark".into()),
         distributions: vec![
@@ -240,14 +268,27 @@ fn invoice(i: usize, customer: &str, date: &str) -> LedgerDoc {
 async fn gp() -> anyhow::Result<()> {
     let pacing = Pacing::from_env();
     let docs: usize = env("MLC_BENCH_GP_DOCS", (pacing.limit() * 10.0) as usize).max(pacing.ceiling * 4);
-    let s = stack("bench-gp", vec![tenant("acme", "acme-test", pacing.ceiling)], gp_sandbox::GpConfig::default()).await?;
+    let s =
+        stack("bench-gp", vec![tenant("acme", "acme-test", pacing.ceiling)], gp_sandbox::GpConfig::default()).await?;
     let conn = s.app.connections["acme"].clone();
     let customers = ["BENCH-A", "BENCH-B", "BENCH-C", "BENCH-D"];
     for c in customers {
         let mut store = conn.target.store(&s.app, "acme", None, None)?;
         let inst = conn.target.pre.instantiate_async(&mut store).await?;
-        let cust = GpCustomer { id: c.into(), name: format!("Bench {c}"), short_name: None, email: None, currency: "USD".into(), class_id: None, payment_terms: None, address: None };
-        inst.ml_connector_plugin_target_api().call_ensure_customer(&mut store, &cust).await?.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let cust = GpCustomer {
+            id: c.into(),
+            name: format!("Bench {c}"),
+            short_name: None,
+            email: None,
+            currency: "USD".into(),
+            class_id: None,
+            payment_terms: None,
+            address: None,
+        };
+        inst.ml_connector_plugin_target_api()
+            .call_ensure_customer(&mut store, &cust)
+            .await?
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     }
     // Pacing on from here: every call below waits L inside a ceiling of c.
     s.gp.control().set_latency(pacing.latency);
@@ -269,7 +310,10 @@ async fn gp() -> anyhow::Result<()> {
                 let mut store = conn.target.store(&app, "acme", None, None)?;
                 let inst = conn.target.pre.instantiate_async(&mut store).await?;
                 let doc = invoice(i, customers[i % customers.len()], &date);
-                inst.ml_connector_plugin_target_api().call_write_document(&mut store, &doc).await?.map_err(|e| anyhow::anyhow!("invoice {i}: {e:?}"))?;
+                inst.ml_connector_plugin_target_api()
+                    .call_write_document(&mut store, &doc)
+                    .await?
+                    .map_err(|e| anyhow::anyhow!("invoice {i}: {e:?}"))?;
             }
         });
     }
@@ -279,9 +323,17 @@ async fn gp() -> anyhow::Result<()> {
     let elapsed = t.elapsed();
     let counters = s.gp.control().counters();
     let calls: u64 = counters.calls.values().sum();
-    anyhow::ensure!(counters.documents_written as usize == docs, "GP holds {} of {docs} documents", counters.documents_written);
+    anyhow::ensure!(
+        counters.documents_written as usize == docs,
+        "GP holds {} of {docs} documents",
+        counters.documents_written
+    );
     let rate = docs as f64 / elapsed.as_secs_f64();
-    println!("== gp: {docs} receivables invoices through gp-target (SOAP, NTLM pool of c) at L = {} ms, c = {}", pacing.latency.as_millis(), pacing.ceiling);
+    println!(
+        "== gp: {docs} receivables invoices through gp-target (SOAP, NTLM pool of c) at L = {} ms, c = {}",
+        pacing.latency.as_millis(),
+        pacing.ceiling
+    );
     println!(
         "documents/s {rate:>7.1}   limit c/L {:>7.1}/s   ratio {:.1}% (goal ≥ 95%)   GP calls {calls} ({:.2}/document), max in flight {}",
         pacing.limit(),
@@ -325,7 +377,12 @@ impl Run {
     }
 }
 
-async fn measure(s: &Stack, tenant: &str, site: &str, go: impl std::future::Future<Output = anyhow::Result<()>>) -> anyhow::Result<Run> {
+async fn measure(
+    s: &Stack,
+    tenant: &str,
+    site: &str,
+    go: impl std::future::Future<Output = anyhow::Result<()>>,
+) -> anyhow::Result<Run> {
     s.cb.control().reset_counters();
     s.gp.control().reset_counters();
     let t = Instant::now();
@@ -358,8 +415,16 @@ async fn post_all(url: String, bodies: Vec<Vec<u8>>, concurrency: usize) -> anyh
         let (client, url, queue) = (client.clone(), url.clone(), queue.clone());
         set.spawn(async move {
             loop {
-                let Some(body) = queue.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.next() else { return Ok::<_, anyhow::Error>(()) };
-                let r = client.post(&url).basic_auth(WEBHOOK_USER, Some(WEBHOOK_PASSWORD)).header("content-type", "application/json").body(body).send().await?;
+                let Some(body) = queue.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.next() else {
+                    return Ok::<_, anyhow::Error>(());
+                };
+                let r = client
+                    .post(&url)
+                    .basic_auth(WEBHOOK_USER, Some(WEBHOOK_PASSWORD))
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await?;
                 anyhow::ensure!(r.status() == 200, "intake answered {}", r.status());
             }
         });
@@ -375,19 +440,34 @@ async fn e2e() -> anyhow::Result<()> {
     let customers = env("MLC_BENCH_CUSTOMERS", 1000);
     // Both sites write into one GP company: the second gets its own id prefixes, as an operator
     // would configure it (same numbers from two sites are otherwise a conflict, parked).
-    let prefixed = ["map.customer.prefix", "map.invoice.prefix", "map.credit_memo.prefix", "map.receipt.prefix"].map(|k| (k.to_string(), "F".to_string()));
-    let tenants = vec![tenant("hooks", "hooks-test", pacing.ceiling), TenantSpec { settings: prefixed.to_vec(), ..tenant("fill", "fill-test", pacing.ceiling) }];
+    let prefixed = ["map.customer.prefix", "map.invoice.prefix", "map.credit_memo.prefix", "map.receipt.prefix"]
+        .map(|k| (k.to_string(), "F".to_string()));
+    let tenants = vec![
+        tenant("hooks", "hooks-test", pacing.ceiling),
+        TenantSpec { settings: prefixed.to_vec(), ..tenant("fill", "fill-test", pacing.ceiling) },
+    ];
     let s = stack("bench-e2e", tenants, pacing.gp()).await?;
     let (hooks, fill) = (s.site("hooks")?, s.site("fill")?);
     s.cb.control().seed(&hooks.name, &seed(customers))?;
     s.cb.control().seed(&fill.name, &SeedSpec { seed: 7, ..seed(customers) })?;
 
-    let events: Vec<_> = s.cb.control().events(&hooks.name)?.into_iter().filter(|e| SUBSCRIBED.contains(&e.event_type.as_str())).collect();
+    let events: Vec<_> =
+        s.cb.control()
+            .events(&hooks.name)?
+            .into_iter()
+            .filter(|e| SUBSCRIBED.contains(&e.event_type.as_str()))
+            .collect();
     let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
     for e in &events {
         *kinds.entry(e.event_type.as_str()).or_default() += 1;
     }
-    println!("== e2e: GP at L = {} ms, c = {} (limit c/L = {:.0} calls/s), host workers 32, store {}", pacing.latency.as_millis(), pacing.ceiling, pacing.limit(), if std::env::var("MLC_BENCH_DATABASE").is_ok() { "PostgreSQL" } else { "SQLite" });
+    println!(
+        "== e2e: GP at L = {} ms, c = {} (limit c/L = {:.0} calls/s), host workers 32, store {}",
+        pacing.latency.as_millis(),
+        pacing.ceiling,
+        pacing.limit(),
+        if std::env::var("MLC_BENCH_DATABASE").is_ok() { "PostgreSQL" } else { "SQLite" }
+    );
     println!("webhooks: {} events {kinds:?}", events.len());
     // Posted 16 at a time (Chargebee's own sender goes one by one; that would measure the
     // sender): the connector, not the delivery, sets the pace.

@@ -31,7 +31,11 @@ async fn native_pass(client: &reqwest::Client, base: &str, id: &str, conn: &str)
         .await?;
     let customer = rec["customer_id"].as_str().unwrap_or_default().to_uppercase();
     let docs = [
-        ("customer", customer.clone(), json!({"id": customer, "name": rec["customer_id"], "currency": rec["currency"]})),
+        (
+            "customer",
+            customer.clone(),
+            json!({"id": customer, "name": rec["customer_id"], "currency": rec["currency"]}),
+        ),
         (
             "invoice",
             format!("CB-{rid}"),
@@ -62,13 +66,25 @@ async fn main() -> anyhow::Result<()> {
     }
     let db = TestDb::sqlite().await;
     let dir = scratch("bench");
-    let cfg = standin_config(&db.url, &shared_cache(), &stub, &[("bench", "standin-mapper", 64), ("native", "standin-mapper", 64)], "");
+    let cfg = standin_config(
+        &db.url,
+        &shared_cache(),
+        &stub,
+        &[("bench", "standin-mapper", 64), ("native", "standin-mapper", 64)],
+        "",
+    );
     let host = start_host(&dir, &cfg).await?;
     host.stop.cancel(); // no background workers: the benchmark drives the pipeline directly
     let app = host.app.clone();
     let conn = app.connections.get("bench").cloned().ok_or_else(|| anyhow::anyhow!("no connection"))?;
     let client = reqwest::Client::new();
-    let trigger = |i: usize| Trigger { event_id: Some(format!("ev_{i}")), event_type: "invoice_generated".into(), kind: RecordKind::Invoice, resource_id: format!("inv_{i}"), occurred_at: 0 };
+    let trigger = |i: usize| Trigger {
+        event_id: Some(format!("ev_{i}")),
+        event_type: "invoice_generated".into(),
+        kind: RecordKind::Invoice,
+        resource_id: format!("inv_{i}"),
+        occurred_at: 0,
+    };
 
     // Warm up both paths (connection pools, instance pools, page cache).
     for i in 0..20.min(n) {
@@ -91,7 +107,11 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     let hosted = t.elapsed();
-    anyhow::ensure!(stub.documents("bench").len() >= n, "host path wrote {} documents for {n} records", stub.documents("bench").len());
+    anyhow::ensure!(
+        stub.documents("bench").len() >= n,
+        "host path wrote {} documents for {n} records",
+        stub.documents("bench").len()
+    );
 
     // The host path's durable bookkeeping alone, as the pipeline does it per record: a read of
     // the stored version, then one transaction (fetch, map and write lines + written row +

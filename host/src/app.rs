@@ -50,7 +50,13 @@ pub struct Role<P> {
 
 impl<P> Role<P> {
     /// A sandboxed store for one call of this role's component.
-    pub fn store(&self, app: &App, connection: &str, record_key: Option<String>, job_id: Option<i64>) -> anyhow::Result<wasmtime::Store<InstanceState>> {
+    pub fn store(
+        &self,
+        app: &App,
+        connection: &str,
+        record_key: Option<String>,
+        job_id: Option<i64>,
+    ) -> anyhow::Result<wasmtime::Store<InstanceState>> {
         let caps = Caps {
             call: CallContext {
                 connection: connection.to_string(),
@@ -72,7 +78,9 @@ impl<P> Role<P> {
 
 impl App {
     pub async fn build(config: Config) -> anyhow::Result<Arc<App>> {
-        let store = mlc_store::open(&config.host.database).await.with_context(|| format!("opening store {}", redact_db(&config.host.database)))?;
+        let store = mlc_store::open(&config.host.database)
+            .await
+            .with_context(|| format!("opening store {}", redact_db(&config.host.database)))?;
         App::build_with_store(config, store).await
     }
 
@@ -90,34 +98,85 @@ impl App {
         let clients = HttpClients::new()?;
         let mut connections = BTreeMap::new();
         for cc in &config.connections {
-            let role = |name: &'static str, rc: &RoleConfig| -> anyhow::Result<(Arc<LoadedComponent>, Arc<RolePolicy>, Vec<DirGrant>)> {
-                let component = components.get(&rc.component).cloned().with_context(|| format!("component {} not loaded", rc.component))?;
+            let role = |name: &'static str,
+                        rc: &RoleConfig|
+             -> anyhow::Result<(Arc<LoadedComponent>, Arc<RolePolicy>, Vec<DirGrant>)> {
+                let component = components
+                    .get(&rc.component)
+                    .cloned()
+                    .with_context(|| format!("component {} not loaded", rc.component))?;
                 let policy = role_policy(cc, name, rc, &secrets, &clients)?;
                 Ok((component, Arc::new(policy), rc.dirs.clone()))
             };
             let (c, p, d) = role("source", &cc.source)?;
-            let source = Role { name: "source", pre: SourcePre::new(c.pre.clone()).map_err(anyhow::Error::from).with_context(|| wrong_world(cc, "source", &c))?, component: c, policy: p, dirs: d };
+            let source = Role {
+                name: "source",
+                pre: SourcePre::new(c.pre.clone())
+                    .map_err(anyhow::Error::from)
+                    .with_context(|| wrong_world(cc, "source", &c))?,
+                component: c,
+                policy: p,
+                dirs: d,
+            };
             let (c, p, d) = role("mapper", &cc.mapper)?;
-            let mapper = Role { name: "mapper", pre: MapperPre::new(c.pre.clone()).map_err(anyhow::Error::from).with_context(|| wrong_world(cc, "mapper", &c))?, component: c, policy: p, dirs: d };
+            let mapper = Role {
+                name: "mapper",
+                pre: MapperPre::new(c.pre.clone())
+                    .map_err(anyhow::Error::from)
+                    .with_context(|| wrong_world(cc, "mapper", &c))?,
+                component: c,
+                policy: p,
+                dirs: d,
+            };
             let (c, p, d) = role("target", &cc.target)?;
-            let target = Role { name: "target", pre: TargetPre::new(c.pre.clone()).map_err(anyhow::Error::from).with_context(|| wrong_world(cc, "target", &c))?, component: c, policy: p, dirs: d };
+            let target = Role {
+                name: "target",
+                pre: TargetPre::new(c.pre.clone())
+                    .map_err(anyhow::Error::from)
+                    .with_context(|| wrong_world(cc, "target", &c))?,
+                component: c,
+                policy: p,
+                dirs: d,
+            };
             let webhook_credential = cc.webhook_secret.as_ref().and_then(|s| secrets.get(s).cloned());
             store.set_connection_limit(&cc.id, cc.job_limit()).await?;
-            connections.insert(cc.id.clone(), Arc::new(Connection { config: cc.clone(), source, mapper, target, webhook_credential }));
+            connections.insert(
+                cc.id.clone(),
+                Arc::new(Connection { config: cc.clone(), source, mapper, target, webhook_credential }),
+            );
         }
-        Ok(Arc::new(App { config, store, runtime, components, connections, wake: Arc::new(Notify::new()), owner: format!("mlc-{}", uuid::Uuid::new_v4()) }))
+        Ok(Arc::new(App {
+            config,
+            store,
+            runtime,
+            components,
+            connections,
+            wake: Arc::new(Notify::new()),
+            owner: format!("mlc-{}", uuid::Uuid::new_v4()),
+        }))
     }
 }
 
 fn wrong_world(cc: &ConnectionConfig, role: &str, c: &LoadedComponent) -> String {
-    format!("connection {}: component {:?} cannot be its {role}: it does not export ml-connector:plugin/{role}-api", cc.id, c.name)
+    format!(
+        "connection {}: component {:?} cannot be its {role}: it does not export ml-connector:plugin/{role}-api",
+        cc.id, c.name
+    )
 }
 
-fn role_policy(cc: &ConnectionConfig, role: &str, rc: &RoleConfig, secrets: &BTreeMap<String, Arc<ResolvedSecret>>, clients: &HttpClients) -> anyhow::Result<RolePolicy> {
+fn role_policy(
+    cc: &ConnectionConfig,
+    role: &str,
+    rc: &RoleConfig,
+    secrets: &BTreeMap<String, Arc<ResolvedSecret>>,
+    clients: &HttpClients,
+) -> anyhow::Result<RolePolicy> {
     let allow = rc.allow_http.iter().map(|o| AllowedOrigin::parse(o)).collect::<anyhow::Result<Vec<_>>>()?;
     let mut grants = SecretGrants::new();
     for (guest_name, secret_name) in &rc.secrets {
-        let s = secrets.get(secret_name).with_context(|| format!("connection {}: {role}: secret {secret_name} unresolved", cc.id))?;
+        let s = secrets
+            .get(secret_name)
+            .with_context(|| format!("connection {}: {role}: secret {secret_name} unresolved", cc.id))?;
         grants.insert(guest_name.clone(), s.clone());
     }
     Ok(RolePolicy {
@@ -125,9 +184,13 @@ fn role_policy(cc: &ConnectionConfig, role: &str, rc: &RoleConfig, secrets: &BTr
             allow,
             allow_private_network: rc.allow_private_network,
             clients: clients.clone(),
-            ntlm: crate::caps::ntlm::NtlmPools::new(usize::try_from(cc.max_in_flight).unwrap_or(1), rc.allow_private_network),
+            ntlm: crate::caps::ntlm::NtlmPools::new(
+                usize::try_from(cc.max_in_flight).unwrap_or(1),
+                rc.allow_private_network,
+            ),
             // The target's other requests are gated to the same pacing limit.
-            pacer: (role == "target").then(|| Arc::new(tokio::sync::Semaphore::new(usize::try_from(cc.max_in_flight).unwrap_or(1).max(1)))),
+            pacer: (role == "target")
+                .then(|| Arc::new(tokio::sync::Semaphore::new(usize::try_from(cc.max_in_flight).unwrap_or(1).max(1)))),
         },
         secrets: grants,
         settings: cc.settings.clone(),
@@ -138,13 +201,19 @@ async fn resolve_secrets(config: &Config, store: &dyn Store) -> anyhow::Result<B
     let mut out = BTreeMap::new();
     for (name, sc) in &config.secrets {
         let value = match &sc.source {
-            SecretSource::Env(var) => std::env::var(var).with_context(|| format!("secret {name}: environment variable {var} is not set"))?,
+            SecretSource::Env(var) => {
+                std::env::var(var).with_context(|| format!("secret {name}: environment variable {var} is not set"))?
+            }
             SecretSource::Value(v) => {
                 tracing::warn!(secret = %name, "secret given inline in the config: fine for demos, not for production");
                 v.clone()
             }
             SecretSource::Stored(_) => {
-                let sealed = store.secret_get(name).await?.with_context(|| format!("secret {name} is configured as stored but is not in the store (ml-connector secret set {name})"))?;
+                let sealed = store.secret_get(name).await?.with_context(|| {
+                    format!(
+                        "secret {name} is configured as stored but is not in the store (ml-connector secret set {name})"
+                    )
+                })?;
                 crate::secretbox::open(&sealed).with_context(|| format!("secret {name}: decrypting"))?
             }
         };
@@ -153,13 +222,23 @@ async fn resolve_secrets(config: &Config, store: &dyn Store) -> anyhow::Result<B
         }
         let origin = Origin::parse(sc.origin.as_deref().with_context(|| format!("secret {name} has no origin"))?)?;
         // One governor per key, shared by every connection and worker using it.
-        let governor = config
-            .connections
-            .iter()
-            .filter_map(|c| c.chargebee.as_ref())
-            .find(|cb| cb.api_key == *name)
-            .map(|cb| Arc::new(RateGovernor::new(cb.requests_per_window(), std::time::Duration::from_millis(cb.window_ms.max(1)))));
-        out.insert(name.clone(), Arc::new(ResolvedSecret { name: name.clone(), scheme: sc.scheme, origin, value: SecretValue::new(value), governor }));
+        let governor =
+            config.connections.iter().filter_map(|c| c.chargebee.as_ref()).find(|cb| cb.api_key == *name).map(|cb| {
+                Arc::new(RateGovernor::new(
+                    cb.requests_per_window(),
+                    std::time::Duration::from_millis(cb.window_ms.max(1)),
+                ))
+            });
+        out.insert(
+            name.clone(),
+            Arc::new(ResolvedSecret {
+                name: name.clone(),
+                scheme: sc.scheme,
+                origin,
+                value: SecretValue::new(value),
+                governor,
+            }),
+        );
     }
     Ok(out)
 }

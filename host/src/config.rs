@@ -331,7 +331,12 @@ impl Config {
         for conn in &mut self.connections {
             let Some(cb) = conn.chargebee.clone() else { continue };
             let template = self.chargebee.regions.get(&cb.region.to_ascii_lowercase()).with_context(|| {
-                format!("connection {}: Chargebee region {:?} is not in [chargebee.regions] ({})", conn.id, cb.region, self.chargebee.regions.keys().cloned().collect::<Vec<_>>().join(", "))
+                format!(
+                    "connection {}: Chargebee region {:?} is not in [chargebee.regions] ({})",
+                    conn.id,
+                    cb.region,
+                    self.chargebee.regions.keys().cloned().collect::<Vec<_>>().join(", ")
+                )
             })?;
             if cb.site.is_empty() || !cb.site.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
                 bail!("connection {}: Chargebee site {:?} must be [A-Za-z0-9-]", conn.id, cb.site);
@@ -339,7 +344,9 @@ impl Config {
             let origin = crate::caps::http::Origin::parse(&template.replace("{site}", &cb.site))
                 .with_context(|| format!("connection {}: region {:?} origin", conn.id, cb.region))?
                 .to_string();
-            let secret = self.secrets.get_mut(&cb.api_key).with_context(|| format!("connection {}: Chargebee api_key {:?} is not in [secrets]", conn.id, cb.api_key))?;
+            let secret = self.secrets.get_mut(&cb.api_key).with_context(|| {
+                format!("connection {}: Chargebee api_key {:?} is not in [secrets]", conn.id, cb.api_key)
+            })?;
             if secret.scheme != SecretScheme::BasicApiKey {
                 bail!("connection {}: Chargebee api_key {:?} must have scheme \"basic-api-key\"", conn.id, cb.api_key);
             }
@@ -348,13 +355,19 @@ impl Config {
                 Some(o) if crate::caps::http::Origin::parse(o)?.to_string() == origin => {}
                 Some(o) => bail!(
                     "connection {}: API key {:?} is bound to {o}, but site {:?} in region {:?} is served from {origin}; a key may only reach its own site's region",
-                    conn.id, cb.api_key, cb.site, cb.region
+                    conn.id,
+                    cb.api_key,
+                    cb.site,
+                    cb.region
                 ),
             }
             if let Some(prev) = conn.settings.get("chargebee.api_base")
                 && *prev != origin
             {
-                bail!("connection {}: settings chargebee.api_base = {prev:?} disagrees with the region table ({origin}); remove it", conn.id);
+                bail!(
+                    "connection {}: settings chargebee.api_base = {prev:?} disagrees with the region table ({origin}); remove it",
+                    conn.id
+                );
             }
             conn.settings.insert("chargebee.api_base".into(), origin.clone());
             conn.settings.insert("chargebee.site".into(), cb.site.clone());
@@ -367,7 +380,11 @@ impl Config {
                     conn.source.secrets.insert("chargebee-api-key".into(), cb.api_key.clone());
                 }
                 Some(s) if *s == cb.api_key => {}
-                Some(s) => bail!("connection {}: source grant chargebee-api-key = {s:?} disagrees with chargebee.api_key {:?}", conn.id, cb.api_key),
+                Some(s) => bail!(
+                    "connection {}: source grant chargebee-api-key = {s:?} disagrees with chargebee.api_key {:?}",
+                    conn.id,
+                    cb.api_key
+                ),
             }
         }
         Ok(())
@@ -412,7 +429,9 @@ impl Config {
             }
         }
         for (name, s) in &self.secrets {
-            let origin = s.origin.as_deref().with_context(|| format!("secret {name} has no origin (give one, or use it as a connection's chargebee.api_key)"))?;
+            let origin = s.origin.as_deref().with_context(|| {
+                format!("secret {name} has no origin (give one, or use it as a connection's chargebee.api_key)")
+            })?;
             crate::caps::http::Origin::parse(origin).with_context(|| format!("secret {name}: origin"))?;
         }
         Ok(())

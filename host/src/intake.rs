@@ -69,22 +69,38 @@ async fn intake_audit(app: &App, connection: &str, outcome: &str, detail: String
     }
 }
 
-async fn webhook(State(app): State<Arc<App>>, Path(connection): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+async fn webhook(
+    State(app): State<Arc<App>>,
+    Path(connection): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let Some(conn) = app.connections.get(&connection).cloned() else {
         return error(StatusCode::NOT_FOUND, format!("no connection {connection:?}"));
     };
     let Some(cred) = &conn.webhook_credential else {
-        intake_audit(&app, &connection, "denied", "webhook refused: the connection has no webhook_secret configured".into()).await;
+        intake_audit(
+            &app,
+            &connection,
+            "denied",
+            "webhook refused: the connection has no webhook_secret configured".into(),
+        )
+        .await;
         return error(StatusCode::UNAUTHORIZED, "webhooks are not enabled for this connection");
     };
     if !authorized(&headers, cred.value.expose()) {
         intake_audit(&app, &connection, "denied", "webhook refused: missing or wrong Basic credentials".into()).await;
         let mut r = error(StatusCode::UNAUTHORIZED, "missing or wrong credentials");
-        r.headers_mut().insert("www-authenticate", axum::http::HeaderValue::from_static("Basic realm=\"ml-connector\""));
+        r.headers_mut()
+            .insert("www-authenticate", axum::http::HeaderValue::from_static("Basic realm=\"ml-connector\""));
         return r;
     }
     let hook = Webhook {
-        headers: headers.iter().filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string()))).filter(|(k, _)| k != "authorization").collect(),
+        headers: headers
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+            .filter(|(k, _)| k != "authorization")
+            .collect(),
         body: body.to_vec(),
     };
     let triggers = async {
@@ -104,7 +120,13 @@ async fn webhook(State(app): State<Arc<App>>, Path(connection): Path<String>, he
             return error(StatusCode::INTERNAL_SERVER_ERROR, "source intake failed; retry");
         }
         Ok(Err(trap)) => {
-            intake_audit(&app, &connection, "failed", format!("source intake trapped: {}", crate::pipeline::trap_message(&trap))).await;
+            intake_audit(
+                &app,
+                &connection,
+                "failed",
+                format!("source intake trapped: {}", crate::pipeline::trap_message(&trap)),
+            )
+            .await;
             return error(StatusCode::INTERNAL_SERVER_ERROR, "source intake failed; retry");
         }
         Err(_) => return error(StatusCode::SERVICE_UNAVAILABLE, "source intake timed out; retry"),
@@ -158,7 +180,12 @@ async fn jobs(State(app): State<Arc<App>>, Query(q): Query<JobsQuery>) -> Respon
             None => return error(StatusCode::BAD_REQUEST, format!("unknown state {s:?}")),
         }
     }
-    let filter = JobFilter { connection: q.connection, states, limit: Some(q.limit.unwrap_or(100).clamp(1, 1000)), ..Default::default() };
+    let filter = JobFilter {
+        connection: q.connection,
+        states,
+        limit: Some(q.limit.unwrap_or(100).clamp(1, 1000)),
+        ..Default::default()
+    };
     match app.store.jobs(&filter).await {
         Ok(j) => axum::Json(json!({ "jobs": j.iter().map(|j| json!({
             "id": j.id, "connection": j.connection, "key": j.key, "record": j.record_key,
@@ -169,7 +196,10 @@ async fn jobs(State(app): State<Arc<App>>, Query(q): Query<JobsQuery>) -> Respon
     }
 }
 
-async fn timeline(State(app): State<Arc<App>>, Path((connection, kind, id)): Path<(String, String, String)>) -> Response {
+async fn timeline(
+    State(app): State<Arc<App>>,
+    Path((connection, kind, id)): Path<(String, String, String)>,
+) -> Response {
     let key = format!("{kind}/{id}");
     match app.store.audit(&connection, Some(&key), None).await {
         Ok(events) => axum::Json(json!({ "record": key, "events": events })).into_response(),

@@ -7,7 +7,11 @@ use clap::{Parser, Subcommand};
 use ml_connector::{app::App, config::Config, secretbox, serve};
 
 #[derive(Parser)]
-#[command(name = "ml-connector", version, about = "Chargebee → Dynamics GP receivables, as sandboxed WebAssembly components")]
+#[command(
+    name = "ml-connector",
+    version,
+    about = "Chargebee → Dynamics GP receivables, as sandboxed WebAssembly components"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -103,7 +107,8 @@ enum SandboxCommand {
 }
 
 fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,wasmtime=warn,cranelift=warn,sqlx=warn"));
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,wasmtime=warn,cranelift=warn,sqlx=warn"));
     tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
 }
 
@@ -123,7 +128,11 @@ async fn main() -> anyhow::Result<()> {
         Command::Check { config } => {
             let app = App::build(Config::load(&config)?).await?;
             for (name, c) in &app.components {
-                println!("component {name}: sha256 {} ({})", c.digest, if c.compiled { "compiled now" } else { "from cache" });
+                println!(
+                    "component {name}: sha256 {} ({})",
+                    c.digest,
+                    if c.compiled { "compiled now" } else { "from cache" }
+                );
             }
             for id in app.connections.keys() {
                 println!("connection {id}: ok");
@@ -145,7 +154,10 @@ async fn main() -> anyhow::Result<()> {
         Command::Sandbox { which: SandboxCommand::Chargebee(args) } => chargebee_sandbox::run(args).await,
         Command::Backfill { config, connection, since, until, events } => {
             let app = App::build(Config::load(&config)?).await?;
-            anyhow::ensure!(app.connections.contains_key(&connection), "connection {connection:?} is not in the config");
+            anyhow::ensure!(
+                app.connections.contains_key(&connection),
+                "connection {connection:?} is not in the config"
+            );
             let since = since.as_deref().map(parse_day).transpose()?;
             let until = until.as_deref().map(parse_day).transpose()?;
             let mode = if events { "events" } else { "backfill" };
@@ -158,7 +170,11 @@ async fn main() -> anyhow::Result<()> {
         Command::Demo { customers } => ml_connector::demo::run(customers).await,
         Command::Reconcile { config, connection } => {
             let app = App::build(Config::load(&config)?).await?;
-            let conn = app.connections.get(&connection).with_context(|| format!("connection {connection:?} is not in the config"))?.clone();
+            let conn = app
+                .connections
+                .get(&connection)
+                .with_context(|| format!("connection {connection:?} is not in the config"))?
+                .clone();
             let report = ml_connector::reconcile::run(&app, &conn).await?;
             report.print();
             anyhow::ensure!(report.is_clean(), "{} difference(s)", report.differences.len());
@@ -167,7 +183,10 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Replay { config, connection, record, state, since, until } => {
             let app = App::build(Config::load(&config)?).await?;
-            anyhow::ensure!(app.connections.contains_key(&connection), "connection {connection:?} is not in the config");
+            anyhow::ensure!(
+                app.connections.contains_key(&connection),
+                "connection {connection:?} is not in the config"
+            );
             let states = state
                 .iter()
                 .map(|s| mlc_store::JobState::parse(s).with_context(|| format!("unknown job state {s:?}")))

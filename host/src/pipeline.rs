@@ -19,12 +19,20 @@ use crate::caps::queue::{TriggerJob, record_key};
 pub enum Outcome {
     Done,
     /// Try again later; `after_ms` = Retry-After when the remote gave one (not an attempt).
-    Retry { reason: String, after_ms: Option<u64> },
+    Retry {
+        reason: String,
+        after_ms: Option<u64>,
+    },
     /// Needs a change elsewhere (conflict, mapping error, denied).
-    Park { reason: String },
+    Park {
+        reason: String,
+    },
     /// Cannot go on until `wait_key` is released: a record it depends on is written
     /// ("customer/c1", "invoice/i1"), or a closed fiscal period reopens ("period:2026-11-03").
-    Wait { wait_key: String, reason: String },
+    Wait {
+        wait_key: String,
+        reason: String,
+    },
 }
 
 /// The stage that failed and why, as the timeline shows it.
@@ -80,12 +88,13 @@ async fn stages(run: &Run<'_>, job: &TriggerJob, key: &str) -> anyhow::Result<Re
         None => {
             // Stage 1: fetch. A trap (guest bug, CPU/memory limit) is a retryable failure.
             let t = Instant::now();
-            let fetched = run.guarded("fetch", key, t, async {
-                let mut store = run.store(&conn.source, key.to_string())?;
-                let inst = conn.source.pre.instantiate_async(&mut store).await?;
-                Ok::<_, anyhow::Error>(inst.ml_connector_plugin_source_api().call_fetch(&mut store, trigger).await?)
-            })
-            .await?;
+            let fetched = run
+                .guarded("fetch", key, t, async {
+                    let mut store = run.store(&conn.source, key.to_string())?;
+                    let inst = conn.source.pre.instantiate_async(&mut store).await?;
+                    Ok::<_, anyhow::Error>(inst.ml_connector_plugin_source_api().call_fetch(&mut store, trigger).await?)
+                })
+                .await?;
             let records = match fetched {
                 Ok(Ok(r)) => r,
                 Ok(Err(e)) => return run.fail("fetch", key, t, source_outcome(e)).await,
@@ -99,28 +108,48 @@ async fn stages(run: &Run<'_>, job: &TriggerJob, key: &str) -> anyhow::Result<Re
     for rec in &records {
         let rkey = format!("{}/{}", crate::caps::queue::record_kind_str(rec.kind), rec.id);
         if app.store.record(&conn.config.id, &rkey).await?.is_some_and(|r| r.version > rec.version) {
-            run.audit("fetch", "info", &rkey, Instant::now(), &format!("version {} is older than the one already stored; skipped", rec.version)).await?;
+            run.audit(
+                "fetch",
+                "info",
+                &rkey,
+                Instant::now(),
+                &format!("version {} is older than the one already stored; skipped", rec.version),
+            )
+            .await?;
             continue;
         }
         run.stage(run.row(&rkey, rec.version, "fetched", Some(serde_json::to_string(rec)?), None, None))?;
         // Stage 2: map (pure; settings as data).
         let t = Instant::now();
-        let settings: Vec<(String, String)> = conn.config.settings.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        let mapped = run.guarded("map", &rkey, t, async {
-            let mut store = run.store(&conn.mapper, rkey.clone())?;
-            let inst = conn.mapper.pre.instantiate_async(&mut store).await?;
-            Ok::<_, anyhow::Error>(inst.ml_connector_plugin_mapper_api().call_map(&mut store, rec, &settings).await?)
-        })
-        .await?;
+        let settings: Vec<(String, String)> =
+            conn.config.settings.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let mapped = run
+            .guarded("map", &rkey, t, async {
+                let mut store = run.store(&conn.mapper, rkey.clone())?;
+                let inst = conn.mapper.pre.instantiate_async(&mut store).await?;
+                Ok::<_, anyhow::Error>(
+                    inst.ml_connector_plugin_mapper_api().call_map(&mut store, rec, &settings).await?,
+                )
+            })
+            .await?;
         let docs = match mapped {
             Ok(Ok(d)) => d,
             Ok(Err(MappingError { field, message })) => {
-                return run.fail("map", &rkey, t, Outcome::Park { reason: format!("mapping error at {field}: {message}") }).await;
+                return run
+                    .fail("map", &rkey, t, Outcome::Park { reason: format!("mapping error at {field}: {message}") })
+                    .await;
             }
             Err(f) => return Ok(Err(f)),
         };
         run.audit("map", "ok", &rkey, t, &summary(&docs)).await?;
-        run.stage(run.row(&rkey, rec.version, "mapped", Some(serde_json::to_string(rec)?), Some(serde_json::to_string(&docs)?), None))?;
+        run.stage(run.row(
+            &rkey,
+            rec.version,
+            "mapped",
+            Some(serde_json::to_string(rec)?),
+            Some(serde_json::to_string(&docs)?),
+            None,
+        ))?;
 
         if conn.config.dry_run {
             dry_run(run, &rkey, rec, &docs).await?;
@@ -139,24 +168,34 @@ async fn stages(run: &Run<'_>, job: &TriggerJob, key: &str) -> anyhow::Result<Re
         for doc in ordered {
             let t = Instant::now();
             let stage = if matches!(doc, LedgerDoc::Customer(_)) { "ensure-customer" } else { "write" };
-            let written = run.guarded(stage, &rkey, t, async {
-                let mut store = run.store(&conn.target, rkey.clone())?;
-                let inst = conn.target.pre.instantiate_async(&mut store).await?;
-                let api = inst.ml_connector_plugin_target_api();
-                Ok::<_, anyhow::Error>(match doc {
-                    LedgerDoc::Customer(c) => api.call_ensure_customer(&mut store, c).await?,
-                    other => api.call_write_document(&mut store, other).await?,
+            let written = run
+                .guarded(stage, &rkey, t, async {
+                    let mut store = run.store(&conn.target, rkey.clone())?;
+                    let inst = conn.target.pre.instantiate_async(&mut store).await?;
+                    let api = inst.ml_connector_plugin_target_api();
+                    Ok::<_, anyhow::Error>(match doc {
+                        LedgerDoc::Customer(c) => api.call_ensure_customer(&mut store, c).await?,
+                        other => api.call_write_document(&mut store, other).await?,
+                    })
                 })
-            })
-            .await?;
+                .await?;
             match written {
-                Ok(Ok(outcome)) => run.audit(stage, "ok", &rkey, t, &format!("{} {}", doc_label(doc), outcome_str(outcome))).await?,
+                Ok(Ok(outcome)) => {
+                    run.audit(stage, "ok", &rkey, t, &format!("{} {}", doc_label(doc), outcome_str(outcome))).await?
+                }
                 Ok(Err(e)) => return run.fail(stage, &rkey, t, target_outcome(doc, e)).await,
                 Err(f) => return Ok(Err(f)),
             }
         }
         // Written, and whatever waited for this record may go on: one commit.
-        let row = run.row(&rkey, rec.version, "written", Some(serde_json::to_string(rec)?), Some(serde_json::to_string(&docs)?), None);
+        let row = run.row(
+            &rkey,
+            rec.version,
+            "written",
+            Some(serde_json::to_string(rec)?),
+            Some(serde_json::to_string(&docs)?),
+            None,
+        );
         let done = run.commit(Some(row), Some(rkey.clone())).await?;
         if done.released > 0 {
             app.wake.notify_waiters();
@@ -195,7 +234,15 @@ async fn dry_run(run: &Run<'_>, rkey: &str, rec: &SourceRecord, docs: &[LedgerDo
         run.audit("dry-run", "info", rkey, t, &line).await?;
         lines.push(line);
     }
-    run.put(rkey, rec.version, "dry-run", Some(serde_json::to_string(rec)?), Some(serde_json::to_string(docs)?), Some(&lines.join("\n"))).await?;
+    run.put(
+        rkey,
+        rec.version,
+        "dry-run",
+        Some(serde_json::to_string(rec)?),
+        Some(serde_json::to_string(docs)?),
+        Some(&lines.join("\n")),
+    )
+    .await?;
     Ok(())
 }
 
@@ -271,7 +318,11 @@ async fn dependencies(app: &App, conn: &Connection, rec: &SourceRecord) -> anyho
             .store
             .jobs(&mlc_store::JobFilter {
                 connection: Some(conn.config.id.clone()),
-                states: vec![mlc_store::JobState::Available, mlc_store::JobState::Running, mlc_store::JobState::Waiting],
+                states: vec![
+                    mlc_store::JobState::Available,
+                    mlc_store::JobState::Running,
+                    mlc_store::JobState::Waiting,
+                ],
                 record_key_prefix: Some(dep.clone()),
                 limit: Some(20),
                 ..Default::default()
@@ -280,13 +331,28 @@ async fn dependencies(app: &App, conn: &Connection, rec: &SourceRecord) -> anyho
             .iter()
             .any(|j| j.record_key.as_deref() == Some(dep.as_str()));
         if !pending {
-            let trigger = Trigger { event_id: None, event_type: "dependency".into(), kind, resource_id: id.to_string(), occurred_at: 0 };
-            let job = crate::caps::queue::trigger_job(&conn.config.id, format!("dep:{dep}"), &trigger, None, app.config.host.max_attempts)?;
+            let trigger = Trigger {
+                event_id: None,
+                event_type: "dependency".into(),
+                kind,
+                resource_id: id.to_string(),
+                occurred_at: 0,
+            };
+            let job = crate::caps::queue::trigger_job(
+                &conn.config.id,
+                format!("dep:{dep}"),
+                &trigger,
+                None,
+                app.config.host.max_attempts,
+            )?;
             if let mlc_store::Enqueued::Created(_) = app.store.enqueue(job).await? {
                 app.wake.notify_waiters();
             }
         }
-        return Ok(Some(Outcome::Wait { wait_key: dep.clone(), reason: format!("waiting for {dep} to be in GP first") }));
+        return Ok(Some(Outcome::Wait {
+            wait_key: dep.clone(),
+            reason: format!("waiting for {dep} to be in GP first"),
+        }));
     }
     Ok(None)
 }
@@ -321,7 +387,9 @@ fn target_outcome(doc: &LedgerDoc, e: TargetError) -> Outcome {
         TargetError::Conflict(m) => Outcome::Park { reason: format!("{label}: conflict, nothing overwritten: {m}") },
         TargetError::Rejected(m) => Outcome::Park { reason: format!("{label}: rejected by the ledger: {m}") },
         TargetError::Permanent(m) => Outcome::Park { reason: format!("{label}: {m}") },
-        TargetError::MissingDependency(m) | TargetError::Transient(m) => Outcome::Retry { reason: format!("{label}: {m}"), after_ms: None },
+        TargetError::MissingDependency(m) | TargetError::Transient(m) => {
+            Outcome::Retry { reason: format!("{label}: {m}"), after_ms: None }
+        }
     }
 }
 
@@ -395,13 +463,25 @@ impl Run<'_> {
     }
 
     /// A sandboxed store for one component call of this run; its audit lines join the run's.
-    fn store<P>(&self, role: &crate::app::Role<P>, key: String) -> anyhow::Result<wasmtime::Store<crate::caps::InstanceState>> {
+    fn store<P>(
+        &self,
+        role: &crate::app::Role<P>,
+        key: String,
+    ) -> anyhow::Result<wasmtime::Store<crate::caps::InstanceState>> {
         let mut store = role.store(self.app, &self.conn.config.id, Some(key), self.job_id)?;
         store.data_mut().caps.timeline = Some(self.pending.clone());
         Ok(store)
     }
 
-    fn row(&self, key: &str, version: i64, state: &str, canonical: Option<String>, ledger: Option<String>, err: Option<&str>) -> RecordRow {
+    fn row(
+        &self,
+        key: &str,
+        version: i64,
+        state: &str,
+        canonical: Option<String>,
+        ledger: Option<String>,
+        err: Option<&str>,
+    ) -> RecordRow {
         RecordRow {
             connection: self.conn.config.id.clone(),
             record_key: key.to_string(),
@@ -448,7 +528,15 @@ impl Run<'_> {
     }
 
     /// Put the record's row (with the pending lines); false if a newer version is stored.
-    async fn put(&self, key: &str, version: i64, state: &str, canonical: Option<String>, ledger: Option<String>, err: Option<&str>) -> anyhow::Result<bool> {
+    async fn put(
+        &self,
+        key: &str,
+        version: i64,
+        state: &str,
+        canonical: Option<String>,
+        ledger: Option<String>,
+        err: Option<&str>,
+    ) -> anyhow::Result<bool> {
         Ok(self.commit(Some(self.row(key, version, state, canonical, ledger, err)), None).await?.record_put)
     }
 
@@ -486,12 +574,20 @@ impl Run<'_> {
         self.fail(stage, key, t, Outcome::Retry { reason, after_ms: None }).await
     }
 
-    async fn fail<T>(&self, stage: &'static str, key: &str, t: Instant, outcome: Outcome) -> anyhow::Result<Result<T, StageFailure>> {
+    async fn fail<T>(
+        &self,
+        stage: &'static str,
+        key: &str,
+        t: Instant,
+        outcome: Outcome,
+    ) -> anyhow::Result<Result<T, StageFailure>> {
         let (label, detail) = match &outcome {
             Outcome::Retry { reason, after_ms: Some(ms) } => ("retry", format!("{reason} (retry after {ms} ms)")),
             Outcome::Retry { reason, .. } => ("retry", reason.clone()),
             Outcome::Park { reason } => ("parked", reason.clone()),
-            Outcome::Wait { wait_key, reason } if wait_key.starts_with(PERIOD_WAIT) => ("parked", format!("{reason} (waiting for the period to reopen)")),
+            Outcome::Wait { wait_key, reason } if wait_key.starts_with(PERIOD_WAIT) => {
+                ("parked", format!("{reason} (waiting for the period to reopen)"))
+            }
             Outcome::Wait { reason, .. } => ("waiting", reason.clone()),
             Outcome::Done => ("ok", String::new()),
         };

@@ -72,21 +72,45 @@ pub async fn run(app: &App, conn: &Connection, job: &Job) -> anyhow::Result<Outc
     let started = Instant::now();
     let mut sum = PollSummary::default();
     loop {
-        let cursor = app.store.state_get(&scope(id), &cursor_key(&job.key)).await?.map(|c| String::from_utf8_lossy(&c).into_owned());
+        let cursor = app
+            .store
+            .state_get(&scope(id), &cursor_key(&job.key))
+            .await?
+            .map(|c| String::from_utf8_lossy(&c).into_owned());
         let request = PollRequest { mode, cursor, since: req.since, until: req.until };
         let mut store = conn.source.store(app, id, None, Some(job.id))?;
         let inst = conn.source.pre.instantiate_async(&mut store).await?;
         let limit = std::time::Duration::from_millis(conn.source.component.config.call_timeout_ms);
-        let page = match tokio::time::timeout(limit, inst.ml_connector_plugin_source_api().call_poll(&mut store, &request)).await {
-            Ok(Ok(Ok(page))) => page,
-            Ok(Ok(Err(e))) => {
-                let outcome = crate::pipeline::source_outcome(e);
-                audit(app, id, job.id, "retry", &format!("poll page failed after {} page(s): {outcome:?}", sum.pages)).await?;
-                return Ok(outcome);
-            }
-            Ok(Err(trap)) => return Ok(Outcome::Retry { reason: format!("source trapped in poll: {}", crate::pipeline::trap_message(&anyhow::Error::from(trap))), after_ms: None }),
-            Err(_) => return Ok(Outcome::Retry { reason: "poll page exceeded the call limit".into(), after_ms: None }),
-        };
+        let page =
+            match tokio::time::timeout(limit, inst.ml_connector_plugin_source_api().call_poll(&mut store, &request))
+                .await
+            {
+                Ok(Ok(Ok(page))) => page,
+                Ok(Ok(Err(e))) => {
+                    let outcome = crate::pipeline::source_outcome(e);
+                    audit(
+                        app,
+                        id,
+                        job.id,
+                        "retry",
+                        &format!("poll page failed after {} page(s): {outcome:?}", sum.pages),
+                    )
+                    .await?;
+                    return Ok(outcome);
+                }
+                Ok(Err(trap)) => {
+                    return Ok(Outcome::Retry {
+                        reason: format!(
+                            "source trapped in poll: {}",
+                            crate::pipeline::trap_message(&anyhow::Error::from(trap))
+                        ),
+                        after_ms: None,
+                    });
+                }
+                Err(_) => {
+                    return Ok(Outcome::Retry { reason: "poll page exceeded the call limit".into(), after_ms: None });
+                }
+            };
         sum.pages += 1;
         for item in page.items {
             let t = &item.trigger;
@@ -95,7 +119,13 @@ pub async fn run(app: &App, conn: &Connection, job: &Job) -> anyhow::Result<Outc
                 (None, Some(rec)) => format!("poll:{}/{}@{}", record_kind_str(rec.kind), rec.id, rec.version),
                 (None, None) => format!("poll:{}/{}@{}", record_kind_str(t.kind), t.resource_id, t.occurred_at),
             };
-            let nj = fetched_job(id, key, TriggerJob { trigger: item.trigger.clone(), fetched: item.fetched }, None, app.config.host.max_attempts)?;
+            let nj = fetched_job(
+                id,
+                key,
+                TriggerJob { trigger: item.trigger.clone(), fetched: item.fetched },
+                None,
+                app.config.host.max_attempts,
+            )?;
             match app.store.enqueue(nj).await? {
                 Enqueued::Created(_) => sum.created += 1,
                 Enqueued::Duplicate(_) => sum.duplicates += 1,

@@ -59,7 +59,10 @@ impl Report {
     }
 
     pub fn print(&self) {
-        println!("{:<16} {:<4} {:>14} {:>14} {:>14} {:>14}", "GP customer", "cur", "invoiced", "credited", "paid", "open");
+        println!(
+            "{:<16} {:<4} {:>14} {:>14} {:>14} {:>14}",
+            "GP customer", "cur", "invoiced", "credited", "paid", "open"
+        );
         for l in &self.lines {
             let mark = if l.chargebee == l.gp { "ok" } else { "DIFFERS" };
             let fmt = |v: i64| ml_connector_sdk::money::to_decimal(v, &l.currency);
@@ -85,7 +88,14 @@ impl Report {
             }
         }
         for d in &self.differences {
-            println!("  difference {} {} {}: {} (record {})", d.customer, d.currency, d.number, d.what, d.record.as_deref().unwrap_or("none"));
+            println!(
+                "  difference {} {} {}: {} (record {})",
+                d.customer,
+                d.currency,
+                d.number,
+                d.what,
+                d.record.as_deref().unwrap_or("none")
+            );
         }
         for (r, why) in &self.unmappable {
             println!("  not mappable: {r}: {why}");
@@ -117,7 +127,10 @@ pub async fn run(app: &App, conn: &Connection) -> anyhow::Result<Report> {
         let inst = conn.source.pre.instantiate_async(&mut store).await?;
         let page = inst
             .ml_connector_plugin_source_api()
-            .call_poll(&mut store, &PollRequest { mode: PollMode::Backfill, cursor: cursor.clone(), since: None, until: None })
+            .call_poll(
+                &mut store,
+                &PollRequest { mode: PollMode::Backfill, cursor: cursor.clone(), since: None, until: None },
+            )
             .await?
             .map_err(|e| anyhow::anyhow!("reading Chargebee: {e:?}"))?;
         let mut mstore = conn.mapper.store(app, id, None, None)?;
@@ -153,7 +166,17 @@ pub async fn run(app: &App, conn: &Connection) -> anyhow::Result<Report> {
                     LedgerDoc::Customer(_) => continue,
                 };
                 customers.insert(customer.clone(), ());
-                expected.insert(number, Expected { kind, customer, currency, amount, open: if kind == DocKind::Invoice { open } else { None }, record: rkey.clone() });
+                expected.insert(
+                    number,
+                    Expected {
+                        kind,
+                        customer,
+                        currency,
+                        amount,
+                        open: if kind == DocKind::Invoice { open } else { None },
+                        record: rkey.clone(),
+                    },
+                );
             }
         }
         match page.next_cursor {
@@ -183,8 +206,19 @@ pub async fn run(app: &App, conn: &Connection) -> anyhow::Result<Report> {
     }
 
     // Totals and per-document differences.
-    let add = |lines: &mut BTreeMap<(String, String), Line>, customer: &str, currency: &str, gp: bool, kind: DocKind, amount: i64, open: i64| {
-        let l = lines.entry((customer.to_string(), currency.to_string())).or_insert_with(|| Line { customer: customer.into(), currency: currency.into(), chargebee: Totals::default(), gp: Totals::default() });
+    let add = |lines: &mut BTreeMap<(String, String), Line>,
+               customer: &str,
+               currency: &str,
+               gp: bool,
+               kind: DocKind,
+               amount: i64,
+               open: i64| {
+        let l = lines.entry((customer.to_string(), currency.to_string())).or_insert_with(|| Line {
+            customer: customer.into(),
+            currency: currency.into(),
+            chargebee: Totals::default(),
+            gp: Totals::default(),
+        });
         let t = if gp { &mut l.gp } else { &mut l.chargebee };
         match kind {
             DocKind::Invoice => {
@@ -200,15 +234,25 @@ pub async fn run(app: &App, conn: &Connection) -> anyhow::Result<Report> {
     for (number, e) in &expected {
         add(&mut lines, &e.customer, &e.currency, false, e.kind, e.amount, e.open.unwrap_or(0));
         match held.get(number) {
-            None => report.differences.push(Difference { customer: e.customer.clone(), currency: e.currency.clone(), number: number.clone(), record: Some(e.record.clone()), what: "missing in GP".into() }),
+            None => report.differences.push(Difference {
+                customer: e.customer.clone(),
+                currency: e.currency.clone(),
+                number: number.clone(),
+                record: Some(e.record.clone()),
+                what: "missing in GP".into(),
+            }),
             Some(h) => {
-                if h.amount != e.amount || !h.currency.eq_ignore_ascii_case(&e.currency) || h.customer_id != e.customer {
+                if h.amount != e.amount || !h.currency.eq_ignore_ascii_case(&e.currency) || h.customer_id != e.customer
+                {
                     report.differences.push(Difference {
                         customer: e.customer.clone(),
                         currency: e.currency.clone(),
                         number: number.clone(),
                         record: Some(e.record.clone()),
-                        what: format!("GP holds {} {} for {}, Chargebee says {} {} for {}", h.amount, h.currency, h.customer_id, e.amount, e.currency, e.customer),
+                        what: format!(
+                            "GP holds {} {} for {}, Chargebee says {} {} for {}",
+                            h.amount, h.currency, h.customer_id, e.amount, e.currency, e.customer
+                        ),
                     });
                 }
                 if let Some(open) = e.open
@@ -227,9 +271,23 @@ pub async fn run(app: &App, conn: &Connection) -> anyhow::Result<Report> {
         }
     }
     for (number, h) in &held {
-        add(&mut lines, &h.customer_id, &h.currency, true, h.kind, h.amount, if h.kind == DocKind::Invoice { h.remaining } else { 0 });
+        add(
+            &mut lines,
+            &h.customer_id,
+            &h.currency,
+            true,
+            h.kind,
+            h.amount,
+            if h.kind == DocKind::Invoice { h.remaining } else { 0 },
+        );
         if !expected.contains_key(number) {
-            report.differences.push(Difference { customer: h.customer_id.clone(), currency: h.currency.clone(), number: number.clone(), record: None, what: "in GP but not expected from Chargebee".into() });
+            report.differences.push(Difference {
+                customer: h.customer_id.clone(),
+                currency: h.currency.clone(),
+                number: number.clone(),
+                record: None,
+                what: "in GP but not expected from Chargebee".into(),
+            });
         }
     }
     report.lines = lines.into_values().collect();

@@ -89,10 +89,19 @@ impl Runtime {
         let bytes = std::fs::read(&path).with_context(|| format!("component {name}: reading {}", path.display()))?;
         let digest = hex::encode(Sha256::digest(&bytes));
         if !digest.eq_ignore_ascii_case(config.sha256.trim()) {
-            bail!("component {name}: {} has sha256 {digest}, but the config pins {} (update the digest to swap it in)", path.display(), config.sha256);
+            bail!(
+                "component {name}: {} has sha256 {digest}, but the config pins {} (update the digest to swap it in)",
+                path.display(),
+                config.sha256
+            );
         }
-        let (component, compiled) = self.compile_cached(&digest, &bytes).with_context(|| format!("component {name} ({})", path.display()))?;
-        let pre = self.linker.instantiate_pre(&component).map_err(anyhow::Error::from).with_context(|| format!("component {name}: imports the host cannot satisfy"))?;
+        let (component, compiled) =
+            self.compile_cached(&digest, &bytes).with_context(|| format!("component {name} ({})", path.display()))?;
+        let pre = self
+            .linker
+            .instantiate_pre(&component)
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("component {name}: imports the host cannot satisfy"))?;
         Ok(LoadedComponent { name: name.to_string(), digest, config: config.clone(), pre, compiled })
     }
 
@@ -122,7 +131,12 @@ impl Runtime {
     }
 
     /// A fresh store for one call, sandboxed per the component's limits and the role's grants.
-    pub fn new_store(&self, component: &LoadedComponent, caps: Caps, dirs: &[DirGrant]) -> anyhow::Result<Store<InstanceState>> {
+    pub fn new_store(
+        &self,
+        component: &LoadedComponent,
+        caps: Caps,
+        dirs: &[DirGrant],
+    ) -> anyhow::Result<Store<InstanceState>> {
         let mut wasi = WasiCtxBuilder::new();
         wasi.allow_tcp(false).allow_udp(false).allow_ip_name_lookup(false);
         for d in dirs {
@@ -181,7 +195,10 @@ impl ResourceLimiter for Limits {
 
     fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
         if desired > MAX_TABLE_ELEMENTS {
-            wasmtime::bail!("component {} hit its table limit: {desired} elements, the limit is {MAX_TABLE_ELEMENTS}", self.component);
+            wasmtime::bail!(
+                "component {} hit its table limit: {desired} elements, the limit is {MAX_TABLE_ELEMENTS}",
+                self.component
+            );
         }
         Ok(true)
     }

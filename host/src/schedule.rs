@@ -49,10 +49,20 @@ pub async fn events_sweep(app: &App, conn: &Connection) -> anyhow::Result<()> {
     // `until` is exclusive: include the current second (the next sweep's overlap re-reads it).
     let now = app.store.now().await? / 1000 + 1;
     let overlap = conn.config.events_overlap_s as i64;
-    let watermark = app.store.state_get(&scope, "events-watermark").await?.and_then(|v| String::from_utf8(v).ok()?.parse::<i64>().ok());
+    let watermark = app
+        .store
+        .state_get(&scope, "events-watermark")
+        .await?
+        .and_then(|v| String::from_utf8(v).ok()?.parse::<i64>().ok());
     let since = watermark.unwrap_or(now) - overlap;
     let key = format!("events:{since}:{now}");
-    crate::poll::enqueue(app, &conn.config.id, &key, &PollJob { mode: "events".into(), since: Some(since), until: Some(now) }).await?;
+    crate::poll::enqueue(
+        app,
+        &conn.config.id,
+        &key,
+        &PollJob { mode: "events".into(), since: Some(since), until: Some(now) },
+    )
+    .await?;
     app.store.state_put(&scope, "events-watermark", now.to_string().as_bytes()).await?;
     Ok(())
 }
@@ -62,8 +72,12 @@ pub async fn events_sweep(app: &App, conn: &Connection) -> anyhow::Result<()> {
 pub async fn recheck_periods(app: &App) -> anyhow::Result<u64> {
     let mut released = 0;
     for (id, conn) in &app.connections {
-        let waiting = app.store.jobs(&JobFilter { connection: Some(id.clone()), states: vec![JobState::Waiting], ..Default::default() }).await?;
-        let keys: BTreeSet<String> = waiting.into_iter().filter_map(|j| j.wait_key).filter(|k| k.starts_with(PERIOD_WAIT)).collect();
+        let waiting = app
+            .store
+            .jobs(&JobFilter { connection: Some(id.clone()), states: vec![JobState::Waiting], ..Default::default() })
+            .await?;
+        let keys: BTreeSet<String> =
+            waiting.into_iter().filter_map(|j| j.wait_key).filter(|k| k.starts_with(PERIOD_WAIT)).collect();
         for key in keys {
             let date = key[PERIOD_WAIT.len()..].to_string();
             let mut store = conn.target.store(app, id, None, None)?;

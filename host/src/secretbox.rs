@@ -34,7 +34,12 @@ fn create_key_file(path: &str) -> anyhow::Result<String> {
     if let Some(dir) = std::path::Path::new(path).parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).with_context(|| format!("creating master key file {path}"))?;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("creating master key file {path}"))?;
     f.write_all(text.as_bytes())?;
     tracing::warn!("created a new master key in {path}: back it up, stored secrets cannot be read without it");
     Ok(text)

@@ -11,10 +11,14 @@ pub async fn serve(app: Arc<App>, intake: bool, stop: CancellationToken) -> anyh
     let workers = tokio::spawn(crate::worker::run(app.clone(), stop.clone()));
     let schedule = tokio::spawn(crate::schedule::run(app.clone(), stop.clone()));
     if intake {
-        let listener = tokio::net::TcpListener::bind(&app.config.host.listen).await.with_context(|| format!("binding {}", app.config.host.listen))?;
+        let listener = tokio::net::TcpListener::bind(&app.config.host.listen)
+            .await
+            .with_context(|| format!("binding {}", app.config.host.listen))?;
         tracing::info!("listening on http://{}", listener.local_addr()?);
         let s = stop.clone();
-        axum::serve(listener, crate::intake::router(app.clone())).with_graceful_shutdown(async move { s.cancelled().await }).await?;
+        axum::serve(listener, crate::intake::router(app.clone()))
+            .with_graceful_shutdown(async move { s.cancelled().await })
+            .await?;
     } else {
         stop.cancelled().await;
     }

@@ -32,9 +32,14 @@ pub fn components_dir() -> PathBuf {
 pub fn component(name: &str) -> anyhow::Result<(PathBuf, String)> {
     let dir = components_dir();
     let path = dir.join("manifest.json");
-    let text = std::fs::read_to_string(&path).with_context(|| format!("{} not found: build the components first (`cargo xtask components`)", path.display()))?;
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!("{} not found: build the components first (`cargo xtask components`)", path.display())
+    })?;
     let m: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&text)?;
-    let digest = m.get(name).and_then(|v| v.as_str()).with_context(|| format!("component {name} is not in {}", path.display()))?;
+    let digest = m
+        .get(name)
+        .and_then(|v| v.as_str())
+        .with_context(|| format!("component {name} is not in {}", path.display()))?;
     Ok((std::fs::canonicalize(dir.join(format!("{name}.wasm")))?, digest.to_string()))
 }
 
@@ -60,7 +65,17 @@ pub struct TenantSpec {
 
 impl TenantSpec {
     pub fn new(id: &str, site: &str, region: Region) -> TenantSpec {
-        TenantSpec { id: id.into(), site: site.into(), region, endpoint: "soap", mapper: "gp-mapper".into(), max_in_flight: 4, settings: vec![], events_poll_s: None, dry_run: false }
+        TenantSpec {
+            id: id.into(),
+            site: site.into(),
+            region,
+            endpoint: "soap",
+            mapper: "gp-mapper".into(),
+            max_in_flight: 4,
+            settings: vec![],
+            events_poll_s: None,
+            dry_run: false,
+        }
     }
 }
 
@@ -129,8 +144,14 @@ impl Stack {
         crate::install_crypto();
         std::fs::create_dir_all(dir)?;
         let dir = std::fs::canonicalize(dir)?;
-        let sites = spec.tenants.iter().map(|t| SiteConfig::new(&t.site, t.region, Plan::Starter).limit(spec.cb_limit)).collect();
-        let cb = ChargebeeSandbox::start(ChargebeeConfig { sites, window: spec.cb_window, ..ChargebeeConfig::default() }).await?;
+        let sites = spec
+            .tenants
+            .iter()
+            .map(|t| SiteConfig::new(&t.site, t.region, Plan::Starter).limit(spec.cb_limit))
+            .collect();
+        let cb =
+            ChargebeeSandbox::start(ChargebeeConfig { sites, window: spec.cb_window, ..ChargebeeConfig::default() })
+                .await?;
         let gp = gp_sandbox::GpSandbox::start(spec.gp.clone()).await?;
         let config_text = config_text(&dir, &spec, &cb, &gp)?;
         let config_path = dir.join("ml-connector.toml");
@@ -141,7 +162,9 @@ impl Stack {
         let stop = CancellationToken::new();
         let router = crate::intake::router(app.clone());
         let s = stop.clone();
-        tokio::spawn(async move { axum::serve(listener, router).with_graceful_shutdown(async move { s.cancelled().await }).await });
+        tokio::spawn(async move {
+            axum::serve(listener, router).with_graceful_shutdown(async move { s.cancelled().await }).await
+        });
         let tasks = spawn_host(&app, &stop);
         Ok(Stack { cb, gp, app, base, stop, config_path, spec, tasks })
     }
@@ -168,7 +191,11 @@ impl Stack {
     }
 
     /// The emulator's webhook sender aimed at this host's intake for `tenant`.
-    pub fn webhooks(&self, tenant: &str, config: chargebee_sandbox::WebhookConfig) -> anyhow::Result<chargebee_sandbox::WebhookSender> {
+    pub fn webhooks(
+        &self,
+        tenant: &str,
+        config: chargebee_sandbox::WebhookConfig,
+    ) -> anyhow::Result<chargebee_sandbox::WebhookSender> {
         let t = self.spec.tenants.iter().find(|t| t.id == tenant).with_context(|| format!("no tenant {tenant}"))?;
         Ok(self.cb.control().webhooks(&t.site, config)?)
     }
@@ -176,7 +203,13 @@ impl Stack {
     /// Enqueue a backfill walk of everything the site has and return its job key.
     pub async fn backfill(&self, tenant: &str) -> anyhow::Result<String> {
         let key = format!("backfill:all:{}", self.app.store.now().await?);
-        crate::poll::enqueue(&self.app, tenant, &key, &crate::poll::PollJob { mode: "backfill".into(), since: None, until: None }).await?;
+        crate::poll::enqueue(
+            &self.app,
+            tenant,
+            &key,
+            &crate::poll::PollJob { mode: "backfill".into(), since: None, until: None },
+        )
+        .await?;
         Ok(key)
     }
 
@@ -198,11 +231,21 @@ impl Stack {
     /// One line per job still to run, with the state of the record it waits for.
     async fn unfinished(&self, tenant: &str) -> anyhow::Result<String> {
         use mlc_store::JobState::*;
-        let filter = mlc_store::JobFilter { connection: Some(tenant.into()), states: vec![Available, Running, Waiting], limit: Some(20), ..Default::default() };
+        let filter = mlc_store::JobFilter {
+            connection: Some(tenant.into()),
+            states: vec![Available, Running, Waiting],
+            limit: Some(20),
+            ..Default::default()
+        };
         let mut out = Vec::new();
         for j in self.app.store.jobs(&filter).await? {
             let dep = match &j.wait_key {
-                Some(k) => self.app.store.record(tenant, k).await?.map_or("no record".into(), |r| format!("record {}", r.state)),
+                Some(k) => self
+                    .app
+                    .store
+                    .record(tenant, k)
+                    .await?
+                    .map_or("no record".into(), |r| format!("record {}", r.state)),
                 None => String::new(),
             };
             out.push(format!(
@@ -234,7 +277,12 @@ fn toml_str(s: &str) -> String {
     serde_json::Value::String(s.to_string()).to_string()
 }
 
-fn config_text(dir: &Path, spec: &StackSpec, cb: &ChargebeeSandbox, gp: &gp_sandbox::Sandbox) -> anyhow::Result<String> {
+fn config_text(
+    dir: &Path,
+    spec: &StackSpec,
+    cb: &ChargebeeSandbox,
+    gp: &gp_sandbox::Sandbox,
+) -> anyhow::Result<String> {
     use std::fmt::Write as _;
     let database = spec.database.clone().unwrap_or_else(|| format!("sqlite://{}", dir.join("store.db").display()));
     let gp_origin = crate::caps::http::Origin::parse(&gp.soap_url())?.to_string();
@@ -260,8 +308,15 @@ fn config_text(dir: &Path, spec: &StackSpec, cb: &ChargebeeSandbox, gp: &gp_sand
         let (path, digest) = component(name)?;
         writeln!(s, "\n[components.{name}]\npath = {}\nsha256 = \"{digest}\"", toml_str(&path.display().to_string()))?;
     }
-    writeln!(s, "\n[secrets.webhook]\nscheme = \"basic\"\norigin = \"http://127.0.0.1:1\"\nvalue = \"{WEBHOOK_USER}:{WEBHOOK_PASSWORD}\"")?;
-    writeln!(s, "\n[secrets.gp]\nscheme = \"ntlm\"\norigin = \"{gp_origin}\"\nvalue = {}", toml_str(&gp.credentials().user_spec()))?;
+    writeln!(
+        s,
+        "\n[secrets.webhook]\nscheme = \"basic\"\norigin = \"http://127.0.0.1:1\"\nvalue = \"{WEBHOOK_USER}:{WEBHOOK_PASSWORD}\""
+    )?;
+    writeln!(
+        s,
+        "\n[secrets.gp]\nscheme = \"ntlm\"\norigin = \"{gp_origin}\"\nvalue = {}",
+        toml_str(&gp.credentials().user_spec())
+    )?;
     for t in &spec.tenants {
         let site = cb.site(&t.site).with_context(|| format!("site {}", t.site))?;
         writeln!(s, "\n[secrets.cb-{}]\nscheme = \"basic-api-key\"\nvalue = {}", t.id, toml_str(&site.api_key))?;

@@ -131,10 +131,9 @@ pub async fn run_job(app: &App, job: Job) -> anyhow::Result<()> {
 }
 
 async fn execute(app: &App, job: &Job) -> anyhow::Result<Outcome> {
-    let conn = app
-        .connections
-        .get(&job.connection)
-        .ok_or_else(|| anyhow::anyhow!("job {} belongs to connection {:?}, which this host does not configure", job.id, job.connection))?;
+    let conn = app.connections.get(&job.connection).ok_or_else(|| {
+        anyhow::anyhow!("job {} belongs to connection {:?}, which this host does not configure", job.id, job.connection)
+    })?;
     match job.kind.as_str() {
         "trigger" => {
             let tj: TriggerJob = serde_json::from_slice(&job.payload)?;

@@ -31,7 +31,10 @@ fn company_list(sandbox: &Sandbox) -> NtlmRequest {
     NtlmRequest {
         method: hyper::Method::POST,
         url: url::Url::parse(&sandbox.soap_url()).expect("url"),
-        headers: vec![("content-type".into(), "text/xml; charset=utf-8".into()), ("soapaction".into(), format!("\"{NS_GP}/GetCompanyList\""))],
+        headers: vec![
+            ("content-type".into(), "text/xml; charset=utf-8".into()),
+            ("soapaction".into(), format!("\"{NS_GP}/GetCompanyList\"")),
+        ],
         body: body.into_bytes(),
     }
 }
@@ -67,10 +70,15 @@ async fn wrong_password_user_or_domain_is_refused() {
     ] {
         let pools = NtlmPools::new(1, true);
         let s = secret(&sb, &account);
-        let err = pools.send(&s, &s.origin.clone(), company_list(&sb), Duration::from_secs(10)).await.expect_err("refused");
+        let err =
+            pools.send(&s, &s.origin.clone(), company_list(&sb), Duration::from_secs(10)).await.expect_err("refused");
         assert!(format!("{err:?}").contains("refused the Windows account"), "{account}: {err:?}");
     }
-    assert_eq!(sb.control().counters().calls.get("GetCompanyList").copied().unwrap_or(0), 0, "no refused call reached GP");
+    assert_eq!(
+        sb.control().counters().calls.get("GetCompanyList").copied().unwrap_or(0),
+        0,
+        "no refused call reached GP"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -81,7 +89,9 @@ async fn pool_size_caps_parallel_calls() {
     let mut tasks = Vec::new();
     for _ in 0..24 {
         let (pools, s, req) = (pools.clone(), s.clone(), company_list(&sb));
-        tasks.push(tokio::spawn(async move { pools.send(&s, &s.origin.clone(), req, Duration::from_secs(30)).await.map(|r| r.status) }));
+        tasks.push(tokio::spawn(async move {
+            pools.send(&s, &s.origin.clone(), req, Duration::from_secs(30)).await.map(|r| r.status)
+        }));
     }
     for t in tasks {
         assert_eq!(t.await.expect("task").expect("call"), 200);

@@ -149,7 +149,8 @@ async fn a_job_of_a_killed_worker_is_taken_over_after_its_lease_and_completes_on
     stub.add_invoice("inv_k", "cust_k", "USD", 4_200);
     *stub.state.ledger_delay_ms.lock().unwrap() = 2_000;
     let dir = scratch("kill");
-    let cfg = standin_config(&db.url, &shared_cache(), &stub, &[("acme", "standin-mapper", 4)], "").replace("lease_ms = 2000", "lease_ms = 1500");
+    let cfg = standin_config(&db.url, &shared_cache(), &stub, &[("acme", "standin-mapper", 4)], "")
+        .replace("lease_ms = 2000", "lease_ms = 1500");
 
     let mut a = Proc::start(&dir, &cfg, "a");
     a.ready().await;
@@ -196,7 +197,12 @@ async fn two_replicas_on_one_postgres_never_run_a_job_twice() {
     b.ready().await;
     for i in 0..n {
         let target = if i % 2 == 0 { &a } else { &b };
-        assert_eq!(target.webhook("acme", event(&format!("ev_{i}"), "invoice_generated", "invoice", &format!("inv_{i}"))).await, 200);
+        assert_eq!(
+            target
+                .webhook("acme", event(&format!("ev_{i}"), "invoice_generated", "invoice", &format!("inv_{i}")))
+                .await,
+            200
+        );
     }
     let store = mlc_store::open(&db.url).await.unwrap();
     assert!(wait_until(Duration::from_secs(90), async || store.stats(Some("acme")).await.unwrap().done == n).await);

@@ -64,10 +64,10 @@ pub mod target {
     });
 }
 
-#[cfg(feature = "source")]
-pub use source::export_source;
 #[cfg(feature = "mapper")]
 pub use mapper::export_mapper;
+#[cfg(feature = "source")]
+pub use source::export_source;
 #[cfg(feature = "target")]
 pub use target::export_target;
 

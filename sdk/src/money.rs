@@ -4,8 +4,8 @@
 /// what Chargebee assumes for amounts "in cents".
 pub fn exponent(currency: &str) -> u32 {
     match currency.to_ascii_uppercase().as_str() {
-        "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX"
-        | "UYI" | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
+        "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX" | "UYI" | "VND"
+        | "VUV" | "XAF" | "XOF" | "XPF" => 0,
         "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
         _ => 2,
     }
@@ -42,7 +42,8 @@ pub fn from_decimal(text: &str, currency: &str) -> Result<i64, String> {
         return Err(format!("{text} has more decimals than {currency} allows ({exp})"));
     }
     let padded = format!("{int}{frac:0<exp$}");
-    let value: i64 = if padded.is_empty() { 0 } else { padded.parse().map_err(|_| format!("amount out of range: {text}"))? };
+    let value: i64 =
+        if padded.is_empty() { 0 } else { padded.parse().map_err(|_| format!("amount out of range: {text}"))? };
     Ok(if neg { -value } else { value })
 }
 

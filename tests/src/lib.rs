@@ -20,10 +20,14 @@ pub fn repo_root() -> PathBuf {
 /// A built component: its file and sha256 (from target/components/manifest.json).
 pub fn component(name: &str) -> (PathBuf, String) {
     let dir = repo_root().join("target/components");
-    let manifest = std::fs::read_to_string(dir.join("manifest.json"))
-        .unwrap_or_else(|_| panic!("guest components are not built: run `cargo xtask components` (or `cargo xtask test`)"));
+    let manifest = std::fs::read_to_string(dir.join("manifest.json")).unwrap_or_else(|_| {
+        panic!("guest components are not built: run `cargo xtask components` (or `cargo xtask test`)")
+    });
     let m: HashMap<String, String> = serde_json::from_str(&manifest).unwrap();
-    let digest = m.get(name).unwrap_or_else(|| panic!("component {name} is not in {}; run `cargo xtask components`", dir.display())).clone();
+    let digest = m
+        .get(name)
+        .unwrap_or_else(|| panic!("component {name} is not in {}; run `cargo xtask components`", dir.display()))
+        .clone();
     (dir.join(format!("{name}.wasm")), digest)
 }
 
@@ -87,7 +91,10 @@ impl Drop for TestDb {
                 rt.block_on(async {
                     use sqlx::Connection;
                     let mut c = sqlx::PgConnection::connect(&admin).await.ok()?;
-                    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).execute(&mut c).await.ok()
+                    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                        .execute(&mut c)
+                        .await
+                        .ok()
                 })
             })
             .join();
@@ -104,7 +111,13 @@ pub use standin_sandbox::{Stub, StubState, start_stub};
 
 /// Config text for connections using the stand-ins against `stub`. `extra` is appended (more
 /// components/connections). Secrets are inline values: tests only.
-pub fn standin_config(db_url: &str, cache_dir: &std::path::Path, stub: &Stub, connections: &[(&str, &str, i32)], extra: &str) -> String {
+pub fn standin_config(
+    db_url: &str,
+    cache_dir: &std::path::Path,
+    stub: &Stub,
+    connections: &[(&str, &str, i32)],
+    extra: &str,
+) -> String {
     let mut s = format!(
         r#"[host]
 database = "{db_url}"
@@ -140,7 +153,9 @@ value = "chargebee:hook-pass"
         cache = cache_dir.display(),
         origin = stub.origin(),
     );
-    for name in ["standin-source", "standin-mapper", "standin-mapper-v2", "standin-target", "hostile-mapper", "hostile-target"] {
+    for name in
+        ["standin-source", "standin-mapper", "standin-mapper-v2", "standin-target", "hostile-mapper", "hostile-target"]
+    {
         let (path, digest) = component(name);
         s.push_str(&format!("\n[components.{name}]\npath = \"{}\"\nsha256 = \"{digest}\"\ncpu_ms = 500\nmemory_mb = 32\ncall_timeout_ms = 20000\n", path.display()));
     }
@@ -152,7 +167,14 @@ value = "chargebee:hook-pass"
 }
 
 /// One `[[connections]]` block wired to the stub; `settings` adds `key = "value"` lines.
-pub fn connection_block(id: &str, mapper: &str, target: &str, max_in_flight: i32, stub: &Stub, settings: &str) -> String {
+pub fn connection_block(
+    id: &str,
+    mapper: &str,
+    target: &str,
+    max_in_flight: i32,
+    stub: &Stub,
+    settings: &str,
+) -> String {
     format!(
         r#"
 [[connections]]
@@ -220,7 +242,10 @@ pub struct RunningHost {
 impl RunningHost {
     pub async fn webhook(&self, connection: &str, body: Vec<u8>, auth: Option<&str>) -> (u16, Value) {
         let client = reqwest::Client::new();
-        let mut req = client.post(format!("{}/webhooks/{connection}", self.base)).header("content-type", "application/json").body(body);
+        let mut req = client
+            .post(format!("{}/webhooks/{connection}", self.base))
+            .header("content-type", "application/json")
+            .body(body);
         if let Some(a) = auth {
             req = req.header("authorization", a);
         }
@@ -259,7 +284,9 @@ pub async fn start_host(dir: &std::path::Path, config_text: &str) -> anyhow::Res
     let stop = tokio_util::sync::CancellationToken::new();
     let router = ml_connector::intake::router(app.clone());
     let s = stop.clone();
-    tokio::spawn(async move { axum::serve(listener, router).with_graceful_shutdown(async move { s.cancelled().await }).await });
+    tokio::spawn(async move {
+        axum::serve(listener, router).with_graceful_shutdown(async move { s.cancelled().await }).await
+    });
     tokio::spawn(ml_connector::worker::run(app.clone(), stop.clone()));
     Ok(RunningHost { app, base, stop, config_path })
 }
@@ -276,7 +303,14 @@ pub fn shared_cache() -> PathBuf {
 
 /// A USD receivables invoice of `sales` + `tax`, no discount, freight or distributions (the GP
 /// target's tests and the benchmarks add what they need).
-pub fn receivables_invoice(number: &str, customer: &str, batch: &str, date: &str, sales: i64, tax: i64) -> ml_connector::bindings::types::ReceivablesInvoice {
+pub fn receivables_invoice(
+    number: &str,
+    customer: &str,
+    batch: &str,
+    date: &str,
+    sales: i64,
+    tax: i64,
+) -> ml_connector::bindings::types::ReceivablesInvoice {
     ml_connector::bindings::types::ReceivablesInvoice {
         number: number.into(),
         customer_id: customer.into(),

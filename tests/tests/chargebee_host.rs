@@ -15,7 +15,13 @@ async fn stack(name: &str, limit: u32, window: Duration) -> (Stack, TestDb) {
     let db = TestDb::from_env().await;
     let mut t = TenantSpec::new("acme", "acme-test", Region::Us);
     t.settings = vec![("map.refunds".into(), "skip".into()), ("map.invoice.voided".into(), "skip".into())];
-    let spec = StackSpec { tenants: vec![t], cb_limit: limit, cb_window: window, database: Some(db.url.clone()), ..StackSpec::default() };
+    let spec = StackSpec {
+        tenants: vec![t],
+        cb_limit: limit,
+        cb_window: window,
+        database: Some(db.url.clone()),
+        ..StackSpec::default()
+    };
     (Stack::start(&scratch(name), spec).await.expect("stack"), db)
 }
 
@@ -24,10 +30,21 @@ async fn webhook_everything(s: &Stack) -> usize {
     let site = s.site("acme").unwrap();
     let control = s.cb.control();
     control
-        .seed(&site.name, &SeedSpec { customers: 6, invoices_per_customer: 4, currencies: vec!["USD".into(), "EUR".into()], days: 10, seed: 11, ..SeedSpec::default() })
+        .seed(
+            &site.name,
+            &SeedSpec {
+                customers: 6,
+                invoices_per_customer: 4,
+                currencies: vec!["USD".into(), "EUR".into()],
+                days: 10,
+                seed: 11,
+                ..SeedSpec::default()
+            },
+        )
         .unwrap();
     let events = control.events(&site.name).unwrap();
-    let sender = s.webhooks("acme", WebhookConfig::new(&s.webhook_url("acme")).basic(WEBHOOK_USER, WEBHOOK_PASSWORD)).unwrap();
+    let sender =
+        s.webhooks("acme", WebhookConfig::new(&s.webhook_url("acme")).basic(WEBHOOK_USER, WEBHOOK_PASSWORD)).unwrap();
     assert_eq!(sender.deliver(events).await.failed(), 0);
     let st = s.drain("acme", Duration::from_secs(240)).await.unwrap();
     assert_eq!((st.parked, st.dead), (0, 0), "{st:?}");
@@ -40,7 +57,10 @@ async fn governor_keeps_every_window_under_the_plan_limit() {
     let (s, _db) = stack("cb-governor", 12, Duration::from_millis(500)).await;
     let invoices = webhook_everything(&s).await;
     let c = s.cb.control().counters("acme-test").unwrap();
-    println!("calls {} accepted {} 429s {} max in any window {}", c.calls, c.accepted, c.rate_limited, c.max_rolling_accepted);
+    println!(
+        "calls {} accepted {} 429s {} max in any window {}",
+        c.calls, c.accepted, c.rate_limited, c.max_rolling_accepted
+    );
     assert!(c.max_rolling_accepted <= 12, "the emulator saw {} calls in one window", c.max_rolling_accepted);
     assert_eq!(c.rate_limited, 0, "the governor should keep the key out of 429s");
     assert_eq!(s.gp.control().documents_of(-1, DocType::Invoice).await.unwrap().len(), invoices);
@@ -55,10 +75,17 @@ async fn storm(retry_after: bool) {
     control.set_retry_after(retry_after);
     let invoices = webhook_everything(&s).await;
     let c = control.counters("acme-test").unwrap();
-    println!("retry-after {retry_after}: calls {} accepted {} 429s {} max in any window {}", c.calls, c.accepted, c.rate_limited, c.max_rolling_accepted);
+    println!(
+        "retry-after {retry_after}: calls {} accepted {} 429s {} max in any window {}",
+        c.calls, c.accepted, c.rate_limited, c.max_rolling_accepted
+    );
     assert!(c.rate_limited > 0, "the storm happened");
     assert!(c.max_rolling_accepted <= 8);
-    assert_eq!(s.gp.control().documents_of(-1, DocType::Invoice).await.unwrap().len(), invoices, "every record fetched and written");
+    assert_eq!(
+        s.gp.control().documents_of(-1, DocType::Invoice).await.unwrap().len(),
+        invoices,
+        "every record fetched and written"
+    );
     let jobs = s.app.store.stats(Some("acme")).await.unwrap();
     assert_eq!(jobs.dead, 0, "429s never use up a job's attempts");
     s.shutdown().await;
@@ -80,7 +107,10 @@ async fn key_bound_to_another_region_is_refused_before_anything_is_sent() {
     // The same config, but the key pinned to the EU origin while the site lives in the US.
     let text = std::fs::read_to_string(&s.config_path).unwrap();
     let eu = s.cb.origin(Region::Eu);
-    let bad = text.replace("[secrets.cb-acme]\nscheme = \"basic-api-key\"", &format!("[secrets.cb-acme]\nscheme = \"basic-api-key\"\norigin = \"{eu}\""));
+    let bad = text.replace(
+        "[secrets.cb-acme]\nscheme = \"basic-api-key\"",
+        &format!("[secrets.cb-acme]\nscheme = \"basic-api-key\"\norigin = \"{eu}\""),
+    );
     assert_ne!(bad, text);
     let path = scratch("cb-region-bad").with_extension("toml");
     std::fs::write(&path, bad).unwrap();

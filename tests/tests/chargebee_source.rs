@@ -7,9 +7,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use chargebee_sandbox::{ChargebeeConfig, CustomerInput, ChargebeeSandbox, Plan, Region, SeedSpec, SiteConfig};
+use chargebee_sandbox::{ChargebeeConfig, ChargebeeSandbox, CustomerInput, Plan, Region, SeedSpec, SiteConfig};
 use ml_connector::app::App;
-use ml_connector::bindings::source::exports::ml_connector::plugin::source_api::{PollMode, PollPage, PollRequest, SourceError, Webhook};
+use ml_connector::bindings::source::exports::ml_connector::plugin::source_api::{
+    PollMode, PollPage, PollRequest, SourceError, Webhook,
+};
 use ml_connector::bindings::types::{RecordBody, RecordKind, SourceRecord, Trigger};
 use ml_connector_tests::*;
 
@@ -40,7 +42,10 @@ struct Env {
 async fn env(spec: Option<SeedSpec>) -> Env {
     init_tracing();
     let key = "test_acme_key_1";
-    let config = ChargebeeConfig { sites: vec![SiteConfig::new(SITE, Region::Us, Plan::Enterprise).key(key)], ..Default::default() };
+    let config = ChargebeeConfig {
+        sites: vec![SiteConfig::new(SITE, Region::Us, Plan::Enterprise).key(key)],
+        ..Default::default()
+    };
     let sandbox = ChargebeeSandbox::start(config).await.unwrap();
     if let Some(spec) = spec {
         sandbox.control().set_clock(Some(UNTIL));
@@ -68,7 +73,10 @@ value = "test_not_a_key"
     );
     for name in ["chargebee-source", "standin-mapper", "standin-target"] {
         let (path, digest) = component(name);
-        cfg.push_str(&format!("\n[components.{name}]\npath = \"{}\"\nsha256 = \"{digest}\"\ncall_timeout_ms = 20000\n", path.display()));
+        cfg.push_str(&format!(
+            "\n[components.{name}]\npath = \"{}\"\nsha256 = \"{digest}\"\ncall_timeout_ms = 20000\n",
+            path.display()
+        ));
     }
     for (id, secret, extra) in [
         ("acme", "cb-key", ""),
@@ -128,7 +136,14 @@ impl Env {
     }
 
     /// Walk a whole window from `cursor`; returns the pages.
-    async fn walk(&self, conn: &str, mode: PollMode, mut cursor: Option<String>, since: Option<i64>, until: Option<i64>) -> Vec<PollPage> {
+    async fn walk(
+        &self,
+        conn: &str,
+        mode: PollMode,
+        mut cursor: Option<String>,
+        since: Option<i64>,
+        until: Option<i64>,
+    ) -> Vec<PollPage> {
         let mut pages = vec![];
         loop {
             let page = self.poll(conn, &PollRequest { mode, cursor: cursor.clone(), since, until }).await.unwrap();
@@ -188,46 +203,73 @@ async fn backfill_reads_every_record_customers_first_within_the_call_budget() {
 
     // One list call per page of 100 and per phase: Σ max(1, ceil(n/100)) ≤ records/100 + 4.
     let pages_of = |n: usize| n.div_ceil(100).max(1) as u64;
-    let expected_calls = pages_of(customers.len()) + pages_of(invoices.len()) + pages_of(txns.len()) + pages_of(notes.len());
+    let expected_calls =
+        pages_of(customers.len()) + pages_of(invoices.len()) + pages_of(txns.len()) + pages_of(notes.len());
     assert_eq!(calls, expected_calls, "calls for {total_records} records");
     assert!(calls <= total_records as u64 / 100 + 4);
-    eprintln!("backfill: {total_records} Chargebee records ({} ledger items) in {calls} calls over {} polls", items.len(), pages.len());
+    eprintln!(
+        "backfill: {total_records} Chargebee records ({} ledger items) in {calls} calls over {} polls",
+        items.len(),
+        pages.len()
+    );
 
     // Every item carries its record: no per-record fetch later.
-    assert!(items.iter().all(|i| i.fetched.is_some() && i.trigger.event_id.is_none() && i.trigger.event_type == "backfill"));
+    assert!(
+        items.iter().all(|i| i.fetched.is_some() && i.trigger.event_id.is_none() && i.trigger.event_type == "backfill")
+    );
     let count = |k: RecordKind| items.iter().filter(|i| i.trigger.kind == k).count();
     assert_eq!(count(RecordKind::Customer), customers.len());
     assert_eq!(count(RecordKind::Invoice), invoices.len());
     assert_eq!(count(RecordKind::Payment), payments.len());
     assert_eq!(count(RecordKind::CreditNote), notes.len());
-    let ids: BTreeSet<(&str, &str)> = items.iter().map(|i| (kind_str(i.trigger.kind), i.trigger.resource_id.as_str())).collect();
+    let ids: BTreeSet<(&str, &str)> =
+        items.iter().map(|i| (kind_str(i.trigger.kind), i.trigger.resource_id.as_str())).collect();
     assert_eq!(ids.len(), items.len(), "no record twice");
 
     // Customers, then invoices, then payments, then credit notes.
     let order: Vec<RecordKind> = items.iter().map(|i| i.trigger.kind).collect();
-    let rank = |k: RecordKind| [RecordKind::Customer, RecordKind::Invoice, RecordKind::Payment, RecordKind::CreditNote].iter().position(|x| *x == k);
+    let rank = |k: RecordKind| {
+        [RecordKind::Customer, RecordKind::Invoice, RecordKind::Payment, RecordKind::CreditNote]
+            .iter()
+            .position(|x| *x == k)
+    };
     assert!(order.windows(2).all(|w| rank(w[0]) <= rank(w[1])), "phases out of order");
 
     // The records match the emulator's data, amounts as integers.
-    let by_id: BTreeMap<&str, &SourceRecord> = items.iter().filter_map(|i| i.fetched.as_ref()).map(|r| (r.id.as_str(), r)).collect();
+    let by_id: BTreeMap<&str, &SourceRecord> =
+        items.iter().filter_map(|i| i.fetched.as_ref()).map(|r| (r.id.as_str(), r)).collect();
     for inv in &invoices {
         let r = by_id[inv.id.as_str()];
         assert_eq!(r.version, inv.resource_version);
         let RecordBody::Invoice(i) = &r.body else { panic!("{} is not an invoice", inv.id) };
-        assert_eq!((i.total, i.sub_total, i.tax, i.amount_paid, i.amount_due), (inv.total, inv.sub_total, inv.tax, inv.amount_paid, inv.amount_due), "{}", inv.id);
+        assert_eq!(
+            (i.total, i.sub_total, i.tax, i.amount_paid, i.amount_due),
+            (inv.total, inv.sub_total, inv.tax, inv.amount_paid, inv.amount_due),
+            "{}",
+            inv.id
+        );
         assert_eq!((&i.currency, &i.status, &i.customer_id), (&inv.currency_code, &inv.status, &inv.customer_id));
         assert_eq!(i.lines.len(), inv.line_items.len());
-        assert_eq!(i.lines.iter().map(|l| l.tax).sum::<i64>(), inv.line_items.iter().map(|l| l.tax_amount).sum::<i64>());
+        assert_eq!(
+            i.lines.iter().map(|l| l.tax).sum::<i64>(),
+            inv.line_items.iter().map(|l| l.tax_amount).sum::<i64>()
+        );
     }
     for t in &payments {
         let RecordBody::Payment(p) = &by_id[t.id.as_str()].body else { panic!() };
         let sign = if t.kind == "payment" { 1 } else { -1 };
         assert_eq!(p.amount, sign * t.amount, "{}", t.id);
-        assert_eq!(p.allocations.iter().map(|a| a.amount).sum::<i64>(), sign * t.linked_invoices.iter().map(|l| l.applied_amount).sum::<i64>());
+        assert_eq!(
+            p.allocations.iter().map(|a| a.amount).sum::<i64>(),
+            sign * t.linked_invoices.iter().map(|l| l.applied_amount).sum::<i64>()
+        );
     }
     for cn in &notes {
         let RecordBody::CreditNote(c) = &by_id[cn.id.as_str()].body else { panic!() };
-        assert_eq!((c.total, c.sub_total, c.reference_invoice_id.as_deref()), (cn.total, cn.sub_total, Some(cn.reference_invoice_id.as_str())));
+        assert_eq!(
+            (c.total, c.sub_total, c.reference_invoice_id.as_deref()),
+            (cn.total, cn.sub_total, Some(cn.reference_invoice_id.as_str()))
+        );
         assert_eq!(c.allocations.len(), cn.allocations.len());
     }
 }
@@ -236,7 +278,8 @@ async fn backfill_reads_every_record_customers_first_within_the_call_budget() {
 async fn backfill_resumes_from_a_saved_cursor_and_honours_the_window() {
     let env = env(Some(spec(15, 3))).await;
     let full = env.walk("acme-small", PollMode::Backfill, None, None, None).await;
-    let all: Vec<(RecordKind, String)> = full.iter().flat_map(|p| p.items.iter()).map(|i| (i.trigger.kind, i.trigger.resource_id.clone())).collect();
+    let all: Vec<(RecordKind, String)> =
+        full.iter().flat_map(|p| p.items.iter()).map(|i| (i.trigger.kind, i.trigger.resource_id.clone())).collect();
     assert!(full.len() > 6, "page size 7 over {} records should take several polls", all.len());
 
     // A walk that "crashes" after three pages resumes from the saved cursor on a new instance.
@@ -246,8 +289,12 @@ async fn backfill_resumes_from_a_saved_cursor_and_honours_the_window() {
     let before = env.calls();
     let tail = env.walk("acme-small", PollMode::Backfill, Some(saved), None, None).await;
     assert_eq!(env.calls() - before, tail.len() as u64, "a resumed walk re-reads nothing");
-    let resumed: Vec<(RecordKind, String)> =
-        head.iter().chain(tail.iter()).flat_map(|p| p.items.iter()).map(|i| (i.trigger.kind, i.trigger.resource_id.clone())).collect();
+    let resumed: Vec<(RecordKind, String)> = head
+        .iter()
+        .chain(tail.iter())
+        .flat_map(|p| p.items.iter())
+        .map(|i| (i.trigger.kind, i.trigger.resource_id.clone()))
+        .collect();
     assert_eq!(resumed, all);
 
     // The window: only records updated at/after `since` and before `until`.
@@ -256,9 +303,14 @@ async fn backfill_resumes_from_a_saved_cursor_and_honours_the_window() {
     stamps.sort();
     let (since, until) = (stamps[stamps.len() / 3], stamps[2 * stamps.len() / 3]);
     let windowed = env.walk("acme", PollMode::Backfill, None, Some(since), Some(until)).await;
-    let got: BTreeSet<String> =
-        windowed.iter().flat_map(|p| p.items.iter()).filter(|i| i.trigger.kind == RecordKind::Invoice).map(|i| i.trigger.resource_id.clone()).collect();
-    let want: BTreeSet<String> = invoices.iter().filter(|i| i.updated_at >= since && i.updated_at < until).map(|i| i.id.clone()).collect();
+    let got: BTreeSet<String> = windowed
+        .iter()
+        .flat_map(|p| p.items.iter())
+        .filter(|i| i.trigger.kind == RecordKind::Invoice)
+        .map(|i| i.trigger.resource_id.clone())
+        .collect();
+    let want: BTreeSet<String> =
+        invoices.iter().filter(|i| i.updated_at >= since && i.updated_at < until).map(|i| i.id.clone()).collect();
     assert!(!want.is_empty());
     assert_eq!(got, want);
 
@@ -274,7 +326,11 @@ impl Env {
         let mut pages: Vec<PollPage> = vec![];
         for _ in 0..n {
             let cursor = pages.last().and_then(|p| p.next_cursor.clone());
-            pages.push(self.poll(conn, &PollRequest { mode: PollMode::Backfill, cursor, since: None, until: None }).await.unwrap());
+            pages.push(
+                self.poll(conn, &PollRequest { mode: PollMode::Backfill, cursor, since: None, until: None })
+                    .await
+                    .unwrap(),
+            );
         }
         pages
     }
@@ -284,15 +340,18 @@ impl Env {
 async fn events_walk_yields_every_accepted_event_keyed_by_id() {
     let env = env(Some(spec(10, 3))).await;
     // A customer created and deleted: `customer_deleted` is a type the source ignores.
-    let gone = CustomerInput { id: Some("cust_gone".into()), email: Some("gone@example.com".into()), ..Default::default() };
+    let gone =
+        CustomerInput { id: Some("cust_gone".into()), email: Some("gone@example.com".into()), ..Default::default() };
     env.sandbox.control().create_customer(SITE, gone).unwrap();
     env.sandbox.control().delete_customer(SITE, "cust_gone").unwrap();
     let events = env.sandbox.control().events(SITE).unwrap();
-    let want: Vec<&str> = events.iter().filter(|e| ACCEPTED.contains(&e.event_type.as_str())).map(|e| e.id.as_str()).collect();
+    let want: Vec<&str> =
+        events.iter().filter(|e| ACCEPTED.contains(&e.event_type.as_str())).map(|e| e.id.as_str()).collect();
     assert!(events.len() > want.len(), "the seed should include event types the source ignores");
     env.sandbox.control().reset_counters();
     let pages = env.walk("acme-small", PollMode::Events, None, Some(0), Some(UNTIL + 1)).await;
-    let got: Vec<&str> = pages.iter().flat_map(|p| p.items.iter()).map(|i| i.trigger.event_id.as_deref().unwrap()).collect();
+    let got: Vec<&str> =
+        pages.iter().flat_map(|p| p.items.iter()).map(|i| i.trigger.event_id.as_deref().unwrap()).collect();
     assert_eq!(got.iter().copied().collect::<BTreeSet<_>>(), want.iter().copied().collect::<BTreeSet<_>>());
     assert_eq!(got.len(), want.len());
     assert!(pages.iter().flat_map(|p| p.items.iter()).all(|i| i.fetched.is_none()));
@@ -316,7 +375,10 @@ async fn fetch_reads_each_kind_and_maps_errors() {
     };
     let r = one(env.fetch("acme", &trigger(RecordKind::Customer, &customer.id)).await);
     let RecordBody::Customer(c) = r.body else { panic!() };
-    assert_eq!((c.id, c.currency, c.email, c.net_term_days), (customer.id.clone(), customer.preferred_currency_code.clone(), customer.email.clone(), customer.net_term_days));
+    assert_eq!(
+        (c.id, c.currency, c.email, c.net_term_days),
+        (customer.id.clone(), customer.preferred_currency_code.clone(), customer.email.clone(), customer.net_term_days)
+    );
 
     let r = one(env.fetch("acme", &trigger(RecordKind::Invoice, &invoice.id)).await);
     assert_eq!((r.version, r.deleted), (invoice.resource_version, false));
@@ -325,7 +387,10 @@ async fn fetch_reads_each_kind_and_maps_errors() {
 
     let r = one(env.fetch("acme", &trigger(RecordKind::Payment, &payment.id)).await);
     let RecordBody::Payment(p) = r.body else { panic!() };
-    assert_eq!((p.amount, p.method, p.allocations.len()), (payment.amount, payment.payment_method.clone(), payment.linked_invoices.len()));
+    assert_eq!(
+        (p.amount, p.method, p.allocations.len()),
+        (payment.amount, payment.payment_method.clone(), payment.linked_invoices.len())
+    );
 
     let r = one(env.fetch("acme", &trigger(RecordKind::CreditNote, &note.id)).await);
     let RecordBody::CreditNote(n) = r.body else { panic!() };
@@ -342,12 +407,21 @@ async fn fetch_reads_each_kind_and_maps_errors() {
     assert!(one(env.fetch("acme", &trigger(RecordKind::Customer, &customer.id)).await).deleted);
 
     // 404 → not-found.
-    assert!(matches!(env.fetch("acme", &trigger(RecordKind::Invoice, "inv_does_not_exist")).await, Err(SourceError::NotFound(_))));
+    assert!(matches!(
+        env.fetch("acme", &trigger(RecordKind::Invoice, "inv_does_not_exist")).await,
+        Err(SourceError::NotFound(_))
+    ));
     // 5xx → transient.
     control.fail_next(1, 503, Some("/invoices"));
-    assert!(matches!(env.fetch("acme", &trigger(RecordKind::Invoice, &invoice.id)).await, Err(SourceError::Transient(_))));
+    assert!(matches!(
+        env.fetch("acme", &trigger(RecordKind::Invoice, &invoice.id)).await,
+        Err(SourceError::Transient(_))
+    ));
     // A refused key → permanent.
-    assert!(matches!(env.fetch("acme-badkey", &trigger(RecordKind::Invoice, &invoice.id)).await, Err(SourceError::Permanent(_))));
+    assert!(matches!(
+        env.fetch("acme-badkey", &trigger(RecordKind::Invoice, &invoice.id)).await,
+        Err(SourceError::Permanent(_))
+    ));
     // Over the site's limit → rate-limited with the emulator's Retry-After.
     control.set_limit(SITE, 1).unwrap();
     let _ = env.fetch("acme", &trigger(RecordKind::Invoice, &invoice.id)).await;
@@ -375,9 +449,16 @@ async fn intake_and_fetch_event_mode_use_the_emulators_events() {
     assert_eq!(triggers.len(), 1);
     let t = &triggers[0];
     let invoice_id = generated.content["invoice"]["id"].as_str().unwrap();
-    assert_eq!((t.event_id.as_deref(), t.kind, t.resource_id.as_str(), t.occurred_at), (Some(generated.id.as_str()), RecordKind::Invoice, invoice_id, generated.occurred_at));
+    assert_eq!(
+        (t.event_id.as_deref(), t.kind, t.resource_id.as_str(), t.occurred_at),
+        (Some(generated.id.as_str()), RecordKind::Invoice, invoice_id, generated.occurred_at)
+    );
     if let Some(other) = ignored {
-        assert!(env.intake(serde_json::to_vec(other).unwrap()).await.unwrap().is_empty(), "{} is not acted on", other.event_type);
+        assert!(
+            env.intake(serde_json::to_vec(other).unwrap()).await.unwrap().is_empty(),
+            "{} is not acted on",
+            other.event_type
+        );
     }
     assert!(matches!(env.intake(b"{\"id\":\"ev_x\"}".to_vec()).await, Err(SourceError::BadWebhook(_))));
     assert_eq!(env.calls(), 0, "intake never calls out");
@@ -388,7 +469,11 @@ async fn intake_and_fetch_event_mode_use_the_emulators_events() {
     let recs = env.fetch("acme-events", &lying).await.unwrap();
     assert_eq!(recs[0].id, invoice_id);
     let by_endpoint = env.sandbox.control().counters(SITE).unwrap().by_endpoint;
-    assert_eq!((by_endpoint.get("/api/v2/events/:id"), by_endpoint.get("/api/v2/invoices/:id")), (Some(&1), Some(&1)), "{by_endpoint:?}");
+    assert_eq!(
+        (by_endpoint.get("/api/v2/events/:id"), by_endpoint.get("/api/v2/invoices/:id")),
+        (Some(&1), Some(&1)),
+        "{by_endpoint:?}"
+    );
     // Default mode: one call, the trigger's ids.
     env.sandbox.control().reset_counters();
     env.fetch("acme", t).await.unwrap();

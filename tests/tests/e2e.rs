@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
+use chargebee_sandbox::Region;
 use chargebee_sandbox::{SeedSpec, WebhookConfig};
 use gp_sandbox::DocType;
-use chargebee_sandbox::Region;
 use ml_connector::stack::{Stack, StackSpec, TenantSpec, WEBHOOK_PASSWORD, WEBHOOK_USER};
 use ml_connector_tests::{TestDb, init_tracing, scratch};
 
@@ -15,11 +15,7 @@ const FABRIKAM: i32 = -1;
 async fn stack(name: &str, spec: StackSpec) -> (Stack, TestDb) {
     init_tracing();
     let db = TestDb::from_env().await;
-    let spec = StackSpec {
-        database: Some(db.url.clone()),
-        extra: String::new(),
-        ..spec
-    };
+    let spec = StackSpec { database: Some(db.url.clone()), extra: String::new(), ..spec };
     let mut spec = spec;
     for t in &mut spec.tenants {
         t.settings.push(("map.refunds".into(), "skip".into()));
@@ -54,27 +50,64 @@ async fn backfill_then_webhooks_land_every_document_once() {
 
     s.backfill("acme").await.unwrap();
     let stats = s.drain("acme", Duration::from_secs(180)).await.unwrap();
-    let timeline = s.app.store.jobs(&mlc_store::JobFilter { connection: Some("acme".into()), states: vec![mlc_store::JobState::Parked, mlc_store::JobState::Dead], ..Default::default() }).await.unwrap();
-    assert!(timeline.is_empty(), "parked or dead after backfill: {:#?}", timeline.iter().map(|j| (&j.key, &j.last_error)).collect::<Vec<_>>());
+    let timeline = s
+        .app
+        .store
+        .jobs(&mlc_store::JobFilter {
+            connection: Some("acme".into()),
+            states: vec![mlc_store::JobState::Parked, mlc_store::JobState::Dead],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(
+        timeline.is_empty(),
+        "parked or dead after backfill: {:#?}",
+        timeline.iter().map(|j| (&j.key, &j.last_error)).collect::<Vec<_>>()
+    );
     println!("after backfill: {stats:?}");
 
-    let cb_invoices: Vec<_> = control.invoices(&site.name).unwrap().into_iter().filter(|i| !i.deleted && i.status != "voided" && i.status != "pending").collect();
+    let cb_invoices: Vec<_> = control
+        .invoices(&site.name)
+        .unwrap()
+        .into_iter()
+        .filter(|i| !i.deleted && i.status != "voided" && i.status != "pending")
+        .collect();
     let gp_invoices = gp_docs(&s, DocType::Invoice).await;
     assert_eq!(gp_invoices.len(), cb_invoices.len(), "every Chargebee invoice is one GP invoice");
     let cb_customers = control.customers(&site.name).unwrap().len();
     let gp_customers = s.gp.control().customers(FABRIKAM).await.unwrap().len();
     assert_eq!(gp_customers, cb_customers, "customers synced");
-    let payments = control.transactions(&site.name).unwrap().into_iter().filter(|t| t.kind == "payment" && t.status == "success" && !t.deleted).count();
+    let payments = control
+        .transactions(&site.name)
+        .unwrap()
+        .into_iter()
+        .filter(|t| t.kind == "payment" && t.status == "success" && !t.deleted)
+        .count();
     assert_eq!(gp_docs(&s, DocType::CashReceipt).await.len(), payments, "one cash receipt per payment");
 
     // New activity arrives by webhook: duplicated and out of order. Nothing new may be doubled.
     let before_events = control.events(&site.name).unwrap().len();
     let cust = control.customers(&site.name).unwrap()[0].id.clone();
-    let inv = control.create_invoice(&site.name, chargebee_sandbox::InvoiceInput::new(&cust, vec![chargebee_sandbox::LineInput::adhoc("Extra seats", 2_500, 3)])).unwrap();
+    let inv = control
+        .create_invoice(
+            &site.name,
+            chargebee_sandbox::InvoiceInput::new(
+                &cust,
+                vec![chargebee_sandbox::LineInput::adhoc("Extra seats", 2_500, 3)],
+            ),
+        )
+        .unwrap();
     let sender = s
         .webhooks(
             "acme",
-            WebhookConfig { duplicate_rate: 1.0, out_of_order: true, time_compression: 100_000.0, ..WebhookConfig::new(&s.webhook_url("acme")) }.basic(WEBHOOK_USER, WEBHOOK_PASSWORD),
+            WebhookConfig {
+                duplicate_rate: 1.0,
+                out_of_order: true,
+                time_compression: 100_000.0,
+                ..WebhookConfig::new(&s.webhook_url("acme"))
+            }
+            .basic(WEBHOOK_USER, WEBHOOK_PASSWORD),
         )
         .unwrap();
     let events: Vec<_> = control.events(&site.name).unwrap().into_iter().skip(before_events).collect();
@@ -86,11 +119,20 @@ async fn backfill_then_webhooks_land_every_document_once() {
     let _ = inv;
 
     // Replaying every record writes nothing new.
-    let n = s.app.store.replay(&mlc_store::JobFilter { connection: Some("acme".into()), ..Default::default() }).await.unwrap();
+    let n = s
+        .app
+        .store
+        .replay(&mlc_store::JobFilter { connection: Some("acme".into()), ..Default::default() })
+        .await
+        .unwrap();
     assert!(n > 0);
     s.app.wake.notify_waiters();
     s.drain("acme", Duration::from_secs(120)).await.unwrap();
-    assert_eq!(gp_docs(&s, DocType::Invoice).await.len(), cb_invoices.len() + 1, "replay of everything → no new GP documents");
+    assert_eq!(
+        gp_docs(&s, DocType::Invoice).await.len(),
+        cb_invoices.len() + 1,
+        "replay of everything → no new GP documents"
+    );
     assert_eq!(gp_docs(&s, DocType::CashReceipt).await.len(), payments);
 
     // Reconciliation: zero difference, to the cent, per customer and currency.
@@ -101,7 +143,12 @@ async fn backfill_then_webhooks_land_every_document_once() {
 
     // An invoice whose webhook never came: reconciliation names it; the events sweep (gap
     // detection) finds and writes it; reconciliation is clean again.
-    let gap = control.create_invoice(&site.name, chargebee_sandbox::InvoiceInput::new(&cust, vec![chargebee_sandbox::LineInput::adhoc("Missed", 777, 1)])).unwrap();
+    let gap = control
+        .create_invoice(
+            &site.name,
+            chargebee_sandbox::InvoiceInput::new(&cust, vec![chargebee_sandbox::LineInput::adhoc("Missed", 777, 1)]),
+        )
+        .unwrap();
     let report = ml_connector::reconcile::run(&s.app, &conn).await.unwrap();
     let missing: Vec<_> = report.differences.iter().filter(|d| d.what == "missing in GP").collect();
     assert_eq!(missing.len(), 1, "{report:#?}");
@@ -120,13 +167,38 @@ async fn worst_order_lost_response_and_closed_period() {
     let (s, _db) = stack("e2e-faults", StackSpec::default()).await;
     let site = s.site("acme").unwrap();
     let control = s.cb.control();
-    let sender = s.webhooks("acme", WebhookConfig::new(&s.webhook_url("acme")).basic(WEBHOOK_USER, WEBHOOK_PASSWORD)).unwrap();
+    let sender =
+        s.webhooks("acme", WebhookConfig::new(&s.webhook_url("acme")).basic(WEBHOOK_USER, WEBHOOK_PASSWORD)).unwrap();
     let cust = control
-        .create_customer(&site.name, chargebee_sandbox::CustomerInput { company: Some("Worst Order Ltd".into()), email: Some("ap@worst.example".into()), preferred_currency_code: Some("USD".into()), ..Default::default() })
+        .create_customer(
+            &site.name,
+            chargebee_sandbox::CustomerInput {
+                company: Some("Worst Order Ltd".into()),
+                email: Some("ap@worst.example".into()),
+                preferred_currency_code: Some("USD".into()),
+                ..Default::default()
+            },
+        )
         .unwrap();
-    let inv = control.create_invoice(&site.name, chargebee_sandbox::InvoiceInput::new(&cust.id, vec![chargebee_sandbox::LineInput::adhoc("Plan", 10_000, 1)])).unwrap();
+    let inv = control
+        .create_invoice(
+            &site.name,
+            chargebee_sandbox::InvoiceInput::new(
+                &cust.id,
+                vec![chargebee_sandbox::LineInput::adhoc("Plan", 10_000, 1)],
+            ),
+        )
+        .unwrap();
     let pay = control
-        .record_payment(&site.name, chargebee_sandbox::PaymentInput { payment_method: "card".into(), reference_number: None, date: None, applications: vec![(inv.id.clone(), 4_000)] })
+        .record_payment(
+            &site.name,
+            chargebee_sandbox::PaymentInput {
+                payment_method: "card".into(),
+                reference_number: None,
+                date: None,
+                applications: vec![(inv.id.clone(), 4_000)],
+            },
+        )
         .unwrap();
     let mut events = control.events(&site.name).unwrap();
     events.reverse();
@@ -148,8 +220,19 @@ async fn worst_order_lost_response_and_closed_period() {
     // GP commits the next invoice but the connection drops before the answer.
     s.gp.control().inject(gp_sandbox::FaultRule::once("CreateReceivablesInvoice", gp_sandbox::FaultKind::LostResponse));
     let before = control.events(&site.name).unwrap().len();
-    let inv2 = control.create_invoice(&site.name, chargebee_sandbox::InvoiceInput::new(&cust.id, vec![chargebee_sandbox::LineInput::adhoc("Seats", 1_500, 4)])).unwrap();
-    assert_eq!(sender.deliver(control.events(&site.name).unwrap().into_iter().skip(before).collect()).await.failed(), 0);
+    let inv2 = control
+        .create_invoice(
+            &site.name,
+            chargebee_sandbox::InvoiceInput::new(
+                &cust.id,
+                vec![chargebee_sandbox::LineInput::adhoc("Seats", 1_500, 4)],
+            ),
+        )
+        .unwrap();
+    assert_eq!(
+        sender.deliver(control.events(&site.name).unwrap().into_iter().skip(before).collect()).await.failed(),
+        0
+    );
     s.drain("acme", Duration::from_secs(60)).await.unwrap();
     assert_eq!(gp_docs(&s, DocType::Invoice).await.len(), 2, "exactly one GP document for {}", inv2.id);
     let tl = s.app.store.audit("acme", Some(&format!("invoice/{}", inv2.id)), None).await.unwrap();
@@ -159,8 +242,16 @@ async fn worst_order_lost_response_and_closed_period() {
     let today = gp_sandbox::date::Date::today();
     s.gp.control().set_period_closed(FABRIKAM, today.year, today.month, true).await.unwrap();
     let before = control.events(&site.name).unwrap().len();
-    let inv3 = control.create_invoice(&site.name, chargebee_sandbox::InvoiceInput::new(&cust.id, vec![chargebee_sandbox::LineInput::adhoc("Late", 999, 1)])).unwrap();
-    assert_eq!(sender.deliver(control.events(&site.name).unwrap().into_iter().skip(before).collect()).await.failed(), 0);
+    let inv3 = control
+        .create_invoice(
+            &site.name,
+            chargebee_sandbox::InvoiceInput::new(&cust.id, vec![chargebee_sandbox::LineInput::adhoc("Late", 999, 1)]),
+        )
+        .unwrap();
+    assert_eq!(
+        sender.deliver(control.events(&site.name).unwrap().into_iter().skip(before).collect()).await.failed(),
+        0
+    );
     let key = format!("invoice/{}", inv3.id);
     let store = s.app.store.clone();
     let mut parked = None;
@@ -209,7 +300,10 @@ async fn dry_run_writes_nothing_and_explains_everything() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tenant_runs_its_own_mapper_and_the_other_is_unchanged() {
     let prefixes = |p: &str| -> Vec<(String, String)> {
-        ["customer", "invoice", "credit_memo", "receipt"].iter().map(|k| (format!("map.{k}.prefix"), p.to_string())).collect()
+        ["customer", "invoice", "credit_memo", "receipt"]
+            .iter()
+            .map(|k| (format!("map.{k}.prefix"), p.to_string()))
+            .collect()
     };
     let mut acme = TenantSpec::new("acme", "acme-test", Region::Us);
     acme.settings = prefixes("A");
@@ -239,12 +333,24 @@ async fn a_tenant_runs_its_own_mapper_and_the_other_is_unchanged() {
     for d in &a {
         assert!(!d.description.as_deref().unwrap_or("").starts_with("Globex"), "{d:?}");
     }
-    let rec = s.app.store.record("acme", &format!("invoice/{}", s.cb.control().invoices("acme-test").unwrap()[0].id)).await.unwrap().unwrap();
-    let canonical: ml_connector::bindings::types::SourceRecord = serde_json::from_str(rec.canonical.as_deref().unwrap()).unwrap();
+    let rec = s
+        .app
+        .store
+        .record("acme", &format!("invoice/{}", s.cb.control().invoices("acme-test").unwrap()[0].id))
+        .await
+        .unwrap()
+        .unwrap();
+    let canonical: ml_connector::bindings::types::SourceRecord =
+        serde_json::from_str(rec.canonical.as_deref().unwrap()).unwrap();
     let settings: Vec<(String, String)> = conn.config.settings.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     let mut store = conn.mapper.store(&s.app, "acme", None, None).unwrap();
     let inst = conn.mapper.pre.instantiate_async(&mut store).await.unwrap();
-    let fresh = inst.ml_connector_plugin_mapper_api().call_map(&mut store, &canonical, &settings).await.unwrap().unwrap();
-    assert_eq!(serde_json::to_string(&fresh).unwrap(), rec.ledger.unwrap(), "acme's stored mapping is the default mapper's");
+    let fresh =
+        inst.ml_connector_plugin_mapper_api().call_map(&mut store, &canonical, &settings).await.unwrap().unwrap();
+    assert_eq!(
+        serde_json::to_string(&fresh).unwrap(),
+        rec.ledger.unwrap(),
+        "acme's stored mapping is the default mapper's"
+    );
     s.shutdown().await;
 }

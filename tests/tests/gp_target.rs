@@ -24,7 +24,10 @@ use gp_target::soap::Soap;
 use gp_target::wire::{Call, Protocol, Verb};
 use ml_connector::app::App;
 use ml_connector::bindings::target::exports::ml_connector::plugin::target_api::{TargetError, WriteOutcome};
-use ml_connector::bindings::types::{Apply, BatchKey, CashReceipt, CreditMemo, DocKind as WitKind, GpCustomer, LedgerDoc, ReceiptType, ReceivablesInvoice};
+use ml_connector::bindings::types::{
+    Apply, BatchKey, CashReceipt, CreditMemo, DocKind as WitKind, GpCustomer, LedgerDoc, ReceiptType,
+    ReceivablesInvoice,
+};
 use ml_connector_tests::*;
 
 const FABRIKAM: i32 = -1;
@@ -47,8 +50,12 @@ fn golden(rel: &str, actual: &str) {
         std::fs::write(&path, actual).unwrap();
         return;
     }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("{} is missing: run with UPDATE_GOLDEN=1 to write it", path.display()));
-    assert!(expected == actual, "{rel} differs from its golden copy (review, then UPDATE_GOLDEN=1 rewrites it)\n--- golden\n{expected}\n--- now\n{actual}\n");
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("{} is missing: run with UPDATE_GOLDEN=1 to write it", path.display()));
+    assert!(
+        expected == actual,
+        "{rel} differs from its golden copy (review, then UPDATE_GOLDEN=1 rewrites it)\n--- golden\n{expected}\n--- now\n{actual}\n"
+    );
 }
 
 /// No golden file without a case that produces it (a renamed case must not leave a stale copy).
@@ -63,7 +70,13 @@ fn no_orphans(dir: &str, produced: &BTreeSet<String>) {
 }
 
 fn party() -> Party {
-    Party { id: "ACME-001".into(), name: "Acme & Sons <Holdings>".into(), short_name: Some("ACME".into()), currency: "USD".into(), email: Some("ap@acme.example".into()) }
+    Party {
+        id: "ACME-001".into(),
+        name: "Acme & Sons <Holdings>".into(),
+        short_name: Some("ACME".into()),
+        currency: "USD".into(),
+        email: Some("ap@acme.example".into()),
+    }
 }
 
 fn doc(kind: DocKind, number: &str, currency: &str) -> Doc {
@@ -74,7 +87,17 @@ fn doc(kind: DocKind, number: &str, currency: &str) -> Doc {
 /// Every document shape gp-target writes: an invoice with every optional member, a minimal
 /// one in a zero-decimal currency, a receipt and a credit memo with applies.
 fn documents() -> Vec<(&'static str, Doc)> {
-    let full = Doc { sales: 10_000, discount: 500, freight: 250, misc: 100, tax: 790, total: 10_640, description: Some("Plan & seats".into()), po: Some("PO-7".into()), ..doc(DocKind::Invoice, "CBINV-1001", "USD") };
+    let full = Doc {
+        sales: 10_000,
+        discount: 500,
+        freight: 250,
+        misc: 100,
+        tax: 790,
+        total: 10_640,
+        description: Some("Plan & seats".into()),
+        po: Some("PO-7".into()),
+        ..doc(DocKind::Invoice, "CBINV-1001", "USD")
+    };
     let minimal = Doc { sales: 1_500, total: 1_500, ..doc(DocKind::Invoice, "CBINV-1002", "JPY") };
     let receipt = Doc {
         total: 6_000,
@@ -85,8 +108,20 @@ fn documents() -> Vec<(&'static str, Doc)> {
         applies: vec![("CBINV-1001".into(), 5_000), ("CBINV-1003".into(), 1_000)],
         ..doc(DocKind::CashReceipt, "CBPAY-1", "USD")
     };
-    let memo = Doc { sales: 1_000, tax: 80, total: 1_080, description: Some("Refund".into()), applies: vec![("CBINV-1001".into(), 1_080)], ..doc(DocKind::CreditMemo, "CBCN-1", "USD") };
-    vec![("invoice-full", full), ("invoice-minimal-jpy", minimal), ("receipt-applies", receipt), ("credit-memo-applies", memo)]
+    let memo = Doc {
+        sales: 1_000,
+        tax: 80,
+        total: 1_080,
+        description: Some("Refund".into()),
+        applies: vec![("CBINV-1001".into(), 1_080)],
+        ..doc(DocKind::CreditMemo, "CBCN-1", "USD")
+    };
+    vec![
+        ("invoice-full", full),
+        ("invoice-minimal-jpy", minimal),
+        ("receipt-applies", receipt),
+        ("credit-memo-applies", memo),
+    ]
 }
 
 fn kind_name(kind: DocKind) -> &'static str {
@@ -106,15 +141,30 @@ fn cases(p: &dyn Protocol, ext: &str) -> Vec<Case> {
     let mut out: Vec<Case> = vec![
         (format!("CreateCustomer.{ext}"), p.save_customer(&party(), false), "CreateCustomer".into(), none()),
         (format!("UpdateCustomer.{ext}"), p.save_customer(&party(), true), "UpdateCustomer".into(), none()),
-        (format!("CreateCustomer-no-email.{ext}"), p.save_customer(&Party { email: None, short_name: None, ..party() }, false), "CreateCustomer".into(), none()),
+        (
+            format!("CreateCustomer-no-email.{ext}"),
+            p.save_customer(&Party { email: None, short_name: None, ..party() }, false),
+            "CreateCustomer".into(),
+            none(),
+        ),
         (format!("GetCustomerByKey.{ext}"), p.get_customer("ACME 001"), "GetCustomerByKey".into(), none()),
     ];
     for (name, d) in documents() {
         let applies = (d.applies.clone(), d.currency.clone());
-        out.push((format!("Create{}-{name}.{ext}", kind_name(d.kind)), p.create_document(&d), format!("Create{}", kind_name(d.kind)), applies));
+        out.push((
+            format!("Create{}-{name}.{ext}", kind_name(d.kind)),
+            p.create_document(&d),
+            format!("Create{}", kind_name(d.kind)),
+            applies,
+        ));
     }
     for kind in [DocKind::Invoice, DocKind::CreditMemo, DocKind::CashReceipt] {
-        out.push((format!("Get{}ByKey.{ext}", kind_name(kind)), p.get_document(kind, "CB INV-1"), format!("Get{}ByKey", kind_name(kind)), none()));
+        out.push((
+            format!("Get{}ByKey.{ext}", kind_name(kind)),
+            p.get_document(kind, "CB INV-1"),
+            format!("Get{}ByKey", kind_name(kind)),
+            none(),
+        ));
     }
     for (i, call) in p.list_documents("ACME-001").into_iter().enumerate() {
         out.push((format!("GetReceivablesDocumentList-{i}.{ext}"), call, "GetReceivablesDocumentList".into(), none()));
@@ -134,12 +184,15 @@ fn sba() -> Sba {
 fn read_soap(schema: &gp_sandbox::schema::Schema, call: &Call) -> Result<gp_sandbox::soap::SoapRequest, String> {
     let action = call.headers.iter().find(|(k, _)| k == "soapaction").map(|(_, v)| v.as_str());
     assert!(action.is_some(), "{}: no SOAPAction", call.label);
-    gp_sandbox::soap::read_envelope(schema, true, call.body.as_deref().unwrap_or_default(), action).map_err(|e| e.to_string())
+    gp_sandbox::soap::read_envelope(schema, true, call.body.as_deref().unwrap_or_default(), action)
+        .map_err(|e| e.to_string())
 }
 
 /// Applies as GP read them, in minor units (a JSON reader may write 50.00 as 50.0).
 fn applies_of(list: &[gp_sandbox::service::ApplyRequest], currency: &str) -> Vec<(String, i64)> {
-    list.iter().map(|a| (a.to_number.clone(), ml_connector_sdk::money::from_decimal(&a.amount, currency).unwrap())).collect()
+    list.iter()
+        .map(|a| (a.to_number.clone(), ml_connector_sdk::money::from_decimal(&a.amount, currency).unwrap()))
+        .collect()
 }
 
 #[test]
@@ -148,14 +201,23 @@ fn soap_envelopes_follow_the_wsdl_and_their_golden_copies() {
     let soap = soap();
     let mut produced = BTreeSet::new();
     let mut all = cases(&soap, "xml");
-    all.push(("GetLoggedValidationResultByKey.xml".into(), soap.validation_result("0f8fad5b-d9cb-469f-a165-70867728950e"), "GetLoggedValidationResultByKey".into(), (vec![], String::new())));
+    all.push((
+        "GetLoggedValidationResultByKey.xml".into(),
+        soap.validation_result("0f8fad5b-d9cb-469f-a165-70867728950e"),
+        "GetLoggedValidationResultByKey".into(),
+        (vec![], String::new()),
+    ));
     for (name, call, op, applies) in all {
         assert_eq!((call.verb, call.url.as_str()), (Verb::Post, soap.url.as_str()), "{name}");
         let req = read_soap(&schema, &call).unwrap_or_else(|e| panic!("{name}: GP's contract refuses it: {e}"));
         assert_eq!(req.operation, op, "{name}");
         // The document member carries the applies as the emulator (and the taRMApply
         // extension) reads them.
-        let member = req.body.at(&["cashReceipt"]).or(req.body.at(&["receivablesCreditMemo"])).or(req.body.at(&["receivablesInvoice"]));
+        let member = req
+            .body
+            .at(&["cashReceipt"])
+            .or(req.body.at(&["receivablesCreditMemo"]))
+            .or(req.body.at(&["receivablesInvoice"]));
         if let Some(member) = member {
             let found = gp_sandbox::soap::applies_from_extensions(member).map_err(|e| e.to_string()).unwrap();
             assert_eq!(applies_of(&found, &applies.1), applies.0, "{name}");
@@ -173,14 +235,21 @@ fn sba_requests_follow_the_emulator_contract_and_their_golden_copies() {
     let mut produced = BTreeSet::new();
     for (name, call, op, applies) in cases(&sba(), "http") {
         let url = url::Url::parse(&call.url).unwrap();
-        let path = gp_sandbox::sba::parse_path(url.path()).unwrap_or_else(|| panic!("{name}: not an SBA path: {}", call.url));
-        assert_eq!((path.tenant.as_str(), path.company.as_deref()), ("DefaultTenant", Some("Fabrikam, Inc.")), "{name}");
+        let path =
+            gp_sandbox::sba::parse_path(url.path()).unwrap_or_else(|| panic!("{name}: not an SBA path: {}", call.url));
+        assert_eq!(
+            (path.tenant.as_str(), path.company.as_deref()),
+            ("DefaultTenant", Some("Fabrikam, Inc.")),
+            "{name}"
+        );
         let method = reqwest::Method::from_bytes(call.verb.as_str().as_bytes()).unwrap();
-        let (routed, payload_type) = gp_sandbox::sba::route(&method, &path).unwrap_or_else(|| panic!("{name}: no SBA route for {} {}", call.verb.as_str(), url.path()));
+        let (routed, payload_type) = gp_sandbox::sba::route(&method, &path)
+            .unwrap_or_else(|| panic!("{name}: no SBA route for {} {}", call.verb.as_str(), url.path()));
         assert_eq!(routed, op, "{name}");
         match (payload_type, &call.body) {
             (Some(ty), Some(body)) => {
-                let (node, found) = gp_sandbox::sba::read_payload(&schema, true, body.as_bytes(), ty).unwrap_or_else(|e| panic!("{name}: the emulator refuses the payload: {e}"));
+                let (node, found) = gp_sandbox::sba::read_payload(&schema, true, body.as_bytes(), ty)
+                    .unwrap_or_else(|e| panic!("{name}: the emulator refuses the payload: {e}"));
                 assert_eq!(applies_of(&found, &applies.1), applies.0, "{name}");
                 assert!(node.str_at(&["Key", "Id"]).is_some(), "{name}");
             }
@@ -210,9 +279,25 @@ fn the_contract_check_refuses_broken_requests() {
     let date = "<Date>2025-11-25T00:00:00</Date>";
     // (what, the mutated envelope, what GP's reader must say about it)
     let broken = [
-        ("misnamed", body.replace("<SalesAmount>", "<SaleAmount>").replace("</SalesAmount>", "</SaleAmount>"), "SaleAmount: is not a member"),
-        ("misordered", body.replace(date, "").replacen("<Key>", &format!("{date}<Key>"), 1), "receivablesInvoice/Key: out of WSDL order"),
-        ("wrong namespace", body.replacen(&format!("<OrganizationKey xmlns=\"{ns_dyn}\""), &format!("<OrganizationKey xmlns=\"{ns_gp}\""), 1), "OrganizationKey: must be in namespace"),
+        (
+            "misnamed",
+            body.replace("<SalesAmount>", "<SaleAmount>").replace("</SalesAmount>", "</SaleAmount>"),
+            "SaleAmount: is not a member",
+        ),
+        (
+            "misordered",
+            body.replace(date, "").replacen("<Key>", &format!("{date}<Key>"), 1),
+            "receivablesInvoice/Key: out of WSDL order",
+        ),
+        (
+            "wrong namespace",
+            body.replacen(
+                &format!("<OrganizationKey xmlns=\"{ns_dyn}\""),
+                &format!("<OrganizationKey xmlns=\"{ns_gp}\""),
+                1,
+            ),
+            "OrganizationKey: must be in namespace",
+        ),
         ("required member missing", body.replace("<DecimalDigits>2</DecimalDigits>", ""), "DecimalDigits"),
     ];
     for (what, text, why) in broken {
@@ -228,13 +313,24 @@ fn the_contract_check_refuses_broken_requests() {
 
 #[test]
 fn settings_choose_the_protocol() {
-    let settings = |pairs: &'static [(&'static str, &'static str)]| move |k: &str| pairs.iter().find(|(key, _)| *key == k).map(|(_, v)| v.to_string());
+    let settings = |pairs: &'static [(&'static str, &'static str)]| {
+        move |k: &str| pairs.iter().find(|(key, _)| *key == k).map(|(_, v)| v.to_string())
+    };
     let url = |gp: gp_target::wire::Gp| gp.protocol.get_customer("A").url;
-    assert!(url(gp_target::wire::config_from(settings(&[("gp.soap_url", "http://gp/soap")])).unwrap()).ends_with("/soap"));
-    let sba = gp_target::wire::config_from(settings(&[("gp.endpoint", "sba"), ("gp.sba_url", "http://gp/GPService/Tenants(T)/Companies(C)")])).unwrap();
+    assert!(
+        url(gp_target::wire::config_from(settings(&[("gp.soap_url", "http://gp/soap")])).unwrap()).ends_with("/soap")
+    );
+    let sba = gp_target::wire::config_from(settings(&[
+        ("gp.endpoint", "sba"),
+        ("gp.sba_url", "http://gp/GPService/Tenants(T)/Companies(C)"),
+    ]))
+    .unwrap();
     assert_eq!(sba.timeout_ms, 30_000);
     assert_eq!(url(sba), "http://gp/GPService/Tenants(T)/Companies(C)/Sales/Customers(A).json");
-    assert!(gp_target::wire::config_from(settings(&[("gp.endpoint", "sba"), ("gp.soap_url", "http://gp/soap")])).is_err_and(|e| e.contains("gp.sba_url")));
+    assert!(
+        gp_target::wire::config_from(settings(&[("gp.endpoint", "sba"), ("gp.soap_url", "http://gp/soap")]))
+            .is_err_and(|e| e.contains("gp.sba_url"))
+    );
     assert!(gp_target::wire::config_from(settings(&[("gp.endpoint", "odata")])).is_err_and(|e| e.contains("odata")));
 }
 
@@ -259,14 +355,29 @@ async fn env(endpoint: &'static str, settings: &[(&str, &str)]) -> Env {
     let gp = GpSandbox::start(GpConfig::default()).await.unwrap();
     let db = TestDb::from_env().await;
     let origin = format!("http://{}", gp.addr());
-    let mut cfg = format!("[host]\ndatabase = {}\ncache_dir = {}\n", toml_str(&db.url), toml_str(&shared_cache().display().to_string()));
+    let mut cfg = format!(
+        "[host]\ndatabase = {}\ncache_dir = {}\n",
+        toml_str(&db.url),
+        toml_str(&shared_cache().display().to_string())
+    );
     for name in ["standin-source", "standin-mapper", "gp-target"] {
         let (path, digest) = component(name);
-        cfg.push_str(&format!("\n[components.{name}]\npath = {}\nsha256 = \"{digest}\"\ncall_timeout_ms = 30000\n", toml_str(&path.display().to_string())));
+        cfg.push_str(&format!(
+            "\n[components.{name}]\npath = {}\nsha256 = \"{digest}\"\ncall_timeout_ms = 30000\n",
+            toml_str(&path.display().to_string())
+        ));
     }
-    cfg.push_str(&format!("\n[secrets.gp]\nscheme = \"ntlm\"\norigin = \"{origin}\"\nvalue = {}\n", toml_str(&gp.credentials().user_spec())));
+    cfg.push_str(&format!(
+        "\n[secrets.gp]\nscheme = \"ntlm\"\norigin = \"{origin}\"\nvalue = {}\n",
+        toml_str(&gp.credentials().user_spec())
+    ));
     cfg.push_str("\n[[connections]]\nid = \"t\"\n[connections.settings]\n");
-    let mut all = vec![("gp.endpoint", endpoint.to_string()), ("gp.soap_url", gp.soap_url()), ("gp.sba_url", gp.sba_company_url("Fabrikam, Inc.")), ("gp.company_id", "-1".into())];
+    let mut all = vec![
+        ("gp.endpoint", endpoint.to_string()),
+        ("gp.soap_url", gp.soap_url()),
+        ("gp.sba_url", gp.sba_company_url("Fabrikam, Inc.")),
+        ("gp.company_id", "-1".into()),
+    ];
     for (k, v) in settings {
         all.retain(|(key, _)| key != k);
         all.push((k, v.replace("{gp}", &origin)));
@@ -308,7 +419,13 @@ impl Env {
         target!(self, call_find_document, kind, number)
     }
 
-    async fn list(&self, customer: &str) -> Result<Vec<ml_connector::bindings::target::exports::ml_connector::plugin::target_api::LedgerBalance>, TargetError> {
+    async fn list(
+        &self,
+        customer: &str,
+    ) -> Result<
+        Vec<ml_connector::bindings::target::exports::ml_connector::plugin::target_api::LedgerBalance>,
+        TargetError,
+    > {
         target!(self, call_list_documents, customer)
     }
 
@@ -344,11 +461,23 @@ fn today() -> String {
 }
 
 fn customer(id: &str, name: &str) -> GpCustomer {
-    GpCustomer { id: id.into(), name: name.into(), short_name: Some("ACME".into()), email: Some("ap@acme.example".into()), currency: "USD".into(), class_id: None, payment_terms: None, address: None }
+    GpCustomer {
+        id: id.into(),
+        name: name.into(),
+        short_name: Some("ACME".into()),
+        email: Some("ap@acme.example".into()),
+        currency: "USD".into(),
+        class_id: None,
+        payment_terms: None,
+        address: None,
+    }
 }
 
 fn invoice(number: &str, customer: &str, sales: i64, tax: i64) -> ReceivablesInvoice {
-    ReceivablesInvoice { description: Some("Plan".into()), ..ml_connector_tests::receivables_invoice(number, customer, "CB-SLS", &today(), sales, tax) }
+    ReceivablesInvoice {
+        description: Some("Plan".into()),
+        ..ml_connector_tests::receivables_invoice(number, customer, "CB-SLS", &today(), sales, tax)
+    }
 }
 
 fn receipt(number: &str, customer: &str, amount: i64, applies: &[(&str, i64)]) -> CashReceipt {
@@ -401,7 +530,10 @@ async fn every_document_type_is_written_and_read_back(endpoint: &'static str) {
     assert!(format!("{:?}", c.addresses).contains("ap@acme.example"), "e-mail on the address: {:?}", c.addresses);
     assert_eq!(e.ensure(&customer("ACME-1", "Acme Corp")).await, Ok(WriteOutcome::AlreadyPresent));
     assert_eq!(e.ensure(&customer("ACME-1", "Acme Corporation")).await, Ok(WriteOutcome::Updated));
-    assert_eq!(e.gp.control().customer(FABRIKAM, "ACME-1").await.unwrap().unwrap().name.as_deref(), Some("Acme Corporation"));
+    assert_eq!(
+        e.gp.control().customer(FABRIKAM, "ACME-1").await.unwrap().unwrap().name.as_deref(),
+        Some("Acme Corporation")
+    );
 
     assert_eq!(e.write(&inv).await, Ok(WriteOutcome::Created));
     let rc = LedgerDoc::CashReceipt(receipt("CBPAY-1", "ACME-1", 6_000, &[("CBINV-1", 4_000)]));
@@ -412,25 +544,61 @@ async fn every_document_type_is_written_and_read_back(endpoint: &'static str) {
     // GP holds what was sent: amounts, batch (with its source), customer, date, applies.
     let LedgerDoc::Invoice(i) = &inv else { unreachable!() };
     let gi = &e.docs(DocType::Invoice).await[0];
-    assert_eq!((gi.number.as_str(), gi.customer_id.as_str(), gi.batch_id.as_str(), gi.batch_source.as_str()), ("CBINV-1", "ACME-1", "CB-SLS", "RM_Sales"));
-    assert_eq!((gi.amounts.sales, gi.amounts.trade_discount, gi.amounts.freight, gi.amounts.misc, gi.amounts.tax, gi.amounts.document), (i.sales, 500, 250, 100, 800, i.total));
+    assert_eq!(
+        (gi.number.as_str(), gi.customer_id.as_str(), gi.batch_id.as_str(), gi.batch_source.as_str()),
+        ("CBINV-1", "ACME-1", "CB-SLS", "RM_Sales")
+    );
+    assert_eq!(
+        (
+            gi.amounts.sales,
+            gi.amounts.trade_discount,
+            gi.amounts.freight,
+            gi.amounts.misc,
+            gi.amounts.tax,
+            gi.amounts.document
+        ),
+        (i.sales, 500, 250, 100, 800, i.total)
+    );
     assert_eq!((gi.date.iso(), gi.currency.iso_code.as_str(), gi.po_number.as_deref()), (today(), "USD", Some("PO-7")));
     assert_eq!(gi.remaining, i.total - 4_000 - 1_080, "both applies reduce the invoice");
     let gr = &e.docs(DocType::CashReceipt).await[0];
-    assert_eq!((gr.batch_id.as_str(), gr.batch_source.as_str(), gr.amounts.document, gr.remaining), ("CB-CASH", "RM_Cash", 6_000, 2_000));
-    assert_eq!((gr.checkbook_id.as_deref(), gr.cash_type.as_deref(), gr.check_number.as_deref()), (Some("UPTOWN TRUST"), Some("Payment Card"), Some("txn_42")));
+    assert_eq!(
+        (gr.batch_id.as_str(), gr.batch_source.as_str(), gr.amounts.document, gr.remaining),
+        ("CB-CASH", "RM_Cash", 6_000, 2_000)
+    );
+    assert_eq!(
+        (gr.checkbook_id.as_deref(), gr.cash_type.as_deref(), gr.check_number.as_deref()),
+        (Some("UPTOWN TRUST"), Some("Payment Card"), Some("txn_42"))
+    );
     let gc = &e.docs(DocType::CreditMemo).await[0];
-    assert_eq!((gc.amounts.sales, gc.amounts.tax, gc.amounts.document, gc.remaining, gc.batch_id.as_str()), (1_000, 80, 1_080, 0, "CB-SLS"));
-    let applies: BTreeSet<_> = e.gp.control().applies(FABRIKAM).await.unwrap().into_iter().map(|a| (a.from_number, a.to_number, a.amount_minor)).collect();
-    assert_eq!(applies, BTreeSet::from([("CBPAY-1".into(), "CBINV-1".into(), 4_000), ("CBCN-1".into(), "CBINV-1".into(), 1_080)]));
+    assert_eq!(
+        (gc.amounts.sales, gc.amounts.tax, gc.amounts.document, gc.remaining, gc.batch_id.as_str()),
+        (1_000, 80, 1_080, 0, "CB-SLS")
+    );
+    let applies: BTreeSet<_> =
+        e.gp.control()
+            .applies(FABRIKAM)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|a| (a.from_number, a.to_number, a.amount_minor))
+            .collect();
+    assert_eq!(
+        applies,
+        BTreeSet::from([("CBPAY-1".into(), "CBINV-1".into(), 4_000), ("CBCN-1".into(), "CBINV-1".into(), 1_080)])
+    );
 
     // find-document reads each back as GP holds it (applies are not part of GP's answer).
     match e.find(WitKind::Invoice, "CBINV-1").await {
-        Ok(Some(LedgerDoc::Invoice(back))) => assert_eq!(back, ReceivablesInvoice { distributions: vec![], ..i.clone() }),
+        Ok(Some(LedgerDoc::Invoice(back))) => {
+            assert_eq!(back, ReceivablesInvoice { distributions: vec![], ..i.clone() })
+        }
         other => panic!("{other:?}"),
     }
     match e.find(WitKind::CashReceipt, "CBPAY-1").await {
-        Ok(Some(LedgerDoc::CashReceipt(back))) => assert_eq!(back, CashReceipt { applies: vec![], ..receipt("CBPAY-1", "ACME-1", 6_000, &[]) }),
+        Ok(Some(LedgerDoc::CashReceipt(back))) => {
+            assert_eq!(back, CashReceipt { applies: vec![], ..receipt("CBPAY-1", "ACME-1", 6_000, &[]) })
+        }
         other => panic!("{other:?}"),
     }
     match e.find(WitKind::CreditMemo, "CBCN-1").await {
@@ -447,10 +615,16 @@ async fn closed_fiscal_period_is_refused_and_nothing_written(endpoint: &'static 
     e.ensure(&customer("ACME-1", "Acme")).await.unwrap();
     let now = gp_sandbox::date::Date::today();
     e.gp.control().set_period_closed(FABRIKAM, now.year, now.month, true).await.unwrap();
-    for doc in [LedgerDoc::Invoice(invoice("CBINV-1", "ACME-1", 1_000, 0)), LedgerDoc::CashReceipt(receipt("CBPAY-1", "ACME-1", 500, &[]))] {
+    for doc in [
+        LedgerDoc::Invoice(invoice("CBINV-1", "ACME-1", 1_000, 0)),
+        LedgerDoc::CashReceipt(receipt("CBPAY-1", "ACME-1", 500, &[])),
+    ] {
         // PeriodClosed is what the host parks on (it waits on `period:<date>`).
         let r = e.write(&doc).await;
-        assert!(matches!(&r, Err(TargetError::PeriodClosed(m)) if m.contains("fiscal period that contains the document date is closed")), "{r:?}");
+        assert!(
+            matches!(&r, Err(TargetError::PeriodClosed(m)) if m.contains("fiscal period that contains the document date is closed")),
+            "{r:?}"
+        );
     }
     assert!(e.gp.control().documents(FABRIKAM).await.unwrap().is_empty(), "nothing written while closed");
     // No period read exists in GP's services: the host's re-check hears "open" and GP decides.
@@ -470,7 +644,11 @@ async fn duplicates_of_our_documents_are_present_and_others_conflict(endpoint: &
         assert_eq!(e.write(d).await, Ok(WriteOutcome::Created));
         assert_eq!(e.write(d).await, Ok(WriteOutcome::AlreadyPresent), "a replay of our own document");
     }
-    assert_eq!((e.calls("CreateReceivablesInvoice"), e.calls("CreateCashReceipt")), (2, 2), "GP was asked twice and refused the second");
+    assert_eq!(
+        (e.calls("CreateReceivablesInvoice"), e.calls("CreateCashReceipt")),
+        (2, 2),
+        "GP was asked twice and refused the second"
+    );
     assert_eq!((e.docs(DocType::Invoice).await.len(), e.docs(DocType::CashReceipt).await.len()), (1, 1));
     assert_eq!(e.gp.control().applies(FABRIKAM).await.unwrap().len(), 1, "the apply is not made twice");
 
@@ -495,13 +673,19 @@ async fn ambiguous_failures_end_with_exactly_one_document(endpoint: &'static str
 
     // GP commits, then the connection drops before the answer: the look-up finds ours.
     control.inject(FaultRule::once("CreateReceivablesInvoice", FaultKind::LostResponse));
-    assert_eq!(e.write(&LedgerDoc::Invoice(invoice("CBINV-1", "ACME-1", 1_000, 0))).await, Ok(WriteOutcome::AlreadyPresent));
+    assert_eq!(
+        e.write(&LedgerDoc::Invoice(invoice("CBINV-1", "ACME-1", 1_000, 0))).await,
+        Ok(WriteOutcome::AlreadyPresent)
+    );
     assert_eq!(e.docs(DocType::Invoice).await.len(), 1);
     assert_eq!(control.counters().faults_injected, 1);
 
     // GP commits but answers after our timeout.
     control.inject(FaultRule::once("CreateCashReceipt", FaultKind::HangAfterCommit(Duration::from_secs(4))));
-    assert_eq!(e.write(&LedgerDoc::CashReceipt(receipt("CBPAY-1", "ACME-1", 500, &[("CBINV-1", 500)]))).await, Ok(WriteOutcome::AlreadyPresent));
+    assert_eq!(
+        e.write(&LedgerDoc::CashReceipt(receipt("CBPAY-1", "ACME-1", 500, &[("CBINV-1", 500)]))).await,
+        Ok(WriteOutcome::AlreadyPresent)
+    );
     assert_eq!(e.docs(DocType::CashReceipt).await.len(), 1);
 
     // GP never processed it (hang, then a timeout): not there → transient, and the retry writes it once.
@@ -520,7 +704,14 @@ async fn ambiguous_failures_end_with_exactly_one_document(endpoint: &'static str
     control.inject(FaultRule::once("GetReceivablesInvoiceByKey", FaultKind::SystemFault));
     let r = e.find(WitKind::Invoice, "CBINV-1").await;
     assert!(matches!(&r, Err(TargetError::Transient(m)) if m.contains("unhandled system exception")), "{r:?}");
-    assert_eq!((e.docs(DocType::Invoice).await.len(), e.docs(DocType::CashReceipt).await.len(), e.docs(DocType::CreditMemo).await.len()), (1, 1, 1));
+    assert_eq!(
+        (
+            e.docs(DocType::Invoice).await.len(),
+            e.docs(DocType::CashReceipt).await.len(),
+            e.docs(DocType::CreditMemo).await.len()
+        ),
+        (1, 1, 1)
+    );
 }
 
 both_protocols!(refusals_are_classified_as_on_the_other_protocol);
@@ -532,7 +723,10 @@ async fn refusals_are_classified_as_on_the_other_protocol(endpoint: &'static str
     let r = e.write(&LedgerDoc::CashReceipt(rc)).await;
     assert!(matches!(&r, Err(TargetError::Rejected(m)) if m.contains("CHEKBKID")), "GP's own message: {r:?}");
     let r = e.write(&LedgerDoc::CashReceipt(receipt("CBPAY-2", "ACME-1", 500, &[("CBINV-404", 500)]))).await;
-    assert!(matches!(&r, Err(TargetError::MissingDependency(m)) if m.contains("APTODCNM")), "the applied invoice is not there yet: {r:?}");
+    assert!(
+        matches!(&r, Err(TargetError::MissingDependency(m)) if m.contains("APTODCNM")),
+        "the applied invoice is not there yet: {r:?}"
+    );
     let r = e.ensure(&customer("acme-lower", "Lower")).await;
     assert!(matches!(&r, Err(TargetError::Rejected(m)) if m.contains("CUSTNMBR")), "{r:?}");
     assert!(e.gp.control().documents(FABRIKAM).await.unwrap().is_empty());
@@ -560,12 +754,28 @@ async fn list_documents_returns_what_gp_holds(endpoint: &'static str) {
     };
     let held = e.gp.control().documents(FABRIKAM).await.unwrap();
     for c in ["ACME-1", "GLOBEX-1", "NOBODY"] {
-        let listed: BTreeSet<_> = e.list(c).await.unwrap().into_iter().map(|b| (format!("{:?}", b.kind), b.number, b.customer_id, b.currency, b.date, b.amount, b.remaining)).collect();
+        let listed: BTreeSet<_> = e
+            .list(c)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|b| (format!("{:?}", b.kind), b.number, b.customer_id, b.currency, b.date, b.amount, b.remaining))
+            .collect();
         // GP exposes no unapplied amount for cash receipts: the target reports 0 for them.
         let expected: BTreeSet<_> = held
             .iter()
             .filter(|d| d.customer_id == c)
-            .map(|d| (format!("{:?}", wit(d.doc_type)), d.number.clone(), d.customer_id.clone(), d.currency.iso_code.clone(), d.date.iso(), d.amounts.document, if d.doc_type == DocType::CashReceipt { 0 } else { d.remaining }))
+            .map(|d| {
+                (
+                    format!("{:?}", wit(d.doc_type)),
+                    d.number.clone(),
+                    d.customer_id.clone(),
+                    d.currency.iso_code.clone(),
+                    d.date.iso(),
+                    d.amounts.document,
+                    if d.doc_type == DocType::CashReceipt { 0 } else { d.remaining },
+                )
+            })
             .collect();
         assert_eq!(listed, expected, "{c}");
     }
@@ -579,7 +789,8 @@ async fn misconfiguration_is_permanent() {
     let e = env("odata", &[]).await;
     let r = e.ensure(&customer("ACME-1", "Acme")).await;
     assert!(matches!(&r, Err(TargetError::Permanent(m)) if m.contains("gp.endpoint")), "{r:?}");
-    let e2 = env("sba", &[("gp.sba_url", "{gp}/GPService/Tenants(DefaultTenant)/Companies(No%20Such%20Company)")]).await;
+    let e2 =
+        env("sba", &[("gp.sba_url", "{gp}/GPService/Tenants(DefaultTenant)/Companies(No%20Such%20Company)")]).await;
     let r = e2.ensure(&customer("ACME-1", "Acme")).await;
     assert!(matches!(&r, Err(TargetError::Permanent(m)) if m.contains("404")), "{r:?}");
     let r = e2.write(&LedgerDoc::Invoice(invoice("CBINV-1", "ACME-1", 1_000, 0))).await;
@@ -603,18 +814,56 @@ async fn sba_end_to_end_backfill_replay_and_reconcile_clean() {
     let s = Stack::start(&scratch("gp-target-sba-e2e"), spec).await.expect("stack starts");
     let site = s.site("acme").unwrap();
     let cb = s.cb.control();
-    cb.seed(&site.name, &chargebee_sandbox::SeedSpec { customers: 4, invoices_per_customer: 3, currencies: vec!["USD".into(), "EUR".into(), "JPY".into()], days: 20, seed: 11, ..Default::default() }).unwrap();
+    cb.seed(
+        &site.name,
+        &chargebee_sandbox::SeedSpec {
+            customers: 4,
+            invoices_per_customer: 3,
+            currencies: vec!["USD".into(), "EUR".into(), "JPY".into()],
+            days: 20,
+            seed: 11,
+            ..Default::default()
+        },
+    )
+    .unwrap();
 
     s.backfill("acme").await.unwrap();
     let st = s.drain("acme", Duration::from_secs(180)).await.unwrap();
-    let stuck = s.app.store.jobs(&mlc_store::JobFilter { connection: Some("acme".into()), states: vec![mlc_store::JobState::Parked, mlc_store::JobState::Dead], ..Default::default() }).await.unwrap();
-    assert!(stuck.is_empty() && st.parked + st.dead == 0, "{:#?}", stuck.iter().map(|j| (&j.key, &j.last_error)).collect::<Vec<_>>());
+    let stuck = s
+        .app
+        .store
+        .jobs(&mlc_store::JobFilter {
+            connection: Some("acme".into()),
+            states: vec![mlc_store::JobState::Parked, mlc_store::JobState::Dead],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(
+        stuck.is_empty() && st.parked + st.dead == 0,
+        "{:#?}",
+        stuck.iter().map(|j| (&j.key, &j.last_error)).collect::<Vec<_>>()
+    );
 
     let gp = s.gp.control();
     let docs = |t| async move { gp.documents_of(FABRIKAM, t).await.unwrap() };
-    let invoices = cb.invoices(&site.name).unwrap().into_iter().filter(|i| !i.deleted && i.status != "voided" && i.status != "pending").count();
-    let payments = cb.transactions(&site.name).unwrap().into_iter().filter(|t| t.kind == "payment" && t.status == "success" && !t.deleted).count();
-    let counts = (docs(DocType::Invoice).await.len(), docs(DocType::CashReceipt).await.len(), gp.customers(FABRIKAM).await.unwrap().len());
+    let invoices = cb
+        .invoices(&site.name)
+        .unwrap()
+        .into_iter()
+        .filter(|i| !i.deleted && i.status != "voided" && i.status != "pending")
+        .count();
+    let payments = cb
+        .transactions(&site.name)
+        .unwrap()
+        .into_iter()
+        .filter(|t| t.kind == "payment" && t.status == "success" && !t.deleted)
+        .count();
+    let counts = (
+        docs(DocType::Invoice).await.len(),
+        docs(DocType::CashReceipt).await.len(),
+        gp.customers(FABRIKAM).await.unwrap().len(),
+    );
     assert_eq!(counts, (invoices, payments, cb.customers(&site.name).unwrap().len()), "every record once");
     assert!(!docs(DocType::CreditMemo).await.is_empty(), "the seed's credit notes went through SBA too");
     let calls = gp.counters().calls;
@@ -623,7 +872,14 @@ async fn sba_end_to_end_backfill_replay_and_reconcile_clean() {
 
     // Replaying everything writes nothing new.
     let before = gp.documents(FABRIKAM).await.unwrap().len();
-    assert!(s.app.store.replay(&mlc_store::JobFilter { connection: Some("acme".into()), ..Default::default() }).await.unwrap() > 0);
+    assert!(
+        s.app
+            .store
+            .replay(&mlc_store::JobFilter { connection: Some("acme".into()), ..Default::default() })
+            .await
+            .unwrap()
+            > 0
+    );
     s.app.wake.notify_waiters();
     s.drain("acme", Duration::from_secs(120)).await.unwrap();
     assert_eq!(gp.documents(FABRIKAM).await.unwrap().len(), before, "replay → no new GP documents");

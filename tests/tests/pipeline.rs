@@ -20,7 +20,8 @@ async fn webhook_runs_the_three_stages_and_audits_each() {
     let cfg = standin_config(&db.url, &shared_cache(), &stub, &[("acme", "standin-mapper", 4)], "");
     let host = start_host(&scratch("e2e"), &cfg).await.unwrap();
 
-    let (status, body) = host.webhook("acme", event("ev_1", "invoice_generated", "invoice", "inv_1"), Some(WEBHOOK_AUTH)).await;
+    let (status, body) =
+        host.webhook("acme", event("ev_1", "invoice_generated", "invoice", "inv_1"), Some(WEBHOOK_AUTH)).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["enqueued"], 1);
     assert!(host.drain("acme", Duration::from_secs(30)).await);
@@ -34,16 +35,32 @@ async fn webhook_runs_the_three_stages_and_audits_each() {
 
     // Credentials were injected by the host, each only where it is bound.
     assert_eq!(stub.state.api_auth.lock().unwrap().as_slice(), &[Some(format!("Basic {}", b64("test_api_key_123:")))]);
-    assert!(stub.state.ledger_auth.lock().unwrap().iter().all(|a| a.as_deref() == Some(format!("Basic {}", b64("DOMAIN\\ledger:ledger-password-456")).as_str())));
+    assert!(
+        stub.state
+            .ledger_auth
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|a| a.as_deref() == Some(format!("Basic {}", b64("DOMAIN\\ledger:ledger-password-456")).as_str()))
+    );
 
     let job = host.app.store.job_by_key("acme", "ev_1").await.unwrap().unwrap();
     assert_eq!(job.state, mlc_store::JobState::Done);
     let events = host.app.store.audit("acme", Some("invoice/inv_1"), None).await.unwrap();
     let stages: Vec<(&str, &str)> = events.iter().map(|e| (e.stage.as_str(), e.outcome.as_str())).collect();
-    for expected in [("intake", "ok"), ("source:fetch", "info"), ("fetch", "ok"), ("map", "ok"), ("ensure-customer", "ok"), ("write", "ok")] {
+    for expected in [
+        ("intake", "ok"),
+        ("source:fetch", "info"),
+        ("fetch", "ok"),
+        ("map", "ok"),
+        ("ensure-customer", "ok"),
+        ("write", "ok"),
+    ] {
         assert!(stages.contains(&expected), "missing {expected:?} in {stages:?}");
     }
-    assert!(events.iter().filter(|e| e.stage != "intake").all(|e| e.component.as_deref().is_some_and(|d| d.len() == 64)));
+    assert!(
+        events.iter().filter(|e| e.stage != "intake").all(|e| e.component.as_deref().is_some_and(|d| d.len() == 64))
+    );
     let record = host.app.store.record("acme", "invoice/inv_1").await.unwrap().unwrap();
     assert_eq!(record.state, "written");
     assert!(record.ledger.unwrap().contains("CB-inv_1"));
@@ -67,7 +84,15 @@ async fn duplicate_delivery_is_one_job() {
     let (_, b3) = host.webhook("acme", body, Some(WEBHOOK_AUTH)).await;
     assert_eq!(b3["duplicates"], 1);
     assert_eq!(stub.fetch_count("invoice", "inv_d"), 1);
-    assert_eq!(host.app.store.jobs(&mlc_store::JobFilter { connection: Some("acme".into()), ..Default::default() }).await.unwrap().len(), 1);
+    assert_eq!(
+        host.app
+            .store
+            .jobs(&mlc_store::JobFilter { connection: Some("acme".into()), ..Default::default() })
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -83,7 +108,12 @@ async fn bad_credentials_or_body_enqueue_nothing() {
     assert_eq!(host.webhook("acme", body.clone(), Some(&wrong)).await.0, 401);
     assert_eq!(host.webhook("nope", body.clone(), Some(WEBHOOK_AUTH)).await.0, 404);
     assert_eq!(host.webhook("acme", b"{not json".to_vec(), Some(WEBHOOK_AUTH)).await.0, 400);
-    assert_eq!(host.webhook("acme", event("ev_b", "subscription_created", "subscription", "sub_1"), Some(WEBHOOK_AUTH)).await.0, 400);
+    assert_eq!(
+        host.webhook("acme", event("ev_b", "subscription_created", "subscription", "sub_1"), Some(WEBHOOK_AUTH))
+            .await
+            .0,
+        400
+    );
     let stats = host.app.store.stats(Some("acme")).await.unwrap();
     assert_eq!(stats, mlc_store::QueueStats::default());
     let audit = host.app.store.audit("acme", None, None).await.unwrap();
@@ -101,11 +131,23 @@ async fn per_connection_limit_is_never_exceeded() {
     for i in 0..12 {
         stub.add_invoice(&format!("inv_{i}"), &format!("cust_{i}"), "USD", 100 + i);
     }
-    let cfg = standin_config(&db.url, &shared_cache(), &stub, &[("paced", "standin-mapper", 2), ("wide", "standin-mapper", 6)], "");
+    let cfg = standin_config(
+        &db.url,
+        &shared_cache(),
+        &stub,
+        &[("paced", "standin-mapper", 2), ("wide", "standin-mapper", 6)],
+        "",
+    );
     let host = start_host(&scratch("limit"), &cfg).await.unwrap();
     for i in 0..12 {
         for conn in ["paced", "wide"] {
-            let (s, _) = host.webhook(conn, event(&format!("ev_{conn}_{i}"), "invoice_generated", "invoice", &format!("inv_{i}")), Some(WEBHOOK_AUTH)).await;
+            let (s, _) = host
+                .webhook(
+                    conn,
+                    event(&format!("ev_{conn}_{i}"), "invoice_generated", "invoice", &format!("inv_{i}")),
+                    Some(WEBHOOK_AUTH),
+                )
+                .await;
             assert_eq!(s, 200);
         }
     }

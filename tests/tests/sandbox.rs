@@ -25,8 +25,10 @@ async fn runaway_loop_is_interrupted_while_another_job_completes() {
     let cfg = standin_config(&db.url, &shared_cache(), &stub, &[("good", "standin-mapper", 4)], &extra);
     let host = start_host(&scratch("loop"), &cfg).await.unwrap();
 
-    let (s1, _) = host.webhook("evil", event("ev_loop", "invoice_generated", "invoice", "inv_loop"), Some(WEBHOOK_AUTH)).await;
-    let (s2, _) = host.webhook("good", event("ev_good", "invoice_generated", "invoice", "inv_good"), Some(WEBHOOK_AUTH)).await;
+    let (s1, _) =
+        host.webhook("evil", event("ev_loop", "invoice_generated", "invoice", "inv_loop"), Some(WEBHOOK_AUTH)).await;
+    let (s2, _) =
+        host.webhook("good", event("ev_good", "invoice_generated", "invoice", "inv_good"), Some(WEBHOOK_AUTH)).await;
     assert_eq!((s1, s2), (200, 200));
 
     assert!(host.drain("good", Duration::from_secs(30)).await, "the good job did not complete beside the loop");
@@ -35,10 +37,16 @@ async fn runaway_loop_is_interrupted_while_another_job_completes() {
     // The loop's map stage must have been stopped by the CPU budget (cpu_ms = 500), not the
     // 20 s wall-clock limit: the audit line says so and its duration is about the budget.
     let evil = host.app.store.clone();
-    assert!(wait_until(Duration::from_secs(20), async || {
-        evil.audit("evil", Some("invoice/inv_loop"), None).await.unwrap().iter().any(|e| e.stage == "map" && e.outcome == "retry")
-    })
-    .await);
+    assert!(
+        wait_until(Duration::from_secs(20), async || {
+            evil.audit("evil", Some("invoice/inv_loop"), None)
+                .await
+                .unwrap()
+                .iter()
+                .any(|e| e.stage == "map" && e.outcome == "retry")
+        })
+        .await
+    );
     let events = timeline(&host, "evil", "invoice/inv_loop").await;
     let map = events.iter().find(|e| e.stage == "map" && e.outcome == "retry").unwrap();
     assert!(map.detail.contains("exceeded its CPU budget of 500 ms"), "{}", map.detail);
@@ -57,19 +65,27 @@ async fn memory_bomb_traps_at_the_limit() {
     let extra = hostile_mapper_connection("bomb", "memory", &stub);
     let cfg = standin_config(&db.url, &shared_cache(), &stub, &[], &extra);
     let host = start_host(&scratch("mem"), &cfg).await.unwrap();
-    let (status, _) = host.webhook("bomb", event("ev_mem", "invoice_generated", "invoice", "inv_mem"), Some(WEBHOOK_AUTH)).await;
+    let (status, _) =
+        host.webhook("bomb", event("ev_mem", "invoice_generated", "invoice", "inv_mem"), Some(WEBHOOK_AUTH)).await;
     assert_eq!(status, 200);
     let store = host.app.store.clone();
-    assert!(wait_until(Duration::from_secs(30), async || {
-        store.audit("bomb", Some("invoice/inv_mem"), None).await.unwrap().iter().any(|e| e.stage == "map")
-    })
-    .await);
+    assert!(
+        wait_until(Duration::from_secs(30), async || {
+            store.audit("bomb", Some("invoice/inv_mem"), None).await.unwrap().iter().any(|e| e.stage == "map")
+        })
+        .await
+    );
     let events = timeline(&host, "bomb", "invoice/inv_mem").await;
     let map = events.iter().find(|e| e.stage == "map").unwrap();
     assert_eq!(map.outcome, "retry");
-    assert!(map.detail.contains("hit its memory limit") && map.detail.contains("the limit is 33554432 bytes (32 MiB)"), "{}", map.detail);
+    assert!(
+        map.detail.contains("hit its memory limit") && map.detail.contains("the limit is 33554432 bytes (32 MiB)"),
+        "{}",
+        map.detail
+    );
     // The host keeps serving.
-    let (status, _) = host.webhook("bomb", event("ev_mem2", "invoice_generated", "invoice", "inv_mem"), Some(WEBHOOK_AUTH)).await;
+    let (status, _) =
+        host.webhook("bomb", event("ev_mem2", "invoice_generated", "invoice", "inv_mem"), Some(WEBHOOK_AUTH)).await;
     assert_eq!(status, 200);
 }
 
@@ -103,10 +119,21 @@ async fn secrets_never_leave_for_another_origin_or_tenant() {
     stub.add_invoice("inv_x", "cust_1", "USD", 1000);
     // The collector is allowlisted but on another origin than the secret's bound origin.
     let collector = start_stub().await;
-    let mut extra = connection_block("exfil", "standin-mapper", "hostile-target", 4, &stub, &format!("mode = \"exfiltrate\"\ncollector = \"{}/collect\"", collector.base()));
+    let mut extra = connection_block(
+        "exfil",
+        "standin-mapper",
+        "hostile-target",
+        4,
+        &stub,
+        &format!("mode = \"exfiltrate\"\ncollector = \"{}/collect\"", collector.base()),
+    );
     extra = extra.replace(
         &format!("[connections.target]\ncomponent = \"hostile-target\"\nallow_http = [\"{}\"]", stub.origin()),
-        &format!("[connections.target]\ncomponent = \"hostile-target\"\nallow_http = [\"{}\", \"{}\"]", stub.origin(), collector.origin()),
+        &format!(
+            "[connections.target]\ncomponent = \"hostile-target\"\nallow_http = [\"{}\", \"{}\"]",
+            stub.origin(),
+            collector.origin()
+        ),
     );
     // Remove the duplicated `collector` key the block already sets.
     extra = extra.replacen(&format!("collector = \"{}/collect\"\n", stub.base()), "", 1);
@@ -118,7 +145,10 @@ async fn secrets_never_leave_for_another_origin_or_tenant() {
     let write = events.iter().find(|e| e.stage == "ensure-customer").unwrap();
     assert!(write.detail.contains("Denied") && write.detail.contains("is bound to"), "{}", write.detail);
     assert!(write.detail.contains("other-tenant-key=SecretError::NotGranted"), "{}", write.detail);
-    assert!(collector.state.collector_auth.lock().unwrap().is_empty(), "the request with the secret must not have been sent");
+    assert!(
+        collector.state.collector_auth.lock().unwrap().is_empty(),
+        "the request with the secret must not have been sent"
+    );
     // No stored line anywhere carries a secret value.
     let all = host.app.store.audit("exfil", None, None).await.unwrap();
     let text = format!("{all:?} {events:?}");
@@ -139,14 +169,18 @@ async fn no_filesystem_or_environment_without_a_grant() {
     let mut extra = hostile_mapper_connection("nofs", "fs", &stub);
     let with_grant = hostile_mapper_connection("withfs", "fs", &stub).replace(
         "[connections.mapper]\ncomponent = \"hostile-mapper\"\n",
-        &format!("[connections.mapper]\ncomponent = \"hostile-mapper\"\ndirs = [{{ host = \"{}\", guest = \"/data\" }}]\n", granted.display()),
+        &format!(
+            "[connections.mapper]\ncomponent = \"hostile-mapper\"\ndirs = [{{ host = \"{}\", guest = \"/data\" }}]\n",
+            granted.display()
+        ),
     );
     extra.push_str(&with_grant);
     // SAFETY-free: env vars of the host must not reach the guest.
     let cfg = standin_config(&db.url, &shared_cache(), &stub, &[], &extra);
     let host = start_host(&scratch("fs"), &cfg).await.unwrap();
     for conn in ["nofs", "withfs"] {
-        host.webhook(conn, event(&format!("ev_{conn}"), "invoice_generated", "invoice", "inv_fs"), Some(WEBHOOK_AUTH)).await;
+        host.webhook(conn, event(&format!("ev_{conn}"), "invoice_generated", "invoice", "inv_fs"), Some(WEBHOOK_AUTH))
+            .await;
     }
     assert!(host.drain("nofs", Duration::from_secs(30)).await && host.drain("withfs", Duration::from_secs(30)).await);
     let detail = |events: Vec<mlc_store::AuditEvent>| events.into_iter().find(|e| e.stage == "map").unwrap().detail;

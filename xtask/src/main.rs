@@ -37,7 +37,10 @@ fn main() -> anyhow::Result<()> {
         }
         Some("demo") => {
             components(&root)?;
-            run(Command::new(cargo()).current_dir(&root).args(["run", "--release", "-p", "ml-connector", "--", "demo"]).args(&args[1..]))
+            run(Command::new(cargo())
+                .current_dir(&root)
+                .args(["run", "--release", "-p", "ml-connector", "--", "demo"])
+                .args(&args[1..]))
         }
         _ => bail!("usage: cargo xtask components | cargo xtask test | cargo xtask demo [--customers N]"),
     }

@@ -39,7 +39,11 @@ impl RateGovernor {
         let limit = limit.max(1) as usize;
         let headroom = (limit / 20).max(1);
         let margin = (window / 20).clamp(Duration::from_millis(10), Duration::from_secs(3));
-        RateGovernor { limit: limit.saturating_sub(headroom).max(1), window: window + margin, inner: Mutex::new(Inner::default()) }
+        RateGovernor {
+            limit: limit.saturating_sub(headroom).max(1),
+            window: window + margin,
+            inner: Mutex::new(Inner::default()),
+        }
     }
 
     /// Calls admitted per window after headroom.

@@ -97,7 +97,9 @@ impl AllowedOrigin {
             && self.port == o.port
             && match &self.host {
                 HostPattern::Exact(h) => *h == o.host,
-                HostPattern::Subdomains(s) => o.host.strip_suffix(s.as_str()).is_some_and(|p| p.ends_with('.') && p.len() > 1),
+                HostPattern::Subdomains(s) => {
+                    o.host.strip_suffix(s.as_str()).is_some_and(|p| p.ends_with('.') && p.len() > 1)
+                }
             }
     }
 }
@@ -106,7 +108,11 @@ impl AllowedOrigin {
 pub fn is_private(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
-            v4.is_private() || v4.is_loopback() || v4.is_link_local() || v4.is_unspecified() || v4.is_broadcast()
+            v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
                 || v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64 // 100.64/10 CGNAT
         }
         IpAddr::V6(v6) => {
@@ -127,7 +133,8 @@ impl reqwest::dns::Resolve for GuardedResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
         let host = name.as_str().to_string();
         Box::pin(async move {
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.filter(|a| !is_private(a.ip())).collect();
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.filter(|a| !is_private(a.ip())).collect();
             if addrs.is_empty() {
                 return Err(format!("{host} resolves to no public address (private networks are not granted)").into());
             }
@@ -153,10 +160,7 @@ impl HttpClients {
                 .pool_max_idle_per_host(32)
                 .user_agent(concat!("ml-connector/", env!("CARGO_PKG_VERSION")))
         };
-        Ok(HttpClients {
-            public: base().dns_resolver(Arc::new(GuardedResolver)).build()?,
-            private: base().build()?,
-        })
+        Ok(HttpClients { public: base().dns_resolver(Arc::new(GuardedResolver)).build()?, private: base().build()? })
     }
 }
 
@@ -223,7 +227,10 @@ fn httpdate_parse(v: &str) -> Option<std::time::SystemTime> {
         return None;
     }
     let day: u32 = parts[1].parse().ok()?;
-    let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"].iter().position(|m| *m == parts[2])? + 1;
+    let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        .iter()
+        .position(|m| *m == parts[2])?
+        + 1;
     let year: i64 = parts[3].parse().ok()?;
     let hms: Vec<u64> = parts[4].split(':').map(|x| x.parse().ok()).collect::<Option<_>>()?;
     if hms.len() != 3 {
@@ -239,10 +246,14 @@ fn inject(builder: reqwest::RequestBuilder, secret: &ResolvedSecret) -> Result<r
     let b64 = base64::engine::general_purpose::STANDARD;
     let value = secret.value.expose();
     Ok(match secret.scheme {
-        SecretScheme::BasicApiKey => builder.header("authorization", format!("Basic {}", b64.encode(format!("{value}:")))),
+        SecretScheme::BasicApiKey => {
+            builder.header("authorization", format!("Basic {}", b64.encode(format!("{value}:"))))
+        }
         SecretScheme::Basic => builder.header("authorization", format!("Basic {}", b64.encode(value))),
         SecretScheme::Bearer => builder.header("authorization", format!("Bearer {value}")),
-        SecretScheme::Ntlm => return Err(HttpError::Protocol("NTLM secrets are sent through the connection pool".into())),
+        SecretScheme::Ntlm => {
+            return Err(HttpError::Protocol("NTLM secrets are sent through the connection pool".into()));
+        }
     })
 }
 
@@ -257,7 +268,11 @@ impl InstanceState {
 }
 
 impl Host for InstanceState {
-    async fn send(&mut self, req: Request, credential: Option<Resource<SecretHandle>>) -> anyhow::Result<Result<Response, HttpError>> {
+    async fn send(
+        &mut self,
+        req: Request,
+        credential: Option<Resource<SecretHandle>>,
+    ) -> anyhow::Result<Result<Response, HttpError>> {
         let url = match url::Url::parse(&req.url) {
             Ok(u) => u,
             Err(e) => return Ok(Err(HttpError::Protocol(format!("bad URL {:?}: {e}", req.url)))),
@@ -274,11 +289,22 @@ impl Host for InstanceState {
         let timeout = req.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS).min(MAX_TIMEOUT_MS);
         if let Some(secret) = secret.as_ref().filter(|s| s.scheme == SecretScheme::Ntlm) {
             let origin = Origin::of(&url).map_err(|e| anyhow::anyhow!("checked origin: {e}"))?;
-            let ntlm_req = super::ntlm::NtlmRequest { method: method(req.method), url, headers: req.headers, body: req.body.unwrap_or_default() };
-            return Ok(policy.http.ntlm.send(secret, &origin, ntlm_req, Duration::from_millis(u64::from(timeout))).await);
+            let ntlm_req = super::ntlm::NtlmRequest {
+                method: method(req.method),
+                url,
+                headers: req.headers,
+                body: req.body.unwrap_or_default(),
+            };
+            return Ok(policy
+                .http
+                .ntlm
+                .send(secret, &origin, ntlm_req, Duration::from_millis(u64::from(timeout)))
+                .await);
         }
-        let client = if policy.http.allow_private_network { &policy.http.clients.private } else { &policy.http.clients.public };
-        let mut builder = client.request(method(req.method), url.clone()).timeout(Duration::from_millis(u64::from(timeout)));
+        let client =
+            if policy.http.allow_private_network { &policy.http.clients.private } else { &policy.http.clients.public };
+        let mut builder =
+            client.request(method(req.method), url.clone()).timeout(Duration::from_millis(u64::from(timeout)));
         for (name, value) in &req.headers {
             builder = builder.header(name.as_str(), value.as_str());
         }
@@ -389,7 +415,19 @@ mod tests {
 
     #[test]
     fn private_addresses() {
-        for ip in ["127.0.0.1", "10.1.2.3", "192.168.0.1", "172.16.0.1", "169.254.169.254", "100.64.0.1", "::1", "fe80::1", "fd00::1", "::ffff:10.0.0.1", "0.0.0.0"] {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "192.168.0.1",
+            "172.16.0.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "::1",
+            "fe80::1",
+            "fd00::1",
+            "::ffff:10.0.0.1",
+            "0.0.0.0",
+        ] {
             assert!(is_private(ip.parse().unwrap()), "{ip}");
         }
         for ip in ["8.8.8.8", "2606:4700::1111", "100.128.0.1"] {

@@ -18,7 +18,10 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
-use sspi::{AuthIdentity, BufferType, ClientRequestFlags, CredentialUse, DataRepresentation, Ntlm, SecurityBuffer, Sspi, SspiImpl, Username};
+use sspi::{
+    AuthIdentity, BufferType, ClientRequestFlags, CredentialUse, DataRepresentation, Ntlm, SecurityBuffer, Sspi,
+    SspiImpl, Username,
+};
 use tokio::sync::Semaphore;
 
 use crate::bindings::host::ml_connector::plugin::http::{HttpError, Response};
@@ -53,12 +56,20 @@ impl NtlmPools {
     /// Send with the secret's Windows account. `timeout` bounds the whole call, waiting for a
     /// pool slot included; a call that times out after sending is ambiguous (GP may have
     /// committed), which is why the GP target looks the document up before writing again.
-    pub async fn send(&self, secret: &Arc<ResolvedSecret>, origin: &Origin, req: NtlmRequest, timeout: Duration) -> Result<Response, HttpError> {
+    pub async fn send(
+        &self,
+        secret: &Arc<ResolvedSecret>,
+        origin: &Origin,
+        req: NtlmRequest,
+        timeout: Duration,
+    ) -> Result<Response, HttpError> {
         let pool = {
             let mut pools = self.pools.lock().unwrap_or_else(|p| p.into_inner());
             pools
                 .entry((secret.name.clone(), origin.to_string()))
-                .or_insert_with(|| Arc::new(Pool::new(secret.clone(), origin.clone(), self.size, self.allow_private_network)))
+                .or_insert_with(|| {
+                    Arc::new(Pool::new(secret.clone(), origin.clone(), self.size, self.allow_private_network))
+                })
                 .clone()
         };
         match tokio::time::timeout(timeout, pool.send(req)).await {
@@ -102,7 +113,14 @@ enum Failure {
 
 impl Pool {
     fn new(secret: Arc<ResolvedSecret>, origin: Origin, size: usize, allow_private_network: bool) -> Pool {
-        Pool { secret, origin, allow_private_network, slots: Semaphore::new(size), idle: Mutex::new(Vec::new()), handshakes: 0.into() }
+        Pool {
+            secret,
+            origin,
+            allow_private_network,
+            slots: Semaphore::new(size),
+            idle: Mutex::new(Vec::new()),
+            handshakes: 0.into(),
+        }
     }
 
     async fn send(&self, req: NtlmRequest) -> Result<Response, HttpError> {
@@ -156,7 +174,10 @@ impl Pool {
             let tls = tls_connector().map_err(|e| HttpError::Connect(format!("TLS setup: {e}")))?;
             let name = rustls::pki_types::ServerName::try_from(self.origin.host.trim_matches(['[', ']']).to_string())
                 .map_err(|e| HttpError::Connect(format!("{}: {e}", self.origin)))?;
-            let stream = tls.connect(name, tcp).await.map_err(|e| HttpError::Connect(format!("TLS with {}: {e}", self.origin)))?;
+            let stream = tls
+                .connect(name, tcp)
+                .await
+                .map_err(|e| HttpError::Connect(format!("TLS with {}: {e}", self.origin)))?;
             handshake(stream).await
         } else {
             handshake(tcp).await
@@ -169,26 +190,36 @@ impl Pool {
         let host = self.origin.host.trim_matches(['[', ']']);
         let addrs: Vec<SocketAddr> = match host.parse::<IpAddr>() {
             Ok(ip) => vec![SocketAddr::new(ip, self.origin.port)],
-            Err(_) => tokio::net::lookup_host((host, self.origin.port)).await.map_err(|e| HttpError::Connect(format!("resolving {host}: {e}")))?.collect(),
+            Err(_) => tokio::net::lookup_host((host, self.origin.port))
+                .await
+                .map_err(|e| HttpError::Connect(format!("resolving {host}: {e}")))?
+                .collect(),
         };
-        addrs
-            .into_iter()
-            .find(|a| self.allow_private_network || !is_private(a.ip()))
-            .ok_or_else(|| HttpError::Connect(format!("{host} resolves to no public address (private networks are not granted)")))
+        addrs.into_iter().find(|a| self.allow_private_network || !is_private(a.ip())).ok_or_else(|| {
+            HttpError::Connect(format!("{host} resolves to no public address (private networks are not granted)"))
+        })
     }
 
     /// NEGOTIATE → CHALLENGE → AUTHENTICATE on this connection, as curl does it: the NEGOTIATE
     /// leg is the request without its body, the AUTHENTICATE leg is the request itself, so the
     /// handshake costs one extra round trip and no extra call. A 401 to it means refused.
-    async fn authenticate(&self, sender: &mut SendRequest<Full<Bytes>>, request: hyper::Request<Full<Bytes>>) -> Result<Response, HttpError> {
+    async fn authenticate(
+        &self,
+        sender: &mut SendRequest<Full<Bytes>>,
+        request: hyper::Request<Full<Bytes>>,
+    ) -> Result<Response, HttpError> {
         let refused = |why: String| HttpError::Protocol(format!("NTLM with {} failed: {why}", self.origin));
-        let (user, password) = split_account(self.secret.value.expose()).map_err(|e| refused(format!("secret {:?}: {e}", self.secret.name)))?;
+        let (user, password) = split_account(self.secret.value.expose())
+            .map_err(|e| refused(format!("secret {:?}: {e}", self.secret.name)))?;
         let (domain, user) = match user.split_once('\\') {
             Some((d, u)) => (Some(d), u),
             None => (None, user),
         };
         let mut ntlm = Ntlm::new();
-        let identity = AuthIdentity { username: Username::new(user, domain).map_err(|e| refused(e.to_string()))?, password: password.to_string().into() };
+        let identity = AuthIdentity {
+            username: Username::new(user, domain).map_err(|e| refused(e.to_string()))?,
+            password: password.to_string().into(),
+        };
         let mut acq = ntlm
             .acquire_credentials_handle()
             .with_credential_use(CredentialUse::Outbound)
@@ -196,7 +227,8 @@ impl Pool {
             .execute(&mut ntlm)
             .map_err(|e| refused(e.to_string()))?;
         let target = format!("HTTP/{}", self.origin.host);
-        let first = context_step(&mut ntlm, &mut acq.credentials_handle, &target, None).map_err(|e| refused(e.to_string()))?;
+        let first =
+            context_step(&mut ntlm, &mut acq.credentials_handle, &target, None).map_err(|e| refused(e.to_string()))?;
         let negotiate = B64.encode(&first);
 
         let (parts, body) = request.into_parts();
@@ -204,7 +236,10 @@ impl Pool {
         probe.headers_mut().insert(hyper::header::AUTHORIZATION, header_value(&format!("NTLM {negotiate}"))?);
         probe.headers_mut().remove(hyper::header::CONTENT_TYPE);
         sender.ready().await.map_err(|e| HttpError::Connect(e.to_string()))?;
-        let challenge = sender.send_request(probe).await.map_err(|e| HttpError::Connect(format!("NTLM handshake with {}: {e}", self.origin)))?;
+        let challenge = sender
+            .send_request(probe)
+            .await
+            .map_err(|e| HttpError::Connect(format!("NTLM handshake with {}: {e}", self.origin)))?;
         if challenge.status() != hyper::StatusCode::UNAUTHORIZED {
             return Err(refused(format!("expected 401 with a challenge, got {}", challenge.status())));
         }
@@ -218,21 +253,31 @@ impl Pool {
         let token = B64.decode(token.trim()).map_err(|e| refused(format!("challenge is not base64: {e}")))?;
         drain(challenge).await;
 
-        let last = context_step(&mut ntlm, &mut acq.credentials_handle, &target, Some(token)).map_err(|e| refused(e.to_string()))?;
+        let last = context_step(&mut ntlm, &mut acq.credentials_handle, &target, Some(token))
+            .map_err(|e| refused(e.to_string()))?;
         let authenticate = B64.encode(&last);
         let mut real = hyper::Request::from_parts(parts, body);
         real.headers_mut().insert(hyper::header::AUTHORIZATION, header_value(&format!("NTLM {authenticate}"))?);
         match exchange(sender, real).await {
             Ok(resp) => Ok(resp),
-            Err(Failure::Reauthenticate) => Err(HttpError::Protocol(format!("{} refused the Windows account of secret {:?} (wrong user, domain or password)", self.origin, self.secret.name))),
+            Err(Failure::Reauthenticate) => Err(HttpError::Protocol(format!(
+                "{} refused the Windows account of secret {:?} (wrong user, domain or password)",
+                self.origin, self.secret.name
+            ))),
             Err(Failure::BeforeSend(e) | Failure::AfterSend(e)) => Err(e),
         }
     }
 }
 
 /// One leg of the client's NTLM context: no input → NEGOTIATE; the server's CHALLENGE → AUTHENTICATE.
-fn context_step(ntlm: &mut Ntlm, handle: &mut <Ntlm as SspiImpl>::CredentialsHandle, target: &str, input: Option<Vec<u8>>) -> sspi::Result<Vec<u8>> {
-    let mut input: Vec<SecurityBuffer> = input.map(|t| vec![SecurityBuffer::new(t, BufferType::Token)]).unwrap_or_default();
+fn context_step(
+    ntlm: &mut Ntlm,
+    handle: &mut <Ntlm as SspiImpl>::CredentialsHandle,
+    target: &str,
+    input: Option<Vec<u8>>,
+) -> sspi::Result<Vec<u8>> {
+    let mut input: Vec<SecurityBuffer> =
+        input.map(|t| vec![SecurityBuffer::new(t, BufferType::Token)]).unwrap_or_default();
     let mut out = vec![SecurityBuffer::new(Vec::new(), BufferType::Token)];
     let mut b = ntlm
         .initialize_security_context()
@@ -270,10 +315,14 @@ fn to_hyper(req: &NtlmRequest, origin: &Origin) -> Result<hyper::Request<Full<By
         path.push('?');
         path.push_str(q);
     }
-    let mut b = hyper::Request::builder().method(req.method.clone()).uri(path).header(hyper::header::HOST, host_header(origin));
+    let mut b =
+        hyper::Request::builder().method(req.method.clone()).uri(path).header(hyper::header::HOST, host_header(origin));
     for (name, value) in &req.headers {
         // The connection's authentication is ours to manage; a guest's header would break it.
-        if name.eq_ignore_ascii_case("authorization") || name.eq_ignore_ascii_case("host") || name.eq_ignore_ascii_case("connection") {
+        if name.eq_ignore_ascii_case("authorization")
+            || name.eq_ignore_ascii_case("host")
+            || name.eq_ignore_ascii_case("connection")
+        {
             continue;
         }
         b = b.header(name.as_str(), value.as_str());
@@ -285,7 +334,9 @@ async fn handshake<S>(stream: S) -> Result<SendRequest<Full<Bytes>>, HttpError>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(|e| HttpError::Connect(e.to_string()))?;
+    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|e| HttpError::Connect(e.to_string()))?;
     tokio::spawn(async move {
         let _ = conn.await;
     });
@@ -300,7 +351,9 @@ async fn exchange(conn: &mut SendRequest<Full<Bytes>>, req: hyper::Request<Full<
         if e.is_canceled() {
             Failure::BeforeSend(HttpError::Connect(e.to_string()))
         } else {
-            Failure::AfterSend(HttpError::Protocol(format!("connection failed after the request was sent (the remote may have acted on it): {e}")))
+            Failure::AfterSend(HttpError::Protocol(format!(
+                "connection failed after the request was sent (the remote may have acted on it): {e}"
+            )))
         }
     })?;
     let status = resp.status().as_u16();
@@ -309,14 +362,27 @@ async fn exchange(conn: &mut SendRequest<Full<Bytes>>, req: hyper::Request<Full<
         return Err(Failure::Reauthenticate);
     }
     if status == 429 {
-        let after = resp.headers().get(hyper::header::RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok()).map(|s| s * 1000);
+        let after = resp
+            .headers()
+            .get(hyper::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(|s| s * 1000);
         return Err(Failure::AfterSend(HttpError::RateLimited(after)));
     }
-    let headers = resp.headers().iter().filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string()))).collect();
+    let headers = resp
+        .headers()
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+        .collect();
     let mut body = resp.into_body();
     let mut buf = Vec::new();
     while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| Failure::AfterSend(HttpError::Protocol(format!("connection failed while reading the response (the remote may have acted on it): {e}"))))?;
+        let frame = frame.map_err(|e| {
+            Failure::AfterSend(HttpError::Protocol(format!(
+                "connection failed while reading the response (the remote may have acted on it): {e}"
+            )))
+        })?;
         if let Some(chunk) = frame.data_ref() {
             if buf.len() + chunk.len() > MAX_BODY {
                 return Err(Failure::AfterSend(HttpError::Protocol(format!("response body over {MAX_BODY} bytes"))));

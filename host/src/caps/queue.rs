@@ -46,11 +46,23 @@ pub struct TriggerJob {
 }
 
 /// The job for a trigger, as webhook intake, polls and guests enqueue it.
-pub fn trigger_job(connection: &str, key: String, trigger: &Trigger, not_before: Option<i64>, max_attempts: i32) -> anyhow::Result<NewJob> {
+pub fn trigger_job(
+    connection: &str,
+    key: String,
+    trigger: &Trigger,
+    not_before: Option<i64>,
+    max_attempts: i32,
+) -> anyhow::Result<NewJob> {
     fetched_job(connection, key, TriggerJob { trigger: trigger.clone(), fetched: None }, not_before, max_attempts)
 }
 
-pub fn fetched_job(connection: &str, key: String, job: TriggerJob, not_before: Option<i64>, max_attempts: i32) -> anyhow::Result<NewJob> {
+pub fn fetched_job(
+    connection: &str,
+    key: String,
+    job: TriggerJob,
+    not_before: Option<i64>,
+    max_attempts: i32,
+) -> anyhow::Result<NewJob> {
     let trigger = &job.trigger;
     Ok(NewJob {
         connection: connection.to_string(),
@@ -64,7 +76,12 @@ pub fn fetched_job(connection: &str, key: String, job: TriggerJob, not_before: O
 }
 
 impl Host for InstanceState {
-    async fn enqueue(&mut self, key: String, trigger: Trigger, not_before: Option<i64>) -> anyhow::Result<Result<WitEnqueued, String>> {
+    async fn enqueue(
+        &mut self,
+        key: String,
+        trigger: Trigger,
+        not_before: Option<i64>,
+    ) -> anyhow::Result<Result<WitEnqueued, String>> {
         if key.is_empty() || key.len() > 200 {
             return Ok(Err("job key must be 1..=200 bytes".into()));
         }

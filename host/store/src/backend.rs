@@ -17,8 +17,8 @@ use rand::seq::SliceRandom;
 use sqlx::{QueryBuilder, Row};
 
 use crate::{
-    AuditEvent, Backoff, Batch, Committed, Enqueued, Job, JobFilter, JobId, JobState, Millis, NewJob, QueueStats, RecordRow, Retried, Retry, Store,
-    backoff_delay,
+    AuditEvent, Backoff, Batch, Committed, Enqueued, Job, JobFilter, JobId, JobState, Millis, NewJob, QueueStats,
+    RecordRow, Retried, Retry, Store, backoff_delay,
 };
 
 macro_rules! job_cols {
@@ -612,7 +612,16 @@ pub mod sqlite {
         }
     }
 
-    store_impl!(SqliteStore, sqlx::Sqlite, backend = "sqlite", now = "CAST(unixepoch('subsec') * 1000 AS INTEGER)", skip_locked = "", for_update = "", begin = "BEGIN IMMEDIATE", lock_wait_key = "");
+    store_impl!(
+        SqliteStore,
+        sqlx::Sqlite,
+        backend = "sqlite",
+        now = "CAST(unixepoch('subsec') * 1000 AS INTEGER)",
+        skip_locked = "",
+        for_update = "",
+        begin = "BEGIN IMMEDIATE",
+        lock_wait_key = ""
+    );
 }
 
 pub mod postgres {
@@ -628,7 +637,8 @@ pub mod postgres {
 
     impl PgStore {
         pub async fn connect(url: &str) -> anyhow::Result<PgStore> {
-            let pool = PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(15)).connect(url).await?;
+            let pool =
+                PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(15)).connect(url).await?;
             sqlx::migrate!("./migrations/postgres").run(&pool).await.context("migrating the PostgreSQL store")?;
             Ok(PgStore { writer: pool.clone(), pool })
         }

@@ -241,7 +241,8 @@ pub trait Store: Send + Sync + 'static {
     async fn ack(&self, id: JobId, owner: &str) -> anyhow::Result<bool>;
 
     /// Reschedule after a failure, or dead-letter when attempts are used up.
-    async fn retry(&self, id: JobId, owner: &str, error: &str, how: Retry, backoff: Backoff) -> anyhow::Result<Retried>;
+    async fn retry(&self, id: JobId, owner: &str, error: &str, how: Retry, backoff: Backoff)
+    -> anyhow::Result<Retried>;
 
     /// Stop the job with a reason that needs outside action; false if fenced.
     async fn park(&self, id: JobId, owner: &str, reason: &str) -> anyhow::Result<bool>;
@@ -280,7 +281,12 @@ pub trait Store: Send + Sync + 'static {
     /// Append to the timeline; returns the event id. There is no update or delete.
     async fn append_audit(&self, event: &AuditEvent) -> anyhow::Result<i64>;
     /// Events for a record (oldest first), or for a job when `record_key` is None.
-    async fn audit(&self, connection: &str, record_key: Option<&str>, job_id: Option<JobId>) -> anyhow::Result<Vec<AuditEvent>>;
+    async fn audit(
+        &self,
+        connection: &str,
+        record_key: Option<&str>,
+        job_id: Option<JobId>,
+    ) -> anyhow::Result<Vec<AuditEvent>>;
 
     // ---------------------------------------------------------------- component state
 

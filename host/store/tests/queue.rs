@@ -20,9 +20,12 @@ impl Db {
     }
     async fn postgres() -> Db {
         use sqlx::Connection;
-        let admin = std::env::var("MLC_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+        let admin =
+            std::env::var("MLC_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
         let name = format!("mlc_store_{}", uuid::Uuid::new_v4().simple());
-        let mut c = sqlx::PgConnection::connect(&admin).await.unwrap_or_else(|e| panic!("PostgreSQL at {admin} is needed (MLC_TEST_PG_URL): {e}"));
+        let mut c = sqlx::PgConnection::connect(&admin)
+            .await
+            .unwrap_or_else(|e| panic!("PostgreSQL at {admin} is needed (MLC_TEST_PG_URL): {e}"));
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut c).await.unwrap();
         let base = admin.rsplit_once('/').unwrap().0.to_string();
         Db { url: format!("{base}/{name}"), drop_pg: Some((admin, name)) }
@@ -40,7 +43,10 @@ impl Drop for Db {
                 rt.block_on(async {
                     use sqlx::Connection;
                     let mut c = sqlx::PgConnection::connect(&admin).await.ok()?;
-                    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).execute(&mut c).await.ok()
+                    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                        .execute(&mut c)
+                        .await
+                        .ok()
                 })
             })
             .join();
@@ -49,7 +55,15 @@ impl Drop for Db {
 }
 
 fn job(connection: &str, key: &str) -> NewJob {
-    NewJob { connection: connection.into(), key: key.into(), kind: "trigger".into(), payload: b"{}".to_vec(), not_before: None, max_attempts: 3, record_key: Some(format!("invoice/{key}")) }
+    NewJob {
+        connection: connection.into(),
+        key: key.into(),
+        kind: "trigger".into(),
+        payload: b"{}".to_vec(),
+        not_before: None,
+        max_attempts: 3,
+        record_key: Some(format!("invoice/{key}")),
+    }
 }
 
 const FAST: Backoff = Backoff { base_ms: 100, cap_ms: 400 };
@@ -61,7 +75,18 @@ macro_rules! both {
     };
 }
 
-both!(duplicate_enqueue, fencing_and_lease_expiry, retry_backoff_snooze_dead, expired_lease_without_attempts_dies, connection_limit_under_contention, no_double_claim, wait_release_park_replay, records_audit_state_secrets, batches_commit_all_or_nothing, no_lost_wakeup);
+both!(
+    duplicate_enqueue,
+    fencing_and_lease_expiry,
+    retry_backoff_snooze_dead,
+    expired_lease_without_attempts_dies,
+    connection_limit_under_contention,
+    no_double_claim,
+    wait_release_park_replay,
+    records_audit_state_secrets,
+    batches_commit_all_or_nothing,
+    no_lost_wakeup
+);
 
 async fn duplicate_enqueue(db: Db) {
     let s = db.open().await;
@@ -116,7 +141,9 @@ async fn retry_backoff_snooze_dead(db: Db) {
     let j = s.claim("w", 10_000, 1).await.unwrap();
     assert_eq!(j[0].attempt, 2);
     let now = s.now().await.unwrap();
-    let Retried::At(at) = s.retry(id, "w", "429", Retry::After { delay_ms: 250 }, FAST).await.unwrap() else { panic!() };
+    let Retried::At(at) = s.retry(id, "w", "429", Retry::After { delay_ms: 250 }, FAST).await.unwrap() else {
+        panic!()
+    };
     assert!((now + 250..=now + 300).contains(&at), "snooze run_at {} ms after now", at - now);
     let job = s.job(id).await.unwrap().unwrap();
     assert_eq!((job.attempt, job.state, job.last_error.as_deref()), (1, JobState::Available, Some("429")));
@@ -229,7 +256,10 @@ async fn wait_release_park_replay(db: Db) {
     assert!(s.park(by("cn_1"), "w", "fiscal period closed").await.unwrap());
     assert!(s.ack(by("inv_1"), "w").await.unwrap());
     let waiting = s.job(by("pay_1")).await.unwrap().unwrap();
-    assert_eq!((waiting.state, waiting.attempt, waiting.wait_key.as_deref()), (JobState::Waiting, 0, Some("invoice:inv_1")));
+    assert_eq!(
+        (waiting.state, waiting.attempt, waiting.wait_key.as_deref()),
+        (JobState::Waiting, 0, Some("invoice:inv_1"))
+    );
     assert_eq!(s.release("c", "invoice:other").await.unwrap(), 0);
     assert_eq!(s.release("c", "invoice:inv_1").await.unwrap(), 1);
     assert_eq!(s.job(by("pay_1")).await.unwrap().unwrap().state, JobState::Available);
@@ -239,7 +269,12 @@ async fn wait_release_park_replay(db: Db) {
     let resumed = s.job(by("cn_1")).await.unwrap().unwrap();
     assert_eq!((resumed.state, resumed.attempt), (JobState::Available, 0));
     // Replay by record prefix and state: only the done invoice job.
-    let f = JobFilter { connection: Some("c".into()), states: vec![JobState::Done], record_key_prefix: Some("invoice/inv".into()), ..Default::default() };
+    let f = JobFilter {
+        connection: Some("c".into()),
+        states: vec![JobState::Done],
+        record_key_prefix: Some("invoice/inv".into()),
+        ..Default::default()
+    };
     assert_eq!(s.replay(&f).await.unwrap(), 1);
     assert_eq!(s.job(by("inv_1")).await.unwrap().unwrap().state, JobState::Available);
     // Created-at range: nothing was created in the future.
@@ -340,7 +375,9 @@ async fn batches_commit_all_or_nothing(db: Db) {
     };
 
     // Enqueue with its audit line: the line names the new job; a duplicate adds no line.
-    let Enqueued::Created(id) = s.enqueue_audited(job("c", "inv_9"), ev("intake", None)).await.unwrap() else { panic!("not created") };
+    let Enqueued::Created(id) = s.enqueue_audited(job("c", "inv_9"), ev("intake", None)).await.unwrap() else {
+        panic!("not created")
+    };
     assert_eq!(s.enqueue_audited(job("c", "inv_9"), ev("intake", None)).await.unwrap(), Enqueued::Duplicate(id));
     let lines = s.audit("c", Some("invoice/inv_9"), None).await.unwrap();
     assert_eq!(lines.iter().map(|e| (e.stage.as_str(), e.job_id)).collect::<Vec<_>>(), [("intake", Some(id))]);
@@ -348,9 +385,14 @@ async fn batches_commit_all_or_nothing(db: Db) {
     // A waiting job, then one batch: audit lines in order, the record, the release.
     let claimed = s.claim("w", 60_000, 1).await.unwrap();
     assert!(s.wait_for(claimed[0].id, "w", "customer/c9", "waiting").await.unwrap());
-    let batch = Batch { audits: vec![ev("fetch", Some(id)), ev("map", Some(id))], record: Some(row(3, "written")), release: Some(("c".into(), "customer/c9".into())) };
+    let batch = Batch {
+        audits: vec![ev("fetch", Some(id)), ev("map", Some(id))],
+        record: Some(row(3, "written")),
+        release: Some(("c".into(), "customer/c9".into())),
+    };
     assert_eq!(s.commit(&batch).await.unwrap(), Committed { record_put: true, released: 1 });
-    let stages: Vec<String> = s.audit("c", Some("invoice/inv_9"), None).await.unwrap().into_iter().map(|e| e.stage).collect();
+    let stages: Vec<String> =
+        s.audit("c", Some("invoice/inv_9"), None).await.unwrap().into_iter().map(|e| e.stage).collect();
     assert_eq!(stages, ["intake", "fetch", "map"]);
     assert_eq!(s.record("c", "invoice/inv_9").await.unwrap().unwrap().state, "written");
     assert_eq!(s.job(id).await.unwrap().unwrap().state, JobState::Available);
@@ -380,7 +422,11 @@ async fn batches_commit_all_or_nothing(db: Db) {
     let doomed = Batch { audits: vec![ev("write", Some(id))], record: Some(row(5, "written")), release: None };
     assert!(s.commit(&doomed).await.is_err());
     exec("ALTER TABLE records_away RENAME TO records").await;
-    assert_eq!(s.audit("c", Some("invoice/inv_9"), None).await.unwrap().len(), before, "a failed batch left audit lines behind");
+    assert_eq!(
+        s.audit("c", Some("invoice/inv_9"), None).await.unwrap().len(),
+        before,
+        "a failed batch left audit lines behind"
+    );
     assert_eq!(s.record("c", "invoice/inv_9").await.unwrap().unwrap().version, 3);
 }
 
@@ -389,7 +435,16 @@ async fn batches_commit_all_or_nothing(db: Db) {
 async fn no_lost_wakeup(db: Db) {
     let s = db.open().await;
     // Already written: the job does not wait at all. Another connection's record does not count.
-    let row = |conn: &str, key: &str| RecordRow { connection: conn.into(), record_key: key.into(), version: 1, state: "written".into(), canonical: None, ledger: None, last_error: None, updated_at: 0 };
+    let row = |conn: &str, key: &str| RecordRow {
+        connection: conn.into(),
+        record_key: key.into(),
+        version: 1,
+        state: "written".into(),
+        canonical: None,
+        ledger: None,
+        last_error: None,
+        updated_at: 0,
+    };
     s.commit(&Batch { audits: vec![], record: Some(row("c", "invoice/early")), release: None }).await.unwrap();
     s.commit(&Batch { audits: vec![], record: Some(row("d", "invoice/elsewhere")), release: None }).await.unwrap();
     for k in ["early", "late"] {
@@ -415,10 +470,19 @@ async fn no_lost_wakeup(db: Db) {
     let mut tasks = Vec::new();
     for (i, j) in claimed.iter().enumerate() {
         let dep = format!("invoice/dep_{i}");
-        let row = RecordRow { connection: "c".into(), record_key: dep.clone(), version: 1, state: "written".into(), canonical: None, ledger: None, last_error: None, updated_at: 0 };
+        let row = RecordRow {
+            connection: "c".into(),
+            record_key: dep.clone(),
+            version: 1,
+            state: "written".into(),
+            canonical: None,
+            ledger: None,
+            last_error: None,
+            updated_at: 0,
+        };
         let (s1, s2, id, dep2) = (s.clone(), s.clone(), j.id, dep.clone());
         tasks.push(tokio::spawn(async move {
-            s1.commit(&Batch { audits: vec![], record: Some(row), release: Some(("c".into(), dep))}).await.unwrap();
+            s1.commit(&Batch { audits: vec![], record: Some(row), release: Some(("c".into(), dep)) }).await.unwrap();
         }));
         tasks.push(tokio::spawn(async move {
             assert!(s2.wait_for(id, "w", &dep2, "waiting for its invoice").await.unwrap());

@@ -27,10 +27,15 @@ impl Settings {
     /// From the connection's settings; a bad value is a permanent error naming the key.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, SourceError> {
         let bad = |key: &str, why: String| SourceError::Permanent(format!("connection setting {key}: {why}"));
-        let api_base = get(SETTING_API_BASE).ok_or_else(|| bad(SETTING_API_BASE, "missing (e.g. https://acme.chargebee.com)".into()))?;
+        let api_base = get(SETTING_API_BASE)
+            .ok_or_else(|| bad(SETTING_API_BASE, "missing (e.g. https://acme.chargebee.com)".into()))?;
         let api_base = api_base.trim().trim_end_matches('/').trim_end_matches("/api/v2").to_string();
-        if !(api_base.starts_with("https://") || api_base.starts_with("http://")) || api_base.len() <= "https://".len() {
-            return Err(bad(SETTING_API_BASE, format!("{api_base:?} is not an http(s) origin like https://acme.chargebee.com")));
+        if !(api_base.starts_with("https://") || api_base.starts_with("http://")) || api_base.len() <= "https://".len()
+        {
+            return Err(bad(
+                SETTING_API_BASE,
+                format!("{api_base:?} is not an http(s) origin like https://acme.chargebee.com"),
+            ));
         }
         let fetch_event = match get(SETTING_FETCH_EVENT).as_deref().map(str::trim) {
             None | Some("") | Some("false") => false,
@@ -53,7 +58,8 @@ impl Settings {
 
     /// A retrieve continuing an invoice's/credit note's paginated line items.
     pub fn line_items_url(&self, collection: &str, id: &str, offset: &str) -> String {
-        let query = Query::default().param("line_items_limit", &MAX_PAGE_SIZE.to_string()).param("line_items_offset", offset);
+        let query =
+            Query::default().param("line_items_limit", &MAX_PAGE_SIZE.to_string()).param("line_items_offset", offset);
         format!("{}{}", self.retrieve_url(collection, id), query.finish())
     }
 
@@ -133,7 +139,9 @@ pub fn encode(text: &str) -> String {
 /// that is configuration, so never worth retrying.
 pub fn from_http_error(e: HttpError, what: &str) -> SourceError {
     match e {
-        HttpError::Denied(why) => SourceError::Permanent(format!("{what}: the host denied the request ({why}); check the connection's allow_http and the API key's origin")),
+        HttpError::Denied(why) => SourceError::Permanent(format!(
+            "{what}: the host denied the request ({why}); check the connection's allow_http and the API key's origin"
+        )),
         HttpError::Timeout => SourceError::Transient(format!("{what}: Chargebee did not answer in time")),
         HttpError::Connect(why) => SourceError::Transient(format!("{what}: cannot connect to Chargebee: {why}")),
         HttpError::RateLimited(after) => SourceError::RateLimited(after),
@@ -151,13 +159,19 @@ pub fn from_status(resp: &Response, what: &str) -> SourceError {
         (code, message) => format!("{what}: Chargebee answered HTTP {} {code}: {message}", resp.status),
     };
     match resp.status {
-        404 if code == "site_not_found" => SourceError::Permanent(format!("{detail} (check the connection's site and region: {SETTING_API_BASE})")),
+        404 if code == "site_not_found" => {
+            SourceError::Permanent(format!("{detail} (check the connection's site and region: {SETTING_API_BASE})"))
+        }
         404 => SourceError::NotFound(detail),
         429 => SourceError::RateLimited(retry_after_ms(&resp.headers)),
-        401 => SourceError::Permanent(format!("{detail} (the API key was refused: rotate or re-enter the {API_KEY_SECRET} secret)")),
+        401 => SourceError::Permanent(format!(
+            "{detail} (the API key was refused: rotate or re-enter the {API_KEY_SECRET} secret)"
+        )),
         403 => SourceError::Permanent(format!("{detail} (the API key lacks read access to this resource)")),
         s if s >= 500 => SourceError::Transient(detail),
-        300..=399 => SourceError::Permanent(format!("{detail} redirecting elsewhere (the host follows no redirects; check {SETTING_API_BASE})")),
+        300..=399 => SourceError::Permanent(format!(
+            "{detail} redirecting elsewhere (the host follows no redirects; check {SETTING_API_BASE})"
+        )),
         _ => SourceError::Permanent(detail),
     }
 }
@@ -187,7 +201,12 @@ mod tests {
     fn settings_defaults_and_refusals() {
         let s = acme();
         assert_eq!((s.api_base.as_str(), s.fetch_event, s.page_size), ("https://acme.chargebee.com", false, 100));
-        let s = settings(&[(SETTING_API_BASE, "http://127.0.0.1:9/api/v2"), (SETTING_FETCH_EVENT, "true"), (SETTING_PAGE_SIZE, "7")]).expect("valid");
+        let s = settings(&[
+            (SETTING_API_BASE, "http://127.0.0.1:9/api/v2"),
+            (SETTING_FETCH_EVENT, "true"),
+            (SETTING_PAGE_SIZE, "7"),
+        ])
+        .expect("valid");
         assert_eq!((s.api_base.as_str(), s.fetch_event, s.page_size), ("http://127.0.0.1:9", true, 7));
         for bad in [
             vec![],
@@ -204,7 +223,10 @@ mod tests {
     fn retrieve_urls_escape_ids() {
         let s = acme();
         assert_eq!(s.retrieve_url("invoices", "inv_1"), "https://acme.chargebee.com/api/v2/invoices/inv_1");
-        assert_eq!(s.retrieve_url("credit_notes", "CN/7 x"), "https://acme.chargebee.com/api/v2/credit_notes/CN%2F7%20x");
+        assert_eq!(
+            s.retrieve_url("credit_notes", "CN/7 x"),
+            "https://acme.chargebee.com/api/v2/credit_notes/CN%2F7%20x"
+        );
         assert_eq!(
             s.line_items_url("invoices", "inv_1", "[\"5\"]"),
             "https://acme.chargebee.com/api/v2/invoices/inv_1?line_items_limit=100&line_items_offset=%5B%225%22%5D"
@@ -224,13 +246,21 @@ mod tests {
             "https://acme.chargebee.com/api/v2/credit_notes?limit=100&offset=%5B%221630848839000%22%2C%2242903379%22%5D&include_deleted=true&sort_by%5Basc%5D=date"
         );
         assert_eq!(
-            s.events_url(Window { since: Some(10), until: None }, "[\"invoice_generated\",\"customer_created\"]", Some("o1")),
+            s.events_url(
+                Window { since: Some(10), until: None },
+                "[\"invoice_generated\",\"customer_created\"]",
+                Some("o1")
+            ),
             "https://acme.chargebee.com/api/v2/events?limit=100&offset=o1&occurred_at%5Bafter%5D=9&event_type%5Bin%5D=%5B%22invoice_generated%22%2C%22customer_created%22%5D&sort_by%5Basc%5D=occurred_at"
         );
     }
 
     fn resp(status: u16, body: &str, headers: &[(&str, &str)]) -> Response {
-        Response { status, headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(), body: body.as_bytes().to_vec() }
+        Response {
+            status,
+            headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            body: body.as_bytes().to_vec(),
+        }
     }
 
     #[test]
@@ -243,13 +273,25 @@ mod tests {
         let site = r#"{"message":"site not found","api_error_code":"site_not_found","http_status_code":404}"#;
         assert!(matches!(from_status(&resp(404, site, &[]), "x"), SourceError::Permanent(_)));
         let limited = r#"{"message":"limit","type":"operation_failed","api_error_code":"api_request_limit_exceeded","http_status_code":429}"#;
-        assert!(matches!(from_status(&resp(429, limited, &[("Retry-After", "3")]), "x"), SourceError::RateLimited(Some(3000))));
+        assert!(matches!(
+            from_status(&resp(429, limited, &[("Retry-After", "3")]), "x"),
+            SourceError::RateLimited(Some(3000))
+        ));
         assert!(matches!(from_status(&resp(429, limited, &[]), "x"), SourceError::RateLimited(None)));
-        assert!(matches!(from_status(&resp(401, r#"{"api_error_code":"api_authentication_failed","message":"bad key"}"#, &[]), "x"), SourceError::Permanent(_)));
+        assert!(matches!(
+            from_status(&resp(401, r#"{"api_error_code":"api_authentication_failed","message":"bad key"}"#, &[]), "x"),
+            SourceError::Permanent(_)
+        ));
         assert!(matches!(from_status(&resp(403, "", &[]), "x"), SourceError::Permanent(_)));
         assert!(matches!(from_status(&resp(500, "<html>oops</html>", &[]), "x"), SourceError::Transient(_)));
-        assert!(matches!(from_status(&resp(503, r#"{"api_error_code":"site_read_only_mode","message":"ro"}"#, &[]), "x"), SourceError::Transient(_)));
-        assert!(matches!(from_status(&resp(400, r#"{"api_error_code":"param_wrong_value","message":"bad"}"#, &[]), "x"), SourceError::Permanent(_)));
+        assert!(matches!(
+            from_status(&resp(503, r#"{"api_error_code":"site_read_only_mode","message":"ro"}"#, &[]), "x"),
+            SourceError::Transient(_)
+        ));
+        assert!(matches!(
+            from_status(&resp(400, r#"{"api_error_code":"param_wrong_value","message":"bad"}"#, &[]), "x"),
+            SourceError::Permanent(_)
+        ));
     }
 
     #[test]
@@ -257,6 +299,9 @@ mod tests {
         assert!(matches!(from_http_error(HttpError::Denied("origin".into()), "x"), SourceError::Permanent(_)));
         assert!(matches!(from_http_error(HttpError::Timeout, "x"), SourceError::Transient(_)));
         assert!(matches!(from_http_error(HttpError::Connect("refused".into()), "x"), SourceError::Transient(_)));
-        assert!(matches!(from_http_error(HttpError::RateLimited(Some(1500)), "x"), SourceError::RateLimited(Some(1500))));
+        assert!(matches!(
+            from_http_error(HttpError::RateLimited(Some(1500)), "x"),
+            SourceError::RateLimited(Some(1500))
+        ));
     }
 }

@@ -6,7 +6,8 @@
 use ml_connector_sdk::source::ml_connector::plugin::types::RecordKind;
 
 /// Backfill walks customers first: every document needs its customer in the ledger first.
-pub const BACKFILL_ORDER: [RecordKind; 4] = [RecordKind::Customer, RecordKind::Invoice, RecordKind::Payment, RecordKind::CreditNote];
+pub const BACKFILL_ORDER: [RecordKind; 4] =
+    [RecordKind::Customer, RecordKind::Invoice, RecordKind::Payment, RecordKind::CreditNote];
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cursor {
@@ -21,15 +22,21 @@ fn phase_name(kind: RecordKind) -> &'static str {
 impl Cursor {
     pub fn encode(&self) -> String {
         match self {
-            Cursor::Backfill { phase, offset } => format!("cb1:backfill:{}:{}", phase_name(*phase), offset.as_deref().unwrap_or("")),
+            Cursor::Backfill { phase, offset } => {
+                format!("cb1:backfill:{}:{}", phase_name(*phase), offset.as_deref().unwrap_or(""))
+            }
             Cursor::Events { offset } => format!("cb1:events::{}", offset.as_deref().unwrap_or("")),
         }
     }
 
     pub fn decode(text: &str) -> Result<Cursor, String> {
-        let bad = || format!("poll cursor {text:?} was not made by this Chargebee source (expected cb1:<mode>:<phase>:<offset>)");
+        let bad = || {
+            format!("poll cursor {text:?} was not made by this Chargebee source (expected cb1:<mode>:<phase>:<offset>)")
+        };
         let mut parts = text.splitn(4, ':');
-        let (Some("cb1"), Some(mode), Some(phase), Some(offset)) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        let (Some("cb1"), Some(mode), Some(phase), Some(offset)) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
             return Err(bad());
         };
         let offset = Some(offset.to_string()).filter(|o| !o.is_empty());
@@ -72,7 +79,8 @@ mod tests {
 
     #[test]
     fn foreign_cursors_are_refused() {
-        for text in ["", "abc", "cb1:backfill:subscriptions:", "cb2:events::", "cb1:events:invoices:x", "cb1:backfill"] {
+        for text in ["", "abc", "cb1:backfill:subscriptions:", "cb2:events::", "cb1:events:invoices:x", "cb1:backfill"]
+        {
             assert!(Cursor::decode(text).is_err(), "{text}");
         }
     }

@@ -44,12 +44,17 @@ pub fn trigger_of(event: &Value) -> Result<Option<Trigger>, Malformed> {
     let ev = Obj { what: format!("event {id}"), map: ev.map };
     let event_type = ev.str("event_type").map_err(Malformed)?;
     let occurred_at = ev.int("occurred_at").map_err(Malformed)?;
-    let content = ev.opt_obj("content").map_err(Malformed)?.ok_or_else(|| Malformed(format!("event {id}: field content is missing")))?;
+    let content = ev
+        .opt_obj("content")
+        .map_err(Malformed)?
+        .ok_or_else(|| Malformed(format!("event {id}: field content is missing")))?;
     // The v1 content shape differs; Chargebee lets each webhook endpoint choose its version.
     if let Some(version) = ev.opt_str("api_version").map_err(Malformed)?
         && version != "v2"
     {
-        return Err(Malformed(format!("event {id} uses API version {version}; configure the Chargebee webhook endpoint with API version v2")));
+        return Err(Malformed(format!(
+            "event {id} uses API version {version}; configure the Chargebee webhook endpoint with API version v2"
+        )));
     }
     let Some((kind, key)) = accepted(&event_type) else {
         return Ok(None);

@@ -18,7 +18,9 @@ pub mod records;
 
 #[cfg(target_arch = "wasm32")]
 mod guest {
-    use ml_connector_sdk::source::exports::ml_connector::plugin::source_api::{Guest, PollPage, PollRequest, SourceError, Webhook};
+    use ml_connector_sdk::source::exports::ml_connector::plugin::source_api::{
+        Guest, PollPage, PollRequest, SourceError, Webhook,
+    };
     use ml_connector_sdk::source::ml_connector::plugin::http::{self, HttpError, Method, Request, Response};
     use ml_connector_sdk::source::ml_connector::plugin::types::{SourceRecord, Trigger};
     use ml_connector_sdk::source::ml_connector::plugin::{log, secrets, settings};
@@ -57,9 +59,10 @@ mod guest {
     fn connect() -> Result<(Settings, HostHttp), SourceError> {
         let s = Settings::from_lookup(settings::get)?;
         let key = secrets::lookup(api::API_KEY_SECRET).map_err(|e| match e {
-            secrets::SecretError::NotGranted(name) => {
-                SourceError::Permanent(format!("secret {name} is not granted to this source (grant the Chargebee API key as {})", api::API_KEY_SECRET))
-            }
+            secrets::SecretError::NotGranted(name) => SourceError::Permanent(format!(
+                "secret {name} is not granted to this source (grant the Chargebee API key as {})",
+                api::API_KEY_SECRET
+            )),
         })?;
         Ok((s, HostHttp { key }))
     }

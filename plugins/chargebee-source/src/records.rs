@@ -37,7 +37,10 @@ pub fn collection(kind: RecordKind) -> &'static str {
 pub enum Parsed {
     Record(Box<SourceRecord>),
     /// The resource has no ledger meaning (an authorization, a payment still in progress ...).
-    Skipped { id: String, why: String },
+    Skipped {
+        id: String,
+        why: String,
+    },
 }
 
 /// The resource out of a retrieve response (`{"invoice": {...}}`) or a list item (same shape;
@@ -99,7 +102,8 @@ fn customer(o: &Obj, id: &str) -> Result<Customer, String> {
             Some(a) => Some(address(&a)?),
             None => None,
         },
-        net_term_days: i32::try_from(net_term_days).map_err(|_| format!("{}: net_term_days {net_term_days} is out of range", o.what))?,
+        net_term_days: i32::try_from(net_term_days)
+            .map_err(|_| format!("{}: net_term_days {net_term_days} is out of range", o.what))?,
     })
 }
 
@@ -185,7 +189,9 @@ fn lines(o: &Obj, doc_id: &str, currency: &str) -> Result<Vec<InvoiceLine>, Stri
         let amount = match li.opt_int("amount")? {
             Some(a) => a,
             None => match li.opt_str("amount_in_decimal")? {
-                Some(text) => money::from_decimal(&text, currency).map_err(|e| format!("{}: amount_in_decimal: {e}", li.what))?,
+                Some(text) => {
+                    money::from_decimal(&text, currency).map_err(|e| format!("{}: amount_in_decimal: {e}", li.what))?
+                }
                 None => unit_amount.checked_mul(quantity).ok_or_else(|| format!("{}: amount overflows", li.what))?,
             },
         };
@@ -260,7 +266,10 @@ fn credit_note(o: &Obj, id: &str) -> Result<CreditNote, String> {
 pub enum Disposition {
     /// Money moved: a payment (sign +1) or money returned (refund / reversal, sign -1).
     /// `reversed` = it had moved but no longer stands (voided, late failure): a deleted record.
-    Ledger { sign: i64, reversed: bool },
+    Ledger {
+        sign: i64,
+        reversed: bool,
+    },
     Skip(String),
 }
 
@@ -290,7 +299,9 @@ fn payment(o: &Obj, id: &str, sign: i64) -> Result<Payment, String> {
     // A refund's own reference number is rare; the payment it returns is what a reader needs.
     let reference = match sign {
         1 => o.opt_str("reference_number")?.or(o.opt_str("id_at_gateway")?),
-        _ => o.opt_str("reference_number")?.or(o.opt_str("refunded_txn_id")?).or(o.opt_str("reference_transaction_id")?),
+        _ => {
+            o.opt_str("reference_number")?.or(o.opt_str("refunded_txn_id")?).or(o.opt_str("reference_transaction_id")?)
+        }
     };
     Ok(Payment {
         id: id.to_string(),
@@ -352,11 +363,17 @@ mod tests {
         assert_eq!(i.date, "2023-11-14");
         assert_eq!(i.due_date.as_deref(), Some("2023-12-14"));
         assert_eq!(i.status, "payment_due");
-        assert_eq!((i.sub_total, i.discount, i.tax, i.total, i.amount_paid, i.amount_due), (11_000, 500, 935, 11_435, 1_000, 10_435));
+        assert_eq!(
+            (i.sub_total, i.discount, i.tax, i.total, i.amount_paid, i.amount_due),
+            (11_000, 500, 935, 11_435, 1_000, 10_435)
+        );
         assert_eq!(i.po_number.as_deref(), Some("PO-77"));
         assert_eq!(i.lines.len(), 2);
         let l = &i.lines[0];
-        assert_eq!((l.id.as_str(), l.description.as_str(), l.quantity, l.unit_amount, l.amount, l.discount, l.tax), ("li_1", "Pro plan", 2, 5_000, 10_000, 500, 850));
+        assert_eq!(
+            (l.id.as_str(), l.description.as_str(), l.quantity, l.unit_amount, l.amount, l.discount, l.tax),
+            ("li_1", "Pro plan", 2, 5_000, 10_000, 500, 850)
+        );
         assert_eq!((l.entity_type.as_str(), l.entity_id.as_deref()), ("plan_item_price", Some("pro-USD-monthly")));
         assert_eq!(i.lines[1].entity_id, None);
     }
@@ -400,10 +417,16 @@ mod tests {
         assert_eq!(r.version, 1_700_000_000_555);
         let RecordBody::Customer(c) = r.body else { panic!() };
         assert_eq!(c.currency.as_deref(), Some("EUR"));
-        assert_eq!((c.first_name.as_deref(), c.last_name.as_deref(), c.company.as_deref()), (Some("Ada"), Some("Lovelace"), Some("Acme Ltd")));
+        assert_eq!(
+            (c.first_name.as_deref(), c.last_name.as_deref(), c.company.as_deref()),
+            (Some("Ada"), Some("Lovelace"), Some("Acme Ltd"))
+        );
         assert_eq!(c.net_term_days, 30);
         let a = c.billing_address.expect("address");
-        assert_eq!((a.line1.as_deref(), a.line2.as_deref(), a.state.as_deref(), a.country.as_deref()), (Some("1 Main St"), Some("Floor 2, Suite 5"), Some("Berlin"), Some("DE")));
+        assert_eq!(
+            (a.line1.as_deref(), a.line2.as_deref(), a.state.as_deref(), a.country.as_deref()),
+            (Some("1 Main St"), Some("Floor 2, Suite 5"), Some("Berlin"), Some("DE"))
+        );
     }
 
     #[test]
@@ -431,7 +454,10 @@ mod tests {
         let r = record(RecordKind::Payment, txn("payment", "success"));
         assert!(!r.deleted);
         let RecordBody::Payment(p) = r.body else { panic!() };
-        assert_eq!((p.amount, p.method.as_str(), p.reference.as_deref(), p.date.as_str()), (7_500, "check", Some("CHK-1001"), "2023-11-15"));
+        assert_eq!(
+            (p.amount, p.method.as_str(), p.reference.as_deref(), p.date.as_str()),
+            (7_500, "check", Some("CHK-1001"), "2023-11-15")
+        );
         let alloc: Vec<(&str, i64)> = p.allocations.iter().map(|a| (a.invoice_id.as_str(), a.amount)).collect();
         assert_eq!(alloc, [("inv_1", 5_000), ("inv_2", 2_500)]);
     }

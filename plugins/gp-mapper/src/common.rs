@@ -59,7 +59,10 @@ pub fn money(minor: i64, iso: &str) -> String {
 
 /// Σ of amounts without overflow.
 pub fn checked_sum(amounts: impl IntoIterator<Item = i64>, field: &str) -> Result<i64, MappingError> {
-    amounts.into_iter().try_fold(0i64, |acc, a| acc.checked_add(a)).ok_or_else(|| err(field, "the amounts overflow a 64-bit sum"))
+    amounts
+        .into_iter()
+        .try_fold(0i64, |acc, a| acc.checked_add(a))
+        .ok_or_else(|| err(field, "the amounts overflow a 64-bit sum"))
 }
 
 /// Expands `{name}` placeholders of a description template (setting `key`) and cuts the result to
@@ -69,11 +72,15 @@ pub fn describe(template: &str, key: &str, vars: &[(&str, &str)]) -> Result<Opti
     let mut rest = template;
     while let Some(open) = rest.find('{') {
         out.push_str(&rest[..open]);
-        let close = rest[open..].find('}').ok_or_else(|| err(key, format!("template {template:?} has an unclosed {{")))? + open;
+        let close =
+            rest[open..].find('}').ok_or_else(|| err(key, format!("template {template:?} has an unclosed {{")))? + open;
         let name = &rest[open + 1..close];
         let value = vars.iter().find(|(n, _)| *n == name).map(|(_, v)| *v).ok_or_else(|| {
             let known: Vec<String> = vars.iter().map(|(n, _)| format!("{{{n}}}")).collect();
-            err(key, format!("template {template:?} has an unknown placeholder {{{name}}} (known: {})", known.join(" ")))
+            err(
+                key,
+                format!("template {template:?} has an unknown placeholder {{{name}}} (known: {})", known.join(" ")),
+            )
         })?;
         out.push_str(value);
         rest = &rest[close + 1..];
@@ -112,7 +119,14 @@ impl Ledger {
         let debits = checked_sum(self.lines.iter().map(|d| d.debit), field)?;
         let credits = checked_sum(self.lines.iter().map(|d| d.credit), field)?;
         if debits != credits {
-            return Err(err(field, format!("distributions do not balance: debits {} ≠ credits {}", money(debits, iso), money(credits, iso))));
+            return Err(err(
+                field,
+                format!(
+                    "distributions do not balance: debits {} ≠ credits {}",
+                    money(debits, iso),
+                    money(credits, iso)
+                ),
+            ));
         }
         Ok(self.lines)
     }
@@ -141,8 +155,14 @@ mod tests {
     fn templates() {
         let vars = [("id", "inv_1"), ("po", "PO-7")];
         assert_eq!(describe("Chargebee {id} {po}", "k", &vars).expect("ok").as_deref(), Some("Chargebee inv_1 PO-7"));
-        assert_eq!(describe("{id}{id}{id}{id}{id}{id}{id}", "k", &vars).expect("ok").map(|d| d.chars().count()), Some(DESCRIPTION_MAX));
-        assert_eq!(describe("{nope}", "map.invoice.description", &vars).expect_err("unknown").field, "map.invoice.description");
+        assert_eq!(
+            describe("{id}{id}{id}{id}{id}{id}{id}", "k", &vars).expect("ok").map(|d| d.chars().count()),
+            Some(DESCRIPTION_MAX)
+        );
+        assert_eq!(
+            describe("{nope}", "map.invoice.description", &vars).expect_err("unknown").field,
+            "map.invoice.description"
+        );
         assert!(describe("{id", "k", &vars).is_err());
         assert_eq!(describe("", "k", &vars).expect("ok"), None);
     }

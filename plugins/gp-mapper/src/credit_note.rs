@@ -29,7 +29,13 @@ pub fn map(c: &CreditNote, s: &Settings) -> Result<Vec<LedgerDoc>, MappingError>
     if c.total != expected {
         return Err(err(
             "credit-note.total",
-            format!("total {} ≠ sub-total {} + tax {} = {}", money(c.total, &iso), money(sales, &iso), money(tax, &iso), money(expected, &iso)),
+            format!(
+                "total {} ≠ sub-total {} + tax {} = {}",
+                money(c.total, &iso),
+                money(sales, &iso),
+                money(tax, &iso),
+                money(expected, &iso)
+            ),
         ));
     }
     let total = c.total;
@@ -64,15 +70,27 @@ pub fn map(c: &CreditNote, s: &Settings) -> Result<Vec<LedgerDoc>, MappingError>
         if sales != 0 {
             let returns = match s.account_opt("map.account.returns")? {
                 Some(a) => a,
-                None => s.account("map.account.sales", "for the credit memo's sales debit (or set map.account.returns)")?,
+                None => {
+                    s.account("map.account.sales", "for the credit memo's sales debit (or set map.account.returns)")?
+                }
             };
             ledger.debit(DistributionKind::Sales, &returns, sales, None);
         }
         if tax != 0 {
-            ledger.debit(DistributionKind::Tax, &s.account("map.account.tax", "for the credit memo's tax debit")?, tax, None);
+            ledger.debit(
+                DistributionKind::Tax,
+                &s.account("map.account.tax", "for the credit memo's tax debit")?,
+                tax,
+                None,
+            );
         }
         if total != 0 {
-            ledger.credit(DistributionKind::Receivables, &s.account("map.account.receivables", "for the credit memo's receivables credit")?, total, None);
+            ledger.credit(
+                DistributionKind::Receivables,
+                &s.account("map.account.receivables", "for the credit memo's receivables credit")?,
+                total,
+                None,
+            );
         }
         ledger.finish("credit-note.distributions", &iso)?
     };
@@ -86,7 +104,11 @@ pub fn map(c: &CreditNote, s: &Settings) -> Result<Vec<LedgerDoc>, MappingError>
         sales,
         tax,
         total,
-        description: describe(s.or("map.credit_memo.description", DEFAULT_DESCRIPTION), "map.credit_memo.description", &vars)?,
+        description: describe(
+            s.or("map.credit_memo.description", DEFAULT_DESCRIPTION),
+            "map.credit_memo.description",
+            &vars,
+        )?,
         applies,
         distributions,
     })])
@@ -112,11 +134,18 @@ mod tests {
 
     #[test]
     fn maps_every_field_and_balances() {
-        let m = gp(credit_note(), with(settings(), &[("map.credit_memo.prefix", "CM"), ("map.credit_memo.description", "{reason}")])).expect("maps");
+        let m = gp(
+            credit_note(),
+            with(settings(), &[("map.credit_memo.prefix", "CM"), ("map.credit_memo.description", "{reason}")]),
+        )
+        .expect("maps");
         assert_eq!(m.number, "CMCN-17");
         assert_eq!(m.customer_id, "ACME-001");
         assert_eq!((m.batch.source.as_str(), m.batch.id.as_str()), ("RM_Sales", "CB231116-CRM"));
-        assert_eq!((m.date.as_str(), m.currency.as_str(), m.sales, m.tax, m.total), ("2023-11-16", "USD", 1_000, 85, 1_085));
+        assert_eq!(
+            (m.date.as_str(), m.currency.as_str(), m.sales, m.tax, m.total),
+            ("2023-11-16", "USD", 1_000, 85, 1_085)
+        );
         assert_eq!(m.description.as_deref(), Some("Product Unsatisfactory"));
         assert_eq!(applies_of(&m), [("1001", 1_085)]);
         let d: Vec<_> = m.distributions.iter().map(|d| (d.kind, d.account.as_str(), d.debit, d.credit)).collect();
@@ -137,10 +166,17 @@ mod tests {
     fn applies_from_allocations_reference_or_none() {
         let mut c = credit_note();
         c.allocations.clear();
-        assert_eq!(applies_of(&gp(c.clone(), settings()).expect("maps")), [("1001", 1_085)], "adjustment → its reference invoice");
+        assert_eq!(
+            applies_of(&gp(c.clone(), settings()).expect("maps")),
+            [("1001", 1_085)],
+            "adjustment → its reference invoice"
+        );
         c.credit_type = "refundable".into();
         assert!(gp(c.clone(), settings()).expect("maps").applies.is_empty(), "refundable, unallocated → on account");
-        c.allocations = vec![Allocation { invoice_id: "1001".into(), amount: 500 }, Allocation { invoice_id: "1002".into(), amount: 585 }];
+        c.allocations = vec![
+            Allocation { invoice_id: "1001".into(), amount: 500 },
+            Allocation { invoice_id: "1002".into(), amount: 585 },
+        ];
         assert_eq!(applies_of(&gp(c.clone(), settings()).expect("maps")), [("1001", 500), ("1002", 585)]);
         c.allocations[1].amount = 586;
         assert_eq!(gp(c, settings()).expect_err("over").field, "credit-note.allocations");

@@ -28,7 +28,13 @@ pub fn map(c: &Customer, s: &Settings) -> Result<Vec<LedgerDoc>, MappingError> {
         .unwrap_or_else(|| c.id.clone());
     let iso = match present(&c.currency) {
         Some(code) => iso_code(code, "customer.currency")?,
-        None => iso_code(s.required("map.base_currency", "for customers without a preferred currency (the Chargebee site's base currency, e.g. USD)")?, "map.base_currency")?,
+        None => iso_code(
+            s.required(
+                "map.base_currency",
+                "for customers without a preferred currency (the Chargebee site's base currency, e.g. USD)",
+            )?,
+            "map.base_currency",
+        )?,
     };
     Ok(vec![LedgerDoc::Customer(GpCustomer {
         id,
@@ -72,7 +78,8 @@ mod tests {
 
     #[test]
     fn maps_every_field() {
-        let g = gp(customer(), &[("map.customer.class_id", "CHARGEBEE"), ("map.payment_terms.30", "NET 30")]).expect("maps");
+        let g = gp(customer(), &[("map.customer.class_id", "CHARGEBEE"), ("map.payment_terms.30", "NET 30")])
+            .expect("maps");
         assert_eq!(g.id, "ACME-001");
         assert_eq!(g.name, "Acme Corporation");
         assert_eq!(g.short_name.as_deref(), Some("Acme Corporatio"));
@@ -81,7 +88,10 @@ mod tests {
         assert_eq!(g.class_id.as_deref(), Some("CHARGEBEE"));
         assert_eq!(g.payment_terms.as_deref(), Some("NET 30"));
         let a = g.address.expect("address");
-        assert_eq!((a.line1.as_deref(), a.city.as_deref(), a.zip.as_deref()), (Some("1 Main St"), Some("Springfield"), Some("12345")));
+        assert_eq!(
+            (a.line1.as_deref(), a.city.as_deref(), a.zip.as_deref()),
+            (Some("1 Main St"), Some("Springfield"), Some("12345"))
+        );
         assert_eq!(a.line2.map(|l| l.chars().count()), Some(ADDRESS_LINE_MAX));
     }
 
@@ -121,8 +131,14 @@ mod tests {
         c.id = "acme-001".into();
         let g = gp(c.clone(), &[]).expect("maps");
         assert_ne!(g.id, "ACME-001", "lower-case twin of ACME-001 is hashed under case=upper");
-        assert_eq!(gp(c.clone(), &[("map.customer.case", "lower"), ("map.customer.prefix", "CB-")]).expect("maps").id, "CB-ACME-001");
-        assert_eq!(gp(c.clone(), &[("map.customer.prefix", "cb")]).expect_err("bad prefix").field, "map.customer.prefix");
+        assert_eq!(
+            gp(c.clone(), &[("map.customer.case", "lower"), ("map.customer.prefix", "CB-")]).expect("maps").id,
+            "CB-ACME-001"
+        );
+        assert_eq!(
+            gp(c.clone(), &[("map.customer.prefix", "cb")]).expect_err("bad prefix").field,
+            "map.customer.prefix"
+        );
         assert_eq!(gp(c.clone(), &[("map.customer.case", "title")]).expect_err("bad case").field, "map.customer.case");
         c.id = String::new();
         assert_eq!(gp(c, &[]).expect_err("empty id").field, "customer.id");
@@ -132,8 +148,10 @@ mod tests {
     fn terms_fall_back_and_empty_address_is_none() {
         let mut c = customer();
         c.net_term_days = 45;
-        c.billing_address = Some(Address { line1: Some(" ".into()), line2: None, city: None, state: None, country: None, zip: None });
-        let g = gp(c, &[("map.payment_terms.30", "NET 30"), ("map.customer.payment_terms", "DUE ON RECEIPT")]).expect("maps");
+        c.billing_address =
+            Some(Address { line1: Some(" ".into()), line2: None, city: None, state: None, country: None, zip: None });
+        let g = gp(c, &[("map.payment_terms.30", "NET 30"), ("map.customer.payment_terms", "DUE ON RECEIPT")])
+            .expect("maps");
         assert_eq!(g.payment_terms.as_deref(), Some("DUE ON RECEIPT"));
         assert!(g.address.is_none());
     }

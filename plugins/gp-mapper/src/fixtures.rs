@@ -53,7 +53,15 @@ pub fn customer() -> Customer {
 }
 
 /// A line without discount; amount = unit × quantity.
-pub fn line(id: &str, description: &str, quantity: i64, unit: i64, tax: i64, entity_type: &str, entity_id: Option<&str>) -> InvoiceLine {
+pub fn line(
+    id: &str,
+    description: &str,
+    quantity: i64,
+    unit: i64,
+    tax: i64,
+    entity_type: &str,
+    entity_id: Option<&str>,
+) -> InvoiceLine {
     InvoiceLine {
         id: id.into(),
         description: description.into(),
@@ -84,7 +92,10 @@ pub fn invoice() -> Invoice {
         amount_due: 0,
         po_number: Some("PO-2023-0042".into()),
         lines: vec![
-            InvoiceLine { discount: 500, ..line("li_1", "Pro plan", 2, 5_000, 850, "plan_item_price", Some("pro-USD-monthly")) },
+            InvoiceLine {
+                discount: 500,
+                ..line("li_1", "Pro plan", 2, 5_000, 850, "plan_item_price", Some("pro-USD-monthly"))
+            },
             line("li_2", "Setup fee", 1, 1_000, 85, "charge_item_price", Some("setup-USD")),
         ],
     }

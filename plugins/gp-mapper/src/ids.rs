@@ -78,7 +78,10 @@ impl IdScheme {
             return Err(format!("prefix {prefix:?} has {bad:?}; use only 0-9 A-Z . _ - (upper case, no spaces)"));
         }
         if prefix.len() > room {
-            return Err(format!("prefix {prefix:?} is {} characters; at most {room} leave room for the hashed form within GP's {max}", prefix.len()));
+            return Err(format!(
+                "prefix {prefix:?} is {} characters; at most {room} leave room for the hashed form within GP's {max}",
+                prefix.len()
+            ));
         }
         Ok(Self { prefix: prefix.to_string(), case, max })
     }
@@ -151,14 +154,20 @@ pub fn batch_id(pattern: &str, date: &str, currency: &str) -> Result<String, Str
             "YYMMDD" => format!("{yy}{mm}{dd}"),
             "YYYYMMDD" => format!("{yyyy}{mm}{dd}"),
             "CUR" => currency.to_string(),
-            other => return Err(format!("pattern {pattern:?} has an unknown placeholder {{{other}}} (known: YYYY YY MM DD YYMMDD YYYYMMDD CUR)")),
+            other => {
+                return Err(format!(
+                    "pattern {pattern:?} has an unknown placeholder {{{other}}} (known: YYYY YY MM DD YYMMDD YYYYMMDD CUR)"
+                ));
+            }
         };
         out.push_str(&value);
         rest = &rest[close + 1..];
     }
     out.push_str(rest);
     if out.is_empty() || out.chars().count() > BATCH_ID_MAX {
-        return Err(format!("pattern {pattern:?} gives batch id {out:?}: GP batch ids are 1–{BATCH_ID_MAX} characters"));
+        return Err(format!(
+            "pattern {pattern:?} gives batch id {out:?}: GP batch ids are 1–{BATCH_ID_MAX} characters"
+        ));
     }
     if let Some(bad) = out.chars().find(|&c| !is_gp_safe(c)) {
         return Err(format!("pattern {pattern:?} gives batch id {out:?} with {bad:?}: use only 0-9 A-Z space . _ -"));
@@ -193,7 +202,8 @@ mod tests {
         }
         fn id(&mut self) -> String {
             const POOL: &[char] = &[
-                'a', 'b', 'c', 'x', 'y', 'z', 'A', 'B', 'C', 'X', 'Y', 'Z', '0', '1', '9', '_', '-', '.', ' ', '@', 'é', 'É', 'ß', '日', '本', '🦀',
+                'a', 'b', 'c', 'x', 'y', 'z', 'A', 'B', 'C', 'X', 'Y', 'Z', '0', '1', '9', '_', '-', '.', ' ', '@',
+                'é', 'É', 'ß', '日', '本', '🦀',
             ];
             let len = 1 + match self.below(4) {
                 0 => self.below(4),
@@ -293,7 +303,14 @@ mod tests {
                 .flat_map(|id| {
                     let out = s.gp_id(id).expect("id");
                     let bare = out[prefix.len()..].to_string();
-                    [id.to_ascii_uppercase(), id.to_ascii_lowercase(), bare.clone(), bare.to_ascii_lowercase(), format!("{id}x"), format!("{id}X")]
+                    [
+                        id.to_ascii_uppercase(),
+                        id.to_ascii_lowercase(),
+                        bare.clone(),
+                        bare.to_ascii_lowercase(),
+                        format!("{id}x"),
+                        format!("{id}X"),
+                    ]
                 })
                 .collect();
             ids.extend(extra);

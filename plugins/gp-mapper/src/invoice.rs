@@ -6,7 +6,9 @@
 //! sales credits = line amounts (per GL account or per line), tax credit = tax — balanced to the
 //! minor unit by construction and checked again.
 
-use crate::common::{CUSTOMER_PO_MAX, Ledger, check_date, checked_sum, describe, iso_code, money, non_negative, present, truncate};
+use crate::common::{
+    CUSTOMER_PO_MAX, Ledger, check_date, checked_sum, describe, iso_code, money, non_negative, present, truncate,
+};
 use crate::customer::gp_customer_id;
 use crate::ids::{SALES_DOC_NUMBER_MAX, batch_id};
 use crate::settings::Settings;
@@ -30,7 +32,10 @@ pub fn map(inv: &Invoice, s: &Settings) -> Result<Vec<LedgerDoc>, MappingError> 
                 "skip" => Ok(Vec::new()),
                 _ => Err(err(
                     "invoice.status",
-                    format!("invoice {} is voided in Chargebee; voids are not synced (void it in GP if it was synced, or set map.invoice.voided = \"skip\")", inv.id),
+                    format!(
+                        "invoice {} is voided in Chargebee; voids are not synced (void it in GP if it was synced, or set map.invoice.voided = \"skip\")",
+                        inv.id
+                    ),
                 )),
             };
         }
@@ -53,12 +58,20 @@ pub fn map(inv: &Invoice, s: &Settings) -> Result<Vec<LedgerDoc>, MappingError> 
     if sales != inv.sub_total {
         return Err(err(
             "invoice.sub-total",
-            format!("the {} line amounts sum to {} but the sub-total is {}", inv.lines.len(), money(sales, &iso), money(inv.sub_total, &iso)),
+            format!(
+                "the {} line amounts sum to {} but the sub-total is {}",
+                inv.lines.len(),
+                money(sales, &iso),
+                money(inv.sub_total, &iso)
+            ),
         ));
     }
     let discount = non_negative(inv.discount, "invoice.discount", &iso)?;
     let tax = non_negative(inv.tax, "invoice.tax", &iso)?;
-    let expected = sales.checked_sub(discount).and_then(|v| v.checked_add(tax)).ok_or_else(|| err("invoice.total", "the amounts overflow"))?;
+    let expected = sales
+        .checked_sub(discount)
+        .and_then(|v| v.checked_add(tax))
+        .ok_or_else(|| err("invoice.total", "the amounts overflow"))?;
     if inv.total != expected {
         return Err(err(
             "invoice.total",
@@ -76,7 +89,11 @@ pub fn map(inv: &Invoice, s: &Settings) -> Result<Vec<LedgerDoc>, MappingError> 
 
     let batch_key = "map.batch.invoice";
     let batch = batch_id(s.or(batch_key, DEFAULT_BATCH), &inv.date, &currency).map_err(|m| err(batch_key, m))?;
-    let vars = [("id", inv.id.as_str()), ("customer_id", inv.customer_id.as_str()), ("po", present(&inv.po_number).unwrap_or(""))];
+    let vars = [
+        ("id", inv.id.as_str()),
+        ("customer_id", inv.customer_id.as_str()),
+        ("po", present(&inv.po_number).unwrap_or("")),
+    ];
     let description = describe(s.or("map.invoice.description", DEFAULT_DESCRIPTION), "map.invoice.description", &vars)?;
 
     Ok(vec![LedgerDoc::Invoice(ReceivablesInvoice {
@@ -104,10 +121,20 @@ fn distributions(inv: &Invoice, s: &Settings, iso: &str) -> Result<Vec<crate::wi
     let per_line = s.choice("map.invoice.sales_distribution", &["by_account", "per_line"])? == "per_line";
     let mut ledger = Ledger::default();
     if inv.total != 0 {
-        ledger.debit(DistributionKind::Receivables, &s.account("map.account.receivables", "for the invoice's receivables debit")?, inv.total, None);
+        ledger.debit(
+            DistributionKind::Receivables,
+            &s.account("map.account.receivables", "for the invoice's receivables debit")?,
+            inv.total,
+            None,
+        );
     }
     if inv.discount != 0 {
-        ledger.debit(DistributionKind::TradeDiscount, &s.account("map.account.discount", "for the invoice's trade discount debit")?, inv.discount, None);
+        ledger.debit(
+            DistributionKind::TradeDiscount,
+            &s.account("map.account.discount", "for the invoice's trade discount debit")?,
+            inv.discount,
+            None,
+        );
     }
     // Sales credits, per account in first-seen order unless per line.
     let mut by_account: Vec<(String, i64)> = Vec::new();
@@ -125,7 +152,12 @@ fn distributions(inv: &Invoice, s: &Settings, iso: &str) -> Result<Vec<crate::wi
         ledger.credit(DistributionKind::Sales, &account, amount, None);
     }
     if inv.tax != 0 {
-        ledger.credit(DistributionKind::Tax, &s.account("map.account.tax", "for the invoice's tax credit")?, inv.tax, None);
+        ledger.credit(
+            DistributionKind::Tax,
+            &s.account("map.account.tax", "for the invoice's tax credit")?,
+            inv.tax,
+            None,
+        );
     }
     ledger.finish("invoice.distributions", iso)
 }
@@ -141,7 +173,14 @@ fn sales_account(s: &Settings, n: usize, line: &crate::wit::InvoiceLine) -> Resu
     if let Some(a) = s.account_opt(&format!("map.account.sales.type.{}", line.entity_type))? {
         return Ok(a);
     }
-    s.account("map.account.sales", &format!("for the sales credit of invoice line {n} ({} {})", line.entity_type, line.entity_id.as_deref().unwrap_or("")))
+    s.account(
+        "map.account.sales",
+        &format!(
+            "for the sales credit of invoice line {n} ({} {})",
+            line.entity_type,
+            line.entity_id.as_deref().unwrap_or("")
+        ),
+    )
 }
 
 #[cfg(test)]
@@ -187,16 +226,37 @@ mod tests {
     fn sales_accounts_by_item_type_and_per_line() {
         let s = with(settings(), &[("map.account.sales.type.charge_item_price", "000-4200-00")]);
         let g = gp(invoice(), s.clone()).expect("maps").expect("doc");
-        assert_eq!(find(&g.distributions, DistributionKind::Sales), [("000-4000-00", 0, 10_000), ("000-4200-00", 0, 1_000)]);
-        let s = with(s, &[("map.account.sales.item.pro-USD-monthly", "000-4300-00"), ("map.invoice.sales_distribution", "per_line")]);
+        assert_eq!(
+            find(&g.distributions, DistributionKind::Sales),
+            [("000-4000-00", 0, 10_000), ("000-4200-00", 0, 1_000)]
+        );
+        let s = with(
+            s,
+            &[
+                ("map.account.sales.item.pro-USD-monthly", "000-4300-00"),
+                ("map.invoice.sales_distribution", "per_line"),
+            ],
+        );
         let mut inv = invoice();
         inv.lines.push(line("li_3", "Extra seat", 3, 700, 0, "addon_item_price", Some("seat")));
         inv.lines.push(line("li_4", "Free thing", 1, 0, 0, "adhoc", None));
         inv.sub_total += 2_100;
         inv.total += 2_100;
         let g = gp(inv, s).expect("maps").expect("doc");
-        let sales: Vec<_> = g.distributions.iter().filter(|d| d.kind == DistributionKind::Sales).map(|d| (d.account.as_str(), d.credit, d.reference.as_deref())).collect();
-        assert_eq!(sales, [("000-4300-00", 10_000, Some("Pro plan")), ("000-4200-00", 1_000, Some("Setup fee")), ("000-4000-00", 2_100, Some("Extra seat"))]);
+        let sales: Vec<_> = g
+            .distributions
+            .iter()
+            .filter(|d| d.kind == DistributionKind::Sales)
+            .map(|d| (d.account.as_str(), d.credit, d.reference.as_deref()))
+            .collect();
+        assert_eq!(
+            sales,
+            [
+                ("000-4300-00", 10_000, Some("Pro plan")),
+                ("000-4200-00", 1_000, Some("Setup fee")),
+                ("000-4000-00", 2_100, Some("Extra seat"))
+            ]
+        );
         assert_eq!(imbalance(&g.distributions), 0);
     }
 
@@ -262,8 +322,12 @@ mod tests {
         inv.discount = 0;
         inv.tax = 999;
         inv.total = 10_998;
-        let g = gp(inv.clone(), with(settings(), &[("map.batch.invoice", "CB{YYMMDD}{CUR}")])).expect("maps").expect("doc");
-        assert_eq!((g.sales, g.tax, g.total, g.currency.as_str(), g.batch.id.as_str()), (9_999, 999, 10_998, "JPY", "CB231114JPY"));
+        let g =
+            gp(inv.clone(), with(settings(), &[("map.batch.invoice", "CB{YYMMDD}{CUR}")])).expect("maps").expect("doc");
+        assert_eq!(
+            (g.sales, g.tax, g.total, g.currency.as_str(), g.batch.id.as_str()),
+            (9_999, 999, 10_998, "JPY", "CB231114JPY")
+        );
         assert_eq!(imbalance(&g.distributions), 0);
         inv.total = 10_997;
         assert!(gp(inv, settings()).expect_err("mismatch").message.contains("10998 JPY"));
@@ -275,7 +339,14 @@ mod tests {
         inv.id = "inv_2023_very_long_id".into();
         inv.customer_id = "cus_AzZlGJSqHd1Xc2Ae".into();
         inv.po_number = Some("P".repeat(25));
-        let s = with(settings(), &[("map.invoice.prefix", "CB"), ("map.invoice.description", "{id} for {customer_id}"), ("map.batch.invoice", "S{YYYYMMDD}")]);
+        let s = with(
+            settings(),
+            &[
+                ("map.invoice.prefix", "CB"),
+                ("map.invoice.description", "{id} for {customer_id}"),
+                ("map.batch.invoice", "S{YYYYMMDD}"),
+            ],
+        );
         let g = gp(inv, s).expect("maps").expect("doc");
         assert_eq!(g.number.len(), SALES_DOC_NUMBER_MAX);
         assert!(g.number.starts_with("CBINV_2."), "{}", g.number);
@@ -283,7 +354,8 @@ mod tests {
         assert_eq!(g.batch.id, "S20231114");
         assert_eq!(g.customer_po.map(|p| p.len()), Some(CUSTOMER_PO_MAX));
         assert_eq!(g.description.as_deref(), Some("inv_2023_very_long_id for cus_"));
-        let e = gp(invoice(), with(settings(), &[("map.batch.invoice", "CHARGEBEE{YYYYMMDD}")])).expect_err("long batch");
+        let e =
+            gp(invoice(), with(settings(), &[("map.batch.invoice", "CHARGEBEE{YYYYMMDD}")])).expect_err("long batch");
         assert_eq!(e.field, "map.batch.invoice");
         let mut inv = invoice();
         inv.date = "14/11/2023".into();

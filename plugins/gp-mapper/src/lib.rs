@@ -36,7 +36,10 @@ pub fn map_record(rec: &SourceRecord, settings: &[(String, String)]) -> Result<V
             | (RecordKind::CreditNote, RecordBody::CreditNote(_))
     );
     if !kind_matches {
-        return Err(err("record.kind", format!("record {} says {:?} but carries a different body (a source component bug)", rec.id, rec.kind)));
+        return Err(err(
+            "record.kind",
+            format!("record {} says {:?} but carries a different body (a source component bug)", rec.id, rec.kind),
+        ));
     }
     if rec.deleted {
         return Ok(Vec::new());
@@ -107,8 +110,17 @@ mod tests {
 
     #[test]
     fn deleted_records_of_every_kind_map_to_nothing() {
-        for mut rec in [record_customer(customer()), record_invoice(invoice()), record_payment(payment()), record_credit_note(credit_note())] {
-            assert!(!map_record(&rec, &settings()).expect("maps").is_empty(), "{:?} maps to something when live", rec.kind);
+        for mut rec in [
+            record_customer(customer()),
+            record_invoice(invoice()),
+            record_payment(payment()),
+            record_credit_note(credit_note()),
+        ] {
+            assert!(
+                !map_record(&rec, &settings()).expect("maps").is_empty(),
+                "{:?} maps to something when live",
+                rec.kind
+            );
             rec.deleted = true;
             assert!(map_record(&rec, &settings()).expect("maps").is_empty());
             assert!(summary(&rec, &Ok(vec![])).contains("(deleted)"));
@@ -120,11 +132,20 @@ mod tests {
         // Ids that need the hashed form, under a prefixed scheme.
         let s = with(settings(), &[("map.customer.prefix", "CB"), ("map.invoice.prefix", "I")]);
         let (cus, inv_id) = ("cus_AzZlGJSqHd1Xc2Ae", "inv_2023-11-0001-renewal");
-        let customer_id = match map_record(&record_customer(wit::Customer { id: cus.into(), ..customer() }), &s).expect("customer").pop() {
+        let customer_id = match map_record(&record_customer(wit::Customer { id: cus.into(), ..customer() }), &s)
+            .expect("customer")
+            .pop()
+        {
             Some(LedgerDoc::Customer(c)) => c.id,
             other => panic!("{other:?}"),
         };
-        let invoice = match map_record(&record_invoice(wit::Invoice { id: inv_id.into(), customer_id: cus.into(), ..invoice() }), &s).expect("invoice").pop() {
+        let invoice = match map_record(
+            &record_invoice(wit::Invoice { id: inv_id.into(), customer_id: cus.into(), ..invoice() }),
+            &s,
+        )
+        .expect("invoice")
+        .pop()
+        {
             Some(LedgerDoc::Invoice(i)) => i,
             other => panic!("{other:?}"),
         };

@@ -36,7 +36,12 @@ pub fn map(p: &Payment, s: &Settings) -> Result<Vec<LedgerDoc>, MappingError> {
     let batch_key = "map.batch.receipt";
     let batch = batch_id(s.or(batch_key, DEFAULT_BATCH), &p.date, &currency).map_err(|m| err(batch_key, m))?;
     let reference = present(&p.reference).unwrap_or("");
-    let vars = [("id", p.id.as_str()), ("customer_id", p.customer_id.as_str()), ("method", p.method.as_str()), ("reference", reference)];
+    let vars = [
+        ("id", p.id.as_str()),
+        ("customer_id", p.customer_id.as_str()),
+        ("method", p.method.as_str()),
+        ("reference", reference),
+    ];
     Ok(vec![LedgerDoc::CashReceipt(CashReceipt {
         number: s.scheme("receipt", RECEIPT_NUMBER_MAX)?.gp_id(&p.id).map_err(|m| err("payment.id", m))?,
         customer_id: gp_customer_id(s, &p.customer_id, "payment.customer-id")?,
@@ -74,7 +79,13 @@ fn receipt_type(s: &Settings, method: &str) -> Result<ReceiptType, MappingError>
 
 /// Allocations → applies to GP invoice numbers: zero allocations dropped (nothing to apply),
 /// repeats of one invoice merged, negatives refused, Σ ≤ `limit` (the applying document).
-pub fn applies(s: &Settings, allocations: &[Allocation], field: &str, limit: i64, iso: &str) -> Result<Vec<Apply>, MappingError> {
+pub fn applies(
+    s: &Settings,
+    allocations: &[Allocation],
+    field: &str,
+    limit: i64,
+    iso: &str,
+) -> Result<Vec<Apply>, MappingError> {
     let mut out: Vec<Apply> = Vec::new();
     for (n, a) in allocations.iter().enumerate() {
         if a.amount < 0 {
@@ -91,7 +102,10 @@ pub fn applies(s: &Settings, allocations: &[Allocation], field: &str, limit: i64
     }
     let applied = checked_sum(out.iter().map(|a| a.amount), field)?;
     if applied > limit {
-        return Err(err(field, format!("applies {} but the document is only {}", money(applied, iso), money(limit, iso))));
+        return Err(err(
+            field,
+            format!("applies {} but the document is only {}", money(applied, iso), money(limit, iso)),
+        ));
     }
     Ok(out)
 }
@@ -144,9 +158,15 @@ mod tests {
         assert_eq!(ty("check", &[]).expect("ok"), ReceiptType::Check);
         assert_eq!(ty("bank_transfer", &[]).expect("ok"), ReceiptType::Cash);
         assert_eq!(ty("bank_transfer", &[("map.receipt_type.default", "check")]).expect("ok"), ReceiptType::Check);
-        assert_eq!(ty("apple_pay", &[("map.receipt_type.apple_pay", "payment-card")]).expect("ok"), ReceiptType::PaymentCard);
+        assert_eq!(
+            ty("apple_pay", &[("map.receipt_type.apple_pay", "payment-card")]).expect("ok"),
+            ReceiptType::PaymentCard
+        );
         assert_eq!(ty("card", &[("map.receipt_type.card", "cash")]).expect("ok"), ReceiptType::Cash);
-        assert_eq!(ty("paypal", &[("map.receipt_type.paypal", "wallet")]).expect_err("bad").field, "map.receipt_type.paypal");
+        assert_eq!(
+            ty("paypal", &[("map.receipt_type.paypal", "wallet")]).expect_err("bad").field,
+            "map.receipt_type.paypal"
+        );
     }
 
     #[test]

@@ -89,7 +89,9 @@ impl Settings {
             if !known {
                 return Err(err(
                     key,
-                    format!("unknown mapper setting {key:?} (a typo? see plugins/gp-mapper/README.md; table keys end in an upper-case ISO code or a number of days)"),
+                    format!(
+                        "unknown mapper setting {key:?} (a typo? see plugins/gp-mapper/README.md; table keys end in an upper-case ISO code or a number of days)"
+                    ),
                 ));
             }
             let value = value.trim();
@@ -110,14 +112,20 @@ impl Settings {
 
     /// A setting this record needs; `why` says what for.
     pub fn required(&self, key: &str, why: &str) -> Result<&str, MappingError> {
-        self.get(key).ok_or_else(|| err(key, format!("setting {key} is required {why}; add it to the connection's [connections.settings]")))
+        self.get(key).ok_or_else(|| {
+            err(key, format!("setting {key} is required {why}; add it to the connection's [connections.settings]"))
+        })
     }
 
     /// One of `options`; the first is the default.
     pub fn choice<'a>(&self, key: &str, options: &[&'a str]) -> Result<&'a str, MappingError> {
         match self.get(key) {
             None => Ok(options[0]),
-            Some(v) => options.iter().find(|o| **o == v).copied().ok_or_else(|| err(key, format!("{v:?} is not one of {}", options.join(", ")))),
+            Some(v) => options
+                .iter()
+                .find(|o| **o == v)
+                .copied()
+                .ok_or_else(|| err(key, format!("{v:?} is not one of {}", options.join(", ")))),
         }
     }
 
@@ -192,7 +200,12 @@ mod tests {
         assert_eq!(e.field, "map.acount.sales");
         assert!(Settings::parse(&pairs(&[("map.currency.eur", "EUR")])).is_err(), "lower-case ISO suffix");
         assert!(Settings::parse(&pairs(&[("map.payment_terms.net30", "NET 30")])).is_err());
-        let s = Settings::parse(&pairs(&[("chargebee.api_base", "x"), ("map.currency.EUR", "EUR"), ("map.payment_terms.30", "NET 30")])).expect("valid");
+        let s = Settings::parse(&pairs(&[
+            ("chargebee.api_base", "x"),
+            ("map.currency.EUR", "EUR"),
+            ("map.payment_terms.30", "NET 30"),
+        ]))
+        .expect("valid");
         assert_eq!(s.get("chargebee.api_base"), None);
         assert_eq!(s.payment_terms(30).expect("terms").as_deref(), Some("NET 30"));
         assert_eq!(s.payment_terms(14).expect("terms"), None);
@@ -200,7 +213,8 @@ mod tests {
 
     #[test]
     fn choices_defaults_and_lengths() {
-        let s = Settings::parse(&pairs(&[("map.refunds", "maybe"), ("map.customer.class_id", "A-VERY-LONG-CLASS-ID")])).expect("valid keys");
+        let s = Settings::parse(&pairs(&[("map.refunds", "maybe"), ("map.customer.class_id", "A-VERY-LONG-CLASS-ID")]))
+            .expect("valid keys");
         assert_eq!(s.choice("map.invoice.voided", &["error", "skip"]).ok(), Some("error"));
         assert_eq!(s.choice("map.refunds", &["error", "skip"]).expect_err("bad").field, "map.refunds");
         assert_eq!(s.class_id().expect_err("long").field, "map.customer.class_id");
@@ -208,7 +222,8 @@ mod tests {
 
     #[test]
     fn checkbook_per_currency_then_fallback_then_error() {
-        let s = Settings::parse(&pairs(&[("map.checkbook.EUR", "BANK-EUR"), ("map.checkbook", "BANK")])).expect("valid");
+        let s =
+            Settings::parse(&pairs(&[("map.checkbook.EUR", "BANK-EUR"), ("map.checkbook", "BANK")])).expect("valid");
         assert_eq!(s.checkbook("EUR").expect("cb"), "BANK-EUR");
         assert_eq!(s.checkbook("USD").expect("cb"), "BANK");
         let none = Settings::parse(&[]).expect("empty");

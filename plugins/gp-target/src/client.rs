@@ -28,7 +28,8 @@ pub struct Unanswered {
 }
 
 fn send(gp: &Gp, call: &Call) -> Result<Answer, Unanswered> {
-    let key = secrets::lookup("gp").map_err(|e| Unanswered { message: format!("secret gp: {e:?}"), permanent: true })?;
+    let key =
+        secrets::lookup("gp").map_err(|e| Unanswered { message: format!("secret gp: {e:?}"), permanent: true })?;
     let req = Request {
         method: match call.verb {
             Verb::Get => Method::Get,
@@ -44,10 +45,16 @@ fn send(gp: &Gp, call: &Call) -> Result<Answer, Unanswered> {
     match http::send(&req, Some(&key)) {
         Ok(r) if (200..300).contains(&r.status) => Ok(Answer::Ok(String::from_utf8_lossy(&r.body).into_owned())),
         Ok(r) => Ok(Answer::Refused(gp.protocol.refusal(call, r.status, &String::from_utf8_lossy(&r.body)))),
-        Err(HttpError::Denied(why)) => Err(Unanswered { message: format!("denied by host policy: {why}"), permanent: true }),
+        Err(HttpError::Denied(why)) => {
+            Err(Unanswered { message: format!("denied by host policy: {why}"), permanent: true })
+        }
         Err(HttpError::Timeout) => Err(Unanswered { message: format!("{op}: timed out"), permanent: false }),
-        Err(HttpError::Connect(m)) | Err(HttpError::Protocol(m)) => Err(Unanswered { permanent: m.contains("refused the Windows account"), message: format!("{op}: {m}") }),
-        Err(HttpError::RateLimited(_)) => Err(Unanswered { message: format!("{op}: GP is throttling"), permanent: false }),
+        Err(HttpError::Connect(m)) | Err(HttpError::Protocol(m)) => {
+            Err(Unanswered { permanent: m.contains("refused the Windows account"), message: format!("{op}: {m}") })
+        }
+        Err(HttpError::RateLimited(_)) => {
+            Err(Unanswered { message: format!("{op}: GP is throttling"), permanent: false })
+        }
     }
 }
 
@@ -65,7 +72,11 @@ fn refusal_text(gp: &Gp, r: &Refusal) -> String {
             }
             _ => text.clone(),
         },
-        Refusal::Invalid { text, .. } | Refusal::NotFound(text) | Refusal::Duplicate(text) | Refusal::System(text) | Refusal::Misconfigured(text) => text.clone(),
+        Refusal::Invalid { text, .. }
+        | Refusal::NotFound(text)
+        | Refusal::Duplicate(text)
+        | Refusal::System(text)
+        | Refusal::Misconfigured(text) => text.clone(),
     }
 }
 
@@ -93,14 +104,18 @@ pub fn ensure_customer(gp: &Gp, ours: &Party) -> Result<WriteOutcome, TargetErro
     };
     let update = match &existing {
         None => false,
-        Some(theirs) if theirs.name == ours.name && theirs.currency.eq_ignore_ascii_case(&ours.currency) => return Ok(WriteOutcome::AlreadyPresent),
+        Some(theirs) if theirs.name == ours.name && theirs.currency.eq_ignore_ascii_case(&ours.currency) => {
+            return Ok(WriteOutcome::AlreadyPresent);
+        }
         Some(_) => true,
     };
     match send(gp, &gp.protocol.save_customer(ours, update)) {
         Ok(Answer::Ok(_)) => Ok(if update { WriteOutcome::Updated } else { WriteOutcome::Created }),
         // Another worker created it between our look-up and our create.
         Ok(Answer::Refused(Refusal::Duplicate(_))) if !update => Ok(WriteOutcome::AlreadyPresent),
-        Ok(Answer::Refused(Refusal::Invalid { text, .. })) if !update && text.contains("already exists") => Ok(WriteOutcome::AlreadyPresent),
+        Ok(Answer::Refused(Refusal::Invalid { text, .. })) if !update && text.contains("already exists") => {
+            Ok(WriteOutcome::AlreadyPresent)
+        }
         // GP's generic system fault says nothing about the customer: try again later.
         Ok(Answer::Refused(Refusal::System(m))) => Err(TargetError::Transient(m)),
         Ok(Answer::Refused(Refusal::Misconfigured(m))) => Err(TargetError::Permanent(m)),
@@ -131,7 +146,11 @@ pub fn write(gp: &Gp, doc: &Doc) -> Result<WriteOutcome, TargetError> {
         },
         Err(u) if u.permanent => return Err(unanswered(u)),
         Err(u) => {
-            audit::append("write", audit::Outcome::Info, &format!("{label}: {}; looking it up before writing again", u.message));
+            audit::append(
+                "write",
+                audit::Outcome::Info,
+                &format!("{label}: {}; looking it up before writing again", u.message),
+            );
             true
         }
     };
@@ -141,11 +160,18 @@ pub fn write(gp: &Gp, doc: &Doc) -> Result<WriteOutcome, TargetError> {
             if diff.is_empty() {
                 Ok(WriteOutcome::AlreadyPresent)
             } else {
-                Err(TargetError::Conflict(format!("GP already holds {label} with different content ({}); nothing overwritten", diff.join("; "))))
+                Err(TargetError::Conflict(format!(
+                    "GP already holds {label} with different content ({}); nothing overwritten",
+                    diff.join("; ")
+                )))
             }
         }
-        None if ambiguous => Err(TargetError::Transient(format!("{label}: not in GP after an unanswered create; will retry"))),
-        None => Err(TargetError::Transient(format!("{label}: GP called the number a duplicate but has no such document"))),
+        None if ambiguous => {
+            Err(TargetError::Transient(format!("{label}: not in GP after an unanswered create; will retry")))
+        }
+        None => {
+            Err(TargetError::Transient(format!("{label}: GP called the number a duplicate but has no such document")))
+        }
     }
 }
 
@@ -161,7 +187,9 @@ pub fn list(gp: &Gp, customer: &str) -> Result<Vec<Held>, TargetError> {
     let mut summaries = Vec::new();
     for call in gp.protocol.list_documents(customer) {
         match send(gp, &call).map_err(unanswered)? {
-            Answer::Ok(body) => summaries.extend(gp.protocol.parse_document_list(&body).map_err(TargetError::Transient)?),
+            Answer::Ok(body) => {
+                summaries.extend(gp.protocol.parse_document_list(&body).map_err(TargetError::Transient)?)
+            }
             Answer::Refused(r) => return Err(read_failed(gp, r)),
         }
     }
@@ -176,7 +204,11 @@ pub fn list(gp: &Gp, customer: &str) -> Result<Vec<Held>, TargetError> {
         if !doc.customer.eq_ignore_ascii_case(customer) {
             continue;
         }
-        let remaining = if s.kind == DocKind::CashReceipt { 0 } else { gp.protocol.current_amount(&body, &doc.currency).unwrap_or(doc.total) };
+        let remaining = if s.kind == DocKind::CashReceipt {
+            0
+        } else {
+            gp.protocol.current_amount(&body, &doc.currency).unwrap_or(doc.total)
+        };
         out.push(Held { doc, remaining });
     }
     Ok(out)

@@ -1,7 +1,12 @@
 //! The `target` world's export: WIT values ↔ the target's model, then the flows in `client`.
 
-use ml_connector_sdk::target::exports::ml_connector::plugin::target_api::{Guest, LedgerBalance, TargetError, WriteOutcome};
-use ml_connector_sdk::target::ml_connector::plugin::types::{Apply, BatchKey, CashReceipt, CreditMemo, DocKind as WitKind, GpCustomer, LedgerDoc, ReceiptType, ReceivablesInvoice};
+use ml_connector_sdk::target::exports::ml_connector::plugin::target_api::{
+    Guest, LedgerBalance, TargetError, WriteOutcome,
+};
+use ml_connector_sdk::target::ml_connector::plugin::types::{
+    Apply, BatchKey, CashReceipt, CreditMemo, DocKind as WitKind, GpCustomer, LedgerDoc, ReceiptType,
+    ReceivablesInvoice,
+};
 
 use crate::client::{self, config};
 use crate::model::{Doc, DocKind, Party};
@@ -9,7 +14,13 @@ use crate::model::{Doc, DocKind, Party};
 struct GpTarget;
 
 fn party(c: &GpCustomer) -> Party {
-    Party { id: c.id.clone(), name: c.name.clone(), short_name: c.short_name.clone(), currency: c.currency.clone(), email: c.email.clone() }
+    Party {
+        id: c.id.clone(),
+        name: c.name.clone(),
+        short_name: c.short_name.clone(),
+        currency: c.currency.clone(),
+        email: c.email.clone(),
+    }
 }
 
 fn receipt_type(t: ReceiptType) -> &'static str {
@@ -30,7 +41,9 @@ fn wit_receipt_type(t: &str) -> ReceiptType {
 
 fn to_doc(d: &LedgerDoc) -> Option<Doc> {
     let applies = |a: &[Apply]| a.iter().map(|x| (x.invoice_number.clone(), x.amount)).collect();
-    let blank = |kind, number: &str, customer: &str, batch: &BatchKey, date: &str, currency: &str| Doc::new(kind, number, customer, &batch.id, date, currency);
+    let blank = |kind, number: &str, customer: &str, batch: &BatchKey, date: &str, currency: &str| {
+        Doc::new(kind, number, customer, &batch.id, date, currency)
+    };
     Some(match d {
         LedgerDoc::Customer(_) => return None,
         LedgerDoc::Invoice(i) => Doc {

@@ -94,7 +94,9 @@ pub fn differences(ours: &Doc, theirs: &Doc) -> Vec<String> {
 #[derive(Debug, PartialEq, Eq)]
 pub enum AfterFailure {
     /// Look the document up: it may be ours (duplicate number, or an ambiguous failure).
-    LookUp { ambiguous: bool },
+    LookUp {
+        ambiguous: bool,
+    },
     PeriodClosed(String),
     MissingDependency(String),
     Rejected(String),
@@ -107,7 +109,9 @@ pub fn classify_refusal(message: &str) -> AfterFailure {
         AfterFailure::LookUp { ambiguous: false }
     } else if m.contains("fiscal period") && m.contains("closed") {
         AfterFailure::PeriodClosed(message.to_string())
-    } else if (m.contains("custnmbr") && m.contains("does not exist")) || (m.contains("aptodcnm") && m.contains("does not exist")) {
+    } else if (m.contains("custnmbr") && m.contains("does not exist"))
+        || (m.contains("aptodcnm") && m.contains("does not exist"))
+    {
         AfterFailure::MissingDependency(message.to_string())
     } else {
         AfterFailure::Rejected(message.to_string())
@@ -119,7 +123,12 @@ mod tests {
     use super::*;
 
     fn doc() -> Doc {
-        Doc { sales: 1000, tax: 80, total: 1080, ..Doc::new(DocKind::Invoice, "CB-INV-1", "ACME", "CB261125-INV", "2026-11-25", "USD") }
+        Doc {
+            sales: 1000,
+            tax: 80,
+            total: 1080,
+            ..Doc::new(DocKind::Invoice, "CB-INV-1", "ACME", "CB261125-INV", "2026-11-25", "USD")
+        }
     }
 
     #[test]
@@ -137,10 +146,24 @@ mod tests {
 
     #[test]
     fn refusals_are_classified() {
-        assert_eq!(classify_refusal("Document number (DOCNUMBR) already exists in either RM00401, RM10301, RM20101 or RM30101"), AfterFailure::LookUp { ambiguous: false });
-        assert!(matches!(classify_refusal("The fiscal period that contains the document date is closed."), AfterFailure::PeriodClosed(_)));
-        assert!(matches!(classify_refusal("The Customer Number (CUSTNMBR) does not exist in the Customer Master Table - RM00101"), AfterFailure::MissingDependency(_)));
-        assert!(matches!(classify_refusal("Apply To Document Number (APTODCNM) X does not exist as an invoice"), AfterFailure::MissingDependency(_)));
+        assert_eq!(
+            classify_refusal(
+                "Document number (DOCNUMBR) already exists in either RM00401, RM10301, RM20101 or RM30101"
+            ),
+            AfterFailure::LookUp { ambiguous: false }
+        );
+        assert!(matches!(
+            classify_refusal("The fiscal period that contains the document date is closed."),
+            AfterFailure::PeriodClosed(_)
+        ));
+        assert!(matches!(
+            classify_refusal("The Customer Number (CUSTNMBR) does not exist in the Customer Master Table - RM00101"),
+            AfterFailure::MissingDependency(_)
+        ));
+        assert!(matches!(
+            classify_refusal("Apply To Document Number (APTODCNM) X does not exist as an invoice"),
+            AfterFailure::MissingDependency(_)
+        ));
         assert!(matches!(classify_refusal("Document Amount is incorrect"), AfterFailure::Rejected(_)));
     }
 }

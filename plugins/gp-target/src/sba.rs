@@ -98,7 +98,10 @@ fn key(id: &str) -> Json {
 }
 
 fn money(minor: i64, currency: &str) -> Json {
-    Json::Obj(vec![("Value", Json::Num(to_decimal(minor, currency))), ("DecimalDigits", Json::Num(exponent(currency).to_string()))])
+    Json::Obj(vec![
+        ("Value", Json::Num(to_decimal(minor, currency))),
+        ("DecimalDigits", Json::Num(exponent(currency).to_string())),
+    ])
 }
 
 fn date(d: &str) -> Json {
@@ -190,7 +193,9 @@ fn document_body(d: &Doc) -> Json {
             if let Some(po) = &d.po {
                 m.push(("CustomerPONumber", s(po)));
             }
-            for (name, v) in [("TradeDiscountAmount", d.discount), ("FreightAmount", d.freight), ("MiscellaneousAmount", d.misc)] {
+            for (name, v) in
+                [("TradeDiscountAmount", d.discount), ("FreightAmount", d.freight), ("MiscellaneousAmount", d.misc)]
+            {
                 if v != 0 {
                     m.push((name, money(v, cur)));
                 }
@@ -219,7 +224,11 @@ fn document_body(d: &Doc) -> Json {
     }
     let mut top = vec![("Payload", Json::Obj(m))];
     if !d.applies.is_empty() {
-        let applies = d.applies.iter().map(|(to, amount)| Json::Obj(vec![("APTODCNM", s(to)), ("APPTOAMT", Json::Num(to_decimal(*amount, cur)))])).collect();
+        let applies = d
+            .applies
+            .iter()
+            .map(|(to, amount)| Json::Obj(vec![("APTODCNM", s(to)), ("APPTOAMT", Json::Num(to_decimal(*amount, cur)))]))
+            .collect();
         top.push((APPLIES, Json::Arr(applies)));
     }
     Json::Obj(top)
@@ -247,7 +256,9 @@ fn amount(v: &Value, member: &str, currency: &str) -> Result<i64, String> {
     match v.get(member).and_then(|m| m.get("Value")) {
         None | Some(Value::Null) => Ok(0),
         Some(Value::Number(n)) => from_decimal(&n.to_string(), currency).map_err(|e| format!("{member}: {e}")),
-        Some(Value::String(t)) if !t.trim().is_empty() => from_decimal(t.trim(), currency).map_err(|e| format!("{member}: {e}")),
+        Some(Value::String(t)) if !t.trim().is_empty() => {
+            from_decimal(t.trim(), currency).map_err(|e| format!("{member}: {e}"))
+        }
         Some(other) => Err(format!("{member}.Value is not an amount: {other}")),
     }
 }
@@ -256,12 +267,18 @@ fn amount(v: &Value, member: &str, currency: &str) -> Result<i64, String> {
 fn error_text(body: &str) -> Option<String> {
     let v: Value = serde_json::from_str(body).ok()?;
     let err = v.get("Error")?;
-    let msgs: Vec<&str> = err.pointer("/ValidationResult/Errors").and_then(Value::as_array).map(|a| a.iter().filter_map(|e| e.get("Message")?.as_str()).collect()).unwrap_or_default();
+    let msgs: Vec<&str> = err
+        .pointer("/ValidationResult/Errors")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(|e| e.get("Message")?.as_str()).collect())
+        .unwrap_or_default();
     if msgs.is_empty() { err.get("Message")?.as_str().map(str::to_string) } else { Some(msgs.join("; ")) }
 }
 
 fn has_validation_result(body: &str) -> bool {
-    serde_json::from_str::<Value>(body).ok().is_some_and(|v| v.pointer("/Error/ValidationResult").is_some_and(|r| !r.is_null()))
+    serde_json::from_str::<Value>(body)
+        .ok()
+        .is_some_and(|v| v.pointer("/Error/ValidationResult").is_some_and(|r| !r.is_null()))
 }
 
 impl Protocol for Sba {
@@ -340,7 +357,10 @@ impl Protocol for Sba {
     /// company comes back and the caller keeps the customer's (a cost that grows with the
     /// company, paid by reconciliation only).
     fn list_documents(&self, _customer: &str) -> Vec<Call> {
-        [DocKind::Invoice, DocKind::CreditMemo, DocKind::CashReceipt].into_iter().map(|k| self.call(Verb::Get, collection(k), None, false)).collect()
+        [DocKind::Invoice, DocKind::CreditMemo, DocKind::CashReceipt]
+            .into_iter()
+            .map(|k| self.call(Verb::Get, collection(k), None, false))
+            .collect()
     }
 
     fn parse_document_list(&self, body: &str) -> Result<Vec<Summary>, String> {
@@ -359,7 +379,8 @@ impl Protocol for Sba {
     }
 
     fn refusal(&self, call: &Call, status: u16, body: &str) -> Refusal {
-        let text = error_text(body).unwrap_or_else(|| format!("HTTP {status}: {}", body.chars().take(200).collect::<String>()));
+        let text = error_text(body)
+            .unwrap_or_else(|| format!("HTTP {status}: {}", body.chars().take(200).collect::<String>()));
         let labelled = || format!("{}: HTTP {status}: {text}", call.label);
         match status {
             // With a ValidationResult GP looked for the object; without one the route is wrong.
@@ -384,17 +405,24 @@ mod tests {
     #[test]
     fn keys_are_encoded_and_errors_read() {
         let sba = Sba::new("http://gp:1/GPService/Tenants(DefaultTenant)/Companies(Fabrikam%2C%20Inc%2E)/");
-        assert_eq!(sba.get_customer("ACME CO.").url, "http://gp:1/GPService/Tenants(DefaultTenant)/Companies(Fabrikam%2C%20Inc%2E)/Sales/Customers(ACME%20CO.).json");
+        assert_eq!(
+            sba.get_customer("ACME CO.").url,
+            "http://gp:1/GPService/Tenants(DefaultTenant)/Companies(Fabrikam%2C%20Inc%2E)/Sales/Customers(ACME%20CO.).json"
+        );
         let body = r#"{"Error":{"Status":400,"Message":"x","ValidationResult":{"Errors":[{"Message":"The fiscal period that contains the document date is closed."}],"Warnings":[]}}}"#;
         assert_eq!(error_text(body).as_deref(), Some("The fiscal period that contains the document date is closed."));
         let get = sba.get_document(DocKind::Invoice, "INV-1");
-        assert!(matches!(sba.refusal(&get, 404, r#"{"Error":{"Status":404,"Message":"no SBA resource x"}}"#), Refusal::Misconfigured(_)));
+        assert!(matches!(
+            sba.refusal(&get, 404, r#"{"Error":{"Status":404,"Message":"no SBA resource x"}}"#),
+            Refusal::Misconfigured(_)
+        ));
         assert!(matches!(sba.refusal(&get, 404, body), Refusal::NotFound(_)));
     }
 
     #[test]
     fn amounts_read_from_numbers_and_strings() {
-        let v: Value = serde_json::from_str(r#"{"A":{"Value":270.54},"B":{"Value":"1500"},"C":{"Value":12}}"#).unwrap_or_default();
+        let v: Value =
+            serde_json::from_str(r#"{"A":{"Value":270.54},"B":{"Value":"1500"},"C":{"Value":12}}"#).unwrap_or_default();
         assert_eq!(amount(&v, "A", "USD"), Ok(27054));
         assert_eq!(amount(&v, "B", "JPY"), Ok(1500));
         assert_eq!(amount(&v, "C", "EUR"), Ok(1200));

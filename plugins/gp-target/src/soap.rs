@@ -37,7 +37,11 @@ fn policy() -> &'static str {
 }
 
 fn money(minor: i64, currency: &str) -> String {
-    format!("<Value>{}</Value><DecimalDigits>{}</DecimalDigits>", to_decimal(minor, currency), ml_connector_sdk::money::exponent(currency))
+    format!(
+        "<Value>{}</Value><DecimalDigits>{}</DecimalDigits>",
+        to_decimal(minor, currency),
+        ml_connector_sdk::money::exponent(currency)
+    )
 }
 
 fn date(d: &str) -> String {
@@ -58,7 +62,9 @@ pub fn customer(company: &str, c: &Party, update: bool) -> (String, String) {
     }
     x += "<PostResultsTo>Receivables/Discount Account</PostResultsTo>";
     x += &format!("<CurrencyKey><ISOCode>{}</ISOCode></CurrencyKey>", escape(&c.currency));
-    x += &format!("<CreatedDate>{NULL_DATE}</CreatedDate><ModifiedDate>{NULL_DATE}</ModifiedDate><LastModifiedDate>{NULL_DATE}</LastModifiedDate>");
+    x += &format!(
+        "<CreatedDate>{NULL_DATE}</CreatedDate><ModifiedDate>{NULL_DATE}</ModifiedDate><LastModifiedDate>{NULL_DATE}</LastModifiedDate>"
+    );
     if let Some(email) = &c.email {
         // GP keeps e-mail on an address's InternetAddresses (EmailToAddress).
         x += &format!(
@@ -87,7 +93,9 @@ pub fn parse_customer(body: &str) -> Option<Party> {
 fn operations(kind: DocKind) -> (&'static str, &'static str, &'static str) {
     match kind {
         DocKind::Invoice => ("CreateReceivablesInvoice", "GetReceivablesInvoiceByKey", "receivablesInvoice"),
-        DocKind::CreditMemo => ("CreateReceivablesCreditMemo", "GetReceivablesCreditMemoByKey", "receivablesCreditMemo"),
+        DocKind::CreditMemo => {
+            ("CreateReceivablesCreditMemo", "GetReceivablesCreditMemoByKey", "receivablesCreditMemo")
+        }
         DocKind::CashReceipt => ("CreateCashReceipt", "GetCashReceiptByKey", "cashReceipt"),
     }
 }
@@ -104,22 +112,35 @@ fn applies(d: &Doc) -> String {
     let blocks: String = d
         .applies
         .iter()
-        .map(|(to, amount)| format!("<taRMApply xmlns=\"\">{}{}</taRMApply>", el("APTODCNM", to), el("APPTOAMT", &to_decimal(*amount, &d.currency))))
+        .map(|(to, amount)| {
+            format!(
+                "<taRMApply xmlns=\"\">{}{}</taRMApply>",
+                el("APTODCNM", to),
+                el("APPTOAMT", &to_decimal(*amount, &d.currency))
+            )
+        })
         .collect();
-    format!("<Extensions><Extension ExtensionId=\"RMApply\"><DocExtension xmlns=\"{NS_DYN}\">{blocks}</DocExtension></Extension></Extensions>")
+    format!(
+        "<Extensions><Extension ExtensionId=\"RMApply\"><DocExtension xmlns=\"{NS_DYN}\">{blocks}</DocExtension></Extension></Extensions>"
+    )
 }
 
 pub fn create_document(company: &str, d: &Doc) -> (String, String) {
     let (op, _, member) = operations(d.kind);
     let cur = &d.currency;
-    let batch = format!("<BatchKey><Id>{}</Id><CreatedDateTime>{NULL_DATE}</CreatedDateTime></BatchKey>", escape(&d.batch));
+    let batch =
+        format!("<BatchKey><Id>{}</Id><CreatedDateTime>{NULL_DATE}</CreatedDateTime></BatchKey>", escape(&d.batch));
     let customer = format!("<CustomerKey><Id>{}</Id></CustomerKey>", escape(&d.customer));
     let currency = format!("<CurrencyKey><ISOCode>{}</ISOCode></CurrencyKey>", escape(cur));
     let mut x = format!("<{member}>{}", applies(d));
     match d.kind {
         DocKind::Invoice | DocKind::CreditMemo => {
             x += &format!("<Key><Id>{}</Id></Key><Date>{}</Date>", escape(&d.number), date(&d.date));
-            x += &format!("<DocumentAmount>{}</DocumentAmount><SalesAmount>{}</SalesAmount>", money(d.total, cur), money(d.sales, cur));
+            x += &format!(
+                "<DocumentAmount>{}</DocumentAmount><SalesAmount>{}</SalesAmount>",
+                money(d.total, cur),
+                money(d.sales, cur)
+            );
             if let Some(desc) = &d.description {
                 x += &el("Description", desc);
             }
@@ -201,7 +222,17 @@ pub fn parse_document(kind: DocKind, body: &str) -> Result<Option<Doc>, String> 
 /// GetReceivablesDocumentList for one customer (all types and states).
 pub fn document_list(company: &str, customer: &str) -> (String, String) {
     let op = "GetReceivablesDocumentList";
-    (op.into(), envelope(op, &format!("<criteria><CustomerId><EqualValue>{}</EqualValue></CustomerId><Scope>Return Based on Customer Id</Scope></criteria>{}", escape(customer), context(company))))
+    (
+        op.into(),
+        envelope(
+            op,
+            &format!(
+                "<criteria><CustomerId><EqualValue>{}</EqualValue></CustomerId><Scope>Return Based on Customer Id</Scope></criteria>{}",
+                escape(customer),
+                context(company)
+            ),
+        ),
+    )
 }
 
 /// The summaries of a document list (GP lists members in WSDL order: Key, CustomerKey, …, Type).
@@ -279,7 +310,10 @@ pub struct Soap {
 impl Soap {
     fn call(&self, (op, body): (String, String), lookup: bool) -> Call {
         Call {
-            headers: vec![("content-type".into(), "text/xml; charset=utf-8".into()), ("soapaction".into(), soap_action(&op))],
+            headers: vec![
+                ("content-type".into(), "text/xml; charset=utf-8".into()),
+                ("soapaction".into(), soap_action(&op)),
+            ],
             label: op,
             verb: Verb::Post,
             url: self.url.clone(),
@@ -338,7 +372,11 @@ impl Protocol for Soap {
     fn refusal(&self, call: &Call, status: u16, body: &str) -> Refusal {
         let Some(f) = parse_fault(body) else {
             let what = format!("{}: GP answered HTTP {status} without a SOAP fault", call.label);
-            return if status == 401 || status == 403 || status == 404 { Refusal::Misconfigured(what) } else { Refusal::System(what) };
+            return if status == 401 || status == 403 || status == 404 {
+                Refusal::Misconfigured(what)
+            } else {
+                Refusal::System(what)
+            };
         };
         if is_system_exception(&f.message) {
             Refusal::System(f.message)
@@ -364,8 +402,14 @@ mod tests {
     fn customer_is_read_at_the_result_element() {
         let body = "<soap:Envelope><soap:Body><GetCustomerByKeyResponse><GetCustomerByKeyResult><Key><CompanyKey><Id>-1</Id></CompanyKey><Id>ACME</Id></Key><Name>Acme Corp</Name><Addresses><CustomerAddress><Name>Billing</Name></CustomerAddress></Addresses><CurrencyKey><ISOCode>EUR</ISOCode></CurrencyKey></GetCustomerByKeyResult></GetCustomerByKeyResponse></soap:Body></soap:Envelope>";
         let c = parse_customer(body).expect("a customer");
-        assert_eq!((c.id.as_str(), c.name.as_str(), c.currency.as_str(), c.short_name), ("ACME", "Acme Corp", "EUR", None));
-        assert!(parse_customer("<soap:Envelope><soap:Body><GetCustomerByKeyResponse/></soap:Body></soap:Envelope>").is_none());
+        assert_eq!(
+            (c.id.as_str(), c.name.as_str(), c.currency.as_str(), c.short_name),
+            ("ACME", "Acme Corp", "EUR", None)
+        );
+        assert!(
+            parse_customer("<soap:Envelope><soap:Body><GetCustomerByKeyResponse/></soap:Body></soap:Envelope>")
+                .is_none()
+        );
     }
 
     #[test]

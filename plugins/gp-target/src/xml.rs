@@ -20,7 +20,12 @@ pub fn unescape(s: &str) -> String {
     if !s.contains('&') {
         return s.to_string();
     }
-    s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&apos;", "'").replace("&#xD;", "\r").replace("&amp;", "&")
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&#xD;", "\r")
+        .replace("&amp;", "&")
 }
 
 /// An element: `<name>text</name>`, or empty when `text` is none.
@@ -72,12 +77,17 @@ fn local(name: &str) -> String {
 
 /// Text of the first element whose path ends with `suffix` (local names).
 pub fn text(xml: &[(Vec<String>, String)], suffix: &[&str]) -> Option<String> {
-    xml.iter().find(|(p, _)| p.len() >= suffix.len() && p[p.len() - suffix.len()..].iter().zip(suffix).all(|(a, b)| a == b)).map(|(_, t)| t.trim().to_string())
+    xml.iter()
+        .find(|(p, _)| p.len() >= suffix.len() && p[p.len() - suffix.len()..].iter().zip(suffix).all(|(a, b)| a == b))
+        .map(|(_, t)| t.trim().to_string())
 }
 
 /// Texts of every element whose path ends with `suffix`.
 pub fn texts(xml: &[(Vec<String>, String)], suffix: &[&str]) -> Vec<String> {
-    xml.iter().filter(|(p, _)| p.len() >= suffix.len() && p[p.len() - suffix.len()..].iter().zip(suffix).all(|(a, b)| a == b)).map(|(_, t)| t.trim().to_string()).collect()
+    xml.iter()
+        .filter(|(p, _)| p.len() >= suffix.len() && p[p.len() - suffix.len()..].iter().zip(suffix).all(|(a, b)| a == b))
+        .map(|(_, t)| t.trim().to_string())
+        .collect()
 }
 
 #[cfg(test)]
@@ -86,7 +96,9 @@ mod tests {
 
     #[test]
     fn reads_paths_ignoring_prefixes() {
-        let x = elements(r#"<?xml version="1.0"?><soap:Envelope xmlns:soap="s"><soap:Body><R><d:Key><d:Id>A&amp;B</d:Id></d:Key><Nil xsi:nil="true"/><Amount><Value>1.50</Value></Amount></R></soap:Body></soap:Envelope>"#);
+        let x = elements(
+            r#"<?xml version="1.0"?><soap:Envelope xmlns:soap="s"><soap:Body><R><d:Key><d:Id>A&amp;B</d:Id></d:Key><Nil xsi:nil="true"/><Amount><Value>1.50</Value></Amount></R></soap:Body></soap:Envelope>"#,
+        );
         assert_eq!(text(&x, &["Key", "Id"]).as_deref(), Some("A&B"));
         assert_eq!(text(&x, &["Amount", "Value"]).as_deref(), Some("1.50"));
         assert_eq!(text(&x, &["Nil"]).as_deref(), Some(""));

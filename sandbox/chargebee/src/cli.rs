@@ -3,9 +3,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
-use crate::{
-    ChargebeeConfig, ChargebeeSandbox, LimitAlgorithm, Plan, Region, SeedSpec, SiteConfig,
-};
+use crate::{ChargebeeConfig, ChargebeeSandbox, LimitAlgorithm, Plan, Region, SeedSpec, SiteConfig};
 
 /// Options of `ml-connector sandbox chargebee`.
 #[derive(Debug, Clone, clap::Args)]
@@ -61,11 +59,7 @@ impl SandboxArgs {
     pub fn config(&self) -> anyhow::Result<ChargebeeConfig> {
         let mut sites = Vec::new();
         let named: Vec<(String, Region)> = if self.sites.is_empty() {
-            ChargebeeConfig::default()
-                .sites
-                .into_iter()
-                .map(|s| (s.name, s.region))
-                .collect()
+            ChargebeeConfig::default().sites.into_iter().map(|s| (s.name, s.region)).collect()
         } else {
             self.sites
                 .iter()
@@ -91,11 +85,7 @@ impl SandboxArgs {
             base_port: self.port,
             sites,
             window: Duration::from_millis(self.window_ms.max(1)),
-            algorithm: if self.fixed_window {
-                LimitAlgorithm::FixedWindow
-            } else {
-                LimitAlgorithm::SlidingLog
-            },
+            algorithm: if self.fixed_window { LimitAlgorithm::FixedWindow } else { LimitAlgorithm::SlidingLog },
             retry_after: !self.no_retry_after,
             strict_params: !self.lenient_params,
             seed: self.seed,
@@ -149,10 +139,7 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     println!(
         "Node SDK: new Chargebee({{site:'localhost', hostSuffix:'', protocol:'http', port:{port}, apiKey:'<key>'}}) (use the site's region port)"
     );
-    println!(
-        "curl: curl -u <key>: '{}/api/v2/invoices?limit=5'",
-        sandbox.origin(Region::Us)
-    );
+    println!("curl: curl -u <key>: '{}/api/v2/invoices?limit=5'", sandbox.origin(Region::Us));
     println!("Ctrl-C to stop.");
     tokio::signal::ctrl_c().await?;
     sandbox.shutdown().await;

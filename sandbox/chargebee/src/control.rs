@@ -25,16 +25,10 @@ impl Control {
     }
 
     fn site(&self, name: &str) -> Result<&Site, SandboxError> {
-        self.shared
-            .site(name)
-            .ok_or_else(|| SandboxError::UnknownSite(name.into()))
+        self.shared.site(name).ok_or_else(|| SandboxError::UnknownSite(name.into()))
     }
 
-    fn with_data<R>(
-        &self,
-        site: &str,
-        f: impl FnOnce(&mut SiteData, i64) -> R,
-    ) -> Result<R, SandboxError> {
+    fn with_data<R>(&self, site: &str, f: impl FnOnce(&mut SiteData, i64) -> R) -> Result<R, SandboxError> {
         let now = self.shared.now_ms();
         let s = self.site(site)?;
         let mut data = lock(&s.data);
@@ -83,31 +77,17 @@ impl Control {
     }
 
     pub fn invoice(&self, site: &str, id: &str) -> Result<Invoice, SandboxError> {
-        self.with_data(site, |d, _| {
-            d.find(Kind::Invoice, id).map(|i| d.invoices[i].clone())
-        })?
-        .ok_or_else(|| SandboxError::NotFound {
-            kind: "invoice",
-            id: id.into(),
-        })
+        self.with_data(site, |d, _| d.find(Kind::Invoice, id).map(|i| d.invoices[i].clone()))?
+            .ok_or_else(|| SandboxError::NotFound { kind: "invoice", id: id.into() })
     }
 
     // ---- mutations --------------------------------------------------------------------
 
-    pub fn create_customer(
-        &self,
-        site: &str,
-        input: CustomerInput,
-    ) -> Result<Customer, SandboxError> {
+    pub fn create_customer(&self, site: &str, input: CustomerInput) -> Result<Customer, SandboxError> {
         self.with_data(site, |d, now| d.create_customer(input, now))?
     }
 
-    pub fn update_customer(
-        &self,
-        site: &str,
-        id: &str,
-        update: CustomerUpdate,
-    ) -> Result<Customer, SandboxError> {
+    pub fn update_customer(&self, site: &str, id: &str, update: CustomerUpdate) -> Result<Customer, SandboxError> {
         self.with_data(site, |d, now| d.update_customer(id, update, now))?
     }
 
@@ -127,11 +107,7 @@ impl Control {
         self.with_data(site, |d, now| d.delete_invoice(id, now))?
     }
 
-    pub fn record_payment(
-        &self,
-        site: &str,
-        input: PaymentInput,
-    ) -> Result<Transaction, SandboxError> {
+    pub fn record_payment(&self, site: &str, input: PaymentInput) -> Result<Transaction, SandboxError> {
         self.with_data(site, |d, now| d.record_payment(input, now))?
     }
 
@@ -139,11 +115,7 @@ impl Control {
         self.with_data(site, |d, now| d.refund(input, now))?
     }
 
-    pub fn create_credit_note(
-        &self,
-        site: &str,
-        input: CreditNoteInput,
-    ) -> Result<CreditNote, SandboxError> {
+    pub fn create_credit_note(&self, site: &str, input: CreditNoteInput) -> Result<CreditNote, SandboxError> {
         self.with_data(site, |d, now| d.create_credit_note(input, now))?
     }
 
@@ -223,11 +195,7 @@ impl Control {
     // ---- webhooks ---------------------------------------------------------------------
 
     /// A sender that POSTs this site's events to `config.url`.
-    pub fn webhooks(
-        &self,
-        site: &str,
-        config: WebhookConfig,
-    ) -> Result<WebhookSender, SandboxError> {
+    pub fn webhooks(&self, site: &str, config: WebhookConfig) -> Result<WebhookSender, SandboxError> {
         self.site(site)?;
         Ok(WebhookSender::new(self.clone(), site.into(), config))
     }

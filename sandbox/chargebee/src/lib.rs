@@ -45,8 +45,8 @@ pub use limits::{FaultAction, FaultRule, LimitAlgorithm, SiteCounters};
 pub use model::*;
 pub use seed::SeedSpec;
 pub use store::{
-    CreditNoteInput, CreditNoteKind, CustomerInput, CustomerUpdate, InvoiceInput, LineInput,
-    PaymentInput, RefundInput, SandboxError,
+    CreditNoteInput, CreditNoteKind, CustomerInput, CustomerUpdate, InvoiceInput, LineInput, PaymentInput, RefundInput,
+    SandboxError,
 };
 pub use webhook::{DeliveryOutcome, EventDelivery, WebhookConfig, WebhookReport, WebhookSender};
 
@@ -209,53 +209,29 @@ impl ChargebeeSandbox {
         let mut names = std::collections::HashSet::new();
         let mut keys = std::collections::HashSet::new();
         for s in &config.sites {
-            anyhow::ensure!(
-                names.insert(s.name.clone()),
-                "site {:?} is configured twice",
-                s.name
-            );
+            anyhow::ensure!(names.insert(s.name.clone()), "site {:?} is configured twice", s.name);
             anyhow::ensure!(
                 !s.api_key.is_empty() && keys.insert(s.api_key.clone()),
                 "site {:?}: its API key is empty or shared with another site",
                 s.name
             );
-            anyhow::ensure!(
-                s.limit != Some(0),
-                "site {:?}: a limit of 0 would refuse everything",
-                s.name
-            );
+            anyhow::ensure!(s.limit != Some(0), "site {:?}: a limit of 0 would refuse everything", s.name);
         }
-        anyhow::ensure!(
-            !config.window.is_zero(),
-            "the rate window must be longer than zero"
-        );
+        anyhow::ensure!(!config.window.is_zero(), "the rate window must be longer than zero");
         let (stop, shutdown) = watch::channel(false);
         let shared = Arc::new(server::Shared::new(&config, shutdown));
         let mut origins = Vec::new();
         let mut tasks = Vec::new();
         for (i, region) in Region::ALL.into_iter().enumerate() {
-            let port = if config.base_port == 0 {
-                0
-            } else {
-                config.base_port + i as u16
-            };
+            let port = if config.base_port == 0 { 0 } else { config.base_port + i as u16 };
             let addr = SocketAddr::new(config.bind, port);
-            let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
-                format!("binding the Chargebee sandbox {region} origin to {addr}")
-            })?;
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("binding the Chargebee sandbox {region} origin to {addr}"))?;
             origins.push((region, listener.local_addr()?));
-            tasks.push(tokio::spawn(server::serve(
-                listener,
-                region,
-                shared.clone(),
-            )));
+            tasks.push(tokio::spawn(server::serve(listener, region, shared.clone())));
         }
-        Ok(ChargebeeSandbox {
-            origins,
-            control: Control { shared },
-            stop,
-            tasks,
-        })
+        Ok(ChargebeeSandbox { origins, control: Control { shared }, stop, tasks })
     }
 
     /// `http://127.0.0.1:PORT` of a region.
@@ -273,10 +249,7 @@ impl ChargebeeSandbox {
 
     /// `http://127.0.0.1:PORT/api/v2` of the region a site lives in.
     pub fn api_base(&self, site: &str) -> Option<String> {
-        self.sites()
-            .into_iter()
-            .find(|s| s.name == site)
-            .map(|s| format!("{}/api/v2", self.origin(s.region)))
+        self.sites().into_iter().find(|s| s.name == site).map(|s| format!("{}/api/v2", self.origin(s.region)))
     }
 
     pub fn sites(&self) -> Vec<SiteInfo> {

@@ -42,12 +42,7 @@ pub struct Limiter {
 }
 
 impl Limiter {
-    pub fn new(
-        limit: u32,
-        window: Duration,
-        algorithm: LimitAlgorithm,
-        count_refused: bool,
-    ) -> Self {
+    pub fn new(limit: u32, window: Duration, algorithm: LimitAlgorithm, count_refused: bool) -> Self {
         Limiter {
             limit,
             window,
@@ -79,9 +74,7 @@ impl Limiter {
                     // `count_refused` that is the request `limit` places back.
                     let idx = self.decisions.len() - self.limit.max(1) as usize;
                     let oldest = self.decisions.get(idx).copied().unwrap_or(now);
-                    Admission::Limited {
-                        retry_after: (oldest + self.window).saturating_duration_since(now),
-                    }
+                    Admission::Limited { retry_after: (oldest + self.window).saturating_duration_since(now) }
                 }
             }
             LimitAlgorithm::FixedWindow => {
@@ -98,9 +91,7 @@ impl Limiter {
                     self.fixed_count += 1;
                     Admission::Accepted
                 } else {
-                    Admission::Limited {
-                        retry_after: (start + self.window).saturating_duration_since(now),
-                    }
+                    Admission::Limited { retry_after: (start + self.window).saturating_duration_since(now) }
                 }
             }
         };
@@ -174,21 +165,11 @@ pub struct FaultRule {
 
 impl FaultRule {
     pub fn status(status: u16) -> Self {
-        FaultRule {
-            action: FaultAction::Status(status),
-            remaining: 1,
-            path_prefix: None,
-            site: None,
-        }
+        FaultRule { action: FaultAction::Status(status), remaining: 1, path_prefix: None, site: None }
     }
 
     pub fn drop_connection() -> Self {
-        FaultRule {
-            action: FaultAction::Drop,
-            remaining: 1,
-            path_prefix: None,
-            site: None,
-        }
+        FaultRule { action: FaultAction::Drop, remaining: 1, path_prefix: None, site: None }
     }
 
     pub fn times(mut self, n: u32) -> Self {
@@ -209,19 +190,13 @@ impl FaultRule {
     pub(crate) fn matches(&self, site: &str, path: &str) -> bool {
         self.remaining > 0
             && self.site.as_deref().is_none_or(|s| s == site)
-            && self
-                .path_prefix
-                .as_deref()
-                .is_none_or(|p| path_matches(p, path))
+            && self.path_prefix.as_deref().is_none_or(|p| path_matches(p, path))
     }
 }
 
 /// A prefix matches with or without the `/api/v2` part.
 pub(crate) fn path_matches(prefix: &str, path: &str) -> bool {
-    path.starts_with(prefix)
-        || path
-            .strip_prefix("/api/v2")
-            .is_some_and(|rest| rest.starts_with(prefix))
+    path.starts_with(prefix) || path.strip_prefix("/api/v2").is_some_and(|rest| rest.starts_with(prefix))
 }
 
 /// Fixed latency added before answering, optionally only on some paths.
@@ -237,41 +212,23 @@ mod tests {
 
     #[test]
     fn sliding_log_never_exceeds_the_limit_and_says_when_room_returns() {
-        let mut l = Limiter::new(
-            3,
-            Duration::from_secs(10),
-            LimitAlgorithm::SlidingLog,
-            false,
-        );
+        let mut l = Limiter::new(3, Duration::from_secs(10), LimitAlgorithm::SlidingLog, false);
         let t0 = Instant::now();
         for i in 0..3 {
             assert_eq!(l.admit(t0 + Duration::from_secs(i)), Admission::Accepted);
         }
-        assert_eq!(
-            l.admit(t0 + Duration::from_secs(4)),
-            Admission::Limited {
-                retry_after: Duration::from_secs(6)
-            }
-        );
+        assert_eq!(l.admit(t0 + Duration::from_secs(4)), Admission::Limited { retry_after: Duration::from_secs(6) });
         assert_eq!(l.admit(t0 + Duration::from_secs(10)), Admission::Accepted);
         assert_eq!(l.max_rolling_accepted, 3);
     }
 
     #[test]
     fn fixed_window_lets_a_boundary_burst_through() {
-        let mut l = Limiter::new(
-            2,
-            Duration::from_secs(10),
-            LimitAlgorithm::FixedWindow,
-            false,
-        );
+        let mut l = Limiter::new(2, Duration::from_secs(10), LimitAlgorithm::FixedWindow, false);
         let t0 = Instant::now();
         assert_eq!(l.admit(t0), Admission::Accepted);
         assert_eq!(l.admit(t0 + Duration::from_secs(9)), Admission::Accepted);
-        assert!(matches!(
-            l.admit(t0 + Duration::from_secs(9)),
-            Admission::Limited { .. }
-        ));
+        assert!(matches!(l.admit(t0 + Duration::from_secs(9)), Admission::Limited { .. }));
         assert_eq!(l.admit(t0 + Duration::from_secs(10)), Admission::Accepted);
         assert_eq!(l.admit(t0 + Duration::from_secs(10)), Admission::Accepted);
         assert_eq!(l.max_rolling_accepted, 3);
@@ -282,15 +239,9 @@ mod tests {
         let mut l = Limiter::new(1, Duration::from_secs(10), LimitAlgorithm::SlidingLog, true);
         let t0 = Instant::now();
         assert_eq!(l.admit(t0), Admission::Accepted);
-        assert!(matches!(
-            l.admit(t0 + Duration::from_secs(9)),
-            Admission::Limited { .. }
-        ));
+        assert!(matches!(l.admit(t0 + Duration::from_secs(9)), Admission::Limited { .. }));
         // The first request left the window, but the refused one at 9 s still counts.
-        assert!(matches!(
-            l.admit(t0 + Duration::from_secs(11)),
-            Admission::Limited { .. }
-        ));
+        assert!(matches!(l.admit(t0 + Duration::from_secs(11)), Admission::Limited { .. }));
         assert_eq!(l.admit(t0 + Duration::from_secs(22)), Admission::Accepted);
     }
 }

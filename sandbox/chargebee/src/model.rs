@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 pub fn minor_unit_exponent(currency: &str) -> Option<u32> {
     match currency {
         "JPY" | "KRW" | "VND" | "CLP" | "ISK" => Some(0),
-        "USD" | "EUR" | "GBP" | "AUD" | "CAD" | "NZD" | "CHF" | "SEK" | "NOK" | "DKK" | "SGD"
-        | "INR" | "ZAR" | "MXN" | "BRL" => Some(2),
+        "USD" | "EUR" | "GBP" | "AUD" | "CAD" | "NZD" | "CHF" | "SEK" | "NOK" | "DKK" | "SGD" | "INR" | "ZAR"
+        | "MXN" | "BRL" => Some(2),
         "KWD" | "BHD" | "OMR" | "JOD" | "TND" => Some(3),
         _ => None,
     }

@@ -25,16 +25,7 @@ impl FieldType {
         match self {
             FieldType::Str => &["is", "is_not", "starts_with", "is_present", "in", "not_in"],
             FieldType::Enum => &["is", "is_not", "is_present", "in", "not_in"],
-            FieldType::Number => &[
-                "is",
-                "is_not",
-                "lt",
-                "lte",
-                "gt",
-                "gte",
-                "between",
-                "is_present",
-            ],
+            FieldType::Number => &["is", "is_not", "lt", "lte", "gt", "gte", "between", "is_present"],
             FieldType::Timestamp => &["after", "before", "on", "between", "is_present"],
             FieldType::Bool => &["is", "is_present"],
         }
@@ -366,9 +357,7 @@ fn parse_list(param: &str, raw: &str) -> Result<Vec<String>, ApiError> {
         .trim()
         .strip_prefix('[')
         .and_then(|r| r.strip_suffix(']'))
-        .ok_or_else(|| {
-            ApiError::bad_param(param, "invalid value, expected a list like [\"a\",\"b\"]")
-        })?;
+        .ok_or_else(|| ApiError::bad_param(param, "invalid value, expected a list like [\"a\",\"b\"]"))?;
     if inner.trim().is_empty() {
         return Ok(Vec::new());
     }
@@ -386,22 +375,16 @@ fn parse_list(param: &str, raw: &str) -> Result<Vec<String>, ApiError> {
 }
 
 fn parse_int(param: &str, raw: &str) -> Result<i64, ApiError> {
-    raw.trim().parse::<i64>().map_err(|_| {
-        ApiError::bad_param(
-            param,
-            &format!("invalid value {raw:?}, expected an integer"),
-        )
-    })
+    raw.trim()
+        .parse::<i64>()
+        .map_err(|_| ApiError::bad_param(param, &format!("invalid value {raw:?}, expected an integer")))
 }
 
 fn parse_bool(param: &str, raw: &str) -> Result<bool, ApiError> {
     match raw.trim() {
         "true" | "True" | "TRUE" => Ok(true),
         "false" | "False" | "FALSE" => Ok(false),
-        _ => Err(ApiError::bad_param(
-            param,
-            &format!("invalid value {raw:?}, expected true or false"),
-        )),
+        _ => Err(ApiError::bad_param(param, &format!("invalid value {raw:?}, expected true or false"))),
     }
 }
 
@@ -416,53 +399,30 @@ fn operand(param: &str, ty: FieldType, raw: &str) -> Result<Operand, ApiError> {
 fn between(param: &str, raw: &str) -> Result<Cond, ApiError> {
     let items = parse_list(param, raw)?;
     let [a, b] = items.as_slice() else {
-        return Err(ApiError::bad_param(
-            param,
-            "invalid value, expected [from,to]",
-        ));
+        return Err(ApiError::bad_param(param, "invalid value, expected [from,to]"));
     };
     let (a, b) = (parse_int(param, a)?, parse_int(param, b)?);
     if a > b {
-        return Err(ApiError::bad_param(
-            param,
-            "the first value must not exceed the second",
-        ));
+        return Err(ApiError::bad_param(param, "the first value must not exceed the second"));
     }
     Ok(Cond::Between(a, b))
 }
 
 impl ListQuery {
     /// `strict`: refuse parameters the resource does not support instead of ignoring them.
-    pub fn parse(
-        spec: &ResourceSpec,
-        pairs: &[(String, String)],
-        strict: bool,
-    ) -> Result<Self, ApiError> {
-        let mut q = ListQuery {
-            limit: 10,
-            cursor: None,
-            sort: None,
-            include_deleted: false,
-            filters: Vec::new(),
-        };
+    pub fn parse(spec: &ResourceSpec, pairs: &[(String, String)], strict: bool) -> Result<Self, ApiError> {
+        let mut q = ListQuery { limit: 10, cursor: None, sort: None, include_deleted: false, filters: Vec::new() };
         for (key, value) in pairs {
             let key = key.as_str();
             match key {
                 "limit" => {
                     let n = value.trim().parse::<i64>().map_err(|_| {
-                        ApiError::bad_param(
-                            "limit",
-                            "invalid value, expected an integer from 1 to 100",
-                        )
+                        ApiError::bad_param("limit", "invalid value, expected an integer from 1 to 100")
                     })?;
                     if !(1..=100).contains(&n) {
                         return Err(ApiError::bad_param(
                             "limit",
-                            if n < 1 {
-                                "cannot be less than 1"
-                            } else {
-                                "cannot be more than 100"
-                            },
+                            if n < 1 { "cannot be less than 1" } else { "cannot be more than 100" },
                         ));
                     }
                     q.limit = n as usize;
@@ -476,11 +436,7 @@ impl ListQuery {
                     q.include_deleted = parse_bool(key, value)?;
                 }
                 "sort_by[asc]" | "sort_by[desc]" => {
-                    let dir = if key.ends_with("[asc]") {
-                        Direction::Asc
-                    } else {
-                        Direction::Desc
-                    };
+                    let dir = if key.ends_with("[asc]") { Direction::Asc } else { Direction::Desc };
                     let Some(field) = spec.sorts.iter().find(|f| **f == value.as_str()) else {
                         return Err(ApiError::bad_param(
                             key,
@@ -512,10 +468,7 @@ impl ListQuery {
                     if !ty.ops().contains(&op) {
                         return Err(ApiError::bad_param(
                             key,
-                            &format!(
-                                "operator {op} is not supported for {name} (supported: {})",
-                                ty.ops().join(", ")
-                            ),
+                            &format!("operator {op} is not supported for {name} (supported: {})", ty.ops().join(", ")),
                         ));
                     }
                     let cond = match op {
@@ -528,11 +481,7 @@ impl ListQuery {
                                 .iter()
                                 .map(|i| operand(key, ty, i))
                                 .collect::<Result<Vec<_>, _>>()?;
-                            if op == "in" {
-                                Cond::In(items)
-                            } else {
-                                Cond::NotIn(items)
-                            }
+                            if op == "in" { Cond::In(items) } else { Cond::NotIn(items) }
                         }
                         "lt" => Cond::Lt(parse_int(key, value)?),
                         "lte" => Cond::Lte(parse_int(key, value)?),
@@ -558,9 +507,7 @@ impl ListQuery {
         if r.is_deleted() && !self.include_deleted {
             return false;
         }
-        self.filters
-            .iter()
-            .all(|f| cond_holds(&f.cond, r.field(f.field)))
+        self.filters.iter().all(|f| cond_holds(&f.cond, r.field(f.field)))
     }
 
     fn sort_key<T: Listed>(&self, r: &T, seq: usize) -> i64 {
@@ -593,13 +540,8 @@ impl ListQuery {
         let rest = &keyed[start.min(keyed.len())..];
         let take = rest.len().min(self.limit);
         let page = &rest[..take];
-        let next_offset = (rest.len() > take)
-            .then(|| page.last().map(|(k, i)| format!("[\"{k}\",\"{i}\"]")))
-            .flatten();
-        Page {
-            indices: page.iter().map(|(_, i)| *i).collect(),
-            next_offset,
-        }
+        let next_offset = (rest.len() > take).then(|| page.last().map(|(k, i)| format!("[\"{k}\",\"{i}\"]"))).flatten();
+        Page { indices: page.iter().map(|(_, i)| *i).collect(), next_offset }
     }
 }
 
@@ -614,14 +556,8 @@ fn parse_offset(raw: &str) -> Result<(i64, usize), ApiError> {
     let [k, i] = arr.as_slice() else {
         return Err(bad());
     };
-    let k = k
-        .as_str()
-        .and_then(|s| s.parse::<i64>().ok())
-        .ok_or_else(bad)?;
-    let i = i
-        .as_str()
-        .and_then(|s| s.parse::<usize>().ok())
-        .ok_or_else(bad)?;
+    let k = k.as_str().and_then(|s| s.parse::<i64>().ok()).ok_or_else(bad)?;
+    let i = i.as_str().and_then(|s| s.parse::<usize>().ok()).ok_or_else(bad)?;
     Ok((k, i))
 }
 
@@ -674,10 +610,7 @@ mod tests {
 
     #[test]
     fn offsets_round_trip_and_reject_garbage() {
-        assert_eq!(
-            parse_offset(r#"["1700000000","42"]"#).unwrap(),
-            (1_700_000_000, 42)
-        );
+        assert_eq!(parse_offset(r#"["1700000000","42"]"#).unwrap(), (1_700_000_000, 42));
         assert!(parse_offset("42").is_err());
         assert!(parse_offset(r#"["x","1"]"#).is_err());
     }

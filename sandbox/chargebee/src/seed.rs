@@ -38,9 +38,7 @@ impl Default for SeedSpec {
         SeedSpec {
             customers: 20,
             invoices_per_customer: 5,
-            currencies: ["USD", "EUR", "GBP", "AUD", "JPY"]
-                .map(String::from)
-                .to_vec(),
+            currencies: ["USD", "EUR", "GBP", "AUD", "JPY"].map(String::from).to_vec(),
             seed: 42,
             payment_rate: 0.7,
             partial_payment_rate: 0.15,
@@ -68,12 +66,12 @@ pub struct SeedSummary {
 }
 
 const FIRST: &[&str] = &[
-    "Ava", "Liam", "Mia", "Noah", "Emma", "Oliver", "Sophia", "Lucas", "Isla", "Hugo", "Yuki",
-    "Chloe", "Mateo", "Freya", "Aarav", "Lena",
+    "Ava", "Liam", "Mia", "Noah", "Emma", "Oliver", "Sophia", "Lucas", "Isla", "Hugo", "Yuki", "Chloe", "Mateo",
+    "Freya", "Aarav", "Lena",
 ];
 const LAST: &[&str] = &[
-    "Smith", "Müller", "Tanaka", "Brown", "Rossi", "Dubois", "Nguyen", "Kowalski", "García",
-    "Jones", "Schmidt", "Wilson", "Sato", "O'Brien",
+    "Smith", "Müller", "Tanaka", "Brown", "Rossi", "Dubois", "Nguyen", "Kowalski", "García", "Jones", "Schmidt",
+    "Wilson", "Sato", "O'Brien",
 ];
 const COMPANY: &[&str] = &[
     "Acme",
@@ -93,48 +91,12 @@ const SUFFIX: &[&str] = &["Ltd", "GmbH", "Inc.", "Pty Ltd", "K.K.", "SAS", "LLC"
 
 /// (description, entity_type, entity_id, price in US cents, max quantity)
 const CATALOG: &[(&str, &str, &str, i64, i32)] = &[
-    (
-        "Starter plan (monthly)",
-        "plan_item_price",
-        "starter-monthly",
-        2_900,
-        1,
-    ),
-    (
-        "Pro plan (monthly)",
-        "plan_item_price",
-        "pro-monthly",
-        9_900,
-        1,
-    ),
-    (
-        "Enterprise plan (annual)",
-        "plan_item_price",
-        "enterprise-annual",
-        499_000,
-        1,
-    ),
-    (
-        "Additional seats",
-        "addon_item_price",
-        "extra-seat",
-        1_200,
-        25,
-    ),
-    (
-        "API overage (per 10k calls)",
-        "addon_item_price",
-        "api-overage",
-        450,
-        40,
-    ),
-    (
-        "Onboarding package",
-        "charge_item_price",
-        "onboarding",
-        75_000,
-        1,
-    ),
+    ("Starter plan (monthly)", "plan_item_price", "starter-monthly", 2_900, 1),
+    ("Pro plan (monthly)", "plan_item_price", "pro-monthly", 9_900, 1),
+    ("Enterprise plan (annual)", "plan_item_price", "enterprise-annual", 499_000, 1),
+    ("Additional seats", "addon_item_price", "extra-seat", 1_200, 25),
+    ("API overage (per 10k calls)", "addon_item_price", "api-overage", 450, 40),
+    ("Onboarding package", "charge_item_price", "onboarding", 75_000, 1),
     ("Consulting hours", "adhoc", "", 15_000, 12),
 ];
 
@@ -156,38 +118,17 @@ fn price_in(currency: &str, usd_cents: i64) -> i64 {
     let (num, den, _, _) = currency_profile(currency);
     let minor = usd_cents * num * 10i64.pow(exp) / (den * 100);
     let major = 10i64.pow(exp);
-    if minor >= 100 * major {
-        minor / major * major
-    } else {
-        minor.max(1)
-    }
+    if minor >= 100 * major { minor / major * major } else { minor.max(1) }
 }
 
 #[derive(Debug, Clone)]
 enum Step {
-    Customer {
-        c: usize,
-    },
-    Invoice {
-        c: usize,
-        inv: usize,
-    },
-    Payment {
-        inv: usize,
-        partial: Option<u32>,
-    },
-    CreditNote {
-        inv: usize,
-        percent: u32,
-        reason: &'static str,
-    },
-    Refund {
-        inv: usize,
-        percent: u32,
-    },
-    DueDate {
-        inv: usize,
-    },
+    Customer { c: usize },
+    Invoice { c: usize, inv: usize },
+    Payment { inv: usize, partial: Option<u32> },
+    CreditNote { inv: usize, percent: u32, reason: &'static str },
+    Refund { inv: usize, percent: u32 },
+    DueDate { inv: usize },
 }
 
 struct PlannedCustomer {
@@ -198,22 +139,14 @@ struct PlannedInvoice {
     input: InvoiceInput,
 }
 
-pub(crate) fn apply(
-    data: &mut SiteData,
-    spec: &SeedSpec,
-    now_ms: i64,
-) -> Result<SeedSummary, SandboxError> {
+pub(crate) fn apply(data: &mut SiteData, spec: &SeedSpec, now_ms: i64) -> Result<SeedSummary, SandboxError> {
     for c in &spec.currencies {
         if minor_unit_exponent(c).is_none() {
-            return Err(SandboxError::Invalid(format!(
-                "seed currency {c:?} is not one the sandbox knows"
-            )));
+            return Err(SandboxError::Invalid(format!("seed currency {c:?} is not one the sandbox knows")));
         }
     }
     if spec.currencies.is_empty() {
-        return Err(SandboxError::Invalid(
-            "a seed needs at least one currency".into(),
-        ));
+        return Err(SandboxError::Invalid("a seed needs at least one currency".into()));
     }
     let until = spec.until.unwrap_or(now_ms.div_euclid(1000));
     let span = i64::from(spec.days.max(1)) * 86_400;
@@ -226,11 +159,8 @@ pub(crate) fn apply(
     for c in 0..spec.customers {
         let first = FIRST[rng.random_range(0..FIRST.len())];
         let last = LAST[rng.random_range(0..LAST.len())];
-        let company = format!(
-            "{} {}",
-            COMPANY[rng.random_range(0..COMPANY.len())],
-            SUFFIX[rng.random_range(0..SUFFIX.len())]
-        );
+        let company =
+            format!("{} {}", COMPANY[rng.random_range(0..COMPANY.len())], SUFFIX[rng.random_range(0..SUFFIX.len())]);
         let currency = spec.currencies[rng.random_range(0..spec.currencies.len())].clone();
         let country = match currency.as_str() {
             "EUR" => ["DE", "FR", "NL", "IE"][rng.random_range(0..4)],
@@ -248,11 +178,7 @@ pub(crate) fn apply(
                 id: None,
                 first_name: Some(first.into()),
                 last_name: Some(last.into()),
-                email: Some(format!(
-                    "{}.{}@example.com",
-                    email_user.to_lowercase(),
-                    c + 1
-                )),
+                email: Some(format!("{}.{}@example.com", email_user.to_lowercase(), c + 1)),
                 company: Some(company.clone()),
                 preferred_currency_code: Some(currency.clone()),
                 net_term_days,
@@ -292,16 +218,11 @@ pub(crate) fn apply(
             let mut lines = Vec::new();
             let n_lines = rng.random_range(1..=4);
             for _ in 0..n_lines {
-                let (desc, entity_type, entity_id, usd, max_qty) =
-                    CATALOG[rng.random_range(0..CATALOG.len())];
+                let (desc, entity_type, entity_id, usd, max_qty) = CATALOG[rng.random_range(0..CATALOG.len())];
                 let unit = price_in(&currency, usd);
                 let quantity = rng.random_range(1..=max_qty);
                 let amount = unit * i64::from(quantity);
-                let discount = if rng.random_bool(0.2) {
-                    amount * [10, 15][rng.random_range(0..2)] / 100
-                } else {
-                    0
-                };
+                let discount = if rng.random_bool(0.2) { amount * [10, 15][rng.random_range(0..2)] / 100 } else { 0 };
                 lines.push(LineInput {
                     description: desc.into(),
                     entity_type: entity_type.into(),
@@ -319,9 +240,7 @@ pub(crate) fn apply(
                     currency_code: Some(currency.clone()),
                     date: Some(date),
                     net_term_days: None,
-                    po_number: rng
-                        .random_bool(0.3)
-                        .then(|| format!("PO-{}", rng.random_range(10_000..99_999))),
+                    po_number: rng.random_bool(0.3).then(|| format!("PO-{}", rng.random_range(10_000..99_999))),
                     tax_name: tax_name.into(),
                     recurring: lines.iter().any(|l| l.entity_type == "plan_item_price"),
                     lines,
@@ -349,21 +268,10 @@ pub(crate) fn apply(
             if rng.random_bool(spec.credit_note_rate.clamp(0.0, 1.0)) {
                 let at = date + rng.random_range(3_600..15 * 86_400);
                 if at < until {
-                    let reason = [
-                        "product_unsatisfactory",
-                        "service_unsatisfactory",
-                        "order_change",
-                        "write_off",
-                        "other",
-                    ][rng.random_range(0..5)];
-                    steps.push((
-                        at,
-                        Step::CreditNote {
-                            inv,
-                            percent: rng.random_range(5..40),
-                            reason,
-                        },
-                    ));
+                    let reason =
+                        ["product_unsatisfactory", "service_unsatisfactory", "order_change", "write_off", "other"]
+                            [rng.random_range(0..5)];
+                    steps.push((at, Step::CreditNote { inv, percent: rng.random_range(5..40), reason }));
                 }
             }
         }
@@ -381,13 +289,10 @@ pub(crate) fn apply(
         let at_ms = t * 1000 + (i as i64 % 1000);
         data.event_source = "api".into();
         let outcome: Result<(), SandboxError> = match step {
-            Step::Customer { c } => {
-                data.create_customer(customers[c].input.clone(), at_ms)
-                    .map(|cu| {
-                        customer_ids[c] = Some(cu.id);
-                        summary.customers += 1;
-                    })
-            }
+            Step::Customer { c } => data.create_customer(customers[c].input.clone(), at_ms).map(|cu| {
+                customer_ids[c] = Some(cu.id);
+                summary.customers += 1;
+            }),
             Step::Invoice { c, inv } => {
                 let mut input = invoices[inv].input.clone();
                 input.customer_id = customer_ids[c].clone().unwrap_or_default();
@@ -396,65 +301,54 @@ pub(crate) fn apply(
                     summary.invoices += 1;
                 })
             }
-            Step::Payment { inv, partial } => {
-                with_invoice(data, &invoice_ids[inv], |data, id, due, _| {
-                    let amount = match partial {
-                        Some(p) => (due * i64::from(p) / 100).max(1),
-                        None => due,
-                    };
-                    if due <= 0 {
-                        return Err(SandboxError::Invalid("nothing due".into()));
-                    }
-                    let method =
-                        ["bank_transfer", "check", "cash", "other"][(at_ms as usize / 1000) % 4];
-                    let mut input = PaymentInput::single(id, amount);
-                    input.payment_method = method.into();
-                    input.reference_number = Some(format!("REF-{}", at_ms / 1000 % 1_000_000));
-                    input.date = Some(at_ms / 1000);
-                    data.record_payment(input, at_ms)
-                        .map(|_| summary.payments += 1)
-                })
-            }
-            Step::CreditNote {
-                inv,
-                percent,
-                reason,
-            } => with_invoice(data, &invoice_ids[inv], |data, id, due, total| {
-                let amount = (total * i64::from(percent) / 100).min(due);
-                if amount <= 0 {
-                    return Err(SandboxError::Invalid("nothing left to credit".into()));
+            Step::Payment { inv, partial } => with_invoice(data, &invoice_ids[inv], |data, id, due, _| {
+                let amount = match partial {
+                    Some(p) => (due * i64::from(p) / 100).max(1),
+                    None => due,
+                };
+                if due <= 0 {
+                    return Err(SandboxError::Invalid("nothing due".into()));
                 }
-                data.create_credit_note(
-                    CreditNoteInput {
-                        reference_invoice_id: id.into(),
-                        kind: CreditNoteKind::Adjustment,
-                        reason_code: reason.into(),
-                        total: amount,
-                        date: Some(at_ms / 1000),
-                    },
-                    at_ms,
-                )
-                .map(|_| summary.credit_notes += 1)
+                let method = ["bank_transfer", "check", "cash", "other"][(at_ms as usize / 1000) % 4];
+                let mut input = PaymentInput::single(id, amount);
+                input.payment_method = method.into();
+                input.reference_number = Some(format!("REF-{}", at_ms / 1000 % 1_000_000));
+                input.date = Some(at_ms / 1000);
+                data.record_payment(input, at_ms).map(|_| summary.payments += 1)
             }),
-            Step::Refund { inv, percent } => {
-                with_invoice(data, &invoice_ids[inv], |data, id, _, _| {
-                    let paid = data
-                        .find(Kind::Invoice, id)
-                        .map(|i| data.invoices[i].amount_paid)
-                        .unwrap_or(0);
-                    let amount = (paid * i64::from(percent) / 100).max(1);
-                    data.refund(
-                        RefundInput {
-                            invoice_id: id.into(),
-                            amount,
-                            reason_code: "product_unsatisfactory".into(),
+            Step::CreditNote { inv, percent, reason } => {
+                with_invoice(data, &invoice_ids[inv], |data, id, due, total| {
+                    let amount = (total * i64::from(percent) / 100).min(due);
+                    if amount <= 0 {
+                        return Err(SandboxError::Invalid("nothing left to credit".into()));
+                    }
+                    data.create_credit_note(
+                        CreditNoteInput {
+                            reference_invoice_id: id.into(),
+                            kind: CreditNoteKind::Adjustment,
+                            reason_code: reason.into(),
+                            total: amount,
                             date: Some(at_ms / 1000),
                         },
                         at_ms,
                     )
-                    .map(|_| summary.refunds += 1)
+                    .map(|_| summary.credit_notes += 1)
                 })
             }
+            Step::Refund { inv, percent } => with_invoice(data, &invoice_ids[inv], |data, id, _, _| {
+                let paid = data.find(Kind::Invoice, id).map(|i| data.invoices[i].amount_paid).unwrap_or(0);
+                let amount = (paid * i64::from(percent) / 100).max(1);
+                data.refund(
+                    RefundInput {
+                        invoice_id: id.into(),
+                        amount,
+                        reason_code: "product_unsatisfactory".into(),
+                        date: Some(at_ms / 1000),
+                    },
+                    at_ms,
+                )
+                .map(|_| summary.refunds += 1)
+            }),
             Step::DueDate { inv } => {
                 data.event_source = "scheduled_job".into();
                 with_invoice(data, &invoice_ids[inv], |data, id, _, _| {
@@ -482,16 +376,9 @@ fn with_invoice(
     f: impl FnOnce(&mut SiteData, &str, i64, i64) -> Result<(), SandboxError>,
 ) -> Result<(), SandboxError> {
     let Some(id) = id else {
-        return Err(SandboxError::Invalid(
-            "planned invoice was not created".into(),
-        ));
+        return Err(SandboxError::Invalid("planned invoice was not created".into()));
     };
-    let ix = data
-        .find(Kind::Invoice, id)
-        .ok_or_else(|| SandboxError::NotFound {
-            kind: "invoice",
-            id: id.clone(),
-        })?;
+    let ix = data.find(Kind::Invoice, id).ok_or_else(|| SandboxError::NotFound { kind: "invoice", id: id.clone() })?;
     let (due, total) = (data.invoices[ix].amount_due, data.invoices[ix].total);
     f(data, id, due, total)
 }

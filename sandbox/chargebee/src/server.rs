@@ -23,9 +23,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::error::ApiError;
-use crate::limits::{
-    Admission, FaultAction, FaultRule, Latency, Limiter, SiteCounters, path_matches,
-};
+use crate::limits::{Admission, FaultAction, FaultRule, Latency, Limiter, SiteCounters, path_matches};
 use crate::query::{ListQuery, Listed};
 use crate::store::SiteData;
 use crate::{ChargebeeConfig, Region, SiteInfo};
@@ -88,12 +86,7 @@ impl Shared {
                         window: config.window,
                     },
                     gate: Mutex::new(Gate {
-                        limiter: Limiter::new(
-                            limit,
-                            config.window,
-                            config.algorithm,
-                            config.count_refused,
-                        ),
+                        limiter: Limiter::new(limit, config.window, config.algorithm, config.count_refused),
                         counters: SiteCounters::default(),
                     }),
                     // Each site's id stream differs but is fixed by the sandbox seed.
@@ -128,9 +121,7 @@ impl Shared {
 }
 
 fn fnv(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-    })
+    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
 }
 
 /// Returned to hyper so it closes the connection without a response.
@@ -148,10 +139,7 @@ impl std::error::Error for DropConnection {}
 fn json_response(status: u16, body: Vec<u8>) -> HttpResponse {
     let mut r = Response::new(Full::new(Bytes::from(body)));
     *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    r.headers_mut().insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("application/json;charset=utf-8"),
-    );
+    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json;charset=utf-8"));
     r
 }
 
@@ -200,31 +188,18 @@ enum Authn {
 /// HTTP Basic with the key as user and an empty password. The Go SDK omits the `:`, so a
 /// credential without one is the key as well.
 fn authenticate(shared: &Shared, region: Region, req: &Request<Incoming>) -> Authn {
-    let Some(header) = req
-        .headers()
-        .get(AUTHORIZATION)
-        .and_then(|h| h.to_str().ok())
-    else {
-        return Authn::Refused(
-            "Authorization header missing (HTTP Basic, API key as the user name)",
-        );
+    let Some(header) = req.headers().get(AUTHORIZATION).and_then(|h| h.to_str().ok()) else {
+        return Authn::Refused("Authorization header missing (HTTP Basic, API key as the user name)");
     };
-    let Some(encoded) = header
-        .strip_prefix("Basic ")
-        .or_else(|| header.strip_prefix("basic "))
-    else {
+    let Some(encoded) = header.strip_prefix("Basic ").or_else(|| header.strip_prefix("basic ")) else {
         return Authn::Refused("Only HTTP Basic authentication is supported");
     };
-    let Some(decoded) = base64::engine::general_purpose::STANDARD
-        .decode(encoded.trim())
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
+    let Some(decoded) =
+        base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok().and_then(|b| String::from_utf8(b).ok())
     else {
         return Authn::Refused("Invalid Authorization header");
     };
-    let key = decoded
-        .split_once(':')
-        .map_or(decoded.as_str(), |(user, _)| user);
+    let key = decoded.split_once(':').map_or(decoded.as_str(), |(user, _)| user);
     match shared.by_key.get(key) {
         None => Authn::Refused("Invalid api key"),
         Some(&ix) if shared.sites[ix].info.region != region => {
@@ -256,11 +231,7 @@ fn endpoint_label(path: &str) -> String {
     }
 }
 
-async fn handle(
-    shared: &Shared,
-    region: Region,
-    req: Request<Incoming>,
-) -> Result<HttpResponse, DropConnection> {
+async fn handle(shared: &Shared, region: Region, req: Request<Incoming>) -> Result<HttpResponse, DropConnection> {
     let ix = match authenticate(shared, region, &req) {
         Authn::Site(ix) => ix,
         Authn::Refused(reason) => {
@@ -280,10 +251,7 @@ async fn handle(
                 g.counters.max_rolling_accepted = g.limiter.max_rolling_accepted as u64;
                 g.counters.in_flight += 1;
                 g.counters.max_in_flight = g.counters.max_in_flight.max(g.counters.in_flight);
-                *g.counters
-                    .by_endpoint
-                    .entry(endpoint_label(&path))
-                    .or_default() += 1;
+                *g.counters.by_endpoint.entry(endpoint_label(&path)).or_default() += 1;
             }
             Admission::Limited { .. } => g.counters.rate_limited += 1,
         }
@@ -308,20 +276,12 @@ async fn handle(
         let delay = b
             .latency
             .as_ref()
-            .filter(|l| {
-                l.path_prefix
-                    .as_deref()
-                    .is_none_or(|p| path_matches(p, &path))
-            })
+            .filter(|l| l.path_prefix.as_deref().is_none_or(|p| path_matches(p, &path)))
             .map(|l| l.delay);
-        let fault = b
-            .faults
-            .iter_mut()
-            .find(|f| f.matches(&site.info.name, &path))
-            .map(|f| {
-                f.remaining -= 1;
-                f.action
-            });
+        let fault = b.faults.iter_mut().find(|f| f.matches(&site.info.name, &path)).map(|f| {
+            f.remaining -= 1;
+            f.action
+        });
         b.faults.retain(|f| f.remaining > 0);
         (delay, fault)
     };
@@ -347,26 +307,17 @@ async fn handle(
     }
 
     if req.method() != Method::GET {
-        return Ok(error_response(&ApiError::method_not_supported(
-            req.method().as_str(),
-        )));
+        return Ok(error_response(&ApiError::method_not_supported(req.method().as_str())));
     }
     let pairs: Vec<(String, String)> =
-        url::form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes())
-            .into_owned()
-            .collect();
+        url::form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes()).into_owned().collect();
     Ok(match route(shared, site, &path, &pairs) {
         Ok(body) => json_response(200, body),
         Err(e) => error_response(&e),
     })
 }
 
-fn route(
-    shared: &Shared,
-    site: &Site,
-    path: &str,
-    pairs: &[(String, String)],
-) -> Result<Vec<u8>, ApiError> {
+fn route(shared: &Shared, site: &Site, path: &str, pairs: &[(String, String)]) -> Result<Vec<u8>, ApiError> {
     let Some(rest) = path.strip_prefix("/api/v2/") else {
         return Err(ApiError::unknown_path());
     };
@@ -393,11 +344,7 @@ fn route(
     }
 }
 
-fn list<T: Listed>(
-    records: &[T],
-    pairs: &[(String, String)],
-    strict: bool,
-) -> Result<Vec<u8>, ApiError> {
+fn list<T: Listed>(records: &[T], pairs: &[(String, String)], strict: bool) -> Result<Vec<u8>, ApiError> {
     let spec = T::spec();
     let q = ListQuery::parse(spec, pairs, strict)?;
     let page = q.page(records);
@@ -439,8 +386,5 @@ fn internal(e: &dyn std::fmt::Display) -> ApiError {
 
 /// Used by `Control::set_latency`: kept here so the server's view of it stays in one place.
 pub(crate) fn latency(delay: Duration, path_prefix: Option<&str>) -> Option<Latency> {
-    (!delay.is_zero()).then(|| Latency {
-        delay,
-        path_prefix: path_prefix.map(str::to_string),
-    })
+    (!delay.is_zero()).then(|| Latency { delay, path_prefix: path_prefix.map(str::to_string) })
 }

@@ -256,10 +256,7 @@ impl SiteData {
     }
 
     fn need(&self, kind: Kind, id: &str) -> Result<usize, SandboxError> {
-        self.find(kind, id).ok_or_else(|| SandboxError::NotFound {
-            kind: kind.noun(),
-            id: id.into(),
-        })
+        self.find(kind, id).ok_or_else(|| SandboxError::NotFound { kind: kind.noun(), id: id.into() })
     }
 
     fn emit(&mut self, occurred_at: i64, event_type: &str, content: Vec<(&str, Value)>) -> String {
@@ -268,8 +265,7 @@ impl SiteData {
         for (k, v) in content {
             map.insert(k.to_string(), v);
         }
-        self.index
-            .insert((Kind::Event, id.clone()), self.events.len());
+        self.index.insert((Kind::Event, id.clone()), self.events.len());
         self.events.push(Event {
             id: id.clone(),
             occurred_at,
@@ -286,19 +282,13 @@ impl SiteData {
 
     // ---- customers --------------------------------------------------------------------
 
-    pub fn create_customer(
-        &mut self,
-        input: CustomerInput,
-        at_ms: i64,
-    ) -> Result<Customer, SandboxError> {
+    pub fn create_customer(&mut self, input: CustomerInput, at_ms: i64) -> Result<Customer, SandboxError> {
         let id = match input.id {
             Some(id) => id,
             None => self.random_id(""),
         };
         if id.is_empty() || self.find(Kind::Customer, &id).is_some() {
-            return Err(SandboxError::Invalid(format!(
-                "customer id {id:?} is empty or already in use"
-            )));
+            return Err(SandboxError::Invalid(format!("customer id {id:?} is empty or already in use")));
         }
         if let Some(c) = &input.preferred_currency_code {
             check_currency(c)?;
@@ -325,23 +315,13 @@ impl SiteData {
             unbilled_charges: 0,
             object: "customer".into(),
         };
-        self.index
-            .insert((Kind::Customer, id), self.customers.len());
+        self.index.insert((Kind::Customer, id), self.customers.len());
         self.customers.push(customer.clone());
-        self.emit(
-            secs,
-            "customer_created",
-            vec![("customer", snapshot(&customer))],
-        );
+        self.emit(secs, "customer_created", vec![("customer", snapshot(&customer))]);
         Ok(customer)
     }
 
-    pub fn update_customer(
-        &mut self,
-        id: &str,
-        update: CustomerUpdate,
-        at_ms: i64,
-    ) -> Result<Customer, SandboxError> {
+    pub fn update_customer(&mut self, id: &str, update: CustomerUpdate, at_ms: i64) -> Result<Customer, SandboxError> {
         let ix = self.need(Kind::Customer, id)?;
         if let Some(c) = &update.preferred_currency_code {
             check_currency(c)?;
@@ -351,14 +331,7 @@ impl SiteData {
         macro_rules! set {
             ($($f:ident),*) => { $( if let Some(v) = update.$f { c.$f = Some(v); } )* };
         }
-        set!(
-            first_name,
-            last_name,
-            email,
-            company,
-            preferred_currency_code,
-            billing_address
-        );
+        set!(first_name, last_name, email, company, preferred_currency_code, billing_address);
         if let Some(n) = update.net_term_days {
             c.net_term_days = n;
         }
@@ -368,11 +341,7 @@ impl SiteData {
         c.updated_at = secs;
         c.resource_version = version;
         let customer = c.clone();
-        self.emit(
-            secs,
-            "customer_changed",
-            vec![("customer", snapshot(&customer))],
-        );
+        self.emit(secs, "customer_changed", vec![("customer", snapshot(&customer))]);
         Ok(customer)
     }
 
@@ -384,38 +353,22 @@ impl SiteData {
         c.updated_at = secs;
         c.resource_version = version;
         let customer = c.clone();
-        self.emit(
-            secs,
-            "customer_deleted",
-            vec![("customer", snapshot(&customer))],
-        );
+        self.emit(secs, "customer_deleted", vec![("customer", snapshot(&customer))]);
         Ok(customer)
     }
 
     // ---- invoices ---------------------------------------------------------------------
 
-    pub fn create_invoice(
-        &mut self,
-        input: InvoiceInput,
-        at_ms: i64,
-    ) -> Result<Invoice, SandboxError> {
+    pub fn create_invoice(&mut self, input: InvoiceInput, at_ms: i64) -> Result<Invoice, SandboxError> {
         let cix = self.need(Kind::Customer, &input.customer_id)?;
         let customer = self.customers[cix].clone();
         if customer.deleted {
-            return Err(SandboxError::Invalid(format!(
-                "customer {} is deleted",
-                customer.id
-            )));
+            return Err(SandboxError::Invalid(format!("customer {} is deleted", customer.id)));
         }
         if input.lines.is_empty() {
-            return Err(SandboxError::Invalid(
-                "an invoice needs at least one line".into(),
-            ));
+            return Err(SandboxError::Invalid("an invoice needs at least one line".into()));
         }
-        let currency = input
-            .currency_code
-            .or(customer.preferred_currency_code.clone())
-            .unwrap_or_else(|| "USD".into());
+        let currency = input.currency_code.or(customer.preferred_currency_code.clone()).unwrap_or_else(|| "USD".into());
         check_currency(&currency)?;
         let (version, secs) = self.next_version(at_ms);
         let date = input.date.unwrap_or(secs);
@@ -474,12 +427,7 @@ impl SiteData {
                 tax_amount,
                 is_taxed: l.tax_rate_bp > 0,
                 tax_rate: (l.tax_rate_bp > 0).then_some(rate),
-                pricing_model: if l.entity_type == "adhoc" {
-                    "flat_fee"
-                } else {
-                    "per_unit"
-                }
-                .into(),
+                pricing_model: if l.entity_type == "adhoc" { "flat_fee" } else { "per_unit" }.into(),
                 description: l.description.clone(),
                 entity_type: l.entity_type.clone(),
                 entity_id: l.entity_id.clone(),
@@ -501,10 +449,7 @@ impl SiteData {
         } else {
             Vec::new()
         };
-        let first_invoice = !self
-            .invoices
-            .iter()
-            .any(|i| i.customer_id == customer.id && !i.deleted);
+        let first_invoice = !self.invoices.iter().any(|i| i.customer_id == customer.id && !i.deleted);
         let mut invoice = Invoice {
             id: id.clone(),
             customer_id: customer.id.clone(),
@@ -548,17 +493,12 @@ impl SiteData {
         settle(&mut invoice, &customer, secs);
         self.index.insert((Kind::Invoice, id), self.invoices.len());
         self.invoices.push(invoice.clone());
-        self.emit(
-            secs,
-            "invoice_generated",
-            vec![("invoice", snapshot(&invoice))],
-        );
+        self.emit(secs, "invoice_generated", vec![("invoice", snapshot(&invoice))]);
         Ok(invoice)
     }
 
     fn customer_of(&self, customer_id: &str) -> Option<Customer> {
-        self.find(Kind::Customer, customer_id)
-            .map(|i| self.customers[i].clone())
+        self.find(Kind::Customer, customer_id).map(|i| self.customers[i].clone())
     }
 
     /// Re-derives status after an amount changed and stamps the new version.
@@ -588,11 +528,7 @@ impl SiteData {
         inv.updated_at = secs;
         inv.resource_version = version;
         let invoice = inv.clone();
-        self.emit(
-            secs,
-            "invoice_updated",
-            vec![("invoice", snapshot(&invoice))],
-        );
+        self.emit(secs, "invoice_updated", vec![("invoice", snapshot(&invoice))]);
         Ok(invoice)
     }
 
@@ -604,21 +540,13 @@ impl SiteData {
         inv.updated_at = secs;
         inv.resource_version = version;
         let invoice = inv.clone();
-        self.emit(
-            secs,
-            "invoice_deleted",
-            vec![("invoice", snapshot(&invoice))],
-        );
+        self.emit(secs, "invoice_deleted", vec![("invoice", snapshot(&invoice))]);
         Ok(invoice)
     }
 
     /// What Chargebee's daily job does when a due date passes: re-derive the status of an
     /// unpaid invoice; emits invoice_updated only if it changed.
-    pub fn refresh_invoice_status(
-        &mut self,
-        id: &str,
-        at_ms: i64,
-    ) -> Result<Option<Invoice>, SandboxError> {
+    pub fn refresh_invoice_status(&mut self, id: &str, at_ms: i64) -> Result<Option<Invoice>, SandboxError> {
         let ix = self.need(Kind::Invoice, id)?;
         let mut probe = self.invoices[ix].clone();
         let Some(customer) = self.customer_of(&probe.customer_id) else {
@@ -631,25 +559,15 @@ impl SiteData {
         let (version, secs) = self.next_version(at_ms);
         self.touch_invoice(ix, version, secs);
         let invoice = self.invoices[ix].clone();
-        self.emit(
-            secs,
-            "invoice_updated",
-            vec![("invoice", snapshot(&invoice))],
-        );
+        self.emit(secs, "invoice_updated", vec![("invoice", snapshot(&invoice))]);
         Ok(Some(invoice))
     }
 
     // ---- payments ---------------------------------------------------------------------
 
-    pub fn record_payment(
-        &mut self,
-        input: PaymentInput,
-        at_ms: i64,
-    ) -> Result<Transaction, SandboxError> {
+    pub fn record_payment(&mut self, input: PaymentInput, at_ms: i64) -> Result<Transaction, SandboxError> {
         let Some((first_invoice_id, _)) = input.applications.first() else {
-            return Err(SandboxError::Invalid(
-                "a payment must apply to an invoice".into(),
-            ));
+            return Err(SandboxError::Invalid("a payment must apply to an invoice".into()));
         };
         let first = self.need(Kind::Invoice, first_invoice_id)?;
         let customer_id = self.invoices[first].customer_id.clone();
@@ -670,9 +588,7 @@ impl SiteData {
                 )));
             }
             if ixs.contains(&ix) {
-                return Err(SandboxError::Invalid(format!(
-                    "invoice {invoice_id} appears twice in one payment"
-                )));
+                return Err(SandboxError::Invalid(format!("invoice {invoice_id} appears twice in one payment")));
             }
             ixs.push(ix);
         }
@@ -727,13 +643,9 @@ impl SiteData {
             linked_refunds: Vec::new(),
             object: "transaction".into(),
         };
-        self.index
-            .insert((Kind::Transaction, txn_id), self.transactions.len());
+        self.index.insert((Kind::Transaction, txn_id), self.transactions.len());
         self.transactions.push(txn.clone());
-        let customer = self
-            .customer_of(&customer_id)
-            .map(|c| snapshot(&c))
-            .unwrap_or(Value::Null);
+        let customer = self.customer_of(&customer_id).map(|c| snapshot(&c)).unwrap_or(Value::Null);
         // INFERRED: payment_succeeded carries the first invoice; further invoices the payment
         // touched get their own invoice_updated event.
         self.emit(
@@ -754,11 +666,7 @@ impl SiteData {
 
     // ---- credit notes and refunds -----------------------------------------------------
 
-    pub fn create_credit_note(
-        &mut self,
-        input: CreditNoteInput,
-        at_ms: i64,
-    ) -> Result<CreditNote, SandboxError> {
+    pub fn create_credit_note(&mut self, input: CreditNoteInput, at_ms: i64) -> Result<CreditNote, SandboxError> {
         let (cn, _) = self.credit_note_inner(input, at_ms, true, true)?;
         Ok(cn)
     }
@@ -774,12 +682,7 @@ impl SiteData {
     ) -> Result<(CreditNote, usize), SandboxError> {
         let iix = self.need(Kind::Invoice, &input.reference_invoice_id)?;
         let inv = self.invoices[iix].clone();
-        let already: i64 = inv
-            .adjustment_credit_notes
-            .iter()
-            .chain(&inv.issued_credit_notes)
-            .map(|c| c.cn_total)
-            .sum();
+        let already: i64 = inv.adjustment_credit_notes.iter().chain(&inv.issued_credit_notes).map(|c| c.cn_total).sum();
         if input.total <= 0 || input.total > inv.total - already {
             return Err(SandboxError::Invalid(format!(
                 "credit note total {} must be positive and at most what invoice {} has not yet credited ({})",
@@ -789,10 +692,7 @@ impl SiteData {
             )));
         }
         if inv.status == "voided" || inv.deleted {
-            return Err(SandboxError::Invalid(format!(
-                "invoice {} is voided or deleted",
-                inv.id
-            )));
+            return Err(SandboxError::Invalid(format!("invoice {} is voided or deleted", inv.id)));
         }
         if input.kind == CreditNoteKind::Adjustment && input.total > inv.amount_due {
             return Err(SandboxError::Invalid(format!(
@@ -832,16 +732,8 @@ impl SiteData {
             customer_id: inv.customer_id.clone(),
             object: "line_item".into(),
         };
-        let tax_name = inv
-            .taxes
-            .first()
-            .map(|t| t.name.clone())
-            .unwrap_or_else(|| "Sales tax".into());
-        let allocate = if allocate {
-            input.total.min(inv.amount_due)
-        } else {
-            0
-        };
+        let tax_name = inv.taxes.first().map(|t| t.name.clone()).unwrap_or_else(|| "Sales tax".into());
+        let allocate = if allocate { input.total.min(inv.amount_due) } else { 0 };
         let mut cn = CreditNote {
             id: id.clone(),
             customer_id: inv.customer_id.clone(),
@@ -880,12 +772,7 @@ impl SiteData {
                 Vec::new()
             },
             taxes: if tax > 0 {
-                vec![Tax {
-                    name: tax_name,
-                    amount: tax,
-                    description: None,
-                    object: "tax".into(),
-                }]
+                vec![Tax { name: tax_name, amount: tax, description: None, object: "tax".into() }]
             } else {
                 Vec::new()
             },
@@ -893,12 +780,7 @@ impl SiteData {
             linked_refunds: Vec::new(),
             object: "credit_note".into(),
         };
-        cn.status = if cn.amount_available > 0 {
-            "refund_due"
-        } else {
-            "adjusted"
-        }
-        .into();
+        cn.status = if cn.amount_available > 0 { "refund_due" } else { "adjusted" }.into();
 
         let inv = &mut self.invoices[iix];
         let issued = IssuedCreditNote {
@@ -940,15 +822,10 @@ impl SiteData {
                 invoice_status: inv.status.clone(),
             });
         }
-        self.index
-            .insert((Kind::CreditNote, id), self.credit_notes.len());
+        self.index.insert((Kind::CreditNote, id), self.credit_notes.len());
         self.credit_notes.push(cn.clone());
         if emit {
-            self.emit(
-                secs,
-                "credit_note_created",
-                vec![("credit_note", snapshot(&cn))],
-            );
+            self.emit(secs, "credit_note_created", vec![("credit_note", snapshot(&cn))]);
             let inv = snapshot(&self.invoices[iix]);
             self.emit(secs, "invoice_updated", vec![("invoice", inv)]);
         }
@@ -974,10 +851,7 @@ impl SiteData {
             )));
         }
         let Some(payment_id) = inv.linked_payments.last().map(|p| p.txn_id.clone()) else {
-            return Err(SandboxError::Invalid(format!(
-                "invoice {} has no payment to refund",
-                inv.id
-            )));
+            return Err(SandboxError::Invalid(format!("invoice {} has no payment to refund", inv.id)));
         };
         let pix = self.need(Kind::Transaction, &payment_id)?;
         // Not allocated to the invoice: all of it is refunded.
@@ -1065,18 +939,10 @@ impl SiteData {
         inv.updated_at = secs;
         inv.resource_version = version;
 
-        self.index
-            .insert((Kind::Transaction, txn_id), self.transactions.len());
+        self.index.insert((Kind::Transaction, txn_id), self.transactions.len());
         self.transactions.push(txn.clone());
-        let customer = self
-            .customer_of(&txn.customer_id)
-            .map(|c| snapshot(&c))
-            .unwrap_or(Value::Null);
-        self.emit(
-            secs,
-            "credit_note_created",
-            vec![("credit_note", snapshot(&cn))],
-        );
+        let customer = self.customer_of(&txn.customer_id).map(|c| snapshot(&c)).unwrap_or(Value::Null);
+        self.emit(secs, "credit_note_created", vec![("credit_note", snapshot(&cn))]);
         self.emit(
             secs,
             "payment_refunded",
@@ -1099,9 +965,9 @@ impl SiteData {
 }
 
 fn check_currency(code: &str) -> Result<(), SandboxError> {
-    minor_unit_exponent(code).map(|_| ()).ok_or_else(|| {
-        SandboxError::Invalid(format!("currency {code:?} is not one the sandbox knows"))
-    })
+    minor_unit_exponent(code)
+        .map(|_| ())
+        .ok_or_else(|| SandboxError::Invalid(format!("currency {code:?} is not one the sandbox knows")))
 }
 
 /// Chargebee's invoice status from its amounts: paid when nothing is due; posted while the

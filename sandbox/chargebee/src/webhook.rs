@@ -72,11 +72,7 @@ impl WebhookConfig {
     }
 
     fn scaled(&self, d: Duration) -> Duration {
-        if self.time_compression > 0.0 {
-            d.div_f64(self.time_compression)
-        } else {
-            d
-        }
+        if self.time_compression > 0.0 { d.div_f64(self.time_compression) } else { d }
     }
 }
 
@@ -119,10 +115,7 @@ pub struct WebhookReport {
 
 impl WebhookReport {
     pub fn delivered(&self) -> usize {
-        self.per_event
-            .values()
-            .filter(|d| matches!(d.outcome, DeliveryOutcome::Delivered { .. }))
-            .count()
+        self.per_event.values().filter(|d| matches!(d.outcome, DeliveryOutcome::Delivered { .. })).count()
     }
 
     pub fn failed(&self) -> usize {
@@ -143,13 +136,7 @@ pub struct WebhookSender {
 impl WebhookSender {
     pub(crate) fn new(control: Control, site: String, config: WebhookConfig) -> Self {
         let rng = StdRng::seed_from_u64(config.seed);
-        WebhookSender {
-            control,
-            site,
-            config,
-            sent_upto: Mutex::new(0),
-            rng: Mutex::new(rng),
-        }
+        WebhookSender { control, site, config, sent_upto: Mutex::new(0), rng: Mutex::new(rng) }
     }
 
     /// Every event of the site not yet handed to this sender.
@@ -157,10 +144,7 @@ impl WebhookSender {
         let events = self.control.events(&self.site).unwrap_or_default();
         let fresh = {
             let mut upto = lock(&self.sent_upto);
-            let fresh = events
-                .get(*upto..)
-                .map(<[Event]>::to_vec)
-                .unwrap_or_default();
+            let fresh = events.get(*upto..).map(<[Event]>::to_vec).unwrap_or_default();
             *upto = events.len();
             fresh
         };
@@ -175,10 +159,7 @@ impl WebhookSender {
             if self.config.out_of_order {
                 events.shuffle(&mut *rng);
             }
-            events
-                .iter()
-                .map(|_| rng.random_bool(self.config.duplicate_rate.clamp(0.0, 1.0)))
-                .collect()
+            events.iter().map(|_| rng.random_bool(self.config.duplicate_rate.clamp(0.0, 1.0))).collect()
         };
         let report = Arc::new(Mutex::new(WebhookReport::default()));
         let mut later = JoinSet::new();
@@ -200,17 +181,13 @@ impl WebhookSender {
                 job.finish(1, &first);
                 if duplicate {
                     later.spawn(async move {
-                        tokio::time::sleep(
-                            job.config
-                                .scaled(job.config.schedule.first().copied().unwrap_or_default()),
-                        )
-                        .await;
+                        tokio::time::sleep(job.config.scaled(job.config.schedule.first().copied().unwrap_or_default()))
+                            .await;
                         let _ = job.post(1, true).await;
                     });
                 }
             } else {
-                self.control
-                    .set_webhook_status(&self.site, &event.id, "re_scheduled");
+                self.control.set_webhook_status(&self.site, &event.id, "re_scheduled");
                 later.spawn(async move { job.retry(first, duplicate).await });
             }
         }
@@ -238,23 +215,15 @@ impl Job {
     async fn send_once(&self) -> Result<u16, String> {
         let url = url::Url::parse(&self.config.url).map_err(|e| format!("bad webhook URL: {e}"))?;
         if url.scheme() != "http" {
-            return Err(format!(
-                "the sandbox sender speaks plain http only, not {}",
-                url.scheme()
-            ));
+            return Err(format!("the sandbox sender speaks plain http only, not {}", url.scheme()));
         }
-        let host = url
-            .host_str()
-            .ok_or("webhook URL without host")?
-            .to_string();
+        let host = url.host_str().ok_or("webhook URL without host")?.to_string();
         let port = url.port_or_known_default().unwrap_or(80);
-        let stream = tokio::net::TcpStream::connect((host.as_str(), port))
+        let stream =
+            tokio::net::TcpStream::connect((host.as_str(), port)).await.map_err(|e| format!("connect: {e}"))?;
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
             .await
-            .map_err(|e| format!("connect: {e}"))?;
-        let (mut sender, conn) =
-            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-                .await
-                .map_err(|e| format!("handshake: {e}"))?;
+            .map_err(|e| format!("handshake: {e}"))?;
         tokio::spawn(async move {
             let _ = conn.await;
         });
@@ -263,26 +232,17 @@ impl Job {
             None => url.path().to_string(),
         };
         let mut req = hyper::Request::post(path)
-            .header(
-                hyper::header::HOST,
-                url[url::Position::BeforeHost..url::Position::AfterPort].to_string(),
-            )
+            .header(hyper::header::HOST, url[url::Position::BeforeHost..url::Position::AfterPort].to_string())
             .header(hyper::header::CONTENT_TYPE, "application/json")
             .header(hyper::header::USER_AGENT, "ChargeBee");
         if let Some((user, password)) = &self.config.basic {
-            let token =
-                base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+            let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
             req = req.header(hyper::header::AUTHORIZATION, format!("Basic {token}"));
         }
         let req = req
-            .body(http_body_util::Full::new(bytes::Bytes::from(
-                self.body.clone(),
-            )))
+            .body(http_body_util::Full::new(bytes::Bytes::from(self.body.clone())))
             .map_err(|e| format!("request: {e}"))?;
-        let resp = sender
-            .send_request(req)
-            .await
-            .map_err(|e| format!("transport error: {e}"))?;
+        let resp = sender.send_request(req).await.map_err(|e| format!("transport error: {e}"))?;
         Ok(resp.status().as_u16())
     }
 
@@ -295,12 +255,7 @@ impl Job {
         if is_success(&result) {
             r.accepted_order.push(self.event_id.clone());
         }
-        r.attempts.push(Attempt {
-            event_id: self.event_id.clone(),
-            number,
-            duplicate,
-            result: result.clone(),
-        });
+        r.attempts.push(Attempt { event_id: self.event_id.clone(), number, duplicate, result: result.clone() });
         if duplicate && let Some(d) = r.per_event.get_mut(&self.event_id) {
             d.duplicates += 1;
         }
@@ -309,29 +264,17 @@ impl Job {
 
     fn finish(&self, attempts: u32, last: &Result<u16, String>) {
         let outcome = match last {
-            Ok(status) if is_success(last) => DeliveryOutcome::Delivered {
-                status: *status,
-                attempt: attempts,
-            },
+            Ok(status) if is_success(last) => DeliveryOutcome::Delivered { status: *status, attempt: attempts },
             _ => DeliveryOutcome::Failed { last: last.clone() },
         };
         self.control.set_webhook_status(
             &self.site,
             &self.event_id,
-            if matches!(outcome, DeliveryOutcome::Delivered { .. }) {
-                "succeeded"
-            } else {
-                "failed"
-            },
+            if matches!(outcome, DeliveryOutcome::Delivered { .. }) { "succeeded" } else { "failed" },
         );
         lock(&self.report).per_event.insert(
             self.event_id.clone(),
-            EventDelivery {
-                event_id: self.event_id.clone(),
-                attempts,
-                duplicates: 0,
-                outcome,
-            },
+            EventDelivery { event_id: self.event_id.clone(), attempts, duplicates: 0, outcome },
         );
     }
 

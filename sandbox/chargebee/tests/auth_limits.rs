@@ -12,56 +12,27 @@ use support::*;
 async fn wrong_key_other_region_and_missing_header_are_401() {
     let sb = start(roomy()).await;
     let c = client();
-    let us = sb
-        .sites()
-        .into_iter()
-        .find(|s| s.region == Region::Us)
-        .unwrap();
-    let eu = sb
-        .sites()
-        .into_iter()
-        .find(|s| s.region == Region::Eu)
-        .unwrap();
+    let us = sb.sites().into_iter().find(|s| s.region == Region::Us).unwrap();
+    let eu = sb.sites().into_iter().find(|s| s.region == Region::Eu).unwrap();
     let path = "/api/v2/invoices";
 
     let ok = get_at(&c, &sb.origin(Region::Us), Some(&us.api_key), path).await;
     assert_eq!(ok.status, 200);
     // The same host under `localhost`, as an SDK configured with site 'localhost' sends it.
     let port = sb.addr(Region::Us).port();
-    let ok = get_at(
-        &c,
-        &format!("http://localhost:{port}"),
-        Some(&us.api_key),
-        path,
-    )
-    .await;
+    let ok = get_at(&c, &format!("http://localhost:{port}"), Some(&us.api_key), path).await;
     assert_eq!(ok.status, 200);
 
     let cases = [
-        (
-            "unknown key",
-            sb.origin(Region::Us),
-            Some("test_not_a_key".to_string()),
-        ),
-        (
-            "EU key at the US origin",
-            sb.origin(Region::Us),
-            Some(eu.api_key.clone()),
-        ),
-        (
-            "US key at the AU origin",
-            sb.origin(Region::Au),
-            Some(us.api_key.clone()),
-        ),
+        ("unknown key", sb.origin(Region::Us), Some("test_not_a_key".to_string())),
+        ("EU key at the US origin", sb.origin(Region::Us), Some(eu.api_key.clone())),
+        ("US key at the AU origin", sb.origin(Region::Au), Some(us.api_key.clone())),
         ("no header", sb.origin(Region::Eu), None),
     ];
     for (what, origin, key) in &cases {
         let r = get_at(&c, origin, key.as_deref(), path).await;
         assert_eq!(r.status, 401, "{what}");
-        assert_eq!(
-            r.json["api_error_code"], "api_authentication_failed",
-            "{what}"
-        );
+        assert_eq!(r.json["api_error_code"], "api_authentication_failed", "{what}");
         assert_eq!(r.json["http_status_code"], 401);
         assert!(r.json.get("type").is_none(), "{what}: 401s carry no type");
     }
@@ -112,10 +83,7 @@ async fn over_the_limit_is_429_with_retry_after_when_switched_on() {
     assert!(r.headers.get("retry-after").is_none());
 
     let counters = sb.control().counters(&site.name).unwrap();
-    assert_eq!(
-        (counters.calls, counters.accepted, counters.rate_limited),
-        (7, 5, 2)
-    );
+    assert_eq!((counters.calls, counters.accepted, counters.rate_limited), (7, 5, 2));
     assert_eq!(counters.max_rolling_accepted, 5);
 
     // A plan without an override gets the plan's per-minute figure.
@@ -152,15 +120,9 @@ async fn a_client_that_honours_retry_after_stays_within_the_limit() {
     let counters = sb.control().counters(&site.name).unwrap();
     assert!(waits >= 2, "the limit was never met");
     assert_eq!(counters.accepted, 12);
-    assert!(
-        counters.max_rolling_accepted <= u64::from(limit),
-        "{counters:?}"
-    );
+    assert!(counters.max_rolling_accepted <= u64::from(limit), "{counters:?}");
     assert_eq!(counters.max_rolling_accepted, u64::from(limit));
-    assert!(
-        started.elapsed() >= Duration::from_secs(2),
-        "12 calls at 4/s take at least 2 s"
-    );
+    assert!(started.elapsed() >= Duration::from_secs(2), "12 calls at 4/s take at least 2 s");
 }
 
 /// Without Retry-After the only safe client is one that paces itself; one that hammers is
@@ -204,10 +166,7 @@ async fn injected_5xx_drops_and_latency() {
 
     control.inject(FaultRule::status(500).site(&site.name));
     let r = get(&c, &sb, &site, "/api/v2/events").await;
-    assert_eq!(
-        (r.status, r.json["api_error_code"].as_str()),
-        (500, Some("internal_error"))
-    );
+    assert_eq!((r.status, r.json["api_error_code"].as_str()), (500, Some("internal_error")));
 
     control.drop_next(1, Some("/api/v2/events"));
     let err = c

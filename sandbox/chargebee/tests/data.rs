@@ -11,52 +11,26 @@ async fn same_seed_same_data_other_seed_other_data() {
     let (a, site_a) = seeded(&spec(15, 4)).await;
     let (b, site_b) = seeded(&spec(15, 4)).await;
     let (ca, cb) = (a.control(), b.control());
-    assert_eq!(
-        ca.invoices(&site_a.name).unwrap(),
-        cb.invoices(&site_b.name).unwrap()
-    );
-    assert_eq!(
-        ca.customers(&site_a.name).unwrap(),
-        cb.customers(&site_b.name).unwrap()
-    );
-    assert_eq!(
-        ca.transactions(&site_a.name).unwrap(),
-        cb.transactions(&site_b.name).unwrap()
-    );
-    assert_eq!(
-        ca.credit_notes(&site_a.name).unwrap(),
-        cb.credit_notes(&site_b.name).unwrap()
-    );
-    assert_eq!(
-        ca.events(&site_a.name).unwrap(),
-        cb.events(&site_b.name).unwrap()
-    );
+    assert_eq!(ca.invoices(&site_a.name).unwrap(), cb.invoices(&site_b.name).unwrap());
+    assert_eq!(ca.customers(&site_a.name).unwrap(), cb.customers(&site_b.name).unwrap());
+    assert_eq!(ca.transactions(&site_a.name).unwrap(), cb.transactions(&site_b.name).unwrap());
+    assert_eq!(ca.credit_notes(&site_a.name).unwrap(), cb.credit_notes(&site_b.name).unwrap());
+    assert_eq!(ca.events(&site_a.name).unwrap(), cb.events(&site_b.name).unwrap());
 
-    let other = SeedSpec {
-        seed: 7,
-        ..spec(15, 4)
-    };
+    let other = SeedSpec { seed: 7, ..spec(15, 4) };
     let (c, site_c) = seeded(&other).await;
-    assert_ne!(
-        c.control().invoices(&site_c.name).unwrap(),
-        ca.invoices(&site_a.name).unwrap()
-    );
+    assert_ne!(c.control().invoices(&site_c.name).unwrap(), ca.invoices(&site_a.name).unwrap());
 }
 
 #[tokio::test]
 async fn generated_amounts_add_up() {
-    let s = SeedSpec {
-        credit_note_rate: 0.3,
-        refund_rate: 0.3,
-        ..spec(40, 5)
-    };
+    let s = SeedSpec { credit_note_rate: 0.3, refund_rate: 0.3, ..spec(40, 5) };
     let (sb, site) = seeded(&s).await;
     let control = sb.control();
     let summary_check = control.events(&site.name).unwrap();
     let invoices = control.invoices(&site.name).unwrap();
     assert_eq!(invoices.len(), 200);
-    let currencies: std::collections::HashSet<_> =
-        invoices.iter().map(|i| i.currency_code.as_str()).collect();
+    let currencies: std::collections::HashSet<_> = invoices.iter().map(|i| i.currency_code.as_str()).collect();
     for c in ["USD", "EUR", "GBP", "AUD", "JPY"] {
         assert!(currencies.contains(c), "no {c} invoice");
     }
@@ -65,21 +39,11 @@ async fn generated_amounts_add_up() {
         let discounts: i64 = inv.line_items.iter().map(|l| l.discount_amount).sum();
         let tax: i64 = inv.line_items.iter().map(|l| l.tax_amount).sum();
         for l in &inv.line_items {
-            assert_eq!(
-                l.amount,
-                l.unit_amount * i64::from(l.quantity),
-                "invoice {}",
-                inv.id
-            );
+            assert_eq!(l.amount, l.unit_amount * i64::from(l.quantity), "invoice {}", inv.id);
         }
         assert_eq!(inv.sub_total, lines);
         assert_eq!(inv.tax, tax);
-        assert_eq!(
-            inv.total,
-            inv.sub_total - discounts + inv.tax,
-            "invoice {}",
-            inv.id
-        );
+        assert_eq!(inv.total, inv.sub_total - discounts + inv.tax, "invoice {}", inv.id);
         assert_eq!(
             inv.amount_due,
             inv.total - inv.amount_paid - inv.amount_adjusted - inv.credits_applied,
@@ -88,55 +52,31 @@ async fn generated_amounts_add_up() {
         );
         let linked: i64 = inv.linked_payments.iter().map(|p| p.applied_amount).sum();
         assert_eq!(linked, inv.amount_paid);
-        assert_eq!(
-            inv.status == "paid",
-            inv.amount_due == 0,
-            "invoice {} {}",
-            inv.id,
-            inv.status
-        );
+        assert_eq!(inv.status == "paid", inv.amount_due == 0, "invoice {} {}", inv.id, inv.status);
         assert!(inv.updated_at >= inv.date && inv.updated_at <= UNTIL);
         assert!(inv.updated_at > UNTIL - 181 * 86_400);
         if inv.currency_code == "JPY" {
             // Zero-decimal: catalog prices land on whole yen amounts in the thousands, not cents.
-            assert!(
-                inv.line_items.iter().all(|l| l.unit_amount >= 100),
-                "{:?}",
-                inv.line_items
-            );
+            assert!(inv.line_items.iter().all(|l| l.unit_amount >= 100), "{:?}", inv.line_items);
         }
     }
     let txns = control.transactions(&site.name).unwrap();
     let refunds: Vec<_> = txns.iter().filter(|t| t.kind == "refund").collect();
     assert!(!refunds.is_empty(), "no refunds generated");
     for r in &refunds {
-        let original = txns
-            .iter()
-            .find(|t| Some(&t.id) == r.refunded_txn_id.as_ref())
-            .expect("refunded payment");
+        let original = txns.iter().find(|t| Some(&t.id) == r.refunded_txn_id.as_ref()).expect("refunded payment");
         assert!(original.linked_refunds.iter().any(|l| l.txn_id == r.id));
         assert_eq!(r.linked_credit_notes.len(), 1);
     }
     let cns = control.credit_notes(&site.name).unwrap();
-    assert!(
-        cns.iter().any(|c| c.kind == "adjustment") && cns.iter().any(|c| c.kind == "refundable")
-    );
+    assert!(cns.iter().any(|c| c.kind == "adjustment") && cns.iter().any(|c| c.kind == "refundable"));
     for cn in &cns {
-        assert_eq!(
-            cn.total,
-            cn.amount_allocated + cn.amount_refunded + cn.amount_available,
-            "{}",
-            cn.id
-        );
+        assert_eq!(cn.total, cn.amount_allocated + cn.amount_refunded + cn.amount_available, "{}", cn.id);
         let alloc: i64 = cn.allocations.iter().map(|a| a.allocated_amount).sum();
         assert_eq!(alloc, cn.amount_allocated);
     }
     // Events are in time order and versions never repeat.
-    assert!(
-        summary_check
-            .windows(2)
-            .all(|w| w[0].occurred_at <= w[1].occurred_at)
-    );
+    assert!(summary_check.windows(2).all(|w| w[0].occurred_at <= w[1].occurred_at));
     let mut versions: Vec<i64> = invoices.iter().map(|i| i.resource_version).collect();
     versions.sort();
     versions.dedup();
@@ -172,9 +112,7 @@ async fn mutations_change_records_and_append_events_with_snapshots() {
                 ..InvoiceInput::new(
                     &cust.id,
                     vec![
-                        LineInput::adhoc("Pro plan", 9_900, 3)
-                            .tax_bp(1900)
-                            .discount(2_970),
+                        LineInput::adhoc("Pro plan", 9_900, 3).tax_bp(1900).discount(2_970),
                         LineInput::adhoc("Setup", 5_000, 1).tax_bp(1900),
                     ],
                 )
@@ -188,14 +126,9 @@ async fn mutations_change_records_and_append_events_with_snapshots() {
     assert_eq!(inv.due_date, inv.date + 30 * 86_400);
 
     control.advance_clock(std::time::Duration::from_secs(3600));
-    let pay = control
-        .record_payment(&site.name, PaymentInput::single(&inv.id, 20_000))
-        .unwrap();
+    let pay = control.record_payment(&site.name, PaymentInput::single(&inv.id, 20_000)).unwrap();
     let after = control.invoice(&site.name, &inv.id).unwrap();
-    assert_eq!(
-        (after.amount_paid, after.amount_due, after.status.as_str()),
-        (20_000, 17_759, "posted")
-    );
+    assert_eq!((after.amount_paid, after.amount_due, after.status.as_str()), (20_000, 17_759, "posted"));
     assert!(after.resource_version > inv.resource_version && after.updated_at > inv.updated_at);
     assert_eq!(pay.linked_invoices[0].invoice_id, inv.id);
 
@@ -212,18 +145,12 @@ async fn mutations_change_records_and_append_events_with_snapshots() {
         )
         .unwrap();
     assert_eq!(cn.allocations[0].allocated_amount, 7_759);
-    let pay2 = control
-        .record_payment(&site.name, PaymentInput::single(&inv.id, 10_000))
-        .unwrap();
+    let pay2 = control.record_payment(&site.name, PaymentInput::single(&inv.id, 10_000)).unwrap();
     let paid = control.invoice(&site.name, &inv.id).unwrap();
     assert_eq!((paid.amount_due, paid.status.as_str()), (0, "paid"));
     assert!(paid.paid_at.is_some());
     // Nothing is due any more: a further payment is refused like Chargebee would.
-    assert!(
-        control
-            .record_payment(&site.name, PaymentInput::single(&inv.id, 1))
-            .is_err()
-    );
+    assert!(control.record_payment(&site.name, PaymentInput::single(&inv.id, 1)).is_err());
 
     let refund = control
         .refund(
@@ -243,10 +170,7 @@ async fn mutations_change_records_and_append_events_with_snapshots() {
         .update_customer(
             &site.name,
             &cust.id,
-            CustomerUpdate {
-                company: Some("Example SE".into()),
-                ..Default::default()
-            },
+            CustomerUpdate { company: Some("Example SE".into()), ..Default::default() },
         )
         .unwrap();
 
@@ -280,24 +204,9 @@ async fn mutations_change_records_and_append_events_with_snapshots() {
     let c = client();
     let r = get(&c, &sb, &site, &format!("/api/v2/invoices/{}", inv.id)).await;
     assert_eq!(r.json["invoice"]["status"], "paid");
-    assert_eq!(
-        r.json["invoice"]["linked_payments"]
-            .as_array()
-            .unwrap()
-            .len(),
-        2
-    );
-    let r = get(
-        &c,
-        &sb,
-        &site,
-        "/api/v2/events?event_type[in]=[\"payment_refunded\"]",
-    )
-    .await;
-    assert_eq!(
-        r.json["list"][0]["event"]["content"]["transaction"]["id"],
-        refund.id.as_str()
-    );
+    assert_eq!(r.json["invoice"]["linked_payments"].as_array().unwrap().len(), 2);
+    let r = get(&c, &sb, &site, "/api/v2/events?event_type[in]=[\"payment_refunded\"]").await;
+    assert_eq!(r.json["list"][0]["event"]["content"]["transaction"]["id"], refund.id.as_str());
     let r = get(&c, &sb, &site, "/api/v2/transactions?type[is]=refund").await;
     assert_eq!(r.json["list"].as_array().unwrap().len(), 1);
 }

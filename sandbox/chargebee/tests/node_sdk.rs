@@ -46,14 +46,9 @@ async fn official_node_sdk_pages_retrieves_and_reports_errors() {
     .unwrap()
     .expect("node runs (is Node.js installed?)");
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "sdk_check.mjs failed: {}\n{stdout}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "sdk_check.mjs failed: {}\n{stdout}", String::from_utf8_lossy(&output.stderr));
     eprintln!("sdk_check.mjs: {stdout}");
-    let out: serde_json::Value =
-        serde_json::from_str(stdout.trim()).expect("JSON from sdk_check.mjs");
+    let out: serde_json::Value = serde_json::from_str(stdout.trim()).expect("JSON from sdk_check.mjs");
 
     let invoices = control.invoices(&site.name).unwrap();
     assert_eq!(out["invoice_count"], invoices.len());
@@ -61,41 +56,23 @@ async fn official_node_sdk_pages_retrieves_and_reports_errors() {
     assert_eq!(out["invoice_pages"], invoices.len().div_ceil(7));
 
     let events = control.events(&site.name).unwrap();
-    let filtered = events
-        .iter()
-        .filter(|e| e.event_type == "payment_succeeded" || e.event_type == "invoice_generated")
-        .count();
+    let filtered =
+        events.iter().filter(|e| e.event_type == "payment_succeeded" || e.event_type == "invoice_generated").count();
     assert_eq!(out["filtered_event_count"], filtered);
-    let picked = events
-        .iter()
-        .find(|e| e.id == out["event"]["id"])
-        .expect("retrieved a real event");
+    let picked = events.iter().find(|e| e.id == out["event"]["id"]).expect("retrieved a real event");
     assert_eq!(out["event"]["event_type"], picked.event_type.as_str());
 
     assert_eq!(out["not_found"]["api_error_code"], "resource_not_found");
     assert_eq!(out["not_found"]["http_status_code"], 404);
 
-    assert_eq!(
-        out["rate_limit"]["api_error_code"],
-        "api_request_limit_exceeded"
-    );
+    assert_eq!(out["rate_limit"]["api_error_code"], "api_request_limit_exceeded");
     assert_eq!(out["rate_limit"]["http_status_code"], 429);
-    assert_eq!(
-        out["rate_limit"]["after_calls"], 4,
-        "three allowed, the fourth refused"
-    );
-    assert!(
-        out["rate_limit"]["retry_after"]
-            .as_str()
-            .is_some_and(|s| s.parse::<u64>().is_ok())
-    );
+    assert_eq!(out["rate_limit"]["after_calls"], 4, "three allowed, the fourth refused");
+    assert!(out["rate_limit"]["retry_after"].as_str().is_some_and(|s| s.parse::<u64>().is_ok()));
 
     let counters = control.counters(&tight.name).unwrap();
     assert_eq!((counters.accepted, counters.rate_limited), (3, 1));
     // Every SDK request reached the sandbox (nothing short-circuited in the client).
     let calls = control.counters(&site.name).unwrap().calls;
-    assert!(
-        calls >= out["invoice_pages"].as_u64().unwrap() + 3,
-        "{calls}"
-    );
+    assert!(calls >= out["invoice_pages"].as_u64().unwrap() + 3, "{calls}");
 }

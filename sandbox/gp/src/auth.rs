@@ -52,12 +52,7 @@ fn offers(allow_basic: bool) -> Vec<HeaderValue> {
 }
 
 /// Decides a request's fate and advances the connection's handshake.
-pub fn authenticate(
-    cfg: &AuthConfig,
-    state: &mut ConnAuth,
-    headers: &HeaderMap,
-    allow_basic: bool,
-) -> AuthOutcome {
+pub fn authenticate(cfg: &AuthConfig, state: &mut ConnAuth, headers: &HeaderMap, allow_basic: bool) -> AuthOutcome {
     let refuse = || AuthOutcome::Unauthorized(offers(allow_basic));
     let Some(header) = headers.get(AUTHORIZATION).and_then(|h| h.to_str().ok()) else {
         return match state {
@@ -105,9 +100,7 @@ pub fn authenticate(
         Ok(3) => {
             // The challenge is consumed whatever the outcome: a second try needs a new one.
             let ConnAuth::Challenged(issued) = std::mem::take(state) else {
-                tracing::info!(
-                    "GP sandbox: NTLM AUTHENTICATE on a connection that was never challenged"
-                );
+                tracing::info!("GP sandbox: NTLM AUTHENTICATE on a connection that was never challenged");
                 return refuse();
             };
             match ntlm::verify(&cfg.account, &issued, &msg, &cfg.verify) {
@@ -142,11 +135,7 @@ mod tests {
 
     fn cfg() -> AuthConfig {
         AuthConfig {
-            account: Account {
-                domain: "GPDOM".into(),
-                user: "svc".into(),
-                password: "pw".into(),
-            },
+            account: Account { domain: "GPDOM".into(), user: "svc".into(), password: "pw".into() },
             server: ServerIdentity {
                 nb_domain: "GPDOM".into(),
                 nb_computer: "GP".into(),
@@ -161,10 +150,7 @@ mod tests {
 
     fn basic(v: &str) -> HeaderMap {
         let mut h = HeaderMap::new();
-        h.insert(
-            AUTHORIZATION,
-            HeaderValue::from_str(&format!("Basic {}", B64.encode(v))).unwrap(),
-        );
+        h.insert(AUTHORIZATION, HeaderValue::from_str(&format!("Basic {}", B64.encode(v))).unwrap());
         h
     }
 
@@ -172,27 +158,12 @@ mod tests {
     fn basic_only_when_allowed() {
         let c = cfg();
         let mut s = ConnAuth::Idle;
-        assert!(matches!(
-            authenticate(&c, &mut s, &basic("gpdom\\SVC:pw"), true),
-            AuthOutcome::Allowed { .. }
-        ));
-        assert!(matches!(
-            authenticate(&c, &mut s, &basic("GPDOM\\svc:PW"), true),
-            AuthOutcome::Unauthorized(_)
-        ));
-        assert!(matches!(
-            authenticate(&c, &mut s, &basic("GPDOM\\svc:pw"), false),
-            AuthOutcome::Unauthorized(_)
-        ));
-        assert!(matches!(
-            authenticate(&c, &mut s, &basic("svc:pw"), true),
-            AuthOutcome::Unauthorized(_)
-        ));
+        assert!(matches!(authenticate(&c, &mut s, &basic("gpdom\\SVC:pw"), true), AuthOutcome::Allowed { .. }));
+        assert!(matches!(authenticate(&c, &mut s, &basic("GPDOM\\svc:PW"), true), AuthOutcome::Unauthorized(_)));
+        assert!(matches!(authenticate(&c, &mut s, &basic("GPDOM\\svc:pw"), false), AuthOutcome::Unauthorized(_)));
+        assert!(matches!(authenticate(&c, &mut s, &basic("svc:pw"), true), AuthOutcome::Unauthorized(_)));
         // Basic does not authenticate the connection.
-        assert!(matches!(
-            authenticate(&c, &mut s, &HeaderMap::new(), true),
-            AuthOutcome::Unauthorized(_)
-        ));
+        assert!(matches!(authenticate(&c, &mut s, &HeaderMap::new(), true), AuthOutcome::Unauthorized(_)));
     }
 
     #[test]
@@ -203,13 +174,7 @@ mod tests {
         type3.extend_from_slice(&3u32.to_le_bytes());
         type3.resize(88, 0);
         let mut h = HeaderMap::new();
-        h.insert(
-            AUTHORIZATION,
-            HeaderValue::from_str(&format!("NTLM {}", B64.encode(&type3))).unwrap(),
-        );
-        assert!(matches!(
-            authenticate(&c, &mut s, &h, false),
-            AuthOutcome::Unauthorized(_)
-        ));
+        h.insert(AUTHORIZATION, HeaderValue::from_str(&format!("NTLM {}", B64.encode(&type3))).unwrap());
+        assert!(matches!(authenticate(&c, &mut s, &h, false), AuthOutcome::Unauthorized(_)));
     }
 }

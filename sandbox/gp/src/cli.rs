@@ -90,20 +90,11 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     println!("  SBA base URL:           {}", sandbox.sba_base_url());
     println!(
         "  credentials (NTLMv2{}): {}",
-        if args.no_sba_basic {
-            ""
-        } else {
-            "; Basic on SBA"
-        },
+        if args.no_sba_basic { "" } else { "; Basic on SBA" },
         sandbox.credentials()
     );
     for c in sandbox.control().companies().await? {
-        println!(
-            "  company {:>3}: {}  (SBA: {})",
-            c.id,
-            c.name,
-            sandbox.sba_company_url(&c.name)
-        );
+        println!("  company {:>3}: {}  (SBA: {})", c.id, c.name, sandbox.sba_company_url(&c.name));
     }
     println!("Ctrl-C to stop.");
     tokio::signal::ctrl_c().await?;

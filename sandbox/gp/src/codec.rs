@@ -9,9 +9,7 @@
 use std::fmt::Write as _;
 
 use crate::node::Node;
-use crate::schema::{
-    Builtin, ComplexType, Field, FieldType, NS_DYN, NS_GP, NS_WSDL_TYPES, Resolved, Schema,
-};
+use crate::schema::{Builtin, ComplexType, Field, FieldType, NS_DYN, NS_GP, NS_WSDL_TYPES, Resolved, Schema};
 use crate::xmldom::{Element, ExpandedName, escape};
 
 /// A request that does not follow the contract. `path` names the member (`customer/Key/Id`).
@@ -23,27 +21,18 @@ pub struct Violation {
 }
 
 fn violation(path: &str, message: impl Into<String>) -> Violation {
-    Violation {
-        path: path.to_string(),
-        message: message.into(),
-    }
+    Violation { path: path.to_string(), message: message.into() }
 }
 
 fn join(path: &str, name: &str) -> String {
-    if path.is_empty() {
-        name.to_string()
-    } else {
-        format!("{path}/{name}")
-    }
+    if path.is_empty() { name.to_string() } else { format!("{path}/{name}") }
 }
 
 /// Checks a simple value's lexical form.
 fn check_simple(path: &str, value: &str, resolved: &Resolved<'_>) -> Result<(), Violation> {
     let v = value.trim();
     let ok = match resolved {
-        Resolved::Builtin(Builtin::Int | Builtin::Long | Builtin::Short) => {
-            v.parse::<i64>().is_ok()
-        }
+        Resolved::Builtin(Builtin::Int | Builtin::Long | Builtin::Short) => v.parse::<i64>().is_ok(),
         Resolved::Builtin(Builtin::Decimal) => is_decimal(v),
         Resolved::Builtin(Builtin::Boolean) => matches!(v, "true" | "false" | "1" | "0"),
         Resolved::Builtin(Builtin::DateTime) => crate::date::parse_datetime(v).is_some(),
@@ -111,10 +100,7 @@ impl XmlReader<'_> {
                 if let Some(child) = el.children.first() {
                     return Err(violation(
                         path,
-                        format!(
-                            "simple value expected, found element <{}>",
-                            child.name.local
-                        ),
+                        format!("simple value expected, found element <{}>", child.name.local),
                     ));
                 }
                 check_simple(path, &el.text, &simple)?;
@@ -129,28 +115,18 @@ impl XmlReader<'_> {
         xsi: &ExpandedName,
         path: &str,
     ) -> Result<Resolved<'_>, Violation> {
-        let (name, def) = self.schema.find_type(xsi).ok_or_else(|| {
-            violation(
-                path,
-                format!("xsi:type {} is not a type of the WSDL", xsi.local),
-            )
-        })?;
+        let (name, def) = self
+            .schema
+            .find_type(xsi)
+            .ok_or_else(|| violation(path, format!("xsi:type {} is not a type of the WSDL", xsi.local)))?;
         if let Some(decl_name) = &declared.name
             && !self.schema.derives_from(name, decl_name)
         {
-            return Err(violation(
-                path,
-                format!(
-                    "xsi:type {} does not derive from {}",
-                    name.local, decl_name.local
-                ),
-            ));
+            return Err(violation(path, format!("xsi:type {} does not derive from {}", name.local, decl_name.local)));
         }
         match def {
             crate::schema::TypeDef::Complex(c) => Ok(Resolved::Complex(c.clone())),
-            crate::schema::TypeDef::Simple(_) => {
-                Err(violation(path, "xsi:type names a simple type"))
-            }
+            crate::schema::TypeDef::Simple(_) => Err(violation(path, "xsi:type names a simple type")),
         }
     }
 
@@ -159,10 +135,7 @@ impl XmlReader<'_> {
             return Ok(Node::Any(el.children.clone()));
         }
         if self.strict && !el.text.trim().is_empty() {
-            return Err(violation(
-                path,
-                "text is not allowed here, only member elements",
-            ));
+            return Err(violation(path, "text is not allowed here, only member elements"));
         }
         let fields = self.schema.fields(ct);
         let mut members = Vec::new();
@@ -176,26 +149,18 @@ impl XmlReader<'_> {
         for child in &el.children {
             let child_ns = child.name.ns.as_deref().unwrap_or("");
             // Members must come in declaration order: search forward from the current one.
-            let found = fields[pos..]
-                .iter()
-                .position(|f| f.name == child.name.local && f.ns == child_ns);
+            let found = fields[pos..].iter().position(|f| f.name == child.name.local && f.ns == child_ns);
             match found {
                 Some(0) if seen_at_pos && !fields[pos].unbounded => {
                     if self.strict {
-                        return Err(violation(
-                            &join(path, &child.name.local),
-                            "appears more than once",
-                        ));
+                        return Err(violation(&join(path, &child.name.local), "appears more than once"));
                     }
                     continue;
                 }
                 Some(offset) => {
                     if self.strict {
                         let skip_start = if seen_at_pos { pos + 1 } else { pos };
-                        if let Some(missing) = fields[skip_start..pos + offset]
-                            .iter()
-                            .find(|f| required(f))
-                        {
+                        if let Some(missing) = fields[skip_start..pos + offset].iter().find(|f| required(f)) {
                             let later = el.children.iter().any(|c| c.name.local == missing.name);
                             let why = if later {
                                 format!("out of WSDL order: must come before {}", child.name.local)
@@ -219,64 +184,31 @@ impl XmlReader<'_> {
         }
         if self.strict {
             let rest = if seen_at_pos { pos + 1 } else { pos };
-            if let Some(missing) = fields
-                .get(rest..)
-                .unwrap_or_default()
-                .iter()
-                .find(|f| required(f))
-            {
-                return Err(violation(
-                    &join(path, &missing.name),
-                    "required member is missing",
-                ));
+            if let Some(missing) = fields.get(rest..).unwrap_or_default().iter().find(|f| required(f)) {
+                return Err(violation(&join(path, &missing.name), "required member is missing"));
             }
         }
         Ok(Node::Tree(members))
     }
 
-    fn explain_unexpected(
-        &self,
-        child: &Element,
-        fields: &[Field],
-        pos: usize,
-        path: &str,
-    ) -> Violation {
+    fn explain_unexpected(&self, child: &Element, fields: &[Field], pos: usize, path: &str) -> Violation {
         let here = join(path, &child.name.local);
         let child_ns = child.name.ns.as_deref().unwrap_or("");
         if let Some(f) = fields.iter().find(|f| f.name == child.name.local) {
             if f.ns != child_ns {
-                return violation(
-                    &here,
-                    format!("must be in namespace {} (found {:?})", f.ns, child_ns),
-                );
+                return violation(&here, format!("must be in namespace {} (found {:?})", f.ns, child_ns));
             }
-            let expected: Vec<&str> = fields[pos..]
-                .iter()
-                .map(|f| f.name.as_str())
-                .take(4)
-                .collect();
-            return violation(
-                &here,
-                format!("out of WSDL order (members from here on: {expected:?}…)"),
-            );
+            let expected: Vec<&str> = fields[pos..].iter().map(|f| f.name.as_str()).take(4).collect();
+            return violation(&here, format!("out of WSDL order (members from here on: {expected:?}…)"));
         }
         let known: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
-        violation(
-            &here,
-            format!("is not a member of this type; members are {known:?}"),
-        )
+        violation(&here, format!("is not a member of this type; members are {known:?}"))
     }
 }
 
 /// Prefixes the SOAP writer declares on the envelope for the non-default namespaces.
-pub const PREFIXES: &[(&str, &str)] = &[
-    (NS_DYN, "d"),
-    (
-        "http://schemas.microsoft.com/dynamics/security/2006/01",
-        "sec",
-    ),
-    (NS_WSDL_TYPES, "w"),
-];
+pub const PREFIXES: &[(&str, &str)] =
+    &[(NS_DYN, "d"), ("http://schemas.microsoft.com/dynamics/security/2006/01", "sec"), (NS_WSDL_TYPES, "w")];
 
 fn qualified(ns: &str, name: &str) -> String {
     if ns == NS_GP {
@@ -291,9 +223,7 @@ fn qualified(ns: &str, name: &str) -> String {
 /// The value .NET's XmlSerializer writes for a value-typed member nobody set.
 fn default_text(resolved: &Resolved<'_>) -> Option<String> {
     Some(match resolved {
-        Resolved::Builtin(Builtin::Int | Builtin::Long | Builtin::Short | Builtin::Decimal) => {
-            "0".to_string()
-        }
+        Resolved::Builtin(Builtin::Int | Builtin::Long | Builtin::Short | Builtin::Decimal) => "0".to_string(),
         Resolved::Builtin(Builtin::Boolean) => "false".to_string(),
         Resolved::Builtin(Builtin::DateTime) => "0001-01-01T00:00:00".to_string(),
         Resolved::Enumeration(values) => values.first()?.clone(),
@@ -370,17 +300,9 @@ pub struct JsonCodec<'s> {
 }
 
 impl JsonCodec<'_> {
-    pub fn read(
-        &self,
-        v: &serde_json::Value,
-        ty: &FieldType,
-        path: &str,
-    ) -> Result<Node, Violation> {
+    pub fn read(&self, v: &serde_json::Value, ty: &FieldType, path: &str) -> Result<Node, Violation> {
         use serde_json::Value;
-        let resolved = self
-            .schema
-            .resolve(ty)
-            .ok_or_else(|| violation(path, "type is not in the WSDL"))?;
+        let resolved = self.schema.resolve(ty).ok_or_else(|| violation(path, "type is not in the WSDL"))?;
         match (v, resolved) {
             (Value::Null, _) => Ok(Node::Nil),
             (_, Resolved::Complex(ct)) => {
@@ -390,10 +312,7 @@ impl JsonCodec<'_> {
                     };
                     let mut out = Vec::new();
                     for (i, it) in items.iter().enumerate() {
-                        out.push((
-                            item.name.clone(),
-                            self.read(it, &item.ty, &format!("{path}[{i}]"))?,
-                        ));
+                        out.push((item.name.clone(), self.read(it, &item.ty, &format!("{path}[{i}]"))?));
                     }
                     return Ok(Node::Tree(out));
                 }
@@ -403,8 +322,7 @@ impl JsonCodec<'_> {
                 let fields = self.schema.fields(&ct);
                 let mut members = Vec::new();
                 for (key, value) in map {
-                    let Some(field) = fields.iter().find(|f| f.name.eq_ignore_ascii_case(key))
-                    else {
+                    let Some(field) = fields.iter().find(|f| f.name.eq_ignore_ascii_case(key)) else {
                         if self.strict {
                             let known: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
                             return Err(violation(
@@ -452,15 +370,9 @@ impl JsonCodec<'_> {
         let resolved = self.schema.resolve(ty);
         match (node, resolved) {
             (Node::Nil | Node::Any(_), _) | (_, None) => out.push_str("null"),
-            (Node::Text(t), Some(Resolved::Builtin(b))) if b.is_numeric() && is_decimal(t) => {
-                out.push_str(t)
-            }
+            (Node::Text(t), Some(Resolved::Builtin(b))) if b.is_numeric() && is_decimal(t) => out.push_str(t),
             (Node::Text(t), Some(Resolved::Builtin(Builtin::Boolean))) => {
-                out.push_str(if matches!(t.as_str(), "true" | "1") {
-                    "true"
-                } else {
-                    "false"
-                })
+                out.push_str(if matches!(t.as_str(), "true" | "1") { "true" } else { "false" })
             }
             (Node::Text(t), _) => out.push_str(&serde_json::Value::String(t.clone()).to_string()),
             (Node::Tree(_), Some(Resolved::Complex(ct))) => {

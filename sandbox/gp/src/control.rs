@@ -7,9 +7,7 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 
 use crate::faults::{CounterSnapshot, FaultKind, FaultRule, Overload};
-use crate::model::{
-    AppliedRecord, Batch, Checkbook, Company, Currency, Customer, DocType, Document, TxState,
-};
+use crate::model::{AppliedRecord, Batch, Checkbook, Company, Currency, Customer, DocType, Document, TxState};
 use crate::server::Shared;
 
 /// Cheap to clone; valid while the sandbox runs.
@@ -35,25 +33,11 @@ impl Control {
     }
 
     /// The company's documents of one type.
-    pub async fn documents_of(
-        &self,
-        company: i32,
-        doc_type: DocType,
-    ) -> anyhow::Result<Vec<Document>> {
-        Ok(self
-            .documents(company)
-            .await?
-            .into_iter()
-            .filter(|d| d.doc_type == doc_type)
-            .collect())
+    pub async fn documents_of(&self, company: i32, doc_type: DocType) -> anyhow::Result<Vec<Document>> {
+        Ok(self.documents(company).await?.into_iter().filter(|d| d.doc_type == doc_type).collect())
     }
 
-    pub async fn document(
-        &self,
-        company: i32,
-        doc_type: DocType,
-        number: &str,
-    ) -> anyhow::Result<Option<Document>> {
+    pub async fn document(&self, company: i32, doc_type: DocType, number: &str) -> anyhow::Result<Option<Document>> {
         Ok(self.db().document(company, doc_type, number).await?)
     }
 
@@ -85,18 +69,8 @@ impl Control {
     // ---- GP state ----------------------------------------------------------------------------
 
     /// Closes or reopens the Sales series of a fiscal period (GP: Fiscal Periods Setup).
-    pub async fn set_period_closed(
-        &self,
-        company: i32,
-        year: i32,
-        period: u32,
-        closed: bool,
-    ) -> anyhow::Result<()> {
-        if !self
-            .db()
-            .set_period_closed(company, year, period, closed)
-            .await?
-        {
+    pub async fn set_period_closed(&self, company: i32, year: i32, period: u32, closed: bool) -> anyhow::Result<()> {
+        if !self.db().set_period_closed(company, year, period, closed).await? {
             bail!("company {company} has no fiscal period {year}/{period}");
         }
         Ok(())
@@ -110,11 +84,7 @@ impl Control {
         number: &str,
         state: TxState,
     ) -> anyhow::Result<()> {
-        if !self
-            .db()
-            .move_document(company, doc_type, number, state)
-            .await?
-        {
+        if !self.db().move_document(company, doc_type, number, state).await? {
             bail!("company {company} has no {} {number}", doc_type.label());
         }
         Ok(())
@@ -131,10 +101,7 @@ impl Control {
         if !matches!(source, "RM_Sales" | "RM_Cash") {
             bail!("batch source must be RM_Sales or RM_Cash, not {source}");
         }
-        Ok(self
-            .db()
-            .create_batch(company, id, source, comment, None)
-            .await?)
+        Ok(self.db().create_batch(company, id, source, comment, None).await?)
     }
 
     pub async fn add_company(

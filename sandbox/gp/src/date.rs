@@ -17,10 +17,7 @@ impl Date {
 
     /// Today in UTC.
     pub fn today() -> Date {
-        let secs = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
+        let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
         Self::from_days((secs / 86_400) as i64)
     }
 
@@ -54,11 +51,7 @@ impl Date {
         if b[4] != b'-' || b[7] != b'-' {
             return None;
         }
-        Date::new(
-            s[..4].parse().ok()?,
-            s[5..7].parse().ok()?,
-            s[8..10].parse().ok()?,
-        )
+        Date::new(s[..4].parse().ok()?, s[5..7].parse().ok()?, s[8..10].parse().ok()?)
     }
 
     /// .NET's DateTime.MinValue, which a .NET client sends for a date it never set.
@@ -69,19 +62,10 @@ impl Date {
 
 /// Current UTC time as an xs:dateTime without zone (`2026-01-31T13:45:07`), for audit columns.
 pub fn now_timestamp() -> String {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     let day = Date::from_days((secs / 86_400) as i64);
     let s = secs % 86_400;
-    format!(
-        "{}T{:02}:{:02}:{:02}",
-        day.iso(),
-        s / 3600,
-        s % 3600 / 60,
-        s % 60
-    )
+    format!("{}T{:02}:{:02}:{:02}", day.iso(), s / 3600, s % 3600 / 60, s % 60)
 }
 
 fn days_in_month(year: i32, month: u32) -> u32 {
@@ -113,19 +97,12 @@ mod tests {
 
     #[test]
     fn parses_and_formats() {
-        assert_eq!(
-            parse_datetime("2026-02-28T13:00:00.5+01:00"),
-            Date::new(2026, 2, 28)
-        );
+        assert_eq!(parse_datetime("2026-02-28T13:00:00.5+01:00"), Date::new(2026, 2, 28));
         assert_eq!(parse_datetime("2024-02-29"), Date::new(2024, 2, 29));
         assert_eq!(parse_datetime("2025-02-29"), None);
         assert_eq!(parse_datetime("2025-01-01X"), None);
         assert_eq!(Date::from_days(0).iso(), "1970-01-01");
         assert_eq!(Date::from_days(20_454).iso(), "2026-01-01");
-        assert!(
-            parse_datetime("0001-01-01T00:00:00")
-                .unwrap()
-                .is_dotnet_min()
-        );
+        assert!(parse_datetime("0001-01-01T00:00:00").unwrap().is_dotnet_min());
     }
 }

@@ -9,16 +9,11 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
 use sqlx::{AssertSqlSafe, Row, SqlitePool, Transaction};
 
 use crate::date::Date;
-use crate::model::{
-    Amounts, AppliedRecord, Batch, Checkbook, Company, Currency, Customer, DocType, Document,
-    TxState,
-};
+use crate::model::{Amounts, AppliedRecord, Batch, Checkbook, Company, Currency, Customer, DocType, Document, TxState};
 use crate::node::Node;
 
 pub type Tx = Transaction<'static, sqlx::Sqlite>;
@@ -147,24 +142,10 @@ impl Db {
             .connect_with(options)
             .await
             .with_context(|| format!("opening the GP sandbox database {}", path.display()))?;
-        sqlx::raw_sql(SCHEMA)
-            .execute(&pool)
-            .await
-            .context("creating GP tables")?;
-        for table in [
-            DocTable::SalesWork,
-            DocTable::CashWork,
-            DocTable::Open,
-            DocTable::History,
-        ] {
-            let ddl = format!(
-                "CREATE TABLE IF NOT EXISTS {} ({DOC_COLUMNS})",
-                table.name()
-            );
-            sqlx::query(AssertSqlSafe(ddl))
-                .execute(&pool)
-                .await
-                .context("creating RM document tables")?;
+        sqlx::raw_sql(SCHEMA).execute(&pool).await.context("creating GP tables")?;
+        for table in [DocTable::SalesWork, DocTable::CashWork, DocTable::Open, DocTable::History] {
+            let ddl = format!("CREATE TABLE IF NOT EXISTS {} ({DOC_COLUMNS})", table.name());
+            sqlx::query(AssertSqlSafe(ddl)).execute(&pool).await.context("creating RM document tables")?;
         }
         Ok(Db { pool })
     }
@@ -237,22 +218,14 @@ impl Db {
     }
 
     /// Opens or closes the Sales series of one period; false if the period does not exist.
-    pub async fn set_period_closed(
-        &self,
-        company: i32,
-        year: i32,
-        period: u32,
-        closed: bool,
-    ) -> sqlx::Result<bool> {
-        let done = sqlx::query(
-            "UPDATE sy40100 SET pseries_2 = ? WHERE company_id = ? AND year1 = ? AND periodid = ?",
-        )
-        .bind(i64::from(closed))
-        .bind(company)
-        .bind(year)
-        .bind(i64::from(period))
-        .execute(&self.pool)
-        .await?;
+    pub async fn set_period_closed(&self, company: i32, year: i32, period: u32, closed: bool) -> sqlx::Result<bool> {
+        let done = sqlx::query("UPDATE sy40100 SET pseries_2 = ? WHERE company_id = ? AND year1 = ? AND periodid = ?")
+            .bind(i64::from(closed))
+            .bind(company)
+            .bind(year)
+            .bind(i64::from(period))
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected() > 0)
     }
 
@@ -277,25 +250,17 @@ impl Db {
     }
 
     pub async fn companies(&self) -> sqlx::Result<Vec<Company>> {
-        let rows = sqlx::query("SELECT * FROM companies ORDER BY id")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query("SELECT * FROM companies ORDER BY id").fetch_all(&self.pool).await?;
         rows.iter().map(Self::company_row).collect()
     }
 
     pub async fn company(&self, id: i32) -> sqlx::Result<Option<Company>> {
-        let row = sqlx::query("SELECT * FROM companies WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query("SELECT * FROM companies WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
         row.as_ref().map(Self::company_row).transpose()
     }
 
     pub async fn company_by_name(&self, name: &str) -> sqlx::Result<Option<Company>> {
-        let row = sqlx::query("SELECT * FROM companies WHERE name = ?")
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query("SELECT * FROM companies WHERE name = ?").bind(name).fetch_optional(&self.pool).await?;
         row.as_ref().map(Self::company_row).transpose()
     }
 
@@ -307,11 +272,7 @@ impl Db {
         })
     }
 
-    pub async fn currency(
-        &self,
-        company: i32,
-        currency_id: &str,
-    ) -> sqlx::Result<Option<Currency>> {
+    pub async fn currency(&self, company: i32, currency_id: &str) -> sqlx::Result<Option<Currency>> {
         let row = sqlx::query("SELECT * FROM mc40200 WHERE company_id = ? AND curncyid = ?")
             .bind(company)
             .bind(currency_id)
@@ -321,11 +282,12 @@ impl Db {
     }
 
     pub async fn currency_by_iso(&self, company: i32, iso: &str) -> sqlx::Result<Option<Currency>> {
-        let row = sqlx::query("SELECT * FROM mc40200 WHERE company_id = ? AND isocurrc = ? COLLATE NOCASE ORDER BY curncyid")
-            .bind(company)
-            .bind(iso)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT * FROM mc40200 WHERE company_id = ? AND isocurrc = ? COLLATE NOCASE ORDER BY curncyid")
+                .bind(company)
+                .bind(iso)
+                .fetch_optional(&self.pool)
+                .await?;
         row.as_ref().map(Self::currency_row).transpose()
     }
 
@@ -389,10 +351,7 @@ impl Db {
 
     /// Inserts or replaces a customer inside a write transaction.
     pub async fn put_customer(tx: &mut Tx, company: i32, c: &Customer) -> sqlx::Result<()> {
-        let addresses = c
-            .addresses
-            .as_ref()
-            .and_then(|a| serde_json::to_string(a).ok());
+        let addresses = c.addresses.as_ref().and_then(|a| serde_json::to_string(a).ok());
         sqlx::query(
             "INSERT OR REPLACE INTO rm00101 (company_id, custnmbr, custname, shrtname, stmtname, custclas, curncyid, \
              pymtrmid, comment1, comment2, userdef1, userdef2, txrgnnum, inactive, hold, addresses, creatddt, modifdt) \
@@ -557,10 +516,7 @@ impl Db {
             table.name(),
             doc_select!()
         );
-        let distributions = d
-            .distributions
-            .as_ref()
-            .and_then(|n| serde_json::to_string(n).ok());
+        let distributions = d.distributions.as_ref().and_then(|n| serde_json::to_string(n).ok());
         let a = &d.amounts;
         sqlx::query(AssertSqlSafe(sql))
             .bind(company)
@@ -604,14 +560,11 @@ impl Db {
             return Ok(None);
         };
         let currency_id: String = r.try_get("curncyid")?;
-        let currency = self
-            .currency(company, &currency_id)
-            .await?
-            .unwrap_or(Currency {
-                currency_id,
-                iso_code: String::new(),
-                decimal_digits: 2,
-            });
+        let currency = self.currency(company, &currency_id).await?.unwrap_or(Currency {
+            currency_id,
+            iso_code: String::new(),
+            decimal_digits: 2,
+        });
         let state = match r.try_get::<String, _>("state")?.as_str() {
             "Open" => TxState::Open,
             "History" => TxState::History,
@@ -620,20 +573,13 @@ impl Db {
         let date: String = r.try_get("docdate")?;
         let distributions: Option<String> = r.try_get("distributions")?;
         let customer_id: String = r.try_get("custnmbr")?;
-        let customer_name = self
-            .customer(company, &customer_id)
-            .await?
-            .and_then(|c| c.name);
+        let customer_name = self.customer(company, &customer_id).await?.and_then(|c| c.name);
         Ok(Some(Document {
             doc_type,
             number: r.try_get("docnumbr")?,
             customer_id,
             customer_name,
-            date: Date::parse_iso(&date).unwrap_or(Date {
-                year: 1900,
-                month: 1,
-                day: 1,
-            }),
+            date: Date::parse_iso(&date).unwrap_or(Date { year: 1900, month: 1, day: 1 }),
             batch_id: r.try_get("bachnumb")?,
             batch_source: r.try_get("bchsourc")?,
             currency,
@@ -659,20 +605,14 @@ impl Db {
         }))
     }
 
-    pub async fn document(
-        &self,
-        company: i32,
-        doc_type: DocType,
-        number: &str,
-    ) -> sqlx::Result<Option<Document>> {
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "{ALL_DOCS} WHERE company_id = ? AND rmdtypal = ? AND docnumbr = ?"
-        )))
-        .bind(company)
-        .bind(doc_type.rmdtypal())
-        .bind(number)
-        .fetch_optional(&self.pool)
-        .await?;
+    pub async fn document(&self, company: i32, doc_type: DocType, number: &str) -> sqlx::Result<Option<Document>> {
+        let row =
+            sqlx::query(AssertSqlSafe(format!("{ALL_DOCS} WHERE company_id = ? AND rmdtypal = ? AND docnumbr = ?")))
+                .bind(company)
+                .bind(doc_type.rmdtypal())
+                .bind(number)
+                .fetch_optional(&self.pool)
+                .await?;
         match row {
             Some(r) => self.document_row(&r, company).await,
             None => Ok(None),
@@ -715,12 +655,7 @@ impl Db {
                 "History" => TxState::History,
                 _ => TxState::Work,
             };
-            Ok((
-                r.try_get("curtrxam")?,
-                r.try_get("custnmbr")?,
-                r.try_get("curncyid")?,
-                state,
-            ))
+            Ok((r.try_get("curtrxam")?, r.try_get("custnmbr")?, r.try_get("curncyid")?, state))
         })
         .transpose()
     }
@@ -744,12 +679,7 @@ impl Db {
             .execute(&mut **tx)
             .await?;
         for (doc_type, number) in [from, to] {
-            for table in [
-                DocTable::SalesWork,
-                DocTable::CashWork,
-                DocTable::Open,
-                DocTable::History,
-            ] {
+            for table in [DocTable::SalesWork, DocTable::CashWork, DocTable::Open, DocTable::History] {
                 let sql = format!(
                     "UPDATE {} SET curtrxam = curtrxam - ?, modifdt = ? WHERE company_id = ? AND rmdtypal = ? AND docnumbr = ?",
                     table.name()
@@ -774,10 +704,9 @@ impl Db {
             .await?;
         let mut out = Vec::new();
         for r in &rows {
-            let (Some(from_type), Some(_)) = (
-                DocType::from_rmdtypal(r.try_get("apfrdcty")?),
-                DocType::from_rmdtypal(r.try_get("aptodcty")?),
-            ) else {
+            let (Some(from_type), Some(_)) =
+                (DocType::from_rmdtypal(r.try_get("apfrdcty")?), DocType::from_rmdtypal(r.try_get("aptodcty")?))
+            else {
                 continue;
             };
             out.push(AppliedRecord {
@@ -800,14 +729,10 @@ impl Db {
         to: TxState,
     ) -> sqlx::Result<bool> {
         let mut tx = self.begin_write().await?;
-        let Some((_, _, _, from)) = Self::balance_in_tx(&mut tx, company, doc_type, number).await?
-        else {
+        let Some((_, _, _, from)) = Self::balance_in_tx(&mut tx, company, doc_type, number).await? else {
             return Ok(false);
         };
-        let (src, dst) = (
-            DocTable::for_state(from, doc_type),
-            DocTable::for_state(to, doc_type),
-        );
+        let (src, dst) = (DocTable::for_state(from, doc_type), DocTable::for_state(to, doc_type));
         if src != dst {
             let copy = format!(
                 "INSERT INTO {} ({cols}) SELECT {cols} FROM {} WHERE company_id = ? AND rmdtypal = ? AND docnumbr = ?",
@@ -815,10 +740,7 @@ impl Db {
                 src.name(),
                 cols = doc_select!()
             );
-            let delete = format!(
-                "DELETE FROM {} WHERE company_id = ? AND rmdtypal = ? AND docnumbr = ?",
-                src.name()
-            );
+            let delete = format!("DELETE FROM {} WHERE company_id = ? AND rmdtypal = ? AND docnumbr = ?", src.name());
             for sql in [copy, delete] {
                 sqlx::query(AssertSqlSafe(sql))
                     .bind(company)
@@ -841,23 +763,24 @@ impl Db {
         operation: &str,
         errors_json: &str,
     ) -> sqlx::Result<()> {
-        sqlx::query("INSERT INTO ws_validation_log (log_id, company_id, operation, errors, logged_at) VALUES (?, ?, ?, ?, ?)")
-            .bind(log_id)
-            .bind(company)
-            .bind(operation)
-            .bind(errors_json)
-            .bind(crate::date::now_timestamp())
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "INSERT INTO ws_validation_log (log_id, company_id, operation, errors, logged_at) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(log_id)
+        .bind(company)
+        .bind(operation)
+        .bind(errors_json)
+        .bind(crate::date::now_timestamp())
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
     pub async fn logged_validation(&self, log_id: &str) -> sqlx::Result<Option<String>> {
-        let row =
-            sqlx::query("SELECT errors FROM ws_validation_log WHERE log_id = ? COLLATE NOCASE")
-                .bind(log_id)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row = sqlx::query("SELECT errors FROM ws_validation_log WHERE log_id = ? COLLATE NOCASE")
+            .bind(log_id)
+            .fetch_optional(&self.pool)
+            .await?;
         row.map(|r| r.try_get("errors")).transpose()
     }
 }

@@ -64,11 +64,7 @@ pub struct FaultRule {
 
 impl FaultRule {
     pub fn once(operation: &str, kind: FaultKind) -> Self {
-        Self {
-            operation: Some(operation.to_string()),
-            kind,
-            times: 1,
-        }
+        Self { operation: Some(operation.to_string()), kind, times: 1 }
     }
 }
 
@@ -87,11 +83,7 @@ pub struct Faults {
 
 impl Faults {
     pub fn new(seed: u64) -> Self {
-        Self {
-            rules: Mutex::new(VecDeque::new()),
-            random: Mutex::new(None),
-            seed,
-        }
+        Self { rules: Mutex::new(VecDeque::new()), random: Mutex::new(None), seed }
     }
 
     pub fn inject(&self, rule: FaultRule) {
@@ -123,11 +115,8 @@ impl Faults {
     /// The fault for this call of `operation`, if any (consumes one use of a rule).
     pub fn take(&self, operation: &str) -> Option<FaultKind> {
         if let Ok(mut rules) = self.rules.lock() {
-            let hit = rules.iter().position(|r| {
-                r.operation
-                    .as_deref()
-                    .is_none_or(|o| o.eq_ignore_ascii_case(operation))
-            });
+            let hit =
+                rules.iter().position(|r| r.operation.as_deref().is_none_or(|o| o.eq_ignore_ascii_case(operation)));
             if let Some(i) = hit {
                 let kind = rules[i].kind.clone();
                 rules[i].times = rules[i].times.saturating_sub(1);
@@ -208,8 +197,7 @@ impl Counters {
         if let Ok(mut c) = self.calls.lock() {
             c.clear();
         }
-        self.max_in_flight
-            .store(self.in_flight.load(Ordering::SeqCst), Ordering::SeqCst);
+        self.max_in_flight.store(self.in_flight.load(Ordering::SeqCst), Ordering::SeqCst);
         self.documents_written.store(0, Ordering::SeqCst);
         self.customers_written.store(0, Ordering::SeqCst);
         self.rejected_overload.store(0, Ordering::SeqCst);
@@ -255,8 +243,7 @@ impl Pacing {
     }
 
     pub fn set_latency(&self, latency: Duration) {
-        self.latency_ms
-            .store(latency.as_millis() as u64, Ordering::SeqCst);
+        self.latency_ms.store(latency.as_millis() as u64, Ordering::SeqCst);
     }
 
     pub fn latency(&self) -> Duration {
@@ -265,8 +252,7 @@ impl Pacing {
 
     pub fn set_ceiling(&self, ceiling: Option<usize>, overload: Overload) {
         self.ceiling.store(ceiling.unwrap_or(0), Ordering::SeqCst);
-        self.reject
-            .store(overload == Overload::Reject, Ordering::SeqCst);
+        self.reject.store(overload == Overload::Reject, Ordering::SeqCst);
         self.freed.notify_waiters();
     }
 
@@ -282,10 +268,7 @@ impl Pacing {
                     *slots += 1;
                     let now = counters.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
                     counters.max_in_flight.fetch_max(now, Ordering::SeqCst);
-                    return Some(Slot {
-                        pacing: self,
-                        counters,
-                    });
+                    return Some(Slot { pacing: self, counters });
                 }
                 if self.reject.load(Ordering::SeqCst) {
                     counters.rejected_overload.fetch_add(1, Ordering::SeqCst);
@@ -304,16 +287,8 @@ mod tests {
     #[test]
     fn rules_apply_in_order_and_run_out() {
         let f = Faults::new(1);
-        f.inject(FaultRule {
-            operation: Some("CreateCustomer".into()),
-            kind: FaultKind::SystemFault,
-            times: 2,
-        });
-        f.inject(FaultRule {
-            operation: None,
-            kind: FaultKind::HttpStatus(503),
-            times: 1,
-        });
+        f.inject(FaultRule { operation: Some("CreateCustomer".into()), kind: FaultKind::SystemFault, times: 2 });
+        f.inject(FaultRule { operation: None, kind: FaultKind::HttpStatus(503), times: 1 });
         assert_eq!(f.take("GetCompanyList"), Some(FaultKind::HttpStatus(503)));
         assert_eq!(f.take("createcustomer"), Some(FaultKind::SystemFault));
         assert_eq!(f.take("CreateCustomer"), Some(FaultKind::SystemFault));

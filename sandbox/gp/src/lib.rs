@@ -73,11 +73,7 @@ impl Credentials {
     /// A fresh random password with a fixed account name.
     pub fn generated() -> Self {
         let password = format!("Gp-{}", uuid::Uuid::new_v4().simple());
-        Credentials {
-            domain: "GPSANDBOX".into(),
-            user: "mlc-gp".into(),
-            password,
-        }
+        Credentials { domain: "GPSANDBOX".into(), user: "mlc-gp".into(), password }
     }
 }
 
@@ -158,25 +154,18 @@ pub struct Sandbox {
 impl GpSandbox {
     /// Loads the WSDL, creates and seeds the store, and starts serving.
     pub async fn start(config: GpConfig) -> anyhow::Result<Sandbox> {
-        let wsdl = config
-            .wsdl_path
-            .clone()
-            .unwrap_or_else(schema::default_wsdl_path);
+        let wsdl = config.wsdl_path.clone().unwrap_or_else(schema::default_wsdl_path);
         let schema = schema::Schema::load_cached(&wsdl)?;
         let (db_path, tempdir) = match &config.database_path {
             Some(p) => (p.clone(), None),
             None => {
-                let dir = tempfile::Builder::new()
-                    .prefix("gp-sandbox")
-                    .tempdir()
-                    .context("creating the sandbox temp dir")?;
+                let dir =
+                    tempfile::Builder::new().prefix("gp-sandbox").tempdir().context("creating the sandbox temp dir")?;
                 (dir.path().join("gp.sqlite"), Some(dir))
             }
         };
         let db = db::Db::open(&db_path).await?;
-        seed::apply(&db, &config.seed_data)
-            .await
-            .context("seeding the GP sandbox")?;
+        seed::apply(&db, &config.seed_data).await.context("seeding the GP sandbox")?;
 
         let creds = config.credentials.clone();
         let nb_domain = creds.domain.to_uppercase();
@@ -192,20 +181,14 @@ impl GpSandbox {
                 dns_computer: format!("gpserver.{}.local", nb_domain.to_lowercase()),
                 nb_domain,
             },
-            verify: ntlm::VerifyOptions {
-                max_clock_skew: config.max_clock_skew,
-            },
+            verify: ntlm::VerifyOptions { max_clock_skew: config.max_clock_skew },
             soap_basic: config.soap_basic,
             sba_basic: config.sba_basic,
         };
         let counters = Arc::new(faults::Counters::default());
         let (stop, shutdown) = watch::channel(false);
         let shared = Arc::new(server::Shared {
-            service: service::Service {
-                db,
-                rules: config.rules.clone(),
-                counters: counters.clone(),
-            },
+            service: service::Service { db, rules: config.rules.clone(), counters: counters.clone() },
             schema,
             auth,
             pacing: faults::Pacing::new(config.latency, config.ceiling, config.overload),
@@ -253,8 +236,7 @@ impl Sandbox {
 
     /// Base URL of one company's SBA resources (name URL-encoded, parens literal).
     pub fn sba_company_url(&self, company_name: &str) -> String {
-        let encoded =
-            percent_encoding::utf8_percent_encode(company_name, percent_encoding::NON_ALPHANUMERIC);
+        let encoded = percent_encoding::utf8_percent_encode(company_name, percent_encoding::NON_ALPHANUMERIC);
         format!("{}/Companies({encoded})", self.sba_base_url())
     }
 

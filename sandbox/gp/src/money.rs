@@ -30,10 +30,7 @@ pub fn parse_minor(text: &str, digits: u32) -> Result<i64, AmountError> {
     }
     let mut minor: i64 = 0;
     for b in int.bytes().chain(significant.bytes()) {
-        minor = minor
-            .checked_mul(10)
-            .and_then(|m| m.checked_add(i64::from(b - b'0')))
-            .ok_or(AmountError::TooLarge)?;
+        minor = minor.checked_mul(10).and_then(|m| m.checked_add(i64::from(b - b'0'))).ok_or(AmountError::TooLarge)?;
     }
     for _ in significant.len()..digits as usize {
         minor = minor.checked_mul(10).ok_or(AmountError::TooLarge)?;
@@ -49,12 +46,7 @@ pub fn format_minor(minor: i64, digits: u32) -> String {
         return format!("{sign}{abs}");
     }
     let scale = 10u64.pow(digits);
-    format!(
-        "{sign}{}.{:0width$}",
-        abs / scale,
-        abs % scale,
-        width = digits as usize
-    )
+    format!("{sign}{}.{:0width$}", abs / scale, abs % scale, width = digits as usize)
 }
 
 #[cfg(test)]
@@ -68,19 +60,10 @@ mod tests {
         assert_eq!(parse_minor("-0.01", 2), Ok(-1));
         assert_eq!(parse_minor("7", 0), Ok(7));
         assert_eq!(parse_minor(".5", 2), Ok(50));
-        assert_eq!(
-            parse_minor("0.125", 2),
-            Err(AmountError::TooPrecise { digits: 2 })
-        );
-        assert_eq!(
-            parse_minor("1.5", 0),
-            Err(AmountError::TooPrecise { digits: 0 })
-        );
+        assert_eq!(parse_minor("0.125", 2), Err(AmountError::TooPrecise { digits: 2 }));
+        assert_eq!(parse_minor("1.5", 0), Err(AmountError::TooPrecise { digits: 0 }));
         assert_eq!(parse_minor("1e3", 2), Err(AmountError::NotADecimal));
-        assert_eq!(
-            parse_minor("99999999999999999999", 2),
-            Err(AmountError::TooLarge)
-        );
+        assert_eq!(parse_minor("99999999999999999999", 2), Err(AmountError::TooLarge));
         assert_eq!(format_minor(10050, 2), "100.50");
         assert_eq!(format_minor(-5, 3), "-0.005");
         assert_eq!(format_minor(12, 0), "12");

@@ -50,12 +50,7 @@ impl Node {
 
     /// A wrapper holding `items` under `item_name` (the shape of the `ArrayOfX` types).
     pub fn list(item_name: &str, items: impl IntoIterator<Item = Node>) -> Self {
-        Node::Tree(
-            items
-                .into_iter()
-                .map(|i| (item_name.to_string(), i))
-                .collect(),
-        )
+        Node::Tree(items.into_iter().map(|i| (item_name.to_string(), i)).collect())
     }
 
     pub fn get(&self, name: &str) -> Option<&Node> {
@@ -70,17 +65,12 @@ impl Node {
             Node::Tree(m) => m,
             _ => &[],
         };
-        members
-            .iter()
-            .filter(move |(n, _)| n == name)
-            .map(|(_, v)| v)
+        members.iter().filter(move |(n, _)| n == name).map(|(_, v)| v)
     }
 
     /// Follows a member path; `None` if any step is missing or nil.
     pub fn at(&self, path: &[&str]) -> Option<&Node> {
-        path.iter()
-            .try_fold(self, |node, step| node.get(step))
-            .filter(|n| !n.is_nil())
+        path.iter().try_fold(self, |node, step| node.get(step)).filter(|n| !n.is_nil())
     }
 
     /// The simple value at `path`, if present and not nil.

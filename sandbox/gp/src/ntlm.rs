@@ -135,20 +135,12 @@ pub fn ntowf_v2(password: &str, user: &str, domain: &str) -> [u8; 16] {
 }
 
 /// NTProofStr = HMAC_MD5(ResponseKeyNT, server_challenge || temp).
-pub fn nt_proof_str(
-    response_key_nt: &[u8; 16],
-    server_challenge: &[u8; 8],
-    temp: &[u8],
-) -> [u8; 16] {
+pub fn nt_proof_str(response_key_nt: &[u8; 16], server_challenge: &[u8; 8], temp: &[u8]) -> [u8; 16] {
     hmac_md5(response_key_nt, &[server_challenge, temp])
 }
 
 /// LMv2 response = HMAC_MD5(ResponseKeyLM, server_challenge || client_challenge) || client_challenge.
-pub fn lm_v2_response(
-    response_key: &[u8; 16],
-    server_challenge: &[u8; 8],
-    client_challenge: &[u8; 8],
-) -> Vec<u8> {
+pub fn lm_v2_response(response_key: &[u8; 16], server_challenge: &[u8; 8], client_challenge: &[u8; 8]) -> Vec<u8> {
     let mut out = hmac_md5(response_key, &[server_challenge, client_challenge]).to_vec();
     out.extend_from_slice(client_challenge);
     out
@@ -183,9 +175,7 @@ fn ct_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 fn read_u16(b: &[u8], at: usize) -> Result<u16, NtlmError> {
-    b.get(at..at + 2)
-        .map(|s| u16::from_le_bytes([s[0], s[1]]))
-        .ok_or(NtlmError::Malformed("truncated header"))
+    b.get(at..at + 2).map(|s| u16::from_le_bytes([s[0], s[1]])).ok_or(NtlmError::Malformed("truncated header"))
 }
 
 fn read_u32(b: &[u8], at: usize) -> Result<u32, NtlmError> {
@@ -201,8 +191,7 @@ fn read_field(b: &[u8], at: usize) -> Result<&[u8], NtlmError> {
     if len == 0 {
         return Ok(&[]);
     }
-    b.get(offset..offset.saturating_add(len))
-        .ok_or(NtlmError::Malformed("field points outside the message"))
+    b.get(offset..offset.saturating_add(len)).ok_or(NtlmError::Malformed("field points outside the message"))
 }
 
 /// Message type of an NTLMSSP token (1, 2 or 3).
@@ -228,11 +217,8 @@ pub fn negotiate_flags(negotiate: &[u8]) -> Result<u32, NtlmError> {
 }
 
 fn now_filetime() -> u64 {
-    let since_unix = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    (since_unix.as_secs() + FILETIME_UNIX_OFFSET_SECS) * 10_000_000
-        + u64::from(since_unix.subsec_nanos() / 100)
+    let since_unix = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    (since_unix.as_secs() + FILETIME_UNIX_OFFSET_SECS) * 10_000_000 + u64::from(since_unix.subsec_nanos() / 100)
 }
 
 fn push_av(out: &mut Vec<u8>, id: u16, value: &[u8]) {
@@ -258,49 +244,20 @@ pub fn build_challenge(
         | NEGOTIATE_VERSION
         | TARGET_TYPE_DOMAIN
         | REQUEST_TARGET;
-    flags |= if client_flags & NEGOTIATE_UNICODE != 0 {
-        NEGOTIATE_UNICODE
-    } else {
-        NEGOTIATE_OEM
-    };
+    flags |= if client_flags & NEGOTIATE_UNICODE != 0 { NEGOTIATE_UNICODE } else { NEGOTIATE_OEM };
     // Echo the security options the client asked for so it does not abort the handshake.
-    flags |= client_flags
-        & (NEGOTIATE_SIGN | NEGOTIATE_SEAL | NEGOTIATE_KEY_EXCH | NEGOTIATE_128 | NEGOTIATE_56);
+    flags |= client_flags & (NEGOTIATE_SIGN | NEGOTIATE_SEAL | NEGOTIATE_KEY_EXCH | NEGOTIATE_128 | NEGOTIATE_56);
 
     let encode = |s: &str| {
-        if flags & NEGOTIATE_UNICODE != 0 {
-            utf16le(s)
-        } else {
-            s.as_bytes().to_vec()
-        }
+        if flags & NEGOTIATE_UNICODE != 0 { utf16le(s) } else { s.as_bytes().to_vec() }
     };
     let target_name = encode(&server.nb_domain);
     let mut target_info = Vec::new();
-    push_av(
-        &mut target_info,
-        AV_NB_DOMAIN_NAME,
-        &utf16le(&server.nb_domain),
-    );
-    push_av(
-        &mut target_info,
-        AV_NB_COMPUTER_NAME,
-        &utf16le(&server.nb_computer),
-    );
-    push_av(
-        &mut target_info,
-        AV_DNS_DOMAIN_NAME,
-        &utf16le(&server.dns_domain),
-    );
-    push_av(
-        &mut target_info,
-        AV_DNS_COMPUTER_NAME,
-        &utf16le(&server.dns_computer),
-    );
-    push_av(
-        &mut target_info,
-        AV_TIMESTAMP,
-        &now_filetime().to_le_bytes(),
-    );
+    push_av(&mut target_info, AV_NB_DOMAIN_NAME, &utf16le(&server.nb_domain));
+    push_av(&mut target_info, AV_NB_COMPUTER_NAME, &utf16le(&server.nb_computer));
+    push_av(&mut target_info, AV_DNS_DOMAIN_NAME, &utf16le(&server.dns_domain));
+    push_av(&mut target_info, AV_DNS_COMPUTER_NAME, &utf16le(&server.dns_computer));
+    push_av(&mut target_info, AV_TIMESTAMP, &now_filetime().to_le_bytes());
     push_av(&mut target_info, AV_EOL, &[]);
 
     const HEADER: usize = 56;
@@ -320,11 +277,7 @@ pub fn build_challenge(
     msg.extend_from_slice(&[10, 0, 0x39, 0x38, 0, 0, 0, 15]);
     msg.extend_from_slice(&target_name);
     msg.extend_from_slice(&target_info);
-    Ok(IssuedChallenge {
-        server_challenge,
-        negotiate: negotiate.to_vec(),
-        challenge: msg,
-    })
+    Ok(IssuedChallenge { server_challenge, negotiate: negotiate.to_vec(), challenge: msg })
 }
 
 /// The parts of an AUTHENTICATE (type 3) message the server needs.
@@ -344,10 +297,7 @@ fn decode_string(bytes: &[u8], unicode: bool) -> Result<String, NtlmError> {
         if !bytes.len().is_multiple_of(2) {
             return Err(NtlmError::Malformed("odd-length UTF-16 string"));
         }
-        let units: Vec<u16> = bytes
-            .chunks_exact(2)
-            .map(|c| u16::from_le_bytes([c[0], c[1]]))
-            .collect();
+        let units: Vec<u16> = bytes.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
         String::from_utf16(&units).map_err(|_| NtlmError::Malformed("invalid UTF-16 string"))
     } else {
         Ok(bytes.iter().map(|&b| b as char).collect())
@@ -394,9 +344,7 @@ pub struct VerifyOptions {
 impl Default for VerifyOptions {
     fn default() -> Self {
         // Windows' default tolerance for NTLMv2 timestamps is 36 hours.
-        Self {
-            max_clock_skew: Some(Duration::from_secs(36 * 3600)),
-        }
+        Self { max_clock_skew: Some(Duration::from_secs(36 * 3600)) }
     }
 }
 
@@ -451,12 +399,11 @@ pub fn verify(
     if mic_present {
         let session_base_key = hmac_md5(&key, &[&expected]);
         // NTLMv2: KeyExchangeKey = SessionBaseKey.
-        let exported =
-            if auth.flags & NEGOTIATE_KEY_EXCH != 0 && !auth.encrypted_session_key.is_empty() {
-                rc4(&session_base_key, &auth.encrypted_session_key)
-            } else {
-                session_base_key.to_vec()
-            };
+        let exported = if auth.flags & NEGOTIATE_KEY_EXCH != 0 && !auth.encrypted_session_key.is_empty() {
+            rc4(&session_base_key, &auth.encrypted_session_key)
+        } else {
+            session_base_key.to_vec()
+        };
         let mic = authenticate
             .get(MIC_OFFSET..MIC_OFFSET + 16)
             .ok_or(NtlmError::Malformed("MIC flag set but message too short"))?;
@@ -479,10 +426,7 @@ mod tests {
     }
 
     fn unhex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
+        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
     }
 
     const SERVER_CHALLENGE: [u8; 8] = [0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef];
@@ -506,10 +450,7 @@ mod tests {
     fn md4_known_answers() {
         assert_eq!(hex(&md4(b"")), "31d6cfe0d16ae931b73c59d7e0c089c0");
         assert_eq!(hex(&md4(b"abc")), "a448017aaf21d8525fc10ae87aa6729d");
-        assert_eq!(
-            hex(&md4(&utf16le("Password"))),
-            "a4f49c406510bdcab6824ee7c30fd852"
-        );
+        assert_eq!(hex(&md4(&utf16le("Password"))), "a4f49c406510bdcab6824ee7c30fd852");
     }
 
     #[test]
@@ -518,10 +459,7 @@ mod tests {
         assert_eq!(hex(&key), "0c868a403bfd7a93a3001ef22ef02e3f");
         let proof = nt_proof_str(&key, &SERVER_CHALLENGE, &kat_temp());
         assert_eq!(hex(&proof), "68cd0ab851e51c96aabc927bebef6a1c");
-        assert_eq!(
-            hex(&hmac_md5(&key, &[&proof])),
-            "8de40ccadbc14a82f15cb0ad0de95ca3"
-        );
+        assert_eq!(hex(&hmac_md5(&key, &[&proof])), "8de40ccadbc14a82f15cb0ad0de95ca3");
         assert_eq!(
             hex(&lm_v2_response(&key, &SERVER_CHALLENGE, &CLIENT_CHALLENGE)),
             "86c35097ac9cec102554764a57cccc19aaaaaaaaaaaaaaaa"
@@ -536,11 +474,7 @@ mod tests {
     }
 
     fn account() -> Account {
-        Account {
-            domain: "Domain".into(),
-            user: "User".into(),
-            password: "Password".into(),
-        }
+        Account { domain: "Domain".into(), user: "User".into(), password: "Password".into() }
     }
 
     fn server() -> ServerIdentity {
@@ -555,10 +489,7 @@ mod tests {
     fn negotiate() -> Vec<u8> {
         let mut m = SIGNATURE.to_vec();
         m.extend_from_slice(&1u32.to_le_bytes());
-        m.extend_from_slice(
-            &(NEGOTIATE_UNICODE | NEGOTIATE_NTLM | NEGOTIATE_EXTENDED_SESSIONSECURITY)
-                .to_le_bytes(),
-        );
+        m.extend_from_slice(&(NEGOTIATE_UNICODE | NEGOTIATE_NTLM | NEGOTIATE_EXTENDED_SESSIONSECURITY).to_le_bytes());
         m.extend_from_slice(&[0; 16]);
         m
     }
@@ -580,14 +511,7 @@ mod tests {
         let mut nt = nt_proof_str(&key, &issued.server_challenge, &temp).to_vec();
         nt.extend_from_slice(&temp);
         let nt = nt_override.unwrap_or(nt);
-        let fields: [Vec<u8>; 6] = [
-            vec![0; 24],
-            nt,
-            utf16le(domain),
-            utf16le(user),
-            utf16le("WS"),
-            vec![],
-        ];
+        let fields: [Vec<u8>; 6] = [vec![0; 24], nt, utf16le(domain), utf16le(user), utf16le("WS"), vec![]];
         let mut msg = SIGNATURE.to_vec();
         msg.extend_from_slice(&3u32.to_le_bytes());
         let mut offset = 64 + 8 + 16;
@@ -615,32 +539,17 @@ mod tests {
         let ok = authenticate(&issued, "DOMAIN", "user", "Password", None);
         assert!(verify(&account(), &issued, &ok, &opts).is_ok());
         let bad = authenticate(&issued, "Domain", "User", "password", None);
-        assert_eq!(
-            verify(&account(), &issued, &bad, &opts),
-            Err(NtlmError::BadProof)
-        );
+        assert_eq!(verify(&account(), &issued, &bad, &opts), Err(NtlmError::BadProof));
         let bad = authenticate(&issued, "Domain", "Other", "Password", None);
-        assert!(matches!(
-            verify(&account(), &issued, &bad, &opts),
-            Err(NtlmError::WrongUser(_))
-        ));
+        assert!(matches!(verify(&account(), &issued, &bad, &opts), Err(NtlmError::WrongUser(_))));
         let bad = authenticate(&issued, "Elsewhere", "User", "Password", None);
-        assert!(matches!(
-            verify(&account(), &issued, &bad, &opts),
-            Err(NtlmError::WrongDomain(_))
-        ));
+        assert!(matches!(verify(&account(), &issued, &bad, &opts), Err(NtlmError::WrongDomain(_))));
         let v1 = authenticate(&issued, "Domain", "User", "Password", Some(vec![7; 24]));
-        assert_eq!(
-            verify(&account(), &issued, &v1, &opts),
-            Err(NtlmError::NtlmV1)
-        );
+        assert_eq!(verify(&account(), &issued, &v1, &opts), Err(NtlmError::NtlmV1));
         // A response computed for another challenge must not pass (replay on a new challenge).
         let other = build_challenge(&negotiate(), &server(), [9; 8]).unwrap();
         let replay = authenticate(&other, "Domain", "User", "Password", None);
-        assert_eq!(
-            verify(&account(), &issued, &replay, &opts),
-            Err(NtlmError::BadProof)
-        );
+        assert_eq!(verify(&account(), &issued, &replay, &opts), Err(NtlmError::BadProof));
     }
 
     #[test]
@@ -654,9 +563,6 @@ mod tests {
         let info = read_field(m, 40).unwrap();
         let ids: Vec<u16> = av_pairs(info).iter().map(|(id, _)| *id).collect();
         assert!(ids.contains(&AV_TIMESTAMP) && ids.contains(&AV_NB_DOMAIN_NAME));
-        assert_eq!(
-            decode_string(read_field(m, 12).unwrap(), true).unwrap(),
-            "DOMAIN"
-        );
+        assert_eq!(decode_string(read_field(m, 12).unwrap(), true).unwrap(), "DOMAIN");
     }
 }

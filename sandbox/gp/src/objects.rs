@@ -9,9 +9,7 @@ use crate::node::Node;
 
 /// `{CompanyKey: {Id}, Id}`, the shape of every GreatPlainsKey with a plain id.
 pub fn key(company: i32, id: &str) -> Node {
-    Node::tree()
-        .with("CompanyKey", Node::tree().with("Id", company))
-        .with("Id", id)
+    Node::tree().with("CompanyKey", Node::tree().with("Id", company)).with("Id", id)
 }
 
 pub fn money(minor: i64, currency: &Currency) -> Node {
@@ -22,9 +20,7 @@ pub fn money(minor: i64, currency: &Currency) -> Node {
 }
 
 pub fn currency_key(company: i32, currency: &Currency) -> Node {
-    Node::tree()
-        .with("CompanyKey", Node::tree().with("Id", company))
-        .with("ISOCode", currency.iso_code.as_str())
+    Node::tree().with("CompanyKey", Node::tree().with("Id", company)).with("ISOCode", currency.iso_code.as_str())
 }
 
 pub fn batch_key(company: i32, source: &str, id: &str, created: &str) -> Node {
@@ -36,9 +32,7 @@ pub fn batch_key(company: i32, source: &str, id: &str, created: &str) -> Node {
 }
 
 pub fn company(c: &Company) -> Node {
-    Node::tree()
-        .with("Key", Node::tree().with("Id", c.id))
-        .with("Name", c.name.as_str())
+    Node::tree().with("Key", Node::tree().with("Id", c.id)).with("Name", c.name.as_str())
 }
 
 fn opt_key(company: i32, id: &Option<String>) -> Option<Node> {
@@ -58,10 +52,7 @@ pub fn customer(company: i32, c: &Customer, currency: Option<&Currency>) -> Node
         .with_opt("Comment2", c.comment2.as_ref())
         .with_opt("PaymentTermsKey", opt_key(company, &c.payment_terms_id))
         .with_opt("TaxRegistrationNumber", c.tax_registration.as_ref())
-        .with_opt(
-            "CurrencyKey",
-            currency.map(|cur| currency_key(company, cur)),
-        )
+        .with_opt("CurrencyKey", currency.map(|cur| currency_key(company, cur)))
         .with("CreatedDate", c.created.as_str())
         .with("ModifiedDate", c.modified.as_str())
         .with("LastModifiedDate", c.modified.as_str())
@@ -138,10 +129,7 @@ pub fn document_summary(company: i32, d: &Document) -> Node {
         .with_opt("CustomerName", d.customer_name.as_ref())
         .with("Date", d.date.xml())
         .with("CurrencyKey", currency_key(company, cur))
-        .with(
-            "BatchKey",
-            batch_key(company, &d.batch_source, &d.batch_id, &d.created),
-        )
+        .with("BatchKey", batch_key(company, &d.batch_source, &d.batch_id, &d.created))
         .with("TradeDiscountAmount", money(d.amounts.trade_discount, cur))
         .with("FreightAmount", money(d.amounts.freight, cur))
         .with("MiscellaneousAmount", money(d.amounts.misc, cur))
@@ -158,14 +146,8 @@ pub fn batch(company: i32, b: &Batch) -> Node {
         .with("NumberOfTransactions", b.transactions)
         .with("Frequency", "Single Use")
         .with_opt("Comment", b.comment.as_ref())
-        .with_opt(
-            "Total",
-            b.currency.as_ref().map(|c| money(b.total_minor, c)),
-        )
-        .with_opt(
-            "CurrencyKey",
-            b.currency.as_ref().map(|c| currency_key(company, c)),
-        )
+        .with_opt("Total", b.currency.as_ref().map(|c| money(b.total_minor, c)))
+        .with_opt("CurrencyKey", b.currency.as_ref().map(|c| currency_key(company, c)))
         .with_opt("BankAccountKey", opt_key(company, &b.checkbook_id))
 }
 
@@ -192,12 +174,8 @@ pub fn string_restriction_matches(restriction: Option<&Node>, value: &str) -> bo
         return false;
     }
     use std::cmp::Ordering::{Equal, Greater, Less};
-    let bounds: [(&str, &[std::cmp::Ordering]); 4] = [
-        ("From", &[Greater, Equal]),
-        ("To", &[Less, Equal]),
-        ("GreaterThan", &[Greater]),
-        ("LessThan", &[Less]),
-    ];
+    let bounds: [(&str, &[std::cmp::Ordering]); 4] =
+        [("From", &[Greater, Equal]), ("To", &[Less, Equal]), ("GreaterThan", &[Greater]), ("LessThan", &[Less])];
     for (name, allowed) in bounds {
         if let Some(bound) = s(name)
             && !allowed.contains(&value.cmp(bound))
@@ -217,9 +195,7 @@ fn like(pattern: &str, value: &str) -> bool {
             None => v.is_empty(),
             Some(('%', rest)) => (0..=v.len()).any(|i| go(rest, &v[i..])),
             Some(('_', rest)) => !v.is_empty() && go(rest, &v[1..]),
-            Some((c, rest)) => {
-                v.first().is_some_and(|x| x.eq_ignore_ascii_case(c)) && go(rest, &v[1..])
-            }
+            Some((c, rest)) => v.first().is_some_and(|x| x.eq_ignore_ascii_case(c)) && go(rest, &v[1..]),
         }
     }
     let p: Vec<char> = pattern.chars().collect();
@@ -248,8 +224,7 @@ pub fn enum_restriction_matches(restriction: Option<&Node>, item_name: &str, val
     };
     r.str_at(&["EqualValue"]).is_none_or(|v| v == value)
         && r.str_at(&["NotEqualValue"]).is_none_or(|v| v != value)
-        && r.at(&["Items"])
-            .is_none_or(|items| items.all(item_name).any(|i| i.as_str() == Some(value)))
+        && r.at(&["Items"]).is_none_or(|items| items.all(item_name).any(|i| i.as_str() == Some(value)))
 }
 
 #[cfg(test)]
@@ -266,9 +241,6 @@ mod tests {
         assert!(!string_restriction_matches(Some(&between), "E"));
         assert!(string_restriction_matches(None, "x"));
         let items = Node::tree().with("Items", Node::list("string", ["A".into(), "B".into()]));
-        assert!(
-            string_restriction_matches(Some(&items), "B")
-                && !string_restriction_matches(Some(&items), "C")
-        );
+        assert!(string_restriction_matches(Some(&items), "B") && !string_restriction_matches(Some(&items), "C"));
     }
 }

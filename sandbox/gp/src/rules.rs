@@ -61,17 +61,13 @@ pub const PERIOD_CLOSED: &str = "The fiscal period that contains the document da
 /// One refusal. `property` is the WSDL member it concerns (for ValidationError.PropertyNames).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum GpError {
-    #[error(
-        "Document number (DOCNUMBR) already exists in either RM00401, RM10301, RM20101 or RM30101"
-    )]
+    #[error("Document number (DOCNUMBR) already exists in either RM00401, RM10301, RM20101 or RM30101")]
     DuplicateDocument { number: String },
     #[error("The Customer Number (CUSTNMBR) does not exist in the Customer Master Table - RM00101")]
     CustomerMissing { customer: String },
     #[error("The Currency ID does not exist in MC40200")]
     CurrencyMissing { iso: String },
-    #[error(
-        "Document Amount is incorrect - (DOCAMNT <> SLSAMNT - TRDISAMT + FRTAMNT + MISCAMNT + TAXAMNT)"
-    )]
+    #[error("Document Amount is incorrect - (DOCAMNT <> SLSAMNT - TRDISAMT + FRTAMNT + MISCAMNT + TAXAMNT)")]
     DocumentAmountMismatch { expected: String, got: String },
     #[error("{PERIOD_CLOSED}")]
     PeriodClosed { date: String },
@@ -80,56 +76,25 @@ pub enum GpError {
     #[error("{property} is required")]
     Required { property: &'static str },
     #[error("{property} ({field}) is longer than {max} characters: {value:?}")]
-    TooLong {
-        property: &'static str,
-        field: &'static str,
-        max: usize,
-        value: String,
-    },
+    TooLong { property: &'static str, field: &'static str, max: usize, value: String },
     #[error("Customer Number (CUSTNMBR) {id:?} is not valid: {reason}")]
     BadCustomerId { id: String, reason: &'static str },
-    #[error(
-        "Customer Number (CUSTNMBR) {id:?} already exists in the Customer Master Table - RM00101"
-    )]
+    #[error("Customer Number (CUSTNMBR) {id:?} already exists in the Customer Master Table - RM00101")]
     CustomerExists { id: String },
     #[error("Batch {id} has source {found}; this document needs a {expected} batch")]
-    BatchSource {
-        id: String,
-        found: String,
-        expected: &'static str,
-    },
-    #[error(
-        "The Checkbook ID (CHEKBKID) {id:?} does not exist in the Checkbook Master Table - CM00100"
-    )]
+    BatchSource { id: String, found: String, expected: &'static str },
+    #[error("The Checkbook ID (CHEKBKID) {id:?} does not exist in the Checkbook Master Table - CM00100")]
     CheckbookMissing { id: String },
     #[error("Checkbook {id} is in currency {checkbook}, the cash receipt in {document}")]
-    CheckbookCurrency {
-        id: String,
-        checkbook: String,
-        document: String,
-    },
-    #[error(
-        "{property} {value:?} has more decimal places than currency {currency} allows ({digits})"
-    )]
-    TooPrecise {
-        property: &'static str,
-        value: String,
-        currency: String,
-        digits: u32,
-    },
+    CheckbookCurrency { id: String, checkbook: String, document: String },
+    #[error("{property} {value:?} has more decimal places than currency {currency} allows ({digits})")]
+    TooPrecise { property: &'static str, value: String, currency: String, digits: u32 },
     #[error("{property} {value:?} is not a valid amount")]
-    BadAmount {
-        property: &'static str,
-        value: String,
-    },
+    BadAmount { property: &'static str, value: String },
     #[error("{property} must not be negative")]
     Negative { property: &'static str },
     #[error("{property} is in currency {found}, the document in {expected}")]
-    AmountCurrency {
-        property: &'static str,
-        found: String,
-        expected: String,
-    },
+    AmountCurrency { property: &'static str, found: String, expected: String },
     #[error("Company {company} does not exist")]
     CompanyMissing { company: String },
     #[error("A Policy is required for {operation}: get one with GetPolicyByOperation")]
@@ -138,35 +103,17 @@ pub enum GpError {
     NotFound { kind: &'static str, id: String },
     #[error("Apply To Document Number (APTODCNM) {number} does not exist as an invoice")]
     ApplyTargetMissing { number: String },
-    #[error(
-        "Apply To Document Number (APTODCNM) {number} belongs to customer {owner}, not {customer}"
-    )]
-    ApplyCustomer {
-        number: String,
-        owner: String,
-        customer: String,
-    },
+    #[error("Apply To Document Number (APTODCNM) {number} belongs to customer {owner}, not {customer}")]
+    ApplyCustomer { number: String, owner: String, customer: String },
     #[error(
         "Apply To Document Number (APTODCNM) {number} is in currency {target}, the applying document in {applying}"
     )]
-    ApplyCurrency {
-        number: String,
-        target: String,
-        applying: String,
-    },
-    #[error(
-        "Apply amount (APPTOAMT) {amount} exceeds the remaining amount {remaining} of document {number}"
-    )]
-    ApplyExceedsBalance {
-        number: String,
-        amount: String,
-        remaining: String,
-    },
+    ApplyCurrency { number: String, target: String, applying: String },
+    #[error("Apply amount (APPTOAMT) {amount} exceeds the remaining amount {remaining} of document {number}")]
+    ApplyExceedsBalance { number: String, amount: String, remaining: String },
     #[error("Applied amounts total {total}, more than the applying document's amount {available}")]
     ApplyExceedsDocument { total: String, available: String },
-    #[error(
-        "Apply To Document Number (APTODCNM) {number} is not posted; GP applies to posted documents only"
-    )]
+    #[error("Apply To Document Number (APTODCNM) {number} is not posted; GP applies to posted documents only")]
     ApplyTargetUnposted { number: String },
     #[error("Apply amount (APPTOAMT) must be greater than zero")]
     ApplyAmountZero,
@@ -213,21 +160,13 @@ impl GpError {
     pub fn properties(&self) -> Vec<String> {
         let p: &[&str] = match self {
             Self::DuplicateDocument { .. } => &["Key"],
-            Self::CustomerMissing { .. }
-            | Self::BadCustomerId { .. }
-            | Self::CustomerExists { .. } => &["CustomerKey"],
+            Self::CustomerMissing { .. } | Self::BadCustomerId { .. } | Self::CustomerExists { .. } => &["CustomerKey"],
             Self::CurrencyMissing { .. } => &["CurrencyKey"],
             Self::DocumentAmountMismatch { .. } => &["DocumentAmount"],
             Self::PeriodClosed { .. } | Self::PeriodMissing { .. } => &["Date"],
-            Self::Required { property } | Self::TooLong { property, .. } => {
-                std::slice::from_ref(property)
-            }
-            Self::TooPrecise { property, .. } | Self::BadAmount { property, .. } => {
-                std::slice::from_ref(property)
-            }
-            Self::Negative { property } | Self::AmountCurrency { property, .. } => {
-                std::slice::from_ref(property)
-            }
+            Self::Required { property } | Self::TooLong { property, .. } => std::slice::from_ref(property),
+            Self::TooPrecise { property, .. } | Self::BadAmount { property, .. } => std::slice::from_ref(property),
+            Self::Negative { property } | Self::AmountCurrency { property, .. } => std::slice::from_ref(property),
             Self::BatchSource { .. } => &["BatchKey"],
             Self::CheckbookMissing { .. } | Self::CheckbookCurrency { .. } => &["BankAccountKey"],
             Self::CompanyMissing { .. } => &["Context"],
@@ -250,17 +189,8 @@ impl GpError {
 
 /// Checks a customer id against GP's rules; may upper-case it when configured to.
 pub fn customer_id(raw: &str, cfg: &RulesConfig) -> Result<String, GpError> {
-    let id = if cfg.upcase_customer_ids {
-        raw.to_uppercase()
-    } else {
-        raw.to_string()
-    };
-    let bad = |reason| {
-        Err(GpError::BadCustomerId {
-            id: raw.to_string(),
-            reason,
-        })
-    };
+    let id = if cfg.upcase_customer_ids { raw.to_uppercase() } else { raw.to_string() };
+    let bad = |reason| Err(GpError::BadCustomerId { id: raw.to_string(), reason });
     if id.trim().is_empty() {
         return bad("it is empty");
     }
@@ -273,13 +203,8 @@ pub fn customer_id(raw: &str, cfg: &RulesConfig) -> Result<String, GpError> {
     if id.chars().any(|c| c.is_ascii_lowercase()) {
         return bad("GP shows customer ids upper-case; send it upper-case");
     }
-    if !id
-        .chars()
-        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || matches!(c, ' ' | '.' | '_' | '-'))
-    {
-        return bad(
-            "only 0-9 A-Z space . _ - are safe (quotes and other characters break GP's stored procedures)",
-        );
+    if !id.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || matches!(c, ' ' | '.' | '_' | '-')) {
+        return bad("only 0-9 A-Z space . _ - are safe (quotes and other characters break GP's stored procedures)");
     }
     Ok(id)
 }
@@ -295,12 +220,7 @@ pub fn max_len(
     if let Some(v) = value
         && v.chars().count() > max
     {
-        errors.push(GpError::TooLong {
-            property,
-            field,
-            max,
-            value: v.to_string(),
-        });
+        errors.push(GpError::TooLong { property, field, max, value: v.to_string() });
     }
 }
 
@@ -311,37 +231,19 @@ mod tests {
     #[test]
     fn customer_ids() {
         let cfg = RulesConfig::default();
-        assert_eq!(
-            customer_id("AARON-FIT.01_X", &cfg).unwrap(),
-            "AARON-FIT.01_X"
-        );
+        assert_eq!(customer_id("AARON-FIT.01_X", &cfg).unwrap(), "AARON-FIT.01_X");
         assert!(customer_id("aaron", &cfg).is_err());
         assert!(customer_id("O'BRIEN", &cfg).is_err());
         assert!(customer_id("ABCDEFGHIJKLMNOP", &cfg).is_err());
         assert!(customer_id(" A", &cfg).is_err());
-        let up = RulesConfig {
-            upcase_customer_ids: true,
-            ..cfg
-        };
+        let up = RulesConfig { upcase_customer_ids: true, ..cfg };
         assert_eq!(customer_id("aaron", &up).unwrap(), "AARON");
     }
 
     #[test]
     fn known_codes() {
-        assert_eq!(
-            GpError::DuplicateDocument { number: "X".into() }.code(),
-            190
-        );
-        assert_eq!(
-            GpError::PeriodClosed { date: "d".into() }.to_string(),
-            PERIOD_CLOSED
-        );
-        assert_eq!(
-            GpError::CustomerMissing {
-                customer: "C".into()
-            }
-            .properties(),
-            ["CustomerKey"]
-        );
+        assert_eq!(GpError::DuplicateDocument { number: "X".into() }.code(), 190);
+        assert_eq!(GpError::PeriodClosed { date: "d".into() }.to_string(), PERIOD_CLOSED);
+        assert_eq!(GpError::CustomerMissing { customer: "C".into() }.properties(), ["CustomerKey"]);
     }
 }

@@ -94,23 +94,14 @@ pub fn parse_path(raw: &str) -> Option<SbaPath> {
     let rest = rest.strip_prefix('/')?;
     let rest = strip_json_suffix(rest);
     if rest.eq_ignore_ascii_case("Companies") {
-        return Some(SbaPath {
-            tenant: tenant.to_string(),
-            company: None,
-            resource: vec![],
-            key: None,
-        });
+        return Some(SbaPath { tenant: tenant.to_string(), company: None, resource: vec![], key: None });
     }
     let (companies, company, rest) = split_parens(rest)?;
     if !companies.eq_ignore_ascii_case("Companies") {
         return None;
     }
     let rest = rest.trim_start_matches('/');
-    let mut resource: Vec<String> = rest
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect();
+    let mut resource: Vec<String> = rest.split('/').filter(|s| !s.is_empty()).map(str::to_string).collect();
     let mut key = None;
     if let Some(last) = resource.last_mut()
         && let Some((name, inner, tail)) = split_parens(last)
@@ -118,29 +109,15 @@ pub fn parse_path(raw: &str) -> Option<SbaPath> {
         if !tail.is_empty() {
             return None;
         }
-        key = Some(
-            inner
-                .split(';')
-                .map(|k| k.trim().trim_matches('\'').to_string())
-                .collect(),
-        );
+        key = Some(inner.split(';').map(|k| k.trim().trim_matches('\'').to_string()).collect());
         *last = name.to_string();
     }
-    Some(SbaPath {
-        tenant: tenant.to_string(),
-        company: Some(company.to_string()),
-        resource,
-        key,
-    })
+    Some(SbaPath { tenant: tenant.to_string(), company: Some(company.to_string()), resource, key })
 }
 
 fn strip_json_suffix(s: &str) -> &str {
     let n = s.len();
-    if n >= 5 && s.is_char_boundary(n - 5) && s[n - 5..].eq_ignore_ascii_case(".json") {
-        &s[..n - 5]
-    } else {
-        s
-    }
+    if n >= 5 && s.is_char_boundary(n - 5) && s[n - 5..].eq_ignore_ascii_case(".json") { &s[..n - 5] } else { s }
 }
 
 fn json(status: StatusCode, body: String) -> HttpResponse {
@@ -150,11 +127,7 @@ fn json(status: StatusCode, body: String) -> HttpResponse {
 /// The error body: `{"Error": {"Status", "Message", "ValidationResult": {"Errors": [...]}}}`,
 /// the ValidationError members as SOAP's GetLoggedValidationResultByKey returns them.
 fn error_body(status: u16, errors: &[GpError], object_type: &str) -> HttpResponse {
-    let message = errors
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(" ");
+    let message = errors.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ");
     let items: Vec<serde_json::Value> = errors
         .iter()
         .map(|e| {
@@ -169,10 +142,7 @@ fn error_body(status: u16, errors: &[GpError], object_type: &str) -> HttpRespons
     let body = serde_json::json!({
         "Error": { "Status": status, "Message": message, "ValidationResult": { "Errors": items, "Warnings": [] } }
     });
-    json(
-        StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
-        body.to_string(),
-    )
+    json(StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST), body.to_string())
 }
 
 fn simple_error(status: StatusCode, message: &str) -> HttpResponse {
@@ -260,17 +230,11 @@ pub async fn handle(shared: &Shared, parts: &Parts, body: Bytes) -> Reply {
         ));
     };
     if !path.tenant.eq_ignore_ascii_case(&shared.tenant) {
-        return Reply::Respond(simple_error(
-            StatusCode::NOT_FOUND,
-            &format!("tenant {} does not exist", path.tenant),
-        ));
+        return Reply::Respond(simple_error(StatusCode::NOT_FOUND, &format!("tenant {} does not exist", path.tenant)));
     }
     let Some(company_name) = path.company.clone() else {
         if parts.method != Method::GET {
-            return Reply::Respond(simple_error(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "Companies is read-only",
-            ));
+            return Reply::Respond(simple_error(StatusCode::METHOD_NOT_ALLOWED, "Companies is read-only"));
         }
         let work = async {
             match shared.service.company_list(None).await {
@@ -278,9 +242,7 @@ pub async fn handle(shared: &Shared, parts: &Parts, body: Bytes) -> Reply {
                 Err(e) => op_error(e, "Microsoft.Dynamics.GP.Company"),
             }
         };
-        return shared
-            .paced("GetCompanyList", "sba:GetCompanyList", render_fault, work)
-            .await;
+        return shared.paced("GetCompanyList", "sba:GetCompanyList", render_fault, work).await;
     };
     let Some(res) = resource(&path.resource) else {
         return Reply::Respond(simple_error(
@@ -291,11 +253,7 @@ pub async fn handle(shared: &Shared, parts: &Parts, body: Bytes) -> Reply {
     let Some(op) = operation(&parts.method, res, path.key.is_some()) else {
         return Reply::Respond(simple_error(
             StatusCode::METHOD_NOT_ALLOWED,
-            &format!(
-                "{} is not supported on {}",
-                parts.method,
-                path.resource.join("/")
-            ),
+            &format!("{} is not supported on {}", parts.method, path.resource.join("/")),
         ));
     };
     let label = format!("sba:{op}");
@@ -304,15 +262,7 @@ pub async fn handle(shared: &Shared, parts: &Parts, body: Bytes) -> Reply {
             Ok(c) => c,
             Err(e) => return op_error(e, "Microsoft.Dynamics.GP.Company"),
         };
-        execute(
-            shared,
-            &company,
-            &parts.method,
-            res,
-            path.key.as_deref(),
-            &body,
-        )
-        .await
+        execute(shared, &company, &parts.method, res, path.key.as_deref(), &body).await
     };
     shared.paced(op, &label, render_fault, work).await
 }
@@ -342,11 +292,7 @@ fn op_error(e: OpError, object_type: &str) -> HttpResponse {
 
 fn payload(shared: &Shared, status: StatusCode, type_name: &str, node: &Node) -> HttpResponse {
     let mut out = String::from("{\"Payload\":");
-    JsonCodec {
-        schema: &shared.schema,
-        strict: shared.strict_schema,
-    }
-    .write(
+    JsonCodec { schema: &shared.schema, strict: shared.strict_schema }.write(
         &mut out,
         &FieldType::Named(ExpandedName::new(NS_GP, type_name)),
         node,
@@ -364,30 +310,21 @@ pub fn read_payload(
     body: &[u8],
     type_name: &str,
 ) -> Result<(Node, Vec<ApplyRequest>), GpError> {
-    let value: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|e| GpError::Contract(format!("request body is not JSON: {e}")))?;
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| GpError::Contract(format!("request body is not JSON: {e}")))?;
     let serde_json::Value::Object(mut top) = value else {
-        return Err(GpError::Contract(
-            "request body must be a JSON object {\"Payload\": {…}}".into(),
-        ));
+        return Err(GpError::Contract("request body must be a JSON object {\"Payload\": {…}}".into()));
     };
     let Some(serde_json::Value::Object(payload)) = top.remove("Payload") else {
-        return Err(GpError::Contract(
-            "request body must be {\"Payload\": {…}} (an object under \"Payload\")".into(),
-        ));
+        return Err(GpError::Contract("request body must be {\"Payload\": {…}} (an object under \"Payload\")".into()));
     };
     let mut applies = Vec::new();
     if let Some(list) = top.remove(APPLIES_MEMBER) {
         let serde_json::Value::Array(items) = list else {
-            return Err(GpError::Contract(format!(
-                "{APPLIES_MEMBER} must be an array"
-            )));
+            return Err(GpError::Contract(format!("{APPLIES_MEMBER} must be an array")));
         };
         for item in items {
-            let to = item
-                .get("APTODCNM")
-                .and_then(|v| v.as_str())
-                .map(str::to_string);
+            let to = item.get("APTODCNM").and_then(|v| v.as_str()).map(str::to_string);
             let amount = item.get("APPTOAMT").map(|v| match v {
                 serde_json::Value::String(s) => s.clone(),
                 other => other.to_string(),
@@ -395,9 +332,7 @@ pub fn read_payload(
             match (to, amount) {
                 (Some(to_number), Some(amount)) => applies.push(ApplyRequest { to_number, amount }),
                 _ => {
-                    return Err(GpError::Contract(format!(
-                        "each of {APPLIES_MEMBER} needs APTODCNM and APPTOAMT"
-                    )));
+                    return Err(GpError::Contract(format!("each of {APPLIES_MEMBER} needs APTODCNM and APPTOAMT")));
                 }
             }
         }
@@ -409,11 +344,7 @@ pub fn read_payload(
     }
     let codec = JsonCodec { schema, strict };
     let node = codec
-        .read(
-            &serde_json::Value::Object(payload),
-            &FieldType::Named(ExpandedName::new(NS_GP, type_name)),
-            "Payload",
-        )
+        .read(&serde_json::Value::Object(payload), &FieldType::Named(ExpandedName::new(NS_GP, type_name)), "Payload")
         .map_err(|v| GpError::Contract(v.to_string()))?;
     Ok((node, applies))
 }
@@ -448,11 +379,10 @@ async fn execute(
             Err(e) => fail(e),
         },
         ("POST", Resource::Customers) => {
-            let (node, _) =
-                match read_payload(&shared.schema, shared.strict_schema, body, "Customer") {
-                    Ok(p) => p,
-                    Err(e) => return fail(e.into()),
-                };
+            let (node, _) = match read_payload(&shared.schema, shared.strict_schema, body, "Customer") {
+                Ok(p) => p,
+                Err(e) => return fail(e.into()),
+            };
             if let Err(e) = svc.create_customer(company, &node).await {
                 return fail(e);
             }
@@ -466,18 +396,14 @@ async fn execute(
             )
         }
         ("PATCH", Resource::Customers) => {
-            let (mut node, _) =
-                match read_payload(&shared.schema, shared.strict_schema, body, "Customer") {
-                    Ok(p) => p,
-                    Err(e) => return fail(e.into()),
-                };
+            let (mut node, _) = match read_payload(&shared.schema, shared.strict_schema, body, "Customer") {
+                Ok(p) => p,
+                Err(e) => return fail(e.into()),
+            };
             match node.str_at(&["Key", "Id"]) {
                 Some(id) if id != first_key => {
                     return fail(
-                        GpError::Contract(format!(
-                            "Payload Key.Id {id} differs from the URL key {first_key}"
-                        ))
-                        .into(),
+                        GpError::Contract(format!("Payload Key.Id {id} differs from the URL key {first_key}")).into(),
                     );
                 }
                 Some(_) => {}
@@ -491,15 +417,11 @@ async fn execute(
         }
         ("POST", Resource::Documents(doc_type)) => {
             let type_name = document_type_name(doc_type);
-            let (node, applies) =
-                match read_payload(&shared.schema, shared.strict_schema, body, type_name) {
-                    Ok(p) => p,
-                    Err(e) => return fail(e.into()),
-                };
-            match svc
-                .create_document(company, doc_type, &node, &applies)
-                .await
-            {
+            let (node, applies) = match read_payload(&shared.schema, shared.strict_schema, body, type_name) {
+                Ok(p) => p,
+                Err(e) => return fail(e.into()),
+            };
+            match svc.create_document(company, doc_type, &node, &applies).await {
                 Ok(doc) => {
                     let collection = path_collection(doc_type);
                     created(
@@ -515,27 +437,12 @@ async fn execute(
         }
         ("GET", Resource::Documents(doc_type)) if key.is_some() => {
             let found = svc.get_document(company, doc_type, &first_key).await;
-            one(
-                shared,
-                found,
-                document_type_name(doc_type),
-                doc_type.label(),
-                first_key,
-                fail,
-            )
+            one(shared, found, document_type_name(doc_type), doc_type.label(), first_key, fail)
         }
         ("GET", Resource::Documents(doc_type)) => {
-            let criteria = Node::tree().with(
-                "Type",
-                Node::tree().with("EqualValue", doc_type.wsdl_name()),
-            );
+            let criteria = Node::tree().with("Type", Node::tree().with("EqualValue", doc_type.wsdl_name()));
             match svc.document_list(company, Some(&criteria)).await {
-                Ok(list) => payload(
-                    shared,
-                    StatusCode::OK,
-                    "ArrayOfReceivablesDocumentSummary",
-                    &list,
-                ),
+                Ok(list) => payload(shared, StatusCode::OK, "ArrayOfReceivablesDocumentSummary", &list),
                 Err(e) => fail(e),
             }
         }
@@ -551,10 +458,7 @@ async fn execute(
             Ok(list) => payload(shared, StatusCode::OK, "ArrayOfBatch", &list),
             Err(e) => fail(e),
         },
-        _ => simple_error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method not supported on this resource",
-        ),
+        _ => simple_error(StatusCode::METHOD_NOT_ALLOWED, "method not supported on this resource"),
     }
 }
 
@@ -599,8 +503,7 @@ fn created(
     match found {
         Ok(Some(n)) => {
             let mut r = payload(shared, StatusCode::CREATED, type_name, &n);
-            let encode =
-                |s: &str| percent_encoding::utf8_percent_encode(s, LOCATION_SET).to_string();
+            let encode = |s: &str| percent_encoding::utf8_percent_encode(s, LOCATION_SET).to_string();
             let location = format!(
                 "/GPService/Tenants({})/Companies({})/{}",
                 shared.tenant,
@@ -635,25 +538,22 @@ mod tests {
 
     #[test]
     fn parses_real_world_paths() {
-        let p = parse_path("/gpservice/Tenants%28DefaultTenant%29/Companies%28COMPA%C3%91IA%20DE%20PRUEBA%29/Sales/Customers.json").unwrap();
+        let p = parse_path(
+            "/gpservice/Tenants%28DefaultTenant%29/Companies%28COMPA%C3%91IA%20DE%20PRUEBA%29/Sales/Customers.json",
+        )
+        .unwrap();
         assert_eq!(p.tenant, "DefaultTenant");
         assert_eq!(p.company.as_deref(), Some("COMPAÑIA DE PRUEBA"));
         assert_eq!(p.resource, ["Sales", "Customers"]);
         assert_eq!(p.key, None);
         let p = parse_path("/GPService/Tenants(DefaultTenant)/Companies(Transcontinental%20Capital%20Corportation%20(Bermuda)%20LTD)/Sales/Batches(RM_Sales;B1)").unwrap();
-        assert_eq!(
-            p.company.as_deref(),
-            Some("Transcontinental Capital Corportation (Bermuda) LTD")
-        );
+        assert_eq!(p.company.as_deref(), Some("Transcontinental Capital Corportation (Bermuda) LTD"));
         assert_eq!(p.key, Some(vec!["RM_Sales".to_string(), "B1".to_string()]));
-        let p = parse_path("/GPService/Tenants(DefaultTenant)/Companies(Fabrikam,%20Inc.)/Sales/Customers(AARONFIT0001)").unwrap();
+        let p =
+            parse_path("/GPService/Tenants(DefaultTenant)/Companies(Fabrikam,%20Inc.)/Sales/Customers(AARONFIT0001)")
+                .unwrap();
         assert_eq!(p.key, Some(vec!["AARONFIT0001".to_string()]));
         assert!(parse_path("/other/Tenants(x)/Companies(y)/Sales/Customers").is_none());
-        assert_eq!(
-            parse_path("/GPService/Tenants(DefaultTenant)/Companies.json")
-                .unwrap()
-                .company,
-            None
-        );
+        assert_eq!(parse_path("/GPService/Tenants(DefaultTenant)/Companies.json").unwrap().company, None);
     }
 }

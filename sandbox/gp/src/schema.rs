@@ -149,8 +149,7 @@ impl Schema {
                 path.display()
             )
         })?;
-        let mut schema =
-            Self::parse(&text).with_context(|| format!("reading WSDL {}", path.display()))?;
+        let mut schema = Self::parse(&text).with_context(|| format!("reading WSDL {}", path.display()))?;
         schema.source = path.to_path_buf();
         Ok(schema)
     }
@@ -158,16 +157,9 @@ impl Schema {
     pub fn parse(text: &str) -> anyhow::Result<Schema> {
         let root = xmldom::parse(text)?;
         let mut schema = Schema::default();
-        let types = root
-            .children
-            .iter()
-            .find(|c| c.name.local == "types")
-            .context("WSDL has no <wsdl:types>")?;
+        let types = root.children.iter().find(|c| c.name.local == "types").context("WSDL has no <wsdl:types>")?;
         for sch in types.children.iter().filter(|c| c.is(NS_XS, "schema")) {
-            let tns = sch
-                .attr_value("targetNamespace")
-                .unwrap_or_default()
-                .to_string();
+            let tns = sch.attr_value("targetNamespace").unwrap_or_default().to_string();
             for item in &sch.children {
                 let Some(name) = item.attr_value("name") else {
                     continue;
@@ -195,10 +187,7 @@ impl Schema {
     }
 
     fn add_type(&mut self, name: ExpandedName, def: TypeDef) {
-        self.by_local
-            .entry(name.local.clone())
-            .or_default()
-            .push(name.clone());
+        self.by_local.entry(name.local.clone()).or_default().push(name.clone());
         self.types.insert(name, def);
     }
 
@@ -231,9 +220,7 @@ impl Schema {
             FieldType::Anonymous(c) => Some(Resolved::Complex(c.clone())),
             FieldType::Named(n) => match self.types.get(n)? {
                 TypeDef::Complex(c) => Some(Resolved::Complex(c.clone())),
-                TypeDef::Simple(SimpleType::Enumeration(values)) => {
-                    Some(Resolved::Enumeration(values))
-                }
+                TypeDef::Simple(SimpleType::Enumeration(values)) => Some(Resolved::Enumeration(values)),
                 TypeDef::Simple(SimpleType::Restricted(b)) => Some(Resolved::Builtin(*b)),
             },
         }
@@ -252,11 +239,7 @@ impl Schema {
                 _ => break,
             }
         }
-        let mut out: Vec<Field> = chain
-            .iter()
-            .rev()
-            .flat_map(|c| c.own_fields.iter().cloned())
-            .collect();
+        let mut out: Vec<Field> = chain.iter().rev().flat_map(|c| c.own_fields.iter().cloned()).collect();
         out.extend(ct.own_fields.iter().cloned());
         out
     }
@@ -287,31 +270,19 @@ impl Schema {
 }
 
 fn read_field(e: &Element, tns: &str) -> anyhow::Result<Field> {
-    let name = e
-        .attr_value("name")
-        .context("xs:element without a name")?
-        .to_string();
+    let name = e.attr_value("name").context("xs:element without a name")?.to_string();
     let (min, _) = parse_occurs(e.attr_value("minOccurs"), 1);
     let (_, unbounded) = parse_occurs(e.attr_value("maxOccurs"), 1);
     let nillable = e.attr_value("nillable") == Some("true");
     let ty = match qname_attr(e, "type") {
-        Some(t) if t.ns.as_deref() == Some(NS_XS) => {
-            FieldType::Builtin(Builtin::from_local(&t.local))
-        }
+        Some(t) if t.ns.as_deref() == Some(NS_XS) => FieldType::Builtin(Builtin::from_local(&t.local)),
         Some(t) => FieldType::Named(t),
         None => match e.children.iter().find(|c| c.is(NS_XS, "complexType")) {
             Some(inline) => FieldType::Anonymous(Arc::new(read_complex(inline, tns)?)),
             None => FieldType::Builtin(Builtin::Other),
         },
     };
-    Ok(Field {
-        name,
-        ns: tns.to_string(),
-        ty,
-        min,
-        unbounded,
-        nillable,
-    })
+    Ok(Field { name, ns: tns.to_string(), ty, min, unbounded, nillable })
 }
 
 /// Reads the particles of a sequence. `xs:choice` members are flattened and made optional:
@@ -337,10 +308,7 @@ fn read_particles(seq: &Element, tns: &str, ct: &mut ComplexType) -> anyhow::Res
 }
 
 fn read_complex(e: &Element, tns: &str) -> anyhow::Result<ComplexType> {
-    let mut ct = ComplexType {
-        is_abstract: e.attr_value("abstract") == Some("true"),
-        ..Default::default()
-    };
+    let mut ct = ComplexType { is_abstract: e.attr_value("abstract") == Some("true"), ..Default::default() };
     let mut body = e;
     if let Some(content) = e.children.iter().find(|c| c.is(NS_XS, "complexContent"))
         && let Some(ext) = content.children.iter().find(|c| c.is(NS_XS, "extension"))
@@ -351,9 +319,7 @@ fn read_complex(e: &Element, tns: &str) -> anyhow::Result<ComplexType> {
     for c in &body.children {
         match c.name.local.as_str() {
             "sequence" | "choice" => read_particles(c, tns, &mut ct)?,
-            "attribute" => ct
-                .attributes
-                .extend(c.attr_value("name").map(str::to_string)),
+            "attribute" => ct.attributes.extend(c.attr_value("name").map(str::to_string)),
             _ => {}
         }
     }
@@ -395,17 +361,11 @@ pub fn default_wsdl_path() -> PathBuf {
     }
     let rel = Path::new("shared/reference/gp/DynamicsGP.wsdl");
     let candidates = [
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../..")
-            .join(rel),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../..").join(rel),
         rel.to_path_buf(),
         Path::new("..").join(rel),
     ];
-    candidates
-        .iter()
-        .find(|p| p.is_file())
-        .cloned()
-        .unwrap_or_else(|| candidates[0].clone())
+    candidates.iter().find(|p| p.is_file()).cloned().unwrap_or_else(|| candidates[0].clone())
 }
 
 #[cfg(test)]
@@ -420,11 +380,7 @@ mod tests {
     fn inherited_members_keep_order_and_namespace() {
         let s = schema();
         let key = s.complex(NS_GP, "BatchKey").unwrap();
-        let names: Vec<_> = s
-            .fields(&key)
-            .iter()
-            .map(|f| (f.name.clone(), f.ns.clone()))
-            .collect();
+        let names: Vec<_> = s.fields(&key).iter().map(|f| (f.name.clone(), f.ns.clone())).collect();
         assert_eq!(names[0], ("CompanyKey".to_string(), NS_GP.to_string()));
         assert_eq!(
             names.iter().map(|n| n.0.as_str()).collect::<Vec<_>>(),
@@ -441,19 +397,13 @@ mod tests {
     #[test]
     fn finds_types_by_local_name_and_arrays() {
         let s = schema();
-        let (name, _) = s
-            .find_type(&ExpandedName {
-                ns: None,
-                local: "CompanyKey".into(),
-            })
-            .unwrap();
+        let (name, _) = s.find_type(&ExpandedName { ns: None, local: "CompanyKey".into() }).unwrap();
         assert_eq!(name.ns.as_deref(), Some(NS_DYN));
         let arr = s.complex(NS_GP, "ArrayOfValidationError").unwrap();
         assert_eq!(s.array_item(&arr).unwrap().name, "ValidationError");
-        assert!(s.derives_from(
-            &ExpandedName::new(NS_DYN, "CompanyKey"),
-            &ExpandedName::new(NS_DYN, "OrganizationKey")
-        ));
+        assert!(
+            s.derives_from(&ExpandedName::new(NS_DYN, "CompanyKey"), &ExpandedName::new(NS_DYN, "OrganizationKey"))
+        );
         assert!(s.element(NS_GP, "CreateCashReceipt").is_some());
     }
 }

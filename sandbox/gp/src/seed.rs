@@ -27,19 +27,11 @@ pub struct SeedData {
 }
 
 fn currency(id: &str, iso: &str, digits: u32) -> Currency {
-    Currency {
-        currency_id: id.to_string(),
-        iso_code: iso.to_string(),
-        decimal_digits: digits,
-    }
+    Currency { currency_id: id.to_string(), iso_code: iso.to_string(), decimal_digits: digits }
 }
 
 fn checkbook(id: &str, currency_id: &str, description: &str) -> Checkbook {
-    Checkbook {
-        id: id.to_string(),
-        currency_id: currency_id.to_string(),
-        description: description.to_string(),
-    }
+    Checkbook { id: id.to_string(), currency_id: currency_id.to_string(), description: description.to_string() }
 }
 
 impl Default for SeedData {
@@ -82,18 +74,9 @@ impl Default for SeedData {
                 },
             ],
             fiscal_years: vec![
-                FiscalYearSeed {
-                    year: year - 1,
-                    closed: true,
-                },
-                FiscalYearSeed {
-                    year,
-                    closed: false,
-                },
-                FiscalYearSeed {
-                    year: year + 1,
-                    closed: false,
-                },
+                FiscalYearSeed { year: year - 1, closed: true },
+                FiscalYearSeed { year, closed: false },
+                FiscalYearSeed { year: year + 1, closed: false },
             ],
         }
     }
@@ -117,14 +100,12 @@ pub async fn add_company(
 
 pub async fn add_fiscal_year(db: &Db, company: i32, year: i32, closed: bool) -> anyhow::Result<()> {
     for month in 1..=12u32 {
-        let start =
-            Date::new(year, month, 1).ok_or_else(|| anyhow::anyhow!("bad fiscal year {year}"))?;
+        let start = Date::new(year, month, 1).ok_or_else(|| anyhow::anyhow!("bad fiscal year {year}"))?;
         let end = (28..=31)
             .rev()
             .find_map(|d| Date::new(year, month, d))
             .ok_or_else(|| anyhow::anyhow!("bad fiscal year {year}"))?;
-        db.insert_period(company, year, month, start, end, closed)
-            .await?;
+        db.insert_period(company, year, month, start, end, closed).await?;
     }
     Ok(())
 }

@@ -69,15 +69,10 @@ impl std::fmt::Display for DropConnection {
 
 impl std::error::Error for DropConnection {}
 
-pub fn response(
-    status: StatusCode,
-    content_type: &'static str,
-    body: impl Into<Bytes>,
-) -> HttpResponse {
+pub fn response(status: StatusCode, content_type: &'static str, body: impl Into<Bytes>) -> HttpResponse {
     let mut r = Response::new(Full::new(body.into()));
     *r.status_mut() = status;
-    r.headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     r
 }
 
@@ -86,10 +81,7 @@ pub fn plain(status: StatusCode, text: &str) -> HttpResponse {
 }
 
 fn unauthorized(offers: Vec<HeaderValue>) -> HttpResponse {
-    let mut r = plain(
-        StatusCode::UNAUTHORIZED,
-        "401 - Unauthorized: Access is denied due to invalid credentials.",
-    );
+    let mut r = plain(StatusCode::UNAUTHORIZED, "401 - Unauthorized: Access is denied due to invalid credentials.");
     for o in offers {
         r.headers_mut().append(WWW_AUTHENTICATE, o);
     }
@@ -191,21 +183,13 @@ impl Drop for ConnIo {
 }
 
 impl AsyncRead for ConnIo {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.stream).poll_read(cx, buf)
     }
 }
 
 impl AsyncWrite for ConnIo {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
         Pin::new(&mut self.stream).poll_write(cx, buf)
     }
 
@@ -247,10 +231,7 @@ async fn handle(
     let body = match Limited::new(body, MAX_BODY).collect().await {
         Ok(b) => b.to_bytes(),
         Err(_) => {
-            return Ok(plain(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "request body too large or interrupted",
-            ));
+            return Ok(plain(StatusCode::PAYLOAD_TOO_LARGE, "request body too large or interrupted"));
         }
     };
     let Some(front) = front_for(parts.uri.path()) else {
@@ -302,18 +283,11 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>) {
         let shared = shared.clone();
         tokio::spawn(async move {
             let reset = Arc::new(AtomicBool::new(false));
-            let io = TokioIo::new(ConnIo {
-                stream,
-                reset: reset.clone(),
-            });
+            let io = TokioIo::new(ConnIo { stream, reset: reset.clone() });
             let conn_auth = Arc::new(Mutex::new(ConnAuth::default()));
             let svc_shared = shared.clone();
-            let svc = service_fn(move |req| {
-                handle(svc_shared.clone(), conn_auth.clone(), reset.clone(), req)
-            });
-            let conn = http1::Builder::new()
-                .keep_alive(true)
-                .serve_connection(io, svc);
+            let svc = service_fn(move |req| handle(svc_shared.clone(), conn_auth.clone(), reset.clone(), req));
+            let conn = http1::Builder::new().keep_alive(true).serve_connection(io, svc);
             tokio::pin!(conn);
             let mut stop = shared.shutdown.clone();
             let result = tokio::select! {

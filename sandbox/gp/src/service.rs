@@ -51,9 +51,7 @@ pub struct Service {
 }
 
 fn text(node: &Node, path: &[&str]) -> Option<String> {
-    node.str_at(path)
-        .map(|s| s.trim_end().to_string())
-        .filter(|s| !s.is_empty())
+    node.str_at(path).map(|s| s.trim_end().to_string()).filter(|s| !s.is_empty())
 }
 
 fn flag(node: &Node, name: &str) -> Option<bool> {
@@ -62,63 +60,37 @@ fn flag(node: &Node, name: &str) -> Option<bool> {
 
 /// A date member; .NET's DateTime.MinValue (an unset value-typed member) counts as absent.
 fn date(node: &Node, name: &str) -> Option<Date> {
-    node.str_at(&[name])
-        .and_then(parse_datetime)
-        .filter(|d| !d.is_dotnet_min())
+    node.str_at(&[name]).and_then(parse_datetime).filter(|d| !d.is_dotnet_min())
 }
 
 impl Service {
     pub async fn company(&self, id: i32) -> OpResult<Company> {
-        self.db.company(id).await?.ok_or_else(|| {
-            GpError::CompanyMissing {
-                company: id.to_string(),
-            }
-            .into()
-        })
+        self.db.company(id).await?.ok_or_else(|| GpError::CompanyMissing { company: id.to_string() }.into())
     }
 
     pub async fn company_by_name(&self, name: &str) -> OpResult<Company> {
-        self.db.company_by_name(name).await?.ok_or_else(|| {
-            GpError::CompanyMissing {
-                company: name.to_string(),
-            }
-            .into()
-        })
+        self.db.company_by_name(name).await?.ok_or_else(|| GpError::CompanyMissing { company: name.to_string() }.into())
     }
 
     pub async fn company_list(&self, criteria: Option<&Node>) -> OpResult<Node> {
         let all = self.db.companies().await?;
         let items = all
             .iter()
-            .filter(|c| {
-                objects::string_restriction_matches(criteria.and_then(|c| c.get("Name")), &c.name)
-            })
+            .filter(|c| objects::string_restriction_matches(criteria.and_then(|c| c.get("Name")), &c.name))
             .filter(|c| int_restriction_matches(criteria.and_then(|c| c.get("Id")), c.id))
             .map(objects::company);
         Ok(Node::list("Company", items))
     }
 
-    async fn currency_for_customer(
-        &self,
-        company: &Company,
-        c: &Customer,
-    ) -> OpResult<Option<Currency>> {
-        let id = c
-            .currency_id
-            .as_deref()
-            .unwrap_or(&company.functional_currency);
+    async fn currency_for_customer(&self, company: &Company, c: &Customer) -> OpResult<Option<Currency>> {
+        let id = c.currency_id.as_deref().unwrap_or(&company.functional_currency);
         Ok(self.db.currency(company.id, id).await?)
     }
 
     // ---- customers -------------------------------------------------------------------------
 
     /// Reads a Customer object into the stored form, checking ids and lengths.
-    async fn customer_input(
-        &self,
-        company: &Company,
-        node: &Node,
-        existing: Option<&Customer>,
-    ) -> OpResult<Customer> {
+    async fn customer_input(&self, company: &Company, node: &Node, existing: Option<&Customer>) -> OpResult<Customer> {
         let mut errors = Vec::new();
         let raw_id = text(node, &["Key", "Id"]);
         let id = match raw_id.as_deref() {
@@ -131,11 +103,8 @@ impl Service {
                 raw.to_string()
             }),
         };
-        let mut c = existing.cloned().unwrap_or_else(|| Customer {
-            id: id.clone(),
-            is_active: true,
-            ..Customer::default()
-        });
+        let mut c =
+            existing.cloned().unwrap_or_else(|| Customer { id: id.clone(), is_active: true, ..Customer::default() });
         // Members the caller left out keep their stored value (PATCH semantics for updates).
         macro_rules! take {
             ($field:ident, $path:expr, $prop:literal, $col:literal, $max:expr) => {
@@ -146,69 +115,15 @@ impl Service {
             };
         }
         take!(name, &["Name"], "Name", "CUSTNAME", len::CUSTNAME);
-        take!(
-            shortname,
-            &["Shortname"],
-            "Shortname",
-            "SHRTNAME",
-            len::SHRTNAME
-        );
-        take!(
-            statement_name,
-            &["StatementName"],
-            "StatementName",
-            "STMTNAME",
-            len::STMTNAME
-        );
-        take!(
-            class_id,
-            &["ClassKey", "Id"],
-            "ClassKey",
-            "CUSTCLAS",
-            len::CUSTCLAS
-        );
-        take!(
-            payment_terms_id,
-            &["PaymentTermsKey", "Id"],
-            "PaymentTermsKey",
-            "PYMTRMID",
-            len::PYMTRMID
-        );
-        take!(
-            comment1,
-            &["Comment1"],
-            "Comment1",
-            "COMMENT1",
-            len::COMMENT
-        );
-        take!(
-            comment2,
-            &["Comment2"],
-            "Comment2",
-            "COMMENT2",
-            len::COMMENT
-        );
-        take!(
-            user_defined1,
-            &["UserDefined1"],
-            "UserDefined1",
-            "USERDEF1",
-            len::USERDEF
-        );
-        take!(
-            user_defined2,
-            &["UserDefined2"],
-            "UserDefined2",
-            "USERDEF2",
-            len::USERDEF
-        );
-        take!(
-            tax_registration,
-            &["TaxRegistrationNumber"],
-            "TaxRegistrationNumber",
-            "TXRGNNUM",
-            len::TXRGNNUM
-        );
+        take!(shortname, &["Shortname"], "Shortname", "SHRTNAME", len::SHRTNAME);
+        take!(statement_name, &["StatementName"], "StatementName", "STMTNAME", len::STMTNAME);
+        take!(class_id, &["ClassKey", "Id"], "ClassKey", "CUSTCLAS", len::CUSTCLAS);
+        take!(payment_terms_id, &["PaymentTermsKey", "Id"], "PaymentTermsKey", "PYMTRMID", len::PYMTRMID);
+        take!(comment1, &["Comment1"], "Comment1", "COMMENT1", len::COMMENT);
+        take!(comment2, &["Comment2"], "Comment2", "COMMENT2", len::COMMENT);
+        take!(user_defined1, &["UserDefined1"], "UserDefined1", "USERDEF1", len::USERDEF);
+        take!(user_defined2, &["UserDefined2"], "UserDefined2", "USERDEF2", len::USERDEF);
+        take!(tax_registration, &["TaxRegistrationNumber"], "TaxRegistrationNumber", "TXRGNNUM", len::TXRGNNUM);
         if let Some(active) = flag(node, "IsActive") {
             c.is_active = active;
         }
@@ -223,26 +138,11 @@ impl Service {
         }
         if let Some(addresses) = node.get("Addresses").filter(|a| !a.is_nil()) {
             for a in addresses.all("CustomerAddress") {
-                rules::max_len(
-                    &mut errors,
-                    "Addresses",
-                    "ADRSCODE",
-                    a.str_at(&["Key", "Id"]),
-                    len::ADRSCODE,
-                );
-                for (line, col) in [
-                    ("Line1", "ADDRESS1"),
-                    ("Line2", "ADDRESS2"),
-                    ("Line3", "ADDRESS3"),
-                    ("ContactPerson", "CNTCPRSN"),
-                ] {
-                    rules::max_len(
-                        &mut errors,
-                        "Addresses",
-                        col,
-                        a.str_at(&[line]),
-                        len::ADDRESS_LINE,
-                    );
+                rules::max_len(&mut errors, "Addresses", "ADRSCODE", a.str_at(&["Key", "Id"]), len::ADRSCODE);
+                for (line, col) in
+                    [("Line1", "ADDRESS1"), ("Line2", "ADDRESS2"), ("Line3", "ADDRESS3"), ("ContactPerson", "CNTCPRSN")]
+                {
+                    rules::max_len(&mut errors, "Addresses", col, a.str_at(&[line]), len::ADDRESS_LINE);
                 }
             }
             c.addresses = Some(addresses.clone());
@@ -271,11 +171,7 @@ impl Service {
 
     pub async fn update_customer(&self, company: &Company, node: &Node) -> OpResult<()> {
         let id = text(node, &["Key", "Id"]).ok_or(GpError::Required { property: "Key" })?;
-        let existing = self
-            .db
-            .customer(company.id, &id)
-            .await?
-            .ok_or(GpError::CustomerMissing { customer: id })?;
+        let existing = self.db.customer(company.id, &id).await?.ok_or(GpError::CustomerMissing { customer: id })?;
         let mut c = self.customer_input(company, node, Some(&existing)).await?;
         c.modified = now_timestamp();
         let mut tx = self.db.begin_write().await?;
@@ -293,11 +189,7 @@ impl Service {
         Ok(Some(objects::customer(company.id, &c, currency.as_ref())))
     }
 
-    pub async fn customer_list(
-        &self,
-        company: &Company,
-        criteria: Option<&Node>,
-    ) -> OpResult<Node> {
+    pub async fn customer_list(&self, company: &Company, criteria: Option<&Node>) -> OpResult<Node> {
         let crit = |name| criteria.and_then(|c| c.get(name));
         let items = self
             .db
@@ -305,18 +197,8 @@ impl Service {
             .await?
             .into_iter()
             .filter(|c| objects::string_restriction_matches(crit("Id"), &c.id))
-            .filter(|c| {
-                objects::string_restriction_matches(
-                    crit("Name"),
-                    c.name.as_deref().unwrap_or_default(),
-                )
-            })
-            .filter(|c| {
-                objects::string_restriction_matches(
-                    crit("ClassId"),
-                    c.class_id.as_deref().unwrap_or_default(),
-                )
-            })
+            .filter(|c| objects::string_restriction_matches(crit("Name"), c.name.as_deref().unwrap_or_default()))
+            .filter(|c| objects::string_restriction_matches(crit("ClassId"), c.class_id.as_deref().unwrap_or_default()))
             .filter(|c| bool_restriction_matches(crit("IsActive"), c.is_active))
             .filter(|c| bool_restriction_matches(crit("IsOnHold"), c.is_on_hold))
             .map(|c| objects::customer_summary(company.id, &c))
@@ -360,10 +242,7 @@ impl Service {
                 None
             }
             Err(_) => {
-                errors.push(GpError::BadAmount {
-                    property,
-                    value: value.to_string(),
-                });
+                errors.push(GpError::BadAmount { property, value: value.to_string() });
                 None
             }
         }
@@ -382,11 +261,7 @@ impl Service {
         let is_cash = doc_type == DocType::CashReceipt;
 
         let number = text(node, &["Key", "Id"]);
-        let number_max = if is_cash {
-            self.rules.cash_receipt_number_max
-        } else {
-            self.rules.sales_doc_number_max
-        };
+        let number_max = if is_cash { self.rules.cash_receipt_number_max } else { self.rules.sales_doc_number_max };
         match &number {
             None => errors.push(GpError::Required { property: "Key" }),
             Some(n) => rules::max_len(&mut errors, "Key", "DOCNUMBR", Some(n), number_max),
@@ -395,17 +270,13 @@ impl Service {
         let customer_id = text(node, &["CustomerKey", "Id"]);
         let customer = match &customer_id {
             None => {
-                errors.push(GpError::Required {
-                    property: "CustomerKey",
-                });
+                errors.push(GpError::Required { property: "CustomerKey" });
                 None
             }
             Some(id) => {
                 let found = self.db.customer(company.id, id).await?;
                 if found.is_none() {
-                    errors.push(GpError::CustomerMissing {
-                        customer: id.clone(),
-                    });
+                    errors.push(GpError::CustomerMissing { customer: id.clone() });
                 }
                 found
             }
@@ -413,9 +284,7 @@ impl Service {
 
         let batch_id = text(node, &["BatchKey", "Id"]);
         match &batch_id {
-            None => errors.push(GpError::Required {
-                property: "BatchKey",
-            }),
+            None => errors.push(GpError::Required { property: "BatchKey" }),
             Some(b) => rules::max_len(&mut errors, "BatchKey", "BACHNUMB", Some(b), len::BACHNUMB),
         }
         if let Some(source) = text(node, &["BatchKey", "Source"])
@@ -430,13 +299,9 @@ impl Service {
 
         let doc_date = date(node, "Date").unwrap_or_else(Date::today);
         match self.db.period_closed(company.id, doc_date).await? {
-            Some(true) => errors.push(GpError::PeriodClosed {
-                date: doc_date.iso(),
-            }),
+            Some(true) => errors.push(GpError::PeriodClosed { date: doc_date.iso() }),
             Some(false) => {}
-            None => errors.push(GpError::PeriodMissing {
-                date: doc_date.iso(),
-            }),
+            None => errors.push(GpError::PeriodMissing { date: doc_date.iso() }),
         }
 
         let currency = match text(node, &["CurrencyKey", "ISOCode"]) {
@@ -449,11 +314,7 @@ impl Service {
             }
             None => match &customer {
                 Some(c) => self.currency_for_customer(company, c).await?,
-                None => {
-                    self.db
-                        .currency(company.id, &company.functional_currency)
-                        .await?
-                }
+                None => self.db.currency(company.id, &company.functional_currency).await?,
             },
         };
 
@@ -465,46 +326,18 @@ impl Service {
             description.as_deref(),
             len::DOCDESCR,
         );
-        let po_number = if is_cash {
-            None
-        } else {
-            text(node, &["CustomerPONumber"])
-        };
-        rules::max_len(
-            &mut errors,
-            "CustomerPONumber",
-            "CSTPONBR",
-            po_number.as_deref(),
-            len::CSTPONBR,
-        );
-        let check_number = if is_cash {
-            text(node, &["CheckCardNumber"])
-        } else {
-            None
-        };
-        rules::max_len(
-            &mut errors,
-            "CheckCardNumber",
-            "CHEKNMBR",
-            check_number.as_deref(),
-            len::CHEKNMBR,
-        );
+        let po_number = if is_cash { None } else { text(node, &["CustomerPONumber"]) };
+        rules::max_len(&mut errors, "CustomerPONumber", "CSTPONBR", po_number.as_deref(), len::CSTPONBR);
+        let check_number = if is_cash { text(node, &["CheckCardNumber"]) } else { None };
+        rules::max_len(&mut errors, "CheckCardNumber", "CHEKNMBR", check_number.as_deref(), len::CHEKNMBR);
 
         // Checkbook: named, or the company's RM default; its currency must be the receipt's.
         let mut checkbook_id = None;
         if is_cash {
             let named = text(node, &["BankAccountKey", "Id"]);
-            rules::max_len(
-                &mut errors,
-                "BankAccountKey",
-                "CHEKBKID",
-                named.as_deref(),
-                len::CHEKBKID,
-            );
+            rules::max_len(&mut errors, "BankAccountKey", "CHEKBKID", named.as_deref(), len::CHEKBKID);
             match named.or_else(|| company.default_checkbook.clone()) {
-                None => errors.push(GpError::Required {
-                    property: "BankAccountKey",
-                }),
+                None => errors.push(GpError::Required { property: "BankAccountKey" }),
                 Some(id) => match self.db.checkbook(company.id, &id).await? {
                     None => errors.push(GpError::CheckbookMissing { id }),
                     Some(cb) => {
@@ -530,34 +363,22 @@ impl Service {
         if is_cash {
             match self.amount(&mut errors, node, "Amount", &currency) {
                 Some(v) => amounts.document = v,
-                None if node.at(&["Amount"]).is_none() => {
-                    errors.push(GpError::Required { property: "Amount" })
-                }
+                None if node.at(&["Amount"]).is_none() => errors.push(GpError::Required { property: "Amount" }),
                 None => {}
             }
         } else {
             match self.amount(&mut errors, node, "SalesAmount", &currency) {
                 Some(v) => amounts.sales = v,
-                None if node.at(&["SalesAmount"]).is_none() => errors.push(GpError::Required {
-                    property: "SalesAmount",
-                }),
+                None if node.at(&["SalesAmount"]).is_none() => {
+                    errors.push(GpError::Required { property: "SalesAmount" })
+                }
                 None => {}
             }
-            amounts.trade_discount = self
-                .amount(&mut errors, node, "TradeDiscountAmount", &currency)
-                .unwrap_or(0);
-            amounts.freight = self
-                .amount(&mut errors, node, "FreightAmount", &currency)
-                .unwrap_or(0);
-            amounts.misc = self
-                .amount(&mut errors, node, "MiscellaneousAmount", &currency)
-                .unwrap_or(0);
-            amounts.tax = self
-                .amount(&mut errors, node, "TaxAmount", &currency)
-                .unwrap_or(0);
-            amounts.cost = self
-                .amount(&mut errors, node, "CostAmount", &currency)
-                .unwrap_or(0);
+            amounts.trade_discount = self.amount(&mut errors, node, "TradeDiscountAmount", &currency).unwrap_or(0);
+            amounts.freight = self.amount(&mut errors, node, "FreightAmount", &currency).unwrap_or(0);
+            amounts.misc = self.amount(&mut errors, node, "MiscellaneousAmount", &currency).unwrap_or(0);
+            amounts.tax = self.amount(&mut errors, node, "TaxAmount", &currency).unwrap_or(0);
+            amounts.cost = self.amount(&mut errors, node, "CostAmount", &currency).unwrap_or(0);
             let computed = amounts.computed_document();
             amounts.document = computed;
             if let Some(sent) = self.amount(&mut errors, node, "DocumentAmount", &currency)
@@ -573,27 +394,20 @@ impl Service {
         let mut parsed_applies = Vec::new();
         if !applies.is_empty() && doc_type == DocType::Invoice {
             errors.push(GpError::Contract(
-                "an invoice cannot carry applies; apply from the cash receipt or credit memo"
-                    .into(),
+                "an invoice cannot carry applies; apply from the cash receipt or credit memo".into(),
             ));
         }
         for a in applies {
             match parse_minor(&a.amount, currency.decimal_digits) {
                 Ok(v) if v <= 0 => errors.push(GpError::ApplyAmountZero),
-                Ok(v) => parsed_applies.push(Apply {
-                    to_number: a.to_number.trim_end().to_string(),
-                    amount_minor: v,
-                }),
+                Ok(v) => parsed_applies.push(Apply { to_number: a.to_number.trim_end().to_string(), amount_minor: v }),
                 Err(AmountError::TooPrecise { digits }) => errors.push(GpError::TooPrecise {
                     property: "Extensions",
                     value: a.amount.clone(),
                     currency: currency.iso_code.clone(),
                     digits,
                 }),
-                Err(_) => errors.push(GpError::BadAmount {
-                    property: "Extensions",
-                    value: a.amount.clone(),
-                }),
+                Err(_) => errors.push(GpError::BadAmount { property: "Extensions", value: a.amount.clone() }),
             }
         }
         let applied_total: i64 = parsed_applies.iter().map(|a| a.amount_minor).sum();
@@ -624,8 +438,7 @@ impl Service {
             description,
             po_number,
             checkbook_id,
-            cash_type: is_cash
-                .then(|| text(node, &["Type"]).unwrap_or_else(|| "Check".to_string())),
+            cash_type: is_cash.then(|| text(node, &["Type"]).unwrap_or_else(|| "Check".to_string())),
             check_number,
             distributions: node.get("Distributions").filter(|d| !d.is_nil()).cloned(),
             state: TxState::Work,
@@ -637,12 +450,7 @@ impl Service {
 
     /// The write itself, under SQLite's write lock: duplicate check, apply checks against the
     /// balances as they are now, batch creation, document and applies.
-    async fn insert_document(
-        &self,
-        company: &Company,
-        mut doc: Document,
-        applies: &[Apply],
-    ) -> OpResult<Document> {
+    async fn insert_document(&self, company: &Company, mut doc: Document, applies: &[Apply]) -> OpResult<Document> {
         let mut tx = self.db.begin_write().await?;
         let scope = (!self.rules.doc_number_unique_across_types).then_some(doc.doc_type);
         if crate::db::Db::doc_number_taken(&mut tx, company.id, &doc.number, scope).await? {
@@ -650,19 +458,14 @@ impl Service {
         }
         let mut errors = Vec::new();
         for a in applies {
-            let target =
-                Db::balance_in_tx(&mut tx, company.id, DocType::Invoice, &a.to_number).await?;
+            let target = Db::balance_in_tx(&mut tx, company.id, DocType::Invoice, &a.to_number).await?;
             let Some((remaining, owner, currency_id, state)) = target else {
-                errors.push(GpError::ApplyTargetMissing {
-                    number: a.to_number.clone(),
-                });
+                errors.push(GpError::ApplyTargetMissing { number: a.to_number.clone() });
                 continue;
             };
             let digits = doc.currency.decimal_digits;
             if state == TxState::Work && !self.rules.allow_apply_to_unposted {
-                errors.push(GpError::ApplyTargetUnposted {
-                    number: a.to_number.clone(),
-                });
+                errors.push(GpError::ApplyTargetUnposted { number: a.to_number.clone() });
             } else if owner != doc.customer_id {
                 errors.push(GpError::ApplyCustomer {
                     number: a.to_number.clone(),
@@ -697,14 +500,7 @@ impl Service {
             return Err(OpError::Rejected(errors));
         }
         let checkbook = doc.checkbook_id.clone();
-        Db::ensure_batch(
-            &mut tx,
-            company.id,
-            &doc.batch_id,
-            &doc.batch_source,
-            checkbook.as_deref(),
-        )
-        .await?;
+        Db::ensure_batch(&mut tx, company.id, &doc.batch_id, &doc.batch_source, checkbook.as_deref()).await?;
         doc.remaining -= applies.iter().map(|a| a.amount_minor).sum::<i64>();
         Db::insert_document(&mut tx, company.id, &doc).await?;
         tx.commit().await?;
@@ -712,24 +508,11 @@ impl Service {
         Ok(doc)
     }
 
-    pub async fn get_document(
-        &self,
-        company: &Company,
-        doc_type: DocType,
-        number: &str,
-    ) -> OpResult<Option<Node>> {
-        Ok(self
-            .db
-            .document(company.id, doc_type, number)
-            .await?
-            .map(|d| objects::document(company.id, &d)))
+    pub async fn get_document(&self, company: &Company, doc_type: DocType, number: &str) -> OpResult<Option<Node>> {
+        Ok(self.db.document(company.id, doc_type, number).await?.map(|d| objects::document(company.id, &d)))
     }
 
-    pub async fn document_list(
-        &self,
-        company: &Company,
-        criteria: Option<&Node>,
-    ) -> OpResult<Node> {
+    pub async fn document_list(&self, company: &Company, criteria: Option<&Node>) -> OpResult<Node> {
         let crit = |name| criteria.and_then(|c| c.get(name));
         let items = self
             .db
@@ -741,11 +524,7 @@ impl Service {
             .filter(|d| objects::string_restriction_matches(crit("BatchId"), &d.batch_id))
             .filter(|d| objects::date_restriction_matches(crit("Date"), d.date))
             .filter(|d| {
-                objects::enum_restriction_matches(
-                    crit("Type"),
-                    "ReceivablesDocumentType",
-                    d.doc_type.wsdl_name(),
-                )
+                objects::enum_restriction_matches(crit("Type"), "ReceivablesDocumentType", d.doc_type.wsdl_name())
             })
             .filter(|d| {
                 objects::enum_restriction_matches(
@@ -761,12 +540,7 @@ impl Service {
 
     // ---- batches ---------------------------------------------------------------------------
 
-    pub async fn get_batch(
-        &self,
-        company: &Company,
-        source: Option<&str>,
-        id: &str,
-    ) -> OpResult<Option<Node>> {
+    pub async fn get_batch(&self, company: &Company, source: Option<&str>, id: &str) -> OpResult<Option<Node>> {
         let batches = self.db.batches(company.id).await?;
         Ok(batches
             .iter()

@@ -22,10 +22,7 @@ pub struct ExpandedName {
 
 impl ExpandedName {
     pub fn new(ns: &str, local: &str) -> Self {
-        Self {
-            ns: Some(ns.to_string()),
-            local: local.to_string(),
-        }
+        Self { ns: Some(ns.to_string()), local: local.to_string() }
     }
 }
 
@@ -67,9 +64,7 @@ pub enum XmlError {
 
 impl Element {
     pub fn attr(&self, ns: Option<&str>, local: &str) -> Option<&Attribute> {
-        self.attributes
-            .iter()
-            .find(|a| a.name.local == local && a.name.ns.as_deref() == ns)
+        self.attributes.iter().find(|a| a.name.local == local && a.name.ns.as_deref() == ns)
     }
 
     pub fn attr_value(&self, local: &str) -> Option<&str> {
@@ -78,13 +73,11 @@ impl Element {
 
     /// `xsi:nil="true"` (or `1`).
     pub fn is_nil(&self) -> bool {
-        self.attr(Some(NS_XSI), "nil")
-            .is_some_and(|a| matches!(a.value.trim(), "true" | "1"))
+        self.attr(Some(NS_XSI), "nil").is_some_and(|a| matches!(a.value.trim(), "true" | "1"))
     }
 
     pub fn xsi_type(&self) -> Option<&ExpandedName> {
-        self.attr(Some(NS_XSI), "type")
-            .and_then(|a| a.qname_value.as_ref())
+        self.attr(Some(NS_XSI), "type").and_then(|a| a.qname_value.as_ref())
     }
 
     pub fn is(&self, ns: &str, local: &str) -> bool {
@@ -97,10 +90,7 @@ impl Element {
 }
 
 fn syntax<E: std::fmt::Display>(reader: &NsReader<&[u8]>, e: E) -> XmlError {
-    XmlError::Syntax {
-        position: reader.buffer_position(),
-        message: e.to_string(),
-    }
+    XmlError::Syntax { position: reader.buffer_position(), message: e.to_string() }
 }
 
 fn resolved_ns(r: ResolveResult<'_>) -> Option<String> {
@@ -110,16 +100,10 @@ fn resolved_ns(r: ResolveResult<'_>) -> Option<String> {
     }
 }
 
-fn read_start(
-    reader: &NsReader<&[u8]>,
-    start: &quick_xml::events::BytesStart<'_>,
-) -> Result<Element, XmlError> {
+fn read_start(reader: &NsReader<&[u8]>, start: &quick_xml::events::BytesStart<'_>) -> Result<Element, XmlError> {
     let (ns, local) = reader.resolver().resolve_element(start.name());
     let mut element = Element {
-        name: ExpandedName {
-            ns: resolved_ns(ns),
-            local: local.into_inner().to_string(),
-        },
+        name: ExpandedName { ns: resolved_ns(ns), local: local.into_inner().to_string() },
         ..Element::default()
     };
     for attr in start.attributes() {
@@ -130,25 +114,15 @@ fn read_start(
         }
         let (ns, local) = reader.resolver().resolve_attribute(key);
         let local = local.into_inner().to_string();
-        let value = attr
-            .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-            .map_err(|e| syntax(reader, e))?
-            .into_owned();
+        let value =
+            attr.normalized_value(quick_xml::XmlVersion::Implicit1_0).map_err(|e| syntax(reader, e))?.into_owned();
         let ns = resolved_ns(ns);
-        let is_qname = QNAME_ATTRIBUTES.contains(&local.as_str())
-            && (ns.is_none() || ns.as_deref() == Some(NS_XSI));
+        let is_qname = QNAME_ATTRIBUTES.contains(&local.as_str()) && (ns.is_none() || ns.as_deref() == Some(NS_XSI));
         let qname_value = is_qname.then(|| {
             let (vns, vlocal) = reader.resolver().resolve_element(QName(value.trim()));
-            ExpandedName {
-                ns: resolved_ns(vns),
-                local: vlocal.into_inner().to_string(),
-            }
+            ExpandedName { ns: resolved_ns(vns), local: vlocal.into_inner().to_string() }
         });
-        element.attributes.push(Attribute {
-            name: ExpandedName { ns, local },
-            value,
-            qname_value,
-        });
+        element.attributes.push(Attribute { name: ExpandedName { ns, local }, value, qname_value });
     }
     Ok(element)
 }
@@ -209,10 +183,7 @@ pub fn parse(text: &str) -> Result<Element, XmlError> {
                     resolve_entity(&r.xml10_content())
                 };
                 let Some(ch) = ch else {
-                    return Err(syntax(
-                        &reader,
-                        format!("unknown entity &{};", r.xml10_content()),
-                    ));
+                    return Err(syntax(&reader, format!("unknown entity &{};", r.xml10_content())));
                 };
                 if let Some(top) = stack.last_mut() {
                     top.text.push(ch);
@@ -248,10 +219,7 @@ mod tests {
         assert!(op.is("urn:gp", "Op"));
         let org = &op.children[0].children[0];
         assert!(org.is("urn:dyn", "Org"));
-        assert_eq!(
-            org.xsi_type().unwrap(),
-            &ExpandedName::new("urn:dyn", "CompanyKey")
-        );
+        assert_eq!(org.xsi_type().unwrap(), &ExpandedName::new("urn:dyn", "CompanyKey"));
         assert_eq!(op.children[0].children[1].text, "A & B A<c>");
         assert!(op.children[0].children[2].is_nil());
     }

@@ -24,10 +24,7 @@ fn curl_status(url: &str, user_spec: &str) -> u16 {
         ])
         .output()
         .expect("curl is installed (apt-get install curl)");
-    String::from_utf8_lossy(&out.stdout)
-        .trim()
-        .parse()
-        .unwrap_or(0)
+    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0)
 }
 
 fn spec(c: &Credentials, domain: &str, user: &str, password: &str) -> String {
@@ -45,20 +42,9 @@ async fn curl_ntlm_right_password_passes_everything_else_is_refused() {
     let results = tokio::task::spawn_blocking(move || {
         [
             curl_status(&url2, &c2.user_spec()),
-            curl_status(
-                &url2,
-                &spec(
-                    &c2,
-                    &c2.domain.to_lowercase(),
-                    &c2.user.to_uppercase(),
-                    &c2.password,
-                ),
-            ),
+            curl_status(&url2, &spec(&c2, &c2.domain.to_lowercase(), &c2.user.to_uppercase(), &c2.password)),
             curl_status(&url2, &spec(&c2, &c2.domain, &c2.user, "wrong-password")),
-            curl_status(
-                &url2,
-                &spec(&c2, &c2.domain, &c2.user, &c2.password.to_uppercase()),
-            ),
+            curl_status(&url2, &spec(&c2, &c2.domain, &c2.user, &c2.password.to_uppercase())),
             curl_status(&url2, &spec(&c2, &c2.domain, "someone-else", &c2.password)),
             curl_status(&url2, &spec(&c2, "OTHERDOMAIN", &c2.user, &c2.password)),
         ]
@@ -73,9 +59,7 @@ async fn curl_ntlm_right_password_passes_everything_else_is_refused() {
     // The WSDL is served to authenticated callers.
     let wsdl = format!("{url}?wsdl");
     let user = c.user_spec();
-    let code = tokio::task::spawn_blocking(move || curl_status(&wsdl, &user))
-        .await
-        .unwrap();
+    let code = tokio::task::spawn_blocking(move || curl_status(&wsdl, &user)).await.unwrap();
     assert_eq!(code, 200);
 }
 
@@ -83,12 +67,7 @@ async fn curl_ntlm_right_password_passes_everything_else_is_refused() {
 async fn sspi_client_right_password_is_accepted_and_connection_stays_authenticated() {
     let sb = start().await;
     let mut c = Client::connect(&sb).await;
-    assert_eq!(
-        c.ntlm(gp_sandbox::soap::PATH, sb.credentials())
-            .await
-            .unwrap(),
-        StatusCode::OK
-    );
+    assert_eq!(c.ntlm(gp_sandbox::soap::PATH, sb.credentials()).await.unwrap(), StatusCode::OK);
     // Later requests on the same connection carry no Authorization header.
     let a = c.soap("GetCompanyList", &context(FABRIKAM)).await;
     assert_eq!(a.status, StatusCode::OK, "{a:?}");
@@ -105,26 +84,13 @@ async fn sspi_client_wrong_password_user_or_domain_is_refused() {
     let sb = start().await;
     let good = sb.credentials().clone();
     let cases = [
-        Credentials {
-            password: "not-it".into(),
-            ..good.clone()
-        },
-        Credentials {
-            user: "intruder".into(),
-            ..good.clone()
-        },
-        Credentials {
-            domain: "ELSEWHERE".into(),
-            ..good.clone()
-        },
+        Credentials { password: "not-it".into(), ..good.clone() },
+        Credentials { user: "intruder".into(), ..good.clone() },
+        Credentials { domain: "ELSEWHERE".into(), ..good.clone() },
     ];
     for creds in cases {
         let mut c = Client::connect(&sb).await;
-        assert_eq!(
-            c.ntlm(gp_sandbox::soap::PATH, &creds).await.unwrap(),
-            StatusCode::UNAUTHORIZED,
-            "{creds:?}"
-        );
+        assert_eq!(c.ntlm(gp_sandbox::soap::PATH, &creds).await.unwrap(), StatusCode::UNAUTHORIZED, "{creds:?}");
         // And the connection did not become authenticated.
         let a = c.soap("GetCompanyList", &context(FABRIKAM)).await;
         assert_eq!(a.status, StatusCode::UNAUTHORIZED);
@@ -141,23 +107,10 @@ async fn a_forged_authenticate_without_challenge_is_refused() {
     type3.resize(120, 0);
     use base64::Engine as _;
     let b64 = base64::engine::general_purpose::STANDARD.encode(&type3);
-    let a = c
-        .send(
-            Method::GET,
-            gp_sandbox::soap::PATH,
-            &[("authorization", format!("NTLM {b64}"))],
-            "",
-        )
-        .await
-        .unwrap();
+    let a = c.send(Method::GET, gp_sandbox::soap::PATH, &[("authorization", format!("NTLM {b64}"))], "").await.unwrap();
     assert_eq!(a.status, StatusCode::UNAUTHORIZED);
     // After a failed attempt the same connection can still log in properly.
-    assert_eq!(
-        c.ntlm(gp_sandbox::soap::PATH, sb.credentials())
-            .await
-            .unwrap(),
-        StatusCode::OK
-    );
+    assert_eq!(c.ntlm(gp_sandbox::soap::PATH, sb.credentials()).await.unwrap(), StatusCode::OK);
 }
 
 #[tokio::test]
@@ -178,25 +131,12 @@ async fn basic_is_off_for_soap_and_on_for_sba_by_default() {
     let path = "/GPService/Tenants(DefaultTenant)/Companies".to_string();
     let a = c.json(Method::GET, &path, None, &auth).await;
     assert_eq!(a.status, StatusCode::OK, "{a:?}");
-    let wrong = Credentials {
-        password: "x".into(),
-        ..sb.credentials().clone()
-    };
+    let wrong = Credentials { password: "x".into(), ..sb.credentials().clone() };
     let a = c.json(Method::GET, &path, None, &basic(&wrong)).await;
     assert_eq!(a.status, StatusCode::UNAUTHORIZED);
-    assert!(
-        a.headers
-            .get_all("www-authenticate")
-            .iter()
-            .any(|v| v.to_str().unwrap().starts_with("Basic"))
-    );
+    assert!(a.headers.get_all("www-authenticate").iter().any(|v| v.to_str().unwrap().starts_with("Basic")));
 
-    let sb2 = start_with(GpConfig {
-        soap_basic: true,
-        sba_basic: false,
-        ..GpConfig::default()
-    })
-    .await;
+    let sb2 = start_with(GpConfig { soap_basic: true, sba_basic: false, ..GpConfig::default() }).await;
     let mut c2 = Client::connect(&sb2).await;
     let a = c2
         .send(
@@ -208,9 +148,7 @@ async fn basic_is_off_for_soap_and_on_for_sba_by_default() {
         .await
         .unwrap();
     assert_eq!(a.status, StatusCode::OK, "{a:?}");
-    let a = c2
-        .json(Method::GET, &path, None, &basic(sb2.credentials()))
-        .await;
+    let a = c2.json(Method::GET, &path, None, &basic(sb2.credentials())).await;
     assert_eq!(a.status, StatusCode::UNAUTHORIZED);
 }
 
@@ -219,10 +157,7 @@ async fn sba_accepts_ntlm() {
     let sb = start().await;
     let mut c = Client::connect(&sb).await;
     let path = "/GPService/Tenants(DefaultTenant)/Companies";
-    assert_eq!(
-        c.ntlm(path, sb.credentials()).await.unwrap(),
-        StatusCode::OK
-    );
+    assert_eq!(c.ntlm(path, sb.credentials()).await.unwrap(), StatusCode::OK);
     let a = c.send(Method::GET, path, &[], "").await.unwrap();
     assert_eq!(a.status, StatusCode::OK);
     assert!(a.body.contains("Contoso (Bermuda) Ltd."), "{a:?}");
@@ -259,20 +194,11 @@ async fn a_tampered_mic_is_refused() {
         })
         .await
         .unwrap();
-    assert_eq!(
-        seen_flags.map(|f| f & 2),
-        Some(2),
-        "sspi sends a MIC when the challenge carries a timestamp"
-    );
+    assert_eq!(seen_flags.map(|f| f & 2), Some(2), "sspi sends a MIC when the challenge carries a timestamp");
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     // Untouched, the same client passes on a fresh connection.
     let mut c = Client::connect(&sb).await;
-    assert_eq!(
-        c.ntlm(gp_sandbox::soap::PATH, sb.credentials())
-            .await
-            .unwrap(),
-        StatusCode::OK
-    );
+    assert_eq!(c.ntlm(gp_sandbox::soap::PATH, sb.credentials()).await.unwrap(), StatusCode::OK);
 }
 
 #[tokio::test]
@@ -282,33 +208,18 @@ async fn an_authenticate_message_cannot_be_replayed() {
     let sb = start().await;
     let mut captured = Vec::new();
     let mut a = Client::connect(&sb).await;
-    let status = a
-        .ntlm_with(gp_sandbox::soap::PATH, sb.credentials(), |m| {
-            captured = m.clone()
-        })
-        .await
-        .unwrap();
+    let status = a.ntlm_with(gp_sandbox::soap::PATH, sb.credentials(), |m| captured = m.clone()).await.unwrap();
     assert_eq!(status, StatusCode::OK);
     // Same connection: its challenge was used up.
     let again = a
-        .send(
-            Method::GET,
-            gp_sandbox::soap::PATH,
-            &[("authorization", format!("NTLM {}", b64(&captured)))],
-            "",
-        )
+        .send(Method::GET, gp_sandbox::soap::PATH, &[("authorization", format!("NTLM {}", b64(&captured)))], "")
         .await
         .unwrap();
     assert_eq!(again.status, StatusCode::UNAUTHORIZED);
     // Another connection: never challenged, so refused.
     let mut b = Client::connect(&sb).await;
     let replay = b
-        .send(
-            Method::GET,
-            gp_sandbox::soap::PATH,
-            &[("authorization", format!("NTLM {}", b64(&captured)))],
-            "",
-        )
+        .send(Method::GET, gp_sandbox::soap::PATH, &[("authorization", format!("NTLM {}", b64(&captured)))], "")
         .await
         .unwrap();
     assert_eq!(replay.status, StatusCode::UNAUTHORIZED);

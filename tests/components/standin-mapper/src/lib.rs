@@ -29,7 +29,10 @@ impl Guest for StandinMapper {
             })]),
             RecordBody::Invoice(inv) => {
                 if inv.currency.len() != 3 {
-                    return Err(MappingError { field: "invoice.currency".into(), message: format!("{:?} is not an ISO currency code", inv.currency) });
+                    return Err(MappingError {
+                        field: "invoice.currency".into(),
+                        message: format!("{:?} is not an ISO currency code", inv.currency),
+                    });
                 }
                 let customer = GpCustomer {
                     id: inv.customer_id.to_uppercase(),
@@ -59,7 +62,10 @@ impl Guest for StandinMapper {
                 };
                 Ok(vec![LedgerDoc::Customer(customer), LedgerDoc::Invoice(doc)])
             }
-            _ => Err(MappingError { field: "record.kind".into(), message: "the stand-in maps customers and invoices only".into() }),
+            _ => Err(MappingError {
+                field: "record.kind".into(),
+                message: "the stand-in maps customers and invoices only".into(),
+            }),
         }
     }
 }

@@ -1,7 +1,9 @@
 //! Stand-in source for host tests: Chargebee-shaped webhooks in, records fetched over the host's
 //! `http` capability from `settings.api_base` with the granted `api-key` secret.
 
-use ml_connector_sdk::source::exports::ml_connector::plugin::source_api::{Guest, PollPage, PollRequest, SourceError, Webhook};
+use ml_connector_sdk::source::exports::ml_connector::plugin::source_api::{
+    Guest, PollPage, PollRequest, SourceError, Webhook,
+};
 use ml_connector_sdk::source::ml_connector::plugin::http::{self, HttpError, Method, Request};
 use ml_connector_sdk::source::ml_connector::plugin::types::*;
 use ml_connector_sdk::source::ml_connector::plugin::{audit, secrets, settings};
@@ -45,8 +47,14 @@ impl Guest for StandinSource {
     fn intake(hook: Webhook) -> Result<Vec<Trigger>, SourceError> {
         let ev: Value = serde_json::from_slice(&hook.body).map_err(|e| SourceError::BadWebhook(e.to_string()))?;
         let event_type = str_field(&ev, "event_type");
-        let kind = kind_of(&event_type).ok_or_else(|| SourceError::BadWebhook(format!("unsupported event type {event_type:?}")))?;
-        let content = ev.get("content").and_then(|c| c.as_object()).and_then(|o| o.values().next()).cloned().unwrap_or(Value::Null);
+        let kind = kind_of(&event_type)
+            .ok_or_else(|| SourceError::BadWebhook(format!("unsupported event type {event_type:?}")))?;
+        let content = ev
+            .get("content")
+            .and_then(|c| c.as_object())
+            .and_then(|o| o.values().next())
+            .cloned()
+            .unwrap_or(Value::Null);
         let resource_id = str_field(&content, "id");
         if resource_id.is_empty() {
             return Err(SourceError::BadWebhook("content has no resource id".into()));
@@ -61,10 +69,15 @@ impl Guest for StandinSource {
     }
 
     fn fetch(trigger: Trigger) -> Result<Vec<SourceRecord>, SourceError> {
-        let base = settings::get("api_base").ok_or_else(|| SourceError::Permanent("setting api_base missing".into()))?;
+        let base =
+            settings::get("api_base").ok_or_else(|| SourceError::Permanent("setting api_base missing".into()))?;
         let key = secrets::lookup("api-key").map_err(|e| SourceError::Permanent(format!("{e:?}")))?;
         let url = format!("{base}/records/{}/{}", kind_name(trigger.kind), trigger.resource_id);
-        let resp = http::send(&Request { method: Method::Get, url, headers: vec![], body: None, timeout_ms: Some(5_000) }, Some(&key)).map_err(http_error)?;
+        let resp = http::send(
+            &Request { method: Method::Get, url, headers: vec![], body: None, timeout_ms: Some(5_000) },
+            Some(&key),
+        )
+        .map_err(http_error)?;
         if resp.status == 404 {
             return Err(SourceError::NotFound(trigger.resource_id));
         }
@@ -115,7 +128,13 @@ impl Guest for StandinSource {
                 }],
             }),
         };
-        Ok(vec![SourceRecord { kind: trigger.kind, id, version: v.get("version").and_then(Value::as_i64).unwrap_or(0), deleted: false, body }])
+        Ok(vec![SourceRecord {
+            kind: trigger.kind,
+            id,
+            version: v.get("version").and_then(Value::as_i64).unwrap_or(0),
+            deleted: false,
+            body,
+        }])
     }
 
     fn poll(_req: PollRequest) -> Result<PollPage, SourceError> {

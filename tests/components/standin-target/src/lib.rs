@@ -2,7 +2,9 @@
 //! `settings.ledger_base` with the granted `ledger-key` secret; the test's ledger server keeps
 //! them and counts the calls in flight (to check the per-connection concurrency limit).
 
-use ml_connector_sdk::target::exports::ml_connector::plugin::target_api::{Guest, LedgerBalance, TargetError, WriteOutcome};
+use ml_connector_sdk::target::exports::ml_connector::plugin::target_api::{
+    Guest, LedgerBalance, TargetError, WriteOutcome,
+};
 use ml_connector_sdk::target::ml_connector::plugin::http::{self, HttpError, Method, Request};
 use ml_connector_sdk::target::ml_connector::plugin::types::*;
 use ml_connector_sdk::target::ml_connector::plugin::{secrets, settings};
@@ -11,7 +13,8 @@ use serde_json::json;
 struct StandinTarget;
 
 fn post(kind: &str, number: &str, body: serde_json::Value) -> Result<WriteOutcome, TargetError> {
-    let base = settings::get("ledger_base").ok_or_else(|| TargetError::Permanent("setting ledger_base missing".into()))?;
+    let base =
+        settings::get("ledger_base").ok_or_else(|| TargetError::Permanent("setting ledger_base missing".into()))?;
     let key = secrets::lookup("ledger-key").map_err(|e| TargetError::Permanent(format!("{e:?}")))?;
     let req = Request {
         method: Method::Post,

@@ -10,7 +10,11 @@ struct TenantMapper;
 
 impl Guest for TenantMapper {
     fn map(rec: SourceRecord, settings: Vec<(String, String)>) -> Result<Vec<LedgerDoc>, MappingError> {
-        let label = settings.iter().find(|(k, _)| k == "map.tenant.label").map(|(_, v)| v.clone()).unwrap_or_else(|| "tenant".into());
+        let label = settings
+            .iter()
+            .find(|(k, _)| k == "map.tenant.label")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| "tenant".into());
         let settings: Vec<(String, String)> = settings.into_iter().filter(|(k, _)| k != "map.tenant.label").collect();
         let mut docs = gp_mapper::map_record(&rec, &settings)?;
         // GP's DOCDESCR/TRXDSCRN hold 30 characters.
