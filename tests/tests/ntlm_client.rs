@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use gp_sandbox::{GpConfig, GpSandbox, Sandbox};
 use ml_connector::caps::http::Origin;
-use ml_connector::caps::ntlm::{NtlmPools, NtlmRequest};
+use ml_connector::caps::http::ntlm::{NtlmPools, NtlmRequest};
 use ml_connector::caps::secrets::{ResolvedSecret, SecretValue};
 use ml_connector::config::SecretScheme;
 

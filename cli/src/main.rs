@@ -1,110 +1,10 @@
 //! The `ml-connector` command.
 
-use std::path::PathBuf;
-
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::Parser;
+use ml_connector_cli::{Cli, Command};
 use ml_connector::{app::App, config::Config, secretbox, serve};
-
-#[derive(Parser)]
-#[command(
-    name = "ml-connector",
-    version,
-    about = "Chargebee → Dynamics GP receivables, as sandboxed WebAssembly components"
-)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Run the webhook server and the workers.
-    Serve {
-        #[arg(long, short, default_value = "ml-connector.toml")]
-        config: PathBuf,
-        /// Workers only (another replica takes the webhooks).
-        #[arg(long)]
-        no_intake: bool,
-    },
-    /// Print the sha256 to pin a component file in the config.
-    Digest { path: PathBuf },
-    /// Check a config: components load (and are precompiled into the cache), grants resolve.
-    Check {
-        #[arg(long, short, default_value = "ml-connector.toml")]
-        config: PathBuf,
-    },
-    /// Store a secret encrypted (value read from stdin); configure it as `stored = true`.
-    SecretSet {
-        name: String,
-        #[arg(long, short, default_value = "ml-connector.toml")]
-        config: PathBuf,
-    },
-    /// Run an emulator on its own (for trying the connector, or other clients, against it).
-    Sandbox {
-        #[command(subcommand)]
-        which: SandboxCommand,
-    },
-    /// Enqueue a backfill (customers first, then invoices, payments, credit notes) or an events
-    /// walk (gap detection) for a connection; `serve` runs it, resumable after a crash.
-    Backfill {
-        #[arg(long, default_value = "ml-connector.toml")]
-        config: std::path::PathBuf,
-        #[arg(long)]
-        connection: String,
-        /// First day (YYYY-MM-DD, UTC) of the window.
-        #[arg(long)]
-        since: Option<String>,
-        /// Day after the window (YYYY-MM-DD, UTC).
-        #[arg(long)]
-        until: Option<String>,
-        /// Walk the Events API instead (enqueues only events webhooks never delivered).
-        #[arg(long)]
-        events: bool,
-    },
-    /// Run the end-to-end demo on the embedded SQLite store (see README).
-    Demo {
-        /// Chargebee customers to seed (each with 4 invoices, payments, credit notes).
-        #[arg(long, default_value_t = 25)]
-        customers: usize,
-    },
-    /// Compare Chargebee (read fresh, through the connection's mapper) with GP, per customer
-    /// and currency; exits non-zero if anything differs.
-    Reconcile {
-        #[arg(long, default_value = "ml-connector.toml")]
-        config: std::path::PathBuf,
-        #[arg(long)]
-        connection: String,
-    },
-    /// Re-run jobs from the start (fetch → map → write); the GP target's idempotency means
-    /// nothing is posted twice. Filters combine; none = every job of the connection.
-    Replay {
-        #[arg(long, default_value = "ml-connector.toml")]
-        config: std::path::PathBuf,
-        #[arg(long)]
-        connection: String,
-        /// A record ("invoice/inv_1") or a prefix ("invoice/").
-        #[arg(long)]
-        record: Option<String>,
-        /// Only jobs in these states (parked, dead, done, waiting, available).
-        #[arg(long, value_delimiter = ',')]
-        state: Vec<String>,
-        /// Jobs created on/after this day (YYYY-MM-DD, UTC).
-        #[arg(long)]
-        since: Option<String>,
-        /// Jobs created before this day.
-        #[arg(long)]
-        until: Option<String>,
-    },
-}
-
-#[derive(Subcommand)]
-enum SandboxCommand {
-    /// Dynamics GP: Web Services SOAP (per the real WSDL), SBA JSON, NTLMv2.
-    Gp(gp_sandbox::SandboxArgs),
-    /// Chargebee: API v2 JSON per region, Basic auth, rate limits, seeded data, webhooks.
-    Chargebee(chargebee_sandbox::SandboxArgs),
-}
+use ml_connector::jobs::PollMode;
 
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -119,7 +19,11 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Serve { config, no_intake } => {
             let app = App::build(Config::load(&config)?).await?;
-            serve::serve(app, !no_intake, serve::shutdown_signal()).await
+            let mut options = serve::ServeOptions::from_config(&app);
+            if no_intake {
+                options.listen = None;
+            }
+            serve::serve(app, options, serve::shutdown_signal()).await
         }
         Command::Digest { path } => {
             println!("{}", ml_connector::runtime::file_digest(&path)?);
@@ -150,8 +54,7 @@ async fn main() -> anyhow::Result<()> {
             println!("stored secret {name} (encrypted)");
             Ok(())
         }
-        Command::Sandbox { which: SandboxCommand::Gp(args) } => gp_sandbox::run(args).await,
-        Command::Sandbox { which: SandboxCommand::Chargebee(args) } => chargebee_sandbox::run(args).await,
+        Command::Sandbox { which } => which.run().await,
         Command::Backfill { config, connection, since, until, events } => {
             let app = App::build(Config::load(&config)?).await?;
             anyhow::ensure!(
@@ -160,14 +63,13 @@ async fn main() -> anyhow::Result<()> {
             );
             let since = since.as_deref().map(parse_day).transpose()?;
             let until = until.as_deref().map(parse_day).transpose()?;
-            let mode = if events { "events" } else { "backfill" };
-            let key = format!("{mode}:{}:{}:{}", since.unwrap_or(0), until.unwrap_or(0), app.store.now().await?);
-            let job = ml_connector::poll::PollJob { mode: mode.into(), since, until };
-            ml_connector::poll::enqueue(&app, &connection, &key, &job).await?;
+            let mode = if events { PollMode::Events } else { PollMode::Backfill };
+            let key = ml_connector::poll::enqueue_walk(&app, &connection, mode, since, until).await?;
+            let mode = mode.as_str();
             println!("enqueued {mode} walk {key} for {connection}; a running `ml-connector serve` picks it up");
             Ok(())
         }
-        Command::Demo { customers } => ml_connector::demo::run(customers).await,
+        Command::Demo { customers } => mlc_harness::demo::run(customers).await,
         Command::Reconcile { config, connection } => {
             let app = App::build(Config::load(&config)?).await?;
             let conn = app

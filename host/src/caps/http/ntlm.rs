@@ -26,8 +26,8 @@ use tokio::sync::Semaphore;
 
 use crate::bindings::host::ml_connector::plugin::http::{HttpError, Response};
 
-use super::http::{Origin, is_private};
-use super::secrets::ResolvedSecret;
+use super::origin::{Origin, is_private};
+use crate::caps::secrets::value::ResolvedSecret;
 
 /// Largest response body handed to a guest (same as plain HTTP).
 const MAX_BODY: usize = 16 * 1024 * 1024;

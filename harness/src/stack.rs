@@ -7,41 +7,23 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use std::collections::BTreeMap;
+
 use anyhow::Context;
 use chargebee_sandbox::{ChargebeeConfig, ChargebeeSandbox, Plan, Region, SiteConfig, SiteInfo};
+use ml_connector::app::App;
+use ml_connector::config::{
+    ChargebeeBinding, ComponentConfig, Config, ConnectionConfig, HostConfig, RoleConfig, SecretConfig, SecretScheme,
+    SecretSource,
+};
+use ml_connector::serve::{Running, ServeOptions};
 use tokio_util::sync::CancellationToken;
-
-use crate::app::App;
-use crate::config::Config;
 
 /// The webhook Basic credentials every stack connection expects.
 pub const WEBHOOK_USER: &str = "chargebee";
 pub const WEBHOOK_PASSWORD: &str = "hook-pass";
 
-/// Where `cargo xtask components` puts the built components.
-pub fn components_dir() -> PathBuf {
-    if let Some(p) = std::env::var_os("MLC_COMPONENTS") {
-        return PathBuf::from(p);
-    }
-    // From the repo root (the binary) or a crate dir (tests, benches).
-    let here = PathBuf::from("target/components");
-    if here.is_dir() { here } else { PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/components") }
-}
-
-/// sha256 of a built component, from the manifest `cargo xtask components` writes.
-pub fn component(name: &str) -> anyhow::Result<(PathBuf, String)> {
-    let dir = components_dir();
-    let path = dir.join("manifest.json");
-    let text = std::fs::read_to_string(&path).with_context(|| {
-        format!("{} not found: build the components first (`cargo xtask components`)", path.display())
-    })?;
-    let m: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&text)?;
-    let digest = m
-        .get(name)
-        .and_then(|v| v.as_str())
-        .with_context(|| format!("component {name} is not in {}", path.display()))?;
-    Ok((std::fs::canonicalize(dir.join(format!("{name}.wasm")))?, digest.to_string()))
-}
+pub use crate::components::{component, components_dir};
 
 /// One tenant: a Chargebee site synced into a GP company.
 #[derive(Debug, Clone)]
@@ -89,8 +71,6 @@ pub struct StackSpec {
     pub workers: usize,
     /// `sqlite://…` or `postgres://…`; none = a file in `dir`.
     pub database: Option<String>,
-    /// Extra TOML appended to the config.
-    pub extra: String,
     /// How long a crashed host's jobs stay leased (tests use a short one).
     pub lease_ms: u64,
 }
@@ -104,7 +84,6 @@ impl Default for StackSpec {
             gp: gp_sandbox::GpConfig::default(),
             workers: 16,
             database: None,
-            extra: String::new(),
             lease_ms: 15_000,
         }
     }
@@ -117,10 +96,14 @@ pub struct Stack {
     /// Intake base URL (`http://127.0.0.1:N`).
     pub base: String,
     pub stop: CancellationToken,
+    /// The host's config, as built; also written to `config_path` (what an operator would run).
+    pub config: Config,
     pub config_path: PathBuf,
     pub spec: StackSpec,
-    /// The workers and schedule of the current host; aborted by [`Stack::crash_and_restart`].
-    tasks: Vec<tokio::task::JoinHandle<()>>,
+    /// The first host (intake, workers, schedule).
+    intake: Running,
+    /// The host started by the last [`Stack::crash_and_restart`] (workers and schedule only).
+    restarted: Option<Running>,
 }
 
 /// Mapper settings for the emulator's Fabrikam company (id −1): its checkbooks per currency
@@ -141,7 +124,7 @@ pub fn fabrikam_mapping() -> Vec<(&'static str, &'static str)> {
 impl Stack {
     /// Start both emulators (one site per tenant) and the host, all in this process.
     pub async fn start(dir: &Path, spec: StackSpec) -> anyhow::Result<Stack> {
-        crate::install_crypto();
+        ml_connector::install_crypto();
         std::fs::create_dir_all(dir)?;
         let dir = std::fs::canonicalize(dir)?;
         let sites = spec
@@ -153,31 +136,28 @@ impl Stack {
             ChargebeeSandbox::start(ChargebeeConfig { sites, window: spec.cb_window, ..ChargebeeConfig::default() })
                 .await?;
         let gp = gp_sandbox::GpSandbox::start(spec.gp.clone()).await?;
-        let config_text = config_text(&dir, &spec, &cb, &gp)?;
+        let config = config(&dir, &spec, &cb, &gp)?;
         let config_path = dir.join("ml-connector.toml");
-        std::fs::write(&config_path, &config_text)?;
-        let app = App::build(Config::load(&config_path)?).await?;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let base = format!("http://{}", listener.local_addr()?);
+        std::fs::write(&config_path, config.to_toml()?)?;
+        let app = App::build(config.clone()).await?;
         let stop = CancellationToken::new();
-        let router = crate::intake::router(app.clone());
-        let s = stop.clone();
-        tokio::spawn(async move {
-            axum::serve(listener, router).with_graceful_shutdown(async move { s.cancelled().await }).await
-        });
-        let tasks = spawn_host(&app, &stop);
-        Ok(Stack { cb, gp, app, base, stop, config_path, spec, tasks })
+        let options = ServeOptions { listen: Some("127.0.0.1:0".into()), schedule: true };
+        let intake = ml_connector::serve::start(app.clone(), options, stop.clone()).await?;
+        let base = intake.base_url().context("the stack's host listens")?;
+        Ok(Stack { cb, gp, app, base, stop, config, config_path, spec, intake, restarted: None })
     }
 
     /// Kill the host's workers mid-flight (their jobs stay leased to a dead owner, nothing is
     /// acked), then start a new host process's worth of state on the same store and config —
     /// what a crash and a restart do. Intake keeps running: it only enqueues.
     pub async fn crash_and_restart(&mut self) -> anyhow::Result<()> {
-        for t in self.tasks.drain(..) {
-            t.abort();
+        match &mut self.restarted {
+            Some(r) => r.abort_workers(),
+            None => self.intake.abort_workers(),
         }
-        self.app = App::build(Config::load(&self.config_path)?).await?;
-        self.tasks = spawn_host(&self.app, &self.stop);
+        self.app = App::build(self.config.clone()).await?;
+        let options = ServeOptions { listen: None, schedule: true };
+        self.restarted = Some(ml_connector::serve::start(self.app.clone(), options, self.stop.clone()).await?);
         Ok(())
     }
 
@@ -202,15 +182,8 @@ impl Stack {
 
     /// Enqueue a backfill walk of everything the site has and return its job key.
     pub async fn backfill(&self, tenant: &str) -> anyhow::Result<String> {
-        let key = format!("backfill:all:{}", self.app.store.now().await?);
-        crate::poll::enqueue(
-            &self.app,
-            tenant,
-            &key,
-            &crate::poll::PollJob { mode: "backfill".into(), since: None, until: None },
-        )
-        .await?;
-        Ok(key)
+        let mode = ml_connector::jobs::PollMode::Backfill;
+        Ok(ml_connector::poll::enqueue_walk(&self.app, tenant, mode, None, None).await?.into_string())
     }
 
     /// Wait until `tenant` has nothing available, running or waiting (parked does not count).
@@ -263,97 +236,85 @@ impl Stack {
     }
 }
 
-fn spawn_host(app: &Arc<App>, stop: &CancellationToken) -> Vec<tokio::task::JoinHandle<()>> {
-    let (a, s) = (app.clone(), stop.clone());
-    let workers = tokio::spawn(async move {
-        if let Err(e) = crate::worker::run(a, s).await {
-            tracing::error!("workers stopped: {e:#}");
-        }
-    });
-    vec![workers, tokio::spawn(crate::schedule::run(app.clone(), stop.clone()))]
-}
-
-fn toml_str(s: &str) -> String {
-    serde_json::Value::String(s.to_string()).to_string()
-}
-
-fn config_text(
-    dir: &Path,
-    spec: &StackSpec,
-    cb: &ChargebeeSandbox,
-    gp: &gp_sandbox::Sandbox,
-) -> anyhow::Result<String> {
-    use std::fmt::Write as _;
+/// The host's config for this stack, as a value (what `config_text` in a file would say).
+fn config(dir: &Path, spec: &StackSpec, cb: &ChargebeeSandbox, gp: &gp_sandbox::Sandbox) -> anyhow::Result<Config> {
     let database = spec.database.clone().unwrap_or_else(|| format!("sqlite://{}", dir.join("store.db").display()));
-    let gp_origin = crate::caps::http::Origin::parse(&gp.soap_url())?.to_string();
-    let mut s = String::new();
-    writeln!(
-        s,
-        "[host]\ndatabase = {}\ncache_dir = {}\nworkers = {}\nlease_ms = {}\npoll_ms = 50\nbackoff_base_ms = 200\nbackoff_cap_ms = 5000\nperiod_recheck_s = 1\n",
-        toml_str(&database),
-        toml_str(&dir.join("cache").display().to_string()),
-        spec.workers,
-        spec.lease_ms
-    )?;
+    let gp_origin = ml_connector::caps::http::Origin::parse(&gp.soap_url())?.to_string();
+    let host = HostConfig {
+        database,
+        cache_dir: dir.join("cache"),
+        workers: spec.workers,
+        lease_ms: i64::try_from(spec.lease_ms)?,
+        poll_ms: 50,
+        backoff_base_ms: 200,
+        backoff_cap_ms: 5000,
+        period_recheck_s: 1,
+        ..HostConfig::default()
+    };
+    let mut config = Config { host, ..Config::default() };
     // The emulator serves every site of a region on one origin and tells them apart by key.
-    writeln!(s, "[chargebee.regions]")?;
     for r in [Region::Us, Region::Eu, Region::Au] {
-        writeln!(s, "{} = {}", r.as_str(), toml_str(&cb.origin(r)))?;
+        config.chargebee.regions.insert(r.as_str().to_string(), cb.origin(r));
     }
     let mut names: Vec<&str> = vec!["chargebee-source", "gp-target"];
     names.extend(spec.tenants.iter().map(|t| t.mapper.as_str()));
     names.sort();
     names.dedup();
     for name in names {
-        let (path, digest) = component(name)?;
-        writeln!(s, "\n[components.{name}]\npath = {}\nsha256 = \"{digest}\"", toml_str(&path.display().to_string()))?;
+        let (path, sha256) = component(name)?;
+        config.components.insert(name.to_string(), ComponentConfig::new(path, sha256));
     }
-    writeln!(
-        s,
-        "\n[secrets.webhook]\nscheme = \"basic\"\norigin = \"http://127.0.0.1:1\"\nvalue = \"{WEBHOOK_USER}:{WEBHOOK_PASSWORD}\""
-    )?;
-    writeln!(
-        s,
-        "\n[secrets.gp]\nscheme = \"ntlm\"\norigin = \"{gp_origin}\"\nvalue = {}",
-        toml_str(&gp.credentials().user_spec())
-    )?;
+    let secret = |scheme, origin: Option<&str>, value: String| SecretConfig {
+        scheme,
+        origin: origin.map(str::to_string),
+        source: SecretSource::Value(value),
+    };
+    let webhook = format!("{WEBHOOK_USER}:{WEBHOOK_PASSWORD}");
+    config.secrets.insert("webhook".into(), secret(SecretScheme::Basic, Some("http://127.0.0.1:1"), webhook));
+    let gp_account = gp.credentials().user_spec();
+    config.secrets.insert("gp".into(), secret(SecretScheme::Ntlm, Some(&gp_origin), gp_account));
     for t in &spec.tenants {
         let site = cb.site(&t.site).with_context(|| format!("site {}", t.site))?;
-        writeln!(s, "\n[secrets.cb-{}]\nscheme = \"basic-api-key\"\nvalue = {}", t.id, toml_str(&site.api_key))?;
+        config.secrets.insert(format!("cb-{}", t.id), secret(SecretScheme::BasicApiKey, None, site.api_key.clone()));
+        config.connections.push(connection(t, spec, gp, &gp_origin));
     }
-    for t in &spec.tenants {
-        writeln!(
-            s,
-            "\n[[connections]]\nid = \"{id}\"\nmax_in_flight = {mif}\nwebhook_secret = \"webhook\"\ndry_run = {dry}{events}\n[connections.chargebee]\nsite = \"{site}\"\nregion = \"{region}\"\napi_key = \"cb-{id}\"\nrequests_per_window = {limit}\nwindow_ms = {window}\n[connections.settings]",
-            id = t.id,
-            mif = t.max_in_flight,
-            dry = t.dry_run,
-            events = t.events_poll_s.map(|e| format!("\nevents_poll_s = {e}")).unwrap_or_default(),
-            site = t.site,
-            region = t.region.as_str(),
-            limit = spec.cb_limit,
-            window = spec.cb_window.as_millis(),
-        )?;
-        let mut settings: Vec<(String, String)> = vec![
-            ("gp.endpoint".into(), t.endpoint.into()),
-            ("gp.soap_url".into(), gp.soap_url()),
-            ("gp.sba_url".into(), gp.sba_company_url("Fabrikam, Inc.")),
-            ("gp.company_id".into(), "-1".into()),
-        ];
-        settings.extend(fabrikam_mapping().into_iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        for (k, v) in &t.settings {
-            settings.retain(|(k2, _)| k2 != k);
-            settings.push((k.clone(), v.clone()));
-        }
-        for (k, v) in settings {
-            writeln!(s, "{} = {}", toml_str(&k), toml_str(&v))?;
-        }
-        writeln!(
-            s,
-            "[connections.source]\ncomponent = \"chargebee-source\"\nallow_private_network = true\n[connections.mapper]\ncomponent = \"{mapper}\"\n[connections.target]\ncomponent = \"gp-target\"\nallow_http = [\"{gp_origin}\"]\nallow_private_network = true\nsecrets = {{ gp = \"gp\" }}",
-            mapper = t.mapper
-        )?;
+    Ok(config)
+}
+
+fn connection(t: &TenantSpec, spec: &StackSpec, gp: &gp_sandbox::Sandbox, gp_origin: &str) -> ConnectionConfig {
+    let mut settings: BTreeMap<String, String> = [
+        ("gp.endpoint".to_string(), t.endpoint.to_string()),
+        ("gp.soap_url".into(), gp.soap_url()),
+        ("gp.sba_url".into(), gp.sba_company_url("Fabrikam, Inc.")),
+        ("gp.company_id".into(), "-1".into()),
+    ]
+    .into_iter()
+    .collect();
+    settings.extend(fabrikam_mapping().into_iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    settings.extend(t.settings.iter().cloned());
+    let chargebee = ChargebeeBinding {
+        site: t.site.clone(),
+        region: t.region.as_str().to_string(),
+        api_key: format!("cb-{}", t.id),
+        plan: Default::default(),
+        requests_per_window: Some(spec.cb_limit),
+        window_ms: u64::try_from(spec.cb_window.as_millis()).unwrap_or(u64::MAX),
+    };
+    let source = RoleConfig { allow_private_network: true, ..RoleConfig::new("chargebee-source") };
+    let target = RoleConfig {
+        allow_http: vec![gp_origin.to_string()],
+        allow_private_network: true,
+        paced: true,
+        secrets: [("gp".to_string(), "gp".to_string())].into_iter().collect(),
+        ..RoleConfig::new("gp-target")
+    };
+    ConnectionConfig {
+        max_in_flight: t.max_in_flight,
+        webhook_secret: Some("webhook".into()),
+        dry_run: t.dry_run,
+        events_poll_s: t.events_poll_s,
+        chargebee: Some(chargebee),
+        settings,
+        ..ConnectionConfig::new(&t.id, source, RoleConfig::new(&t.mapper), target)
     }
-    s.push_str(&spec.extra);
-    Ok(s)
 }

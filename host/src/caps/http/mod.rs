@@ -6,124 +6,56 @@
 //! then does the host inject the credential and send. Redirects are never followed (a redirect
 //! could leave the allowlist). Denials are audited. 429 becomes `rate-limited` with Retry-After.
 
+pub mod governor;
+pub mod ntlm;
+pub mod origin;
+
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, bail};
 use base64::Engine;
-use wasmtime::component::Resource;
+use wasmtime::component::{HasSelf, Linker, Resource};
 
-use crate::bindings::host::ml_connector::plugin::http::{Host, HttpError, Method, Request, Response};
+use crate::bindings::host::ml_connector::plugin::http::{Host, HttpError, Method, Request, Response, add_to_linker};
 use crate::config::SecretScheme;
 
-use super::InstanceState;
-use super::secrets::{ResolvedSecret, SecretHandle};
+use super::secrets::value::{ResolvedSecret, SecretHandle};
+use super::{Capability, ConfigureEnv, InstanceState, granted};
+
+pub use origin::{AllowedOrigin, Origin, is_private};
+
+pub fn link(linker: &mut Linker<InstanceState>) -> anyhow::Result<()> {
+    Ok(add_to_linker::<InstanceState, HasSelf<InstanceState>>(linker, |s| s)?)
+}
+
+/// The role's outbound policy: its allowlist (plus its Chargebee site's origin for a source),
+/// private networks if granted, the NTLM pool and, for a paced role, the connection's GP gate.
+pub fn configure(env: &ConfigureEnv<'_>) -> anyhow::Result<HttpPolicy> {
+    let mut allow =
+        env.role_config.allow_http.iter().map(|o| AllowedOrigin::parse(o)).collect::<anyhow::Result<Vec<_>>>()?;
+    if env.role == crate::role::Role::Source
+        && let Some(site) = env.chargebee
+    {
+        allow.push(AllowedOrigin::exact(&site.origin));
+    }
+    let max_in_flight = usize::try_from(env.connection.max_in_flight).unwrap_or(1).max(1);
+    let private = env.role_config.allow_private_network;
+    Ok(HttpPolicy {
+        allow,
+        allow_private_network: private,
+        clients: env.clients.clone(),
+        ntlm: ntlm::NtlmPools::new(max_in_flight, private),
+        // GP pacing is the role's explicit setting: its other requests share the same limit.
+        pacer: env.role_config.paced.then(|| Arc::new(tokio::sync::Semaphore::new(max_in_flight))),
+    })
+}
 
 /// Largest response body handed to a guest.
 const MAX_BODY: usize = 16 * 1024 * 1024;
 /// Ceiling on any one call, whatever the guest asks for.
 const MAX_TIMEOUT_MS: u32 = 120_000;
 const DEFAULT_TIMEOUT_MS: u32 = 30_000;
-
-/// `scheme://host:port`, normalised (lower-case host, explicit port).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Origin {
-    pub scheme: String,
-    pub host: String,
-    pub port: u16,
-}
-
-impl Origin {
-    pub fn parse(text: &str) -> anyhow::Result<Origin> {
-        let url = url::Url::parse(text).with_context(|| format!("not a URL: {text:?}"))?;
-        Origin::of(&url)
-    }
-
-    pub fn of(url: &url::Url) -> anyhow::Result<Origin> {
-        let scheme = url.scheme();
-        if scheme != "http" && scheme != "https" {
-            bail!("scheme {scheme:?} is not http or https");
-        }
-        let host = url.host_str().context("URL has no host")?.to_ascii_lowercase();
-        let port = url.port_or_known_default().context("URL has no port")?;
-        Ok(Origin { scheme: scheme.to_string(), host, port })
-    }
-}
-
-impl std::fmt::Display for Origin {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}://{}:{}", self.scheme, self.host, self.port)
-    }
-}
-
-/// An allowlist entry: an exact origin, or `scheme://*.suffix[:port]` for a domain's subdomains.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AllowedOrigin {
-    scheme: String,
-    host: HostPattern,
-    port: u16,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum HostPattern {
-    Exact(String),
-    /// Matches `x.suffix` (any depth), not `suffix` itself.
-    Subdomains(String),
-}
-
-impl AllowedOrigin {
-    pub fn parse(text: &str) -> anyhow::Result<AllowedOrigin> {
-        // url can't parse a `*` label, so swap it for a placeholder label first.
-        const WILD: &str = "wildcard-label-x";
-        let (wild, parsed) = match text.find("://*.") {
-            Some(i) => (true, format!("{}://{WILD}.{}", &text[..i], &text[i + 5..])),
-            None => (false, text.to_string()),
-        };
-        let url = url::Url::parse(&parsed).with_context(|| format!("not an origin: {text:?}"))?;
-        if url.path() != "/" || url.query().is_some() || !url.username().is_empty() {
-            bail!("{text:?} must be an origin (scheme://host[:port]) without path, query or user");
-        }
-        let o = Origin::of(&url)?;
-        let host = match o.host.strip_prefix(&format!("{WILD}.")) {
-            Some(suffix) if wild => HostPattern::Subdomains(suffix.to_string()),
-            _ => HostPattern::Exact(o.host),
-        };
-        Ok(AllowedOrigin { scheme: o.scheme, host, port: o.port })
-    }
-
-    pub fn matches(&self, o: &Origin) -> bool {
-        self.scheme == o.scheme
-            && self.port == o.port
-            && match &self.host {
-                HostPattern::Exact(h) => *h == o.host,
-                HostPattern::Subdomains(s) => {
-                    o.host.strip_suffix(s.as_str()).is_some_and(|p| p.ends_with('.') && p.len() > 1)
-                }
-            }
-    }
-}
-
-/// Addresses a role may not reach unless it is granted private networks.
-pub fn is_private(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            v4.is_private()
-                || v4.is_loopback()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64 // 100.64/10 CGNAT
-        }
-        IpAddr::V6(v6) => {
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || (v6.segments()[0] & 0xfe00) == 0xfc00 // unique local
-                || (v6.segments()[0] & 0xffc0) == 0xfe80 // link local
-                || v6.to_ipv4_mapped().is_some_and(|v4| is_private(IpAddr::V4(v4)))
-        }
-    }
-}
 
 /// DNS that refuses names resolving only to private addresses (checked after resolution, so a
 /// public name pointing at 10.0.0.1 is caught too).
@@ -171,7 +103,7 @@ pub struct HttpPolicy {
     pub clients: HttpClients,
     /// Authenticated keep-alive connections for `ntlm` secrets, sized by the connection's
     /// pacing limit (see `ntlm`).
-    pub ntlm: super::ntlm::NtlmPools,
+    pub ntlm: ntlm::NtlmPools,
     /// The target role's gate for non-NTLM requests: at most `max_in_flight` at once (GP pacing).
     pub pacer: Option<Arc<tokio::sync::Semaphore>>,
 }
@@ -261,8 +193,8 @@ impl InstanceState {
     async fn deny(&mut self, what: &str, reason: String) -> anyhow::Result<Result<Response, HttpError>> {
         let detail = format!("{what} denied: {reason}");
         tracing::warn!(connection = %self.caps.call.connection, component = %self.caps.call.component, "{detail}");
-        let ev = super::audit::event(&self.caps.call, "http", "denied", &detail);
-        self.caps.audit(ev).await?;
+        let ev = super::audit::line(&self.caps.call, "http", crate::timeline::Label::Denied, &detail);
+        self.caps.audit(ev.build()).await?;
         Ok(Err(HttpError::Denied(reason)))
     }
 }
@@ -283,26 +215,26 @@ impl Host for InstanceState {
             None => None,
         };
         let policy = self.caps.policy.clone();
-        if let Err(reason) = policy.http.check(&url, secret.as_deref()) {
+        let http = granted(&policy.http, Capability::Http)?;
+        if let Err(reason) = http.check(&url, secret.as_deref()) {
             return self.deny(&what, reason).await;
         }
         let timeout = req.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS).min(MAX_TIMEOUT_MS);
         if let Some(secret) = secret.as_ref().filter(|s| s.scheme == SecretScheme::Ntlm) {
             let origin = Origin::of(&url).map_err(|e| anyhow::anyhow!("checked origin: {e}"))?;
-            let ntlm_req = super::ntlm::NtlmRequest {
+            let ntlm_req = ntlm::NtlmRequest {
                 method: method(req.method),
                 url,
                 headers: req.headers,
                 body: req.body.unwrap_or_default(),
             };
-            return Ok(policy
-                .http
+            return Ok(http
                 .ntlm
                 .send(secret, &origin, ntlm_req, Duration::from_millis(u64::from(timeout)))
                 .await);
         }
         let client =
-            if policy.http.allow_private_network { &policy.http.clients.private } else { &policy.http.clients.public };
+            if http.allow_private_network { &http.clients.private } else { &http.clients.public };
         let mut builder =
             client.request(method(req.method), url.clone()).timeout(Duration::from_millis(u64::from(timeout)));
         for (name, value) in &req.headers {
@@ -321,7 +253,7 @@ impl Host for InstanceState {
         if let Some(g) = &governor {
             g.acquire().await;
         }
-        let permit = match &policy.http.pacer {
+        let permit = match &http.pacer {
             Some(p) => Some(p.clone().acquire_owned().await.map_err(|_| anyhow::anyhow!("pacer closed"))?),
             None => None,
         };
@@ -395,45 +327,6 @@ fn redact_url(url: &url::Url) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn allowlist_matching() {
-        let exact = AllowedOrigin::parse("https://acme.chargebee.com").unwrap();
-        assert!(exact.matches(&Origin::parse("https://acme.chargebee.com/api/v2/x").unwrap()));
-        assert!(exact.matches(&Origin::parse("https://ACME.chargebee.com:443/").unwrap()));
-        assert!(!exact.matches(&Origin::parse("http://acme.chargebee.com").unwrap()));
-        assert!(!exact.matches(&Origin::parse("https://acme.chargebee.com:8443").unwrap()));
-        assert!(!exact.matches(&Origin::parse("https://acme.chargebee.com.evil.io").unwrap()));
-        let wild = AllowedOrigin::parse("https://*.chargebee.com").unwrap();
-        assert!(wild.matches(&Origin::parse("https://acme.chargebee.com").unwrap()));
-        assert!(wild.matches(&Origin::parse("https://a.b.chargebee.com").unwrap()));
-        assert!(!wild.matches(&Origin::parse("https://chargebee.com").unwrap()));
-        assert!(!wild.matches(&Origin::parse("https://evilchargebee.com").unwrap()));
-        assert!(AllowedOrigin::parse("https://acme.chargebee.com/api").is_err());
-        assert!(AllowedOrigin::parse("ftp://x").is_err());
-    }
-
-    #[test]
-    fn private_addresses() {
-        for ip in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "192.168.0.1",
-            "172.16.0.1",
-            "169.254.169.254",
-            "100.64.0.1",
-            "::1",
-            "fe80::1",
-            "fd00::1",
-            "::ffff:10.0.0.1",
-            "0.0.0.0",
-        ] {
-            assert!(is_private(ip.parse().unwrap()), "{ip}");
-        }
-        for ip in ["8.8.8.8", "2606:4700::1111", "100.128.0.1"] {
-            assert!(!is_private(ip.parse().unwrap()), "{ip}");
-        }
-    }
 
     #[test]
     fn retry_after_forms() {

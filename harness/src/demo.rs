@@ -111,7 +111,7 @@ pub async fn run(customers: usize) -> anyhow::Result<()> {
 
     // 3. Reconciliation.
     let conn = s.app.connections["acme"].clone();
-    let rec = crate::reconcile::run(&s.app, &conn).await?;
+    let rec = ml_connector::reconcile::run(&s.app, &conn).await?;
     println!("\nreconciliation ({} Chargebee records read fresh):", rec.records_read);
     rec.print();
     if let Some(inv) = control.invoices(&site.name)?.first() {

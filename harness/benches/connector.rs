@@ -28,7 +28,7 @@ use chargebee_sandbox::{Region, SeedSpec};
 use gp_sandbox::Overload;
 use ml_connector::bindings::source::exports::ml_connector::plugin::source_api::{PollMode, PollRequest};
 use ml_connector::bindings::types::{Distribution, DistributionKind, GpCustomer, LedgerDoc, ReceivablesInvoice};
-use ml_connector::stack::{Stack, StackSpec, TenantSpec, WEBHOOK_PASSWORD, WEBHOOK_USER};
+use mlc_harness::stack::{Stack, StackSpec, TenantSpec, WEBHOOK_PASSWORD, WEBHOOK_USER};
 use ml_connector_tests::scratch;
 
 fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
@@ -125,7 +125,7 @@ async fn source() -> anyhow::Result<()> {
     let t = Instant::now();
     let (mut cursor, mut items, mut polls) = (None, 0usize, 0usize);
     loop {
-        let mut store = conn.source.store(&s.app, "acme", None, None)?;
+        let mut store = conn.source.store(&s.app, "acme", Default::default())?;
         let inst = conn.source.pre.instantiate_async(&mut store).await?;
         let req = PollRequest { mode: PollMode::Backfill, cursor: cursor.clone(), since: None, until: None };
         let page = inst
@@ -273,7 +273,7 @@ async fn gp() -> anyhow::Result<()> {
     let conn = s.app.connections["acme"].clone();
     let customers = ["BENCH-A", "BENCH-B", "BENCH-C", "BENCH-D"];
     for c in customers {
-        let mut store = conn.target.store(&s.app, "acme", None, None)?;
+        let mut store = conn.target.store(&s.app, "acme", Default::default())?;
         let inst = conn.target.pre.instantiate_async(&mut store).await?;
         let cust = GpCustomer {
             id: c.into(),
@@ -307,7 +307,7 @@ async fn gp() -> anyhow::Result<()> {
                 if i >= docs {
                     return Ok::<_, anyhow::Error>(());
                 }
-                let mut store = conn.target.store(&app, "acme", None, None)?;
+                let mut store = conn.target.store(&app, "acme", Default::default())?;
                 let inst = conn.target.pre.instantiate_async(&mut store).await?;
                 let doc = invoice(i, customers[i % customers.len()], &date);
                 inst.ml_connector_plugin_target_api()
