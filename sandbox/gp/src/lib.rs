@@ -96,7 +96,7 @@ impl std::fmt::Debug for Credentials {
 pub struct GpConfig {
     pub bind: SocketAddr,
     pub credentials: Credentials,
-    /// The GP Web Services WSDL; `None` → [`schema::default_wsdl_path`].
+    /// A GP Web Services WSDL file to use instead of the one compiled in ([`schema::EMBEDDED_WSDL`]).
     pub wsdl_path: Option<PathBuf>,
     /// SQLite file; `None` → a file in a temporary directory removed at shutdown.
     pub database_path: Option<PathBuf>,
@@ -154,8 +154,10 @@ pub struct Sandbox {
 impl GpSandbox {
     /// Loads the WSDL, creates and seeds the store, and starts serving.
     pub async fn start(config: GpConfig) -> anyhow::Result<Sandbox> {
-        let wsdl = config.wsdl_path.clone().unwrap_or_else(schema::default_wsdl_path);
-        let schema = schema::Schema::load_cached(&wsdl)?;
+        let schema = match &config.wsdl_path {
+            Some(path) => schema::Schema::load_cached(path)?,
+            None => schema::Schema::embedded()?,
+        };
         let (db_path, tempdir) = match &config.database_path {
             Some(p) => (p.clone(), None),
             None => {
