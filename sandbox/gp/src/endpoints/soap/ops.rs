@@ -199,79 +199,84 @@ fn apply_elements(el: &Element) -> OpResult<Vec<ApplyRequest>> {
 }
 
 async fn run(shared: &Shared, req: &SoapRequest) -> OpResult<Option<Node>> {
-    let svc = &shared.service;
     let body = &req.body;
-    let op = req.operation.as_str();
-    match op {
-        "GetPolicyByOperation" => {
-            let name = body.str_at(&["operation"]).ok_or_else(|| GpError::Contract("operation is required".into()))?;
-            if !OPERATIONS.contains(&name) {
-                return Err(GpError::NotFound { kind: "Policy for operation", id: name.to_string() }.into());
-            }
-            let root = object_type(name).trim_start_matches("Microsoft.Dynamics.GP.");
-            Ok(Some(
-                Node::tree()
-                    .with("Key", Node::tree().with("Id", policy_id(name)))
-                    .with("Name", name)
-                    .with("RootBusinessObjectName", root),
-            ))
-        }
-        "GetCompanyList" => Ok(Some(svc.company_list(body.at(&["criteria"])).await?)),
+    match req.operation.as_str() {
+        "GetPolicyByOperation" => policy(body).map(Some),
+        "GetCompanyList" => Ok(Some(shared.service.company_list(body.at(&["criteria"])).await?)),
         "GetLoggedValidationResultByKey" => {
             let id = body.str_at(&["logId"]).ok_or_else(|| GpError::Contract("logId is required".into()))?;
             validation_result(shared, id).await
         }
-        _ => {
+        op => {
             let co = company(shared, body).await?;
-            match op {
-                "CreateCustomer" => {
-                    require_policy(body, op)?;
-                    svc.create_customer(&co, object(body, "customer")?).await?;
-                    Ok(None)
-                }
-                "UpdateCustomer" => {
-                    require_policy(body, op)?;
-                    svc.update_customer(&co, object(body, "customer")?).await?;
-                    Ok(None)
-                }
-                "GetCustomerByKey" => {
-                    let id = key_id(body)?;
-                    let found = svc.get_customer(&co, &id).await?;
-                    found.map(Some).ok_or_else(|| GpError::CustomerMissing { customer: id }.into())
-                }
-                "GetCustomerList" => Ok(Some(svc.customer_list(&co, body.at(&["criteria"])).await?)),
-                "CreateReceivablesInvoice" | "CreateReceivablesCreditMemo" | "CreateCashReceipt" => {
-                    require_policy(body, op)?;
-                    let (member, doc_type) = match op {
-                        "CreateReceivablesInvoice" => ("receivablesInvoice", DocType::Invoice),
-                        "CreateReceivablesCreditMemo" => ("receivablesCreditMemo", DocType::CreditMemo),
-                        _ => ("cashReceipt", DocType::CashReceipt),
-                    };
-                    let doc = object(body, member)?;
-                    let applies = applies_from_extensions(doc)?;
-                    svc.create_document(&co, doc_type, doc, &applies).await?;
-                    Ok(None)
-                }
-                "GetReceivablesInvoiceByKey" | "GetReceivablesCreditMemoByKey" | "GetCashReceiptByKey" => {
-                    let doc_type = match op {
-                        "GetReceivablesInvoiceByKey" => DocType::Invoice,
-                        "GetReceivablesCreditMemoByKey" => DocType::CreditMemo,
-                        _ => DocType::CashReceipt,
-                    };
-                    let id = key_id(body)?;
-                    let found = svc.get_document(&co, doc_type, &id).await?;
-                    found.map(Some).ok_or_else(|| GpError::NotFound { kind: doc_type.label(), id }.into())
-                }
-                "GetReceivablesDocumentList" => Ok(Some(svc.document_list(&co, body.at(&["criteria"])).await?)),
-                "GetBatchByKey" => {
-                    let id = key_id(body)?;
-                    let source = body.str_at(&["key", "Source"]);
-                    let found = svc.get_batch(&co, source, &id).await?;
-                    found.map(Some).ok_or_else(|| GpError::NotFound { kind: "Batch", id }.into())
-                }
-                "GetBatchList" => Ok(Some(svc.batch_list(&co, body.at(&["criteria"])).await?)),
-                _ => Err(GpError::Contract(format!("operation {op} is not emulated")).into()),
-            }
+            run_in_company(shared, &co, op, body).await
         }
+    }
+}
+
+/// GetPolicyByOperation: a Policy with a stable id per operation and no behaviours.
+fn policy(body: &Node) -> OpResult<Node> {
+    let name = body.str_at(&["operation"]).ok_or_else(|| GpError::Contract("operation is required".into()))?;
+    if !OPERATIONS.contains(&name) {
+        return Err(GpError::NotFound { kind: "Policy for operation", id: name.to_string() }.into());
+    }
+    let root = object_type(name).trim_start_matches("Microsoft.Dynamics.GP.");
+    Ok(Node::tree()
+        .with("Key", Node::tree().with("Id", policy_id(name)))
+        .with("Name", name)
+        .with("RootBusinessObjectName", root))
+}
+
+/// The operations on one company's data (`context/OrganizationKey`).
+async fn run_in_company(shared: &Shared, co: &Company, op: &str, body: &Node) -> OpResult<Option<Node>> {
+    let svc = &shared.service;
+    match op {
+        "CreateCustomer" => {
+            require_policy(body, op)?;
+            svc.create_customer(co, object(body, "customer")?).await?;
+            Ok(None)
+        }
+        "UpdateCustomer" => {
+            require_policy(body, op)?;
+            svc.update_customer(co, object(body, "customer")?).await?;
+            Ok(None)
+        }
+        "GetCustomerByKey" => {
+            let id = key_id(body)?;
+            let found = svc.get_customer(co, &id).await?;
+            found.map(Some).ok_or_else(|| GpError::CustomerMissing { customer: id }.into())
+        }
+        "GetCustomerList" => Ok(Some(svc.customer_list(co, body.at(&["criteria"])).await?)),
+        "CreateReceivablesInvoice" | "CreateReceivablesCreditMemo" | "CreateCashReceipt" => {
+            require_policy(body, op)?;
+            let (member, doc_type) = match op {
+                "CreateReceivablesInvoice" => ("receivablesInvoice", DocType::Invoice),
+                "CreateReceivablesCreditMemo" => ("receivablesCreditMemo", DocType::CreditMemo),
+                _ => ("cashReceipt", DocType::CashReceipt),
+            };
+            let doc = object(body, member)?;
+            let applies = applies_from_extensions(doc)?;
+            svc.create_document(co, doc_type, doc, &applies).await?;
+            Ok(None)
+        }
+        "GetReceivablesInvoiceByKey" | "GetReceivablesCreditMemoByKey" | "GetCashReceiptByKey" => {
+            let doc_type = match op {
+                "GetReceivablesInvoiceByKey" => DocType::Invoice,
+                "GetReceivablesCreditMemoByKey" => DocType::CreditMemo,
+                _ => DocType::CashReceipt,
+            };
+            let id = key_id(body)?;
+            let found = svc.get_document(co, doc_type, &id).await?;
+            found.map(Some).ok_or_else(|| GpError::NotFound { kind: doc_type.label(), id }.into())
+        }
+        "GetReceivablesDocumentList" => Ok(Some(svc.document_list(co, body.at(&["criteria"])).await?)),
+        "GetBatchByKey" => {
+            let id = key_id(body)?;
+            let source = body.str_at(&["key", "Source"]);
+            let found = svc.get_batch(co, source, &id).await?;
+            found.map(Some).ok_or_else(|| GpError::NotFound { kind: "Batch", id }.into())
+        }
+        "GetBatchList" => Ok(Some(svc.batch_list(co, body.at(&["criteria"])).await?)),
+        _ => Err(GpError::Contract(format!("operation {op} is not emulated")).into()),
     }
 }

@@ -14,7 +14,7 @@ use hyper::{Method, StatusCode};
 
 use crate::codec::XmlReader;
 use crate::faults::FaultKind;
-use crate::schema::NS_GP;
+use crate::schema::{EMBEDDED_WSDL, NS_GP, WsdlSource};
 use crate::server::{Reply, Shared, plain, response};
 use crate::xmldom;
 
@@ -144,13 +144,19 @@ fn boxed_client_fault(message: &str) -> Box<crate::server::HttpResponse> {
     Box::new(envelope::client_fault(message))
 }
 
-/// Serves the WSDL file the schema was loaded from (read per request: 1.7 MB is not worth
-/// keeping in memory for the rare `?wsdl`).
+/// Serves the WSDL the schema was read from: the compiled-in copy without a copy, a file read
+/// per request (1.7 MB is not worth keeping in memory for the rare `?wsdl`).
 async fn wsdl(shared: &Shared) -> crate::server::HttpResponse {
-    match tokio::fs::read(&shared.schema.source).await {
+    let path = match &shared.schema.source {
+        WsdlSource::Embedded => {
+            return response(StatusCode::OK, "text/xml; charset=utf-8", Bytes::from_static(EMBEDDED_WSDL.as_bytes()));
+        }
+        WsdlSource::File(path) => path,
+    };
+    match tokio::fs::read(path).await {
         Ok(bytes) => response(StatusCode::OK, "text/xml; charset=utf-8", bytes),
         Err(e) => {
-            tracing::error!(path = %shared.schema.source.display(), error = %e, "GP sandbox: cannot read WSDL");
+            tracing::error!(path = %path.display(), error = %e, "GP sandbox: cannot read WSDL");
             plain(StatusCode::INTERNAL_SERVER_ERROR, "the sandbox cannot read its WSDL file")
         }
     }

@@ -1,17 +1,22 @@
 //! The GP Web Services object model, read from the real legacy WSDL at start-up.
 //!
+//! `parse` reads the WSDL's XML Schema into these types; `source` says which WSDL (the vendored
+//! copy compiled into the crate, or a file named by the configuration).
+//!
 //! Everything the emulator says or accepts on the wire (SOAP element names, their namespaces and
 //! order, which members are required or nillable, the JSON shapes of SBA) is derived from this
 //! one contract instead of being typed in by hand: Customer alone has 65 members, and a typo in
 //! a hand-written order would go unnoticed by our own tests but not by GP.
 
+mod parse;
+mod source;
+
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 
-use anyhow::{Context as _, bail};
+use crate::xmldom::ExpandedName;
 
-use crate::xmldom::{self, Element, ExpandedName, NS_XS};
+pub use source::{EMBEDDED_WSDL, WsdlSource, default_wsdl_path};
 
 pub const NS_GP: &str = "http://schemas.microsoft.com/dynamics/gp/2006/01";
 pub const NS_DYN: &str = "http://schemas.microsoft.com/dynamics/2006/01";
@@ -109,83 +114,11 @@ pub struct Schema {
     /// Local name → every namespace that defines it, for lenient `xsi:type="CompanyKey"`.
     by_local: HashMap<String, Vec<ExpandedName>>,
     elements: HashMap<ExpandedName, Field>,
-    pub source: PathBuf,
-}
-
-fn parse_occurs(v: Option<&str>, default: u32) -> (u32, bool) {
-    match v {
-        Some("unbounded") => (default, true),
-        Some(n) => (n.parse().unwrap_or(default), false),
-        None => (default, false),
-    }
-}
-
-fn qname_attr(e: &Element, local: &str) -> Option<ExpandedName> {
-    e.attr(None, local).and_then(|a| a.qname_value.clone())
+    /// Where the WSDL text came from (served again as `?wsdl`).
+    pub source: WsdlSource,
 }
 
 impl Schema {
-    /// Loads the WSDL at `path`, caching it per path for the life of the process: it is 1.7 MB
-    /// and every sandbox in a test binary would otherwise parse it again.
-    pub fn load_cached(path: &Path) -> anyhow::Result<Arc<Schema>> {
-        static CACHE: OnceLock<Mutex<HashMap<PathBuf, Arc<Schema>>>> = OnceLock::new();
-        let cache = CACHE.get_or_init(Default::default);
-        let key = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
-        if let Some(found) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
-            return Ok(found);
-        }
-        let schema = Arc::new(Self::load(path)?);
-        if let Ok(mut c) = cache.lock() {
-            c.insert(key, schema.clone());
-        }
-        Ok(schema)
-    }
-
-    pub fn load(path: &Path) -> anyhow::Result<Schema> {
-        let text = std::fs::read_to_string(path).with_context(|| {
-            format!(
-                "cannot read the GP Web Services WSDL at {} (set GpConfig::wsdl_path, --wsdl or GP_SANDBOX_WSDL \
-                 to the DynamicsGP.wsdl from shared/reference/gp)",
-                path.display()
-            )
-        })?;
-        let mut schema = Self::parse(&text).with_context(|| format!("reading WSDL {}", path.display()))?;
-        schema.source = path.to_path_buf();
-        Ok(schema)
-    }
-
-    pub fn parse(text: &str) -> anyhow::Result<Schema> {
-        let root = xmldom::parse(text)?;
-        let mut schema = Schema::default();
-        let types = root.children.iter().find(|c| c.name.local == "types").context("WSDL has no <wsdl:types>")?;
-        for sch in types.children.iter().filter(|c| c.is(NS_XS, "schema")) {
-            let tns = sch.attr_value("targetNamespace").unwrap_or_default().to_string();
-            for item in &sch.children {
-                let Some(name) = item.attr_value("name") else {
-                    continue;
-                };
-                let qname = ExpandedName::new(&tns, name);
-                match item.name.local.as_str() {
-                    "complexType" => {
-                        let mut ct = read_complex(item, &tns)?;
-                        ct.name = Some(qname.clone());
-                        schema.add_type(qname, TypeDef::Complex(Arc::new(ct)));
-                    }
-                    "simpleType" => schema.add_type(qname, TypeDef::Simple(read_simple(item))),
-                    "element" => {
-                        let field = read_field(item, &tns)?;
-                        schema.elements.insert(qname, field);
-                    }
-                    _ => {}
-                }
-            }
-        }
-        if schema.types.is_empty() {
-            bail!("WSDL defines no schema types");
-        }
-        Ok(schema)
-    }
-
     fn add_type(&mut self, name: ExpandedName, def: TypeDef) {
         self.by_local.entry(name.local.clone()).or_default().push(name.clone());
         self.types.insert(name, def);
@@ -267,105 +200,6 @@ impl Schema {
             _ => None,
         }
     }
-}
-
-fn read_field(e: &Element, tns: &str) -> anyhow::Result<Field> {
-    let name = e.attr_value("name").context("xs:element without a name")?.to_string();
-    let (min, _) = parse_occurs(e.attr_value("minOccurs"), 1);
-    let (_, unbounded) = parse_occurs(e.attr_value("maxOccurs"), 1);
-    let nillable = e.attr_value("nillable") == Some("true");
-    let ty = match qname_attr(e, "type") {
-        Some(t) if t.ns.as_deref() == Some(NS_XS) => FieldType::Builtin(Builtin::from_local(&t.local)),
-        Some(t) => FieldType::Named(t),
-        None => match e.children.iter().find(|c| c.is(NS_XS, "complexType")) {
-            Some(inline) => FieldType::Anonymous(Arc::new(read_complex(inline, tns)?)),
-            None => FieldType::Builtin(Builtin::Other),
-        },
-    };
-    Ok(Field { name, ns: tns.to_string(), ty, min, unbounded, nillable })
-}
-
-/// Reads the particles of a sequence. `xs:choice` members are flattened and made optional:
-/// the contract's choices (MoneyPercentChoice…) are "one of", which order checking tolerates.
-fn read_particles(seq: &Element, tns: &str, ct: &mut ComplexType) -> anyhow::Result<()> {
-    for p in &seq.children {
-        match p.name.local.as_str() {
-            "element" => ct.own_fields.push(read_field(p, tns)?),
-            "choice" | "sequence" => {
-                let before = ct.own_fields.len();
-                read_particles(p, tns, ct)?;
-                if p.name.local == "choice" {
-                    for f in &mut ct.own_fields[before..] {
-                        f.min = 0;
-                    }
-                }
-            }
-            "any" => ct.any = true,
-            _ => {}
-        }
-    }
-    Ok(())
-}
-
-fn read_complex(e: &Element, tns: &str) -> anyhow::Result<ComplexType> {
-    let mut ct = ComplexType { is_abstract: e.attr_value("abstract") == Some("true"), ..Default::default() };
-    let mut body = e;
-    if let Some(content) = e.children.iter().find(|c| c.is(NS_XS, "complexContent"))
-        && let Some(ext) = content.children.iter().find(|c| c.is(NS_XS, "extension"))
-    {
-        ct.base = qname_attr(ext, "base");
-        body = ext;
-    }
-    for c in &body.children {
-        match c.name.local.as_str() {
-            "sequence" | "choice" => read_particles(c, tns, &mut ct)?,
-            "attribute" => ct.attributes.extend(c.attr_value("name").map(str::to_string)),
-            _ => {}
-        }
-    }
-    Ok(ct)
-}
-
-fn read_simple(e: &Element) -> SimpleType {
-    let enumerations: Vec<String> = descendants(e)
-        .filter(|d| d.is(NS_XS, "enumeration"))
-        .filter_map(|d| d.attr_value("value").map(str::to_string))
-        .collect();
-    let is_list = descendants(e).any(|d| d.is(NS_XS, "list"));
-    if !enumerations.is_empty() && !is_list {
-        return SimpleType::Enumeration(enumerations);
-    }
-    let base = descendants(e)
-        .find(|d| d.is(NS_XS, "restriction"))
-        .and_then(|r| qname_attr(r, "base"))
-        .filter(|b| b.ns.as_deref() == Some(NS_XS) && !is_list)
-        .map_or(Builtin::String, |b| Builtin::from_local(&b.local));
-    SimpleType::Restricted(base)
-}
-
-fn descendants(e: &Element) -> impl Iterator<Item = &Element> {
-    let mut stack = vec![e];
-    std::iter::from_fn(move || {
-        let next = stack.pop()?;
-        stack.extend(next.children.iter().rev());
-        Some(next)
-    })
-}
-
-/// Where the WSDL is looked for when the configuration names none: `GP_SANDBOX_WSDL`, then
-/// `shared/reference/gp/DynamicsGP.wsdl` beside the repository this crate was built from, then
-/// the same relative to the working directory and its parent.
-pub fn default_wsdl_path() -> PathBuf {
-    if let Some(p) = std::env::var_os("GP_SANDBOX_WSDL") {
-        return PathBuf::from(p);
-    }
-    let rel = Path::new("shared/reference/gp/DynamicsGP.wsdl");
-    let candidates = [
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../..").join(rel),
-        rel.to_path_buf(),
-        Path::new("..").join(rel),
-    ];
-    candidates.iter().find(|p| p.is_file()).cloned().unwrap_or_else(|| candidates[0].clone())
 }
 
 #[cfg(test)]
