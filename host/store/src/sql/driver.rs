@@ -7,6 +7,8 @@
 //! proved by a blanket impl here, and gathered as supertraits of [`Driver`]; the shared code
 //! then says only `DB: Dialect` and binds with [`QueryExt::arg`] / [`BuilderExt::push_arg`]
 //! and reads with [`RowExt::col`]. A type the schema starts to use is added to [`Driver`].
+//! What is not generic in sqlx at all — a pool or connection as an executor, a result's row
+//! count — each backend states in a line (`Driver`, [`RowsAffected`]).
 
 use sqlx::query::Query;
 use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Pool, QueryBuilder, Row, Type};
