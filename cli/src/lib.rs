@@ -97,4 +97,3 @@ pub enum Command {
         until: Option<String>,
     },
 }
-

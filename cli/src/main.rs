@@ -2,9 +2,9 @@
 
 use anyhow::Context;
 use clap::Parser;
-use ml_connector_cli::{Cli, Command};
-use ml_connector::{app::App, config::Config, secretbox, serve};
 use ml_connector::jobs::PollMode;
+use ml_connector::{app::App, config::Config, secretbox, serve};
+use ml_connector_cli::{Cli, Command};
 
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()

@@ -47,7 +47,14 @@ fn every_command_the_readme_shows_parses() {
 
 #[test]
 fn every_command_that_reads_a_config_takes_dash_c() {
-    for sub in ["serve", "check", "secret-set x", "backfill --connection a", "reconcile --connection a", "replay --connection a"] {
+    for sub in [
+        "serve",
+        "check",
+        "secret-set x",
+        "backfill --connection a",
+        "reconcile --connection a",
+        "replay --connection a",
+    ] {
         let mut words = vec!["ml-connector".to_string()];
         words.extend(sub.split_whitespace().map(str::to_string));
         words.extend(["-c".to_string(), "x.toml".to_string()]);

@@ -28,8 +28,8 @@ use chargebee_sandbox::{Region, SeedSpec};
 use gp_sandbox::Overload;
 use ml_connector::bindings::source::exports::ml_connector::plugin::source_api::{PollMode, PollRequest};
 use ml_connector::bindings::types::{Distribution, DistributionKind, GpCustomer, LedgerDoc, ReceivablesInvoice};
-use mlc_harness::stack::{Stack, StackSpec, TenantSpec, WEBHOOK_PASSWORD, WEBHOOK_USER};
 use ml_connector_tests::scratch;
+use mlc_harness::stack::{Stack, StackSpec, TenantSpec, WEBHOOK_PASSWORD, WEBHOOK_USER};
 
 fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
@@ -125,7 +125,7 @@ async fn source() -> anyhow::Result<()> {
     let t = Instant::now();
     let (mut cursor, mut items, mut polls) = (None, 0usize, 0usize);
     loop {
-        let mut store = conn.source.store(&s.app, "acme", Default::default())?;
+        let mut store = ml_connector::call::new_store(&s.app, "acme", &conn.source, Default::default())?;
         let inst = conn.source.pre.instantiate_async(&mut store).await?;
         let req = PollRequest { mode: PollMode::Backfill, cursor: cursor.clone(), since: None, until: None };
         let page = inst
@@ -273,7 +273,7 @@ async fn gp() -> anyhow::Result<()> {
     let conn = s.app.connections["acme"].clone();
     let customers = ["BENCH-A", "BENCH-B", "BENCH-C", "BENCH-D"];
     for c in customers {
-        let mut store = conn.target.store(&s.app, "acme", Default::default())?;
+        let mut store = ml_connector::call::new_store(&s.app, "acme", &conn.target, Default::default())?;
         let inst = conn.target.pre.instantiate_async(&mut store).await?;
         let cust = GpCustomer {
             id: c.into(),
@@ -307,7 +307,7 @@ async fn gp() -> anyhow::Result<()> {
                 if i >= docs {
                     return Ok::<_, anyhow::Error>(());
                 }
-                let mut store = conn.target.store(&app, "acme", Default::default())?;
+                let mut store = ml_connector::call::new_store(&app, "acme", &conn.target, Default::default())?;
                 let inst = conn.target.pre.instantiate_async(&mut store).await?;
                 let doc = invoice(i, customers[i % customers.len()], &date);
                 inst.ml_connector_plugin_target_api()

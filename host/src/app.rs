@@ -11,11 +11,10 @@ use tokio::sync::Notify;
 use crate::bindings::mapper::MapperPre;
 use crate::bindings::source::SourcePre;
 use crate::bindings::target::TargetPre;
-use crate::call::Scope;
 use crate::caps::chargebee::ChargebeeSite;
 use crate::caps::http::HttpClients;
 use crate::caps::secrets::{ResolvedSecret, ResolvedSecrets};
-use crate::caps::{CallContext, Caps, ConfigureEnv, InstanceState, RolePolicy};
+use crate::caps::{ConfigureEnv, InstanceState, RolePolicy};
 use crate::config::{Config, ConnectionConfig, DirGrant};
 use crate::role::Role;
 use crate::runtime::{LoadedComponent, Runtime};
@@ -67,23 +66,6 @@ pub struct RoleComponent<P> {
     pub dirs: Vec<DirGrant>,
 }
 
-impl<P> RoleComponent<P> {
-    /// A sandboxed store for one call of this role's component.
-    pub fn store(&self, app: &App, connection: &str, scope: Scope) -> anyhow::Result<wasmtime::Store<InstanceState>> {
-        let call = CallContext {
-            connection: connection.to_string(),
-            role: self.role,
-            component: self.component.name.clone(),
-            digest: self.component.digest.clone(),
-            record_key: scope.record_key,
-            job_id: scope.job_id,
-        };
-        let mut caps = Caps::prepare(call, app.store.clone(), self.policy.clone(), app.wake.clone());
-        caps.timeline = scope.timeline;
-        app.runtime.new_store(&self.component, caps, &self.dirs)
-    }
-}
-
 impl App {
     pub async fn build(config: Config) -> anyhow::Result<Arc<App>> {
         let store = mlc_store::open(&config.host.database)
@@ -103,7 +85,8 @@ impl App {
             components.insert(name.clone(), Arc::new(loaded));
         }
         let secrets = crate::caps::secrets::resolve(&config, &sites, store.as_ref()).await?;
-        let clients = HttpClients::new()?;
+        let tls = crate::caps::http::tls::client_config(config.host.extra_ca.as_deref())?;
+        let clients = HttpClients::new(tls)?;
         let mut connections = BTreeMap::new();
         for cc in &config.connections {
             let binder = Binder { config: &config, conn: cc, runtime: &runtime, components: &components };
@@ -158,8 +141,7 @@ impl<'a> Binder<'a> {
     ) -> anyhow::Result<RoleComponent<P>> {
         let (id, role) = (&self.conn.id, env.role);
         let name = &env.role_config.component;
-        let component =
-            self.components.get(name).cloned().with_context(|| format!("component {name} not loaded"))?;
+        let component = self.components.get(name).cloned().with_context(|| format!("component {name} not loaded"))?;
         let pre = self.runtime.prepare(&component, role).with_context(|| format!("connection {id}: {role}"))?;
         let pre = typed(pre).map_err(Into::into).with_context(|| {
             format!("connection {id}: component {name:?} cannot be its {role}: it does not export {}", role.export())

@@ -15,7 +15,7 @@ use crate::app::{App, RoleComponent};
 use crate::bindings::mapper::{Mapper, MapperPre};
 use crate::bindings::source::{Source, SourcePre};
 use crate::bindings::target::{Target, TargetPre};
-use crate::caps::InstanceState;
+use crate::caps::{CallContext, Caps, InstanceState};
 
 /// A world's pre-linked instance factory.
 pub trait WorldPre: Send + Sync {
@@ -74,7 +74,9 @@ impl fmt::Display for CallFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             CallFailure::Trap(m) => write!(f, "component trapped: {m}"),
-            CallFailure::Timeout { limit_ms } => write!(f, "component call exceeded its {limit_ms} ms wall-clock limit"),
+            CallFailure::Timeout { limit_ms } => {
+                write!(f, "component call exceeded its {limit_ms} ms wall-clock limit")
+            }
         }
     }
 }
@@ -89,7 +91,7 @@ pub async fn call_component<P: WorldPre, T>(
     f: impl AsyncFnOnce(&mut Store<InstanceState>, P::Instance) -> wasmtime::Result<T>,
 ) -> anyhow::Result<Result<T, CallFailure>> {
     let limit_ms = rc.component.config.call_timeout_ms;
-    let mut store = rc.store(app, connection, scope)?;
+    let mut store = new_store(app, connection, rc, scope)?;
     let work = async {
         let instance = rc.pre.instantiate(&mut store).await?;
         f(&mut store, instance).await
@@ -99,6 +101,26 @@ pub async fn call_component<P: WorldPre, T>(
         Ok(Err(trap)) => Err(CallFailure::Trap(trap_message(&anyhow::Error::from(trap)))),
         Err(_) => Err(CallFailure::Timeout { limit_ms }),
     })
+}
+
+/// A sandboxed store for one call of `rc`'s component: its role's capabilities prepared afresh.
+pub fn new_store<P>(
+    app: &App,
+    connection: &str,
+    rc: &RoleComponent<P>,
+    scope: Scope,
+) -> anyhow::Result<Store<InstanceState>> {
+    let call = CallContext {
+        connection: connection.to_string(),
+        role: rc.role,
+        component: rc.component.name.clone(),
+        digest: rc.component.digest.clone(),
+        record_key: scope.record_key,
+        job_id: scope.job_id,
+    };
+    let mut caps = Caps::prepare(call, app.store.clone(), rc.policy.clone(), app.wake.clone());
+    caps.timeline = scope.timeline;
+    app.runtime.new_store(&rc.component, caps, &rc.dirs)
 }
 
 /// The root cause of a trap in one line, e.g. the CPU budget or memory limit message.

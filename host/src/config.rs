@@ -112,6 +112,9 @@ pub struct HostConfig {
     pub poll_ms: u64,
     /// How often records parked on a closed fiscal period ask GP whether it reopened.
     pub period_recheck_s: u64,
+    /// A PEM file of CA certificates to trust besides the platform's (a GP server's internal
+    /// CA, the emulators' generated CA). Relative to the config file.
+    pub extra_ca: Option<PathBuf>,
 }
 
 impl Default for HostConfig {
@@ -127,6 +130,7 @@ impl Default for HostConfig {
             backoff_cap_ms: 300_000,
             poll_ms: 250,
             period_recheck_s: 300,
+            extra_ca: None,
         }
     }
 }
@@ -369,6 +373,9 @@ impl Config {
             }
         };
         fix(&mut self.host.cache_dir);
+        if let Some(ca) = &mut self.host.extra_ca {
+            fix(ca);
+        }
         for c in self.components.values_mut() {
             fix(&mut c.path);
         }

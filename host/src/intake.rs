@@ -77,7 +77,8 @@ async fn webhook(
         return error(StatusCode::UNAUTHORIZED, "webhooks are not enabled for this connection");
     };
     if !authorized(&headers, cred.value.expose()) {
-        intake_audit(&app, &connection, Label::Denied, "webhook refused: missing or wrong Basic credentials".into()).await;
+        intake_audit(&app, &connection, Label::Denied, "webhook refused: missing or wrong Basic credentials".into())
+            .await;
         let mut r = error(StatusCode::UNAUTHORIZED, "missing or wrong credentials");
         r.headers_mut()
             .insert("www-authenticate", axum::http::HeaderValue::from_static("Basic realm=\"ml-connector\""));

@@ -105,6 +105,15 @@ pub fn poll_job(connection: &str, key: JobKey, job: &PollJob, max_attempts: i32)
     })
 }
 
+impl PollJob {
+    /// The walk's job key, named by its window and `at` (when it was asked for; 0 = the window
+    /// alone names it).
+    pub fn key(&self, at: i64) -> JobKey {
+        let (since, until) = (self.since.unwrap_or(0), self.until.unwrap_or(0));
+        JobKey::composed(format!("{}:{since}:{until}:{at}", self.mode.as_str()))
+    }
+}
+
 impl TriggerJob {
     /// A trigger the job will fetch itself.
     pub fn new(trigger: Trigger) -> TriggerJob {
@@ -122,5 +131,7 @@ mod tests {
         let text = serde_json::to_string(&j).unwrap_or_default();
         assert_eq!(text, r#"{"mode":"backfill","since":null,"until":3}"#);
         assert_eq!(JobKind::parse(JobKind::Poll.as_str()), Some(JobKind::Poll));
+        let walk = PollJob { mode: PollMode::Events, since: Some(5), until: None };
+        assert_eq!(walk.key(9).as_str(), "events:5:0:9");
     }
 }

@@ -6,7 +6,6 @@
 use std::fmt;
 
 use crate::bindings::types::{RecordKind, SourceRecord, Trigger};
-use crate::jobs::PollMode;
 
 /// Longest job key the queue takes (an event id, a walk's name …).
 pub const MAX_JOB_KEY: usize = 200;
@@ -138,9 +137,10 @@ impl JobKey {
         JobKey(format!("poll:{record}@{version}"))
     }
 
-    /// A walk (backfill or events) over `[since, until)`, named by when it was asked for.
-    pub fn walk(mode: PollMode, since: Option<i64>, until: Option<i64>, at: i64) -> JobKey {
-        JobKey(format!("{}:{}:{}:{at}", mode.as_str(), since.unwrap_or(0), until.unwrap_or(0)))
+    /// A key the host composes itself from its own parts (e.g. a walk's, see
+    /// [`crate::jobs::PollJob::key`]).
+    pub(crate) fn composed(key: String) -> JobKey {
+        JobKey(key)
     }
 
     /// A guest-chosen key (the `queue` capability), checked like an event id.
@@ -199,6 +199,5 @@ mod tests {
         assert!(JobKey::event("a\nb").is_err());
         assert_eq!(JobKey::dependency(&RecordKey::customer("c1")).as_str(), "dep:customer/c1");
         assert_eq!(JobKey::poll_hit(&RecordKey::invoice("i"), 7).as_str(), "poll:invoice/i@7");
-        assert_eq!(JobKey::walk(PollMode::Events, Some(5), None, 9).as_str(), "events:5:0:9");
     }
 }

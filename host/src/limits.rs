@@ -37,4 +37,3 @@ impl ResourceLimiter for Limits {
         Ok(true)
     }
 }
-

@@ -12,7 +12,9 @@ use std::time::Instant;
 use mlc_store::{Enqueued, Job};
 
 use crate::app::{App, Connection};
-use crate::bindings::source::exports::ml_connector::plugin::source_api::{PollMode as WitPollMode, PollPage, PollRequest};
+use crate::bindings::source::exports::ml_connector::plugin::source_api::{
+    PollMode as WitPollMode, PollPage, PollRequest,
+};
 use crate::call::{Scope, call_component};
 use crate::jobs::{PollJob, PollMode, TriggerJob, poll_job, trigger_job};
 use crate::keys::{JobKey, RecordKey};
@@ -50,8 +52,9 @@ pub async fn enqueue_walk(
     since: Option<i64>,
     until: Option<i64>,
 ) -> anyhow::Result<JobKey> {
-    let key = JobKey::walk(mode, since, until, app.store.now().await?);
-    enqueue(app, connection, key.clone(), &PollJob { mode, since, until }).await?;
+    let job = PollJob { mode, since, until };
+    let key = job.key(app.store.now().await?);
+    enqueue(app, connection, key.clone(), &job).await?;
     Ok(key)
 }
 

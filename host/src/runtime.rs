@@ -21,9 +21,9 @@ use wasmtime::{Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Stor
 use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
 use crate::caps::{Caps, InstanceState};
+use crate::config::{ComponentConfig, DirGrant};
 use crate::limits::Limits;
 use crate::role::Role;
-use crate::config::{ComponentConfig, DirGrant};
 
 /// Epoch tick. CPU budgets are counted in ticks spent executing guest code.
 pub const TICK: Duration = Duration::from_millis(10);
@@ -199,7 +199,7 @@ fn import_refusal(import: &str, role: Role) -> Option<String> {
     if interface.starts_with("wasi:") || interface == "ml-connector:plugin/types" {
         return None; // WASI p2 (nothing granted through it) and the shared types: every world
     }
-    if role.capabilities().iter().any(|c| c.interface() == interface) {
+    if crate::caps::imports(role).iter().any(|c| c.interface() == interface) {
         return None;
     }
     let known = crate::caps::Capability::ALL.iter().any(|c| c.interface() == interface);

@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 use crate::app::{App, Connection};
 use crate::call::{Scope, call_component};
 use crate::jobs::{PollJob, PollMode};
-use crate::keys::{JobKey, WaitKey};
+use crate::keys::WaitKey;
 use crate::timeline::{Label, Line};
 
 /// Run both loops until `stop`.
@@ -70,9 +70,8 @@ pub async fn events_sweep(app: &App, conn: &Connection) -> anyhow::Result<()> {
         .and_then(|v| String::from_utf8(v).ok()?.parse::<i64>().ok());
     let since = watermark.unwrap_or(now) - overlap;
     // Named by its window alone: a second sweep over the same window is the same walk.
-    let key = JobKey::walk(PollMode::Events, Some(since), Some(now), 0);
     let job = PollJob { mode: PollMode::Events, since: Some(since), until: Some(now) };
-    crate::poll::enqueue(app, &conn.config.id, key, &job).await?;
+    crate::poll::enqueue(app, &conn.config.id, job.key(0), &job).await?;
     app.store.state_put(&scope, "events-watermark", now.to_string().as_bytes()).await?;
     Ok(())
 }

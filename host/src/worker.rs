@@ -103,7 +103,9 @@ pub async fn run_job(app: &App, job: Job) -> anyhow::Result<()> {
         Ok(Outcome::Done) => app.store.ack(job.id, &owner).await?,
         Ok(Outcome::Park { reason }) => app.store.park(job.id, &owner, &reason).await?,
         // The store checks under a lock whether the record got written meanwhile.
-        Ok(Outcome::Wait { wait_key, reason }) => app.store.wait_for(job.id, &owner, &wait_key.to_string(), &reason).await?,
+        Ok(Outcome::Wait { wait_key, reason }) => {
+            app.store.wait_for(job.id, &owner, &wait_key.to_string(), &reason).await?
+        }
         Ok(Outcome::Retry { reason, after_ms }) => {
             let how = match after_ms {
                 Some(ms) => Retry::After { delay_ms: ms as i64 },

@@ -110,7 +110,7 @@ async fn state_is_bounded_and_scoped_per_component() {
     assert!(source.set("".into(), b"v".to_vec()).await.unwrap().is_err());
     assert!(source.set("x".repeat(257), b"v".to_vec()).await.unwrap().is_err());
     assert!(source.set("big".into(), vec![0; 64 * 1024 + 1]).await.unwrap().is_err());
-    assert_eq!(source.get("k".into()).await.unwrap(), Some(b"v".to_vec()));
+    assert_eq!(State::get(&mut source, "k".into()).await.unwrap(), Some(b"v".to_vec()));
     assert_eq!(store.state_get("acme/c", "k").await.unwrap(), Some(b"v".to_vec()), "scope = connection/component");
 }
 
@@ -154,8 +154,5 @@ async fn settings_carry_the_chargebee_binding() {
         Settings::get(&mut source, "chargebee.api_base".into()).await.unwrap().as_deref(),
         Some("https://acme.chargebee.com:443")
     );
-    assert_eq!(
-        Settings::get(&mut source, "gp.company".into()).await.unwrap().as_deref(),
-        Some("Fabrikam, Inc.")
-    );
+    assert_eq!(Settings::get(&mut source, "gp.company".into()).await.unwrap().as_deref(), Some("Fabrikam, Inc."));
 }

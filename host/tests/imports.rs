@@ -42,7 +42,8 @@ fn uses(text: &str, here: &[String]) -> Vec<Vec<String>> {
         if in_tests {
             continue;
         }
-        if stmt.is_empty() && !(t.starts_with("use ") || t.starts_with("pub use ") || t.starts_with("pub(crate) use ")) {
+        if stmt.is_empty() && !(t.starts_with("use ") || t.starts_with("pub use ") || t.starts_with("pub(crate) use "))
+        {
             continue;
         }
         stmt.push_str(t);
@@ -87,7 +88,11 @@ fn no_circle_between_host_files_and_no_emulator_dependency() {
     for f in &files {
         let text = std::fs::read_to_string(f).expect("read");
         for forbidden in ["gp_sandbox", "chargebee_sandbox", "standin_sandbox", "mlc_harness"] {
-            assert!(!text.contains(forbidden), "{} names {forbidden}: the host must not depend on the emulators", f.display());
+            assert!(
+                !text.contains(forbidden),
+                "{} names {forbidden}: the host must not depend on the emulators",
+                f.display()
+            );
         }
         let here = module_of(&src, f);
         for path in uses(&text, &here) {
@@ -134,7 +139,8 @@ fn no_circle_between_host_files_and_no_emulator_dependency() {
         if !state.contains_key(n)
             && let Some(cycle) = visit(n, &graph, &mut state, &mut Vec::new())
         {
-            let names: Vec<String> = cycle.iter().map(|m| if m.is_empty() { "lib".into() } else { m.join("/") }).collect();
+            let names: Vec<String> =
+                cycle.iter().map(|m| if m.is_empty() { "lib".into() } else { m.join("/") }).collect();
             panic!("import circle: {}", names.join(" → "));
         }
     }

@@ -34,34 +34,25 @@ pub fn init_tracing() {
 // ------------------------------------------------------------------------------------- databases
 
 /// A fresh database for one test: SQLite in a temp dir, or a new PostgreSQL database dropped
-/// (best effort) when this is dropped.
+/// (best effort) when this is dropped (`mlc_store::testing`, the one copy of that dance).
 pub struct TestDb {
     pub url: String,
-    pg_admin: Option<(String, String)>,
+    _pg: Option<mlc_store::testing::PgTestDb>,
     _dir: Option<PathBuf>,
 }
 
-pub fn pg_server_url() -> String {
-    std::env::var("MLC_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
+pub use mlc_store::testing::pg_server_url;
 
 impl TestDb {
     pub async fn sqlite() -> TestDb {
         let dir = std::env::temp_dir().join(format!("mlc-test-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).unwrap();
-        TestDb { url: format!("sqlite://{}", dir.join("store.db").display()), pg_admin: None, _dir: Some(dir) }
+        TestDb { url: format!("sqlite://{}", dir.join("store.db").display()), _pg: None, _dir: Some(dir) }
     }
 
     pub async fn postgres() -> TestDb {
-        use sqlx::Connection;
-        let admin = pg_server_url();
-        let name = format!("mlc_e2e_{}", uuid::Uuid::new_v4().simple());
-        let mut conn = sqlx::PgConnection::connect(&admin)
-            .await
-            .unwrap_or_else(|e| panic!("PostgreSQL at {admin} is needed for this test (set MLC_TEST_PG_URL): {e}"));
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.unwrap();
-        let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap();
-        TestDb { url: format!("{base}/{name}"), pg_admin: Some((admin, name)), _dir: None }
+        let pg = mlc_store::testing::PgTestDb::create("mlc_e2e").await;
+        TestDb { url: pg.url().to_string(), _pg: Some(pg), _dir: None }
     }
 
     /// Backend from `MLC_TEST_BACKEND` (sqlite | postgres); SQLite by default.
@@ -75,21 +66,6 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        if let Some((admin, name)) = self.pg_admin.take() {
-            // Best effort, on a side thread: Drop cannot await and may run inside a runtime.
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
-                rt.block_on(async {
-                    use sqlx::Connection;
-                    let mut c = sqlx::PgConnection::connect(&admin).await.ok()?;
-                    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                        .execute(&mut c)
-                        .await
-                        .ok()
-                })
-            })
-            .join();
-        }
         if let Some(dir) = &self._dir {
             let _ = std::fs::remove_dir_all(dir);
         }

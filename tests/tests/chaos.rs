@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use chargebee_sandbox::{InvoiceInput, LineInput, PaymentInput, Region, SeedSpec, WebhookConfig};
 use gp_sandbox::{DocType, FaultKind};
-use mlc_harness::stack::{Stack, StackSpec, TenantSpec, WEBHOOK_PASSWORD, WEBHOOK_USER};
 use ml_connector_tests::{TestDb, init_tracing, scratch};
+use mlc_harness::stack::{Stack, StackSpec, TenantSpec, WEBHOOK_PASSWORD, WEBHOOK_USER};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn crash_faults_and_disorder_lose_nothing_and_post_nothing_twice() {

@@ -7,8 +7,8 @@ use std::time::Duration;
 use chargebee_sandbox::Region;
 use chargebee_sandbox::{SeedSpec, WebhookConfig};
 use gp_sandbox::DocType;
-use mlc_harness::stack::{Stack, StackSpec, TenantSpec, WEBHOOK_PASSWORD, WEBHOOK_USER};
 use ml_connector_tests::{TestDb, init_tracing, scratch};
+use mlc_harness::stack::{Stack, StackSpec, TenantSpec, WEBHOOK_PASSWORD, WEBHOOK_USER};
 
 const FABRIKAM: i32 = -1;
 

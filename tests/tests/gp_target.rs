@@ -400,7 +400,7 @@ async fn env(endpoint: &'static str, settings: &[(&str, &str)]) -> Env {
 macro_rules! target {
     ($env:expr, $call:ident $(, $arg:expr)*) => {{
         let c = &$env.app.connections["t"];
-        let mut store = c.target.store(&$env.app, "t", Default::default()).unwrap();
+        let mut store = ml_connector::call::new_store(&$env.app, "t", &c.target, Default::default()).unwrap();
         let inst = c.target.pre.instantiate_async(&mut store).await.unwrap();
         inst.ml_connector_plugin_target_api().$call(&mut store $(, $arg)*).await.expect("the call completes")
     }};

@@ -65,11 +65,16 @@ impl ChargebeeSite {
         if let Some(prev) = conn.settings.get("chargebee.api_base")
             && *prev != origin.to_string()
         {
-            bail!("connection {id}: settings chargebee.api_base = {prev:?} disagrees with the region table ({origin}); remove it");
+            bail!(
+                "connection {id}: settings chargebee.api_base = {prev:?} disagrees with the region table ({origin}); remove it"
+            );
         }
         match conn.source.secrets.get(KEY_GRANT) {
             Some(s) if *s != cb.api_key => {
-                bail!("connection {id}: source grant {KEY_GRANT} = {s:?} disagrees with chargebee.api_key {:?}", cb.api_key)
+                bail!(
+                    "connection {id}: source grant {KEY_GRANT} = {s:?} disagrees with chargebee.api_key {:?}",
+                    cb.api_key
+                )
             }
             _ => {}
         }

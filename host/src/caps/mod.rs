@@ -86,13 +86,23 @@ impl Capability {
     }
 }
 
+/// The host capabilities `role`'s world imports (`wit/worlds.wit`; a test keeps them equal).
+pub fn imports(role: Role) -> &'static [Capability] {
+    use Capability::*;
+    match role {
+        Role::Source => &[Secrets, Http, Queue, Audit, Log, State, Settings],
+        Role::Mapper => &[Log],
+        Role::Target => &[Secrets, Http, Audit, Log, State, Settings],
+    }
+}
+
 /// A linker for `role`'s world: WASI p2 (wasip2 guests import `wasi:cli`; nothing is granted
 /// through it), the shared types, and exactly the capabilities the world imports.
 pub fn linker(engine: &wasmtime::Engine, role: Role) -> anyhow::Result<Linker<InstanceState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     instance::link_types(&mut linker)?;
-    for cap in role.capabilities() {
+    for cap in imports(role) {
         cap.link(&mut linker).with_context(|| format!("linking {}", cap.interface()))?;
     }
     Ok(linker)
@@ -140,7 +150,7 @@ impl RolePolicy {
     /// Step 2 of the lifecycle: each capability of the role's world builds its policy.
     pub fn configure(env: &ConfigureEnv<'_>) -> anyhow::Result<RolePolicy> {
         let mut p = RolePolicy::default();
-        for cap in env.role.capabilities() {
+        for cap in imports(env.role) {
             let what = || format!("connection {}: {}: {}", env.connection.id, env.role, cap.interface());
             match cap {
                 Capability::Http => p.http = Some(http::configure(env).with_context(what)?),
@@ -208,5 +218,37 @@ impl Caps {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `world <name> { import x; … export y; }` blocks of the WIT file, as (imports, exports).
+    fn world(wit: &str, name: &str) -> (Vec<String>, Vec<String>) {
+        let start = wit.find(&format!("world {name} {{")).unwrap_or_else(|| panic!("world {name} in worlds.wit"));
+        let body = &wit[start..];
+        let body = &body[..body.find('}').unwrap_or(body.len())];
+        let items = |kw: &str| {
+            body.lines()
+                .filter_map(|l| l.trim().strip_prefix(kw))
+                .map(|l| format!("ml-connector:plugin/{}", l.trim().trim_end_matches(';')))
+                .collect::<Vec<_>>()
+        };
+        (items("import "), items("export "))
+    }
+
+    #[test]
+    fn capabilities_are_the_worlds_imports() {
+        let wit = include_str!("../../../wit/worlds.wit");
+        for role in Role::ALL {
+            let (mut wit_imports, exports) = world(wit, role.as_str());
+            let mut declared: Vec<String> = imports(role).iter().map(|c| c.interface().to_string()).collect();
+            declared.sort();
+            wit_imports.sort();
+            assert_eq!(declared, wit_imports, "{role}");
+            assert_eq!(exports, vec![role.export().to_string()], "{role}");
+        }
     }
 }

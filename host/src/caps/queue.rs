@@ -48,7 +48,8 @@ impl Host for InstanceState {
         if self.caps.queue.enqueued >= policy.max_enqueues {
             return Ok(Err(format!("at most {} enqueues per call", policy.max_enqueues)));
         }
-        let job = trigger_job(&self.caps.call.connection, key, TriggerJob::new(trigger), not_before, policy.max_attempts)?;
+        let job =
+            trigger_job(&self.caps.call.connection, key, TriggerJob::new(trigger), not_before, policy.max_attempts)?;
         let outcome = self.caps.store.enqueue(job).await?;
         self.caps.queue.enqueued += 1;
         Ok(Ok(match outcome {

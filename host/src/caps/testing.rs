@@ -30,7 +30,7 @@ pub async fn instance(
     let conn = config.connection(connection).with_context(|| format!("no connection {connection}"))?;
     let sites = super::chargebee::resolve_all(&config)?;
     let secrets = super::secrets::resolve(&config, &sites, store.as_ref()).await?;
-    let clients = super::http::HttpClients::new()?;
+    let clients = super::http::HttpClients::new(super::http::tls::client_config(config.host.extra_ca.as_deref())?)?;
     let env = ConfigureEnv {
         connection: conn,
         role,

@@ -15,12 +15,20 @@ use crate::timeline::Label;
 pub enum Outcome {
     Done,
     /// Try again later; `after_ms` = Retry-After when the remote gave one (not an attempt).
-    Retry { reason: String, after_ms: Option<u64> },
+    Retry {
+        reason: String,
+        after_ms: Option<u64>,
+    },
     /// Needs a change elsewhere (conflict, mapping error, denied).
-    Park { reason: String },
+    Park {
+        reason: String,
+    },
     /// Cannot go on until `wait_key` is released: a record it depends on is written, or a
     /// closed fiscal period reopens.
-    Wait { wait_key: WaitKey, reason: String },
+    Wait {
+        wait_key: WaitKey,
+        reason: String,
+    },
 }
 
 impl Outcome {

@@ -55,7 +55,8 @@ impl Run<'_> {
         key: &str,
         f: impl AsyncFnOnce(&mut wasmtime::Store<InstanceState>, P::Instance) -> wasmtime::Result<T>,
     ) -> anyhow::Result<Result<T, CallFailure>> {
-        let scope = Scope { record_key: Some(key.to_string()), job_id: self.job_id, timeline: Some(self.pending.clone()) };
+        let scope =
+            Scope { record_key: Some(key.to_string()), job_id: self.job_id, timeline: Some(self.pending.clone()) };
         call_component(self.app, self.conn.id(), rc, scope, f).await
     }
 
@@ -92,7 +93,11 @@ impl Run<'_> {
 
     /// The pending lines, `record` (else the staged row) and the release of `release`'s
     /// waiters, in one transaction.
-    pub async fn commit(&self, record: Option<RecordRow>, release: Option<String>) -> anyhow::Result<mlc_store::Committed> {
+    pub async fn commit(
+        &self,
+        record: Option<RecordRow>,
+        release: Option<String>,
+    ) -> anyhow::Result<mlc_store::Committed> {
         let record = match (record, self.take_staged()?) {
             // Another record's row (not expected: a run settles one record before the next).
             (Some(r), Some(other)) if other.record_key != r.record_key => {
@@ -165,4 +170,3 @@ impl Run<'_> {
         self.fail(stage, key, t, Outcome::retry(failure.to_string())).await
     }
 }
-

@@ -16,7 +16,8 @@ async fn serve_once(tls: SandboxTls) -> std::net::SocketAddr {
                 let _ = conn.read(&mut buf).await;
                 let sni = conn.sni().unwrap_or("-").to_string();
                 let body = format!("sni={sni}");
-                let reply = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
+                let reply =
+                    format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
                 let _ = conn.write_all(reply.as_bytes()).await;
                 let _ = conn.shutdown().await;
             });
@@ -27,10 +28,9 @@ async fn serve_once(tls: SandboxTls) -> std::net::SocketAddr {
 
 fn client(ca: Option<&str>) -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let mut b = reqwest::Client::builder().tls_built_in_root_certs(false).resolve(
-        "acme.chargebee.com",
-        "127.0.0.1:0".parse().unwrap(),
-    );
+    let mut b = reqwest::Client::builder()
+        .tls_built_in_root_certs(false)
+        .resolve("acme.chargebee.com", "127.0.0.1:0".parse().unwrap());
     if let Some(pem) = ca {
         b = b.add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes()).unwrap());
     }

@@ -9,6 +9,7 @@
 pub mod governor;
 pub mod ntlm;
 pub mod origin;
+pub mod tls;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -45,7 +46,7 @@ pub fn configure(env: &ConfigureEnv<'_>) -> anyhow::Result<HttpPolicy> {
         allow,
         allow_private_network: private,
         clients: env.clients.clone(),
-        ntlm: ntlm::NtlmPools::new(max_in_flight, private),
+        ntlm: ntlm::NtlmPools::new(max_in_flight, private, env.clients.tls.clone()),
         // GP pacing is the role's explicit setting: its other requests share the same limit.
         pacer: env.role_config.paced.then(|| Arc::new(tokio::sync::Semaphore::new(max_in_flight))),
     })
@@ -76,23 +77,27 @@ impl reqwest::dns::Resolve for GuardedResolver {
     }
 }
 
-/// The two shared clients: public-only and private-allowed. No redirects, no proxies, no cookies.
+/// The two shared clients: public-only and private-allowed. No redirects, no proxies, no
+/// cookies; TLS as [`tls::client_config`] sets it up (the NTLM pool uses the same config).
 #[derive(Clone)]
 pub struct HttpClients {
     public: reqwest::Client,
     private: reqwest::Client,
+    pub tls: Arc<rustls::ClientConfig>,
 }
 
 impl HttpClients {
-    pub fn new() -> anyhow::Result<HttpClients> {
+    pub fn new(tls: Arc<rustls::ClientConfig>) -> anyhow::Result<HttpClients> {
         let base = || {
             reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .no_proxy()
                 .pool_max_idle_per_host(32)
+                .tls_backend_preconfigured((*tls).clone())
                 .user_agent(concat!("ml-connector/", env!("CARGO_PKG_VERSION")))
         };
-        Ok(HttpClients { public: base().dns_resolver(Arc::new(GuardedResolver)).build()?, private: base().build()? })
+        let public = base().dns_resolver(Arc::new(GuardedResolver)).build()?;
+        Ok(HttpClients { public, private: base().build()?, tls })
     }
 }
 
@@ -228,13 +233,9 @@ impl Host for InstanceState {
                 headers: req.headers,
                 body: req.body.unwrap_or_default(),
             };
-            return Ok(http
-                .ntlm
-                .send(secret, &origin, ntlm_req, Duration::from_millis(u64::from(timeout)))
-                .await);
+            return Ok(http.ntlm.send(secret, &origin, ntlm_req, Duration::from_millis(u64::from(timeout))).await);
         }
-        let client =
-            if http.allow_private_network { &http.clients.private } else { &http.clients.public };
+        let client = if http.allow_private_network { &http.clients.private } else { &http.clients.public };
         let mut builder =
             client.request(method(req.method), url.clone()).timeout(Duration::from_millis(u64::from(timeout)));
         for (name, value) in &req.headers {

@@ -45,12 +45,13 @@ pub struct NtlmRequest {
 pub struct NtlmPools {
     size: usize,
     allow_private_network: bool,
+    tls: Arc<rustls::ClientConfig>,
     pools: Mutex<HashMap<(String, String), Arc<Pool>>>,
 }
 
 impl NtlmPools {
-    pub fn new(size: usize, allow_private_network: bool) -> NtlmPools {
-        NtlmPools { size: size.max(1), allow_private_network, pools: Mutex::new(HashMap::new()) }
+    pub fn new(size: usize, allow_private_network: bool, tls: Arc<rustls::ClientConfig>) -> NtlmPools {
+        NtlmPools { size: size.max(1), allow_private_network, tls, pools: Mutex::new(HashMap::new()) }
     }
 
     /// Send with the secret's Windows account. `timeout` bounds the whole call, waiting for a
@@ -68,7 +69,13 @@ impl NtlmPools {
             pools
                 .entry((secret.name.clone(), origin.to_string()))
                 .or_insert_with(|| {
-                    Arc::new(Pool::new(secret.clone(), origin.clone(), self.size, self.allow_private_network))
+                    Arc::new(Pool::new(
+                        secret.clone(),
+                        origin.clone(),
+                        self.size,
+                        self.allow_private_network,
+                        self.tls.clone(),
+                    ))
                 })
                 .clone()
         };
@@ -92,6 +99,7 @@ impl NtlmPools {
 }
 
 struct Pool {
+    tls: Arc<rustls::ClientConfig>,
     secret: Arc<ResolvedSecret>,
     origin: Origin,
     allow_private_network: bool,
@@ -112,8 +120,15 @@ enum Failure {
 }
 
 impl Pool {
-    fn new(secret: Arc<ResolvedSecret>, origin: Origin, size: usize, allow_private_network: bool) -> Pool {
+    fn new(
+        secret: Arc<ResolvedSecret>,
+        origin: Origin,
+        size: usize,
+        allow_private_network: bool,
+        tls: Arc<rustls::ClientConfig>,
+    ) -> Pool {
         Pool {
+            tls,
             secret,
             origin,
             allow_private_network,
@@ -171,7 +186,7 @@ impl Pool {
             .map_err(|e| HttpError::Connect(format!("{}: {e}", self.origin)))?;
         let _ = tcp.set_nodelay(true);
         if self.origin.scheme == "https" {
-            let tls = tls_connector().map_err(|e| HttpError::Connect(format!("TLS setup: {e}")))?;
+            let tls = tokio_rustls::TlsConnector::from(self.tls.clone());
             let name = rustls::pki_types::ServerName::try_from(self.origin.host.trim_matches(['[', ']']).to_string())
                 .map_err(|e| HttpError::Connect(format!("{}: {e}", self.origin)))?;
             let stream = tls
@@ -395,13 +410,6 @@ async fn exchange(conn: &mut SendRequest<Full<Bytes>>, req: hyper::Request<Full<
 
 async fn drain(resp: hyper::Response<hyper::body::Incoming>) {
     let _ = resp.into_body().collect().await;
-}
-
-fn tls_connector() -> Result<tokio_rustls::TlsConnector, rustls::Error> {
-    use rustls_platform_verifier::ConfigVerifierExt;
-    static CONFIG: std::sync::OnceLock<Result<Arc<rustls::ClientConfig>, rustls::Error>> = std::sync::OnceLock::new();
-    let cfg = CONFIG.get_or_init(|| rustls::ClientConfig::with_platform_verifier().map(Arc::new)).clone()?;
-    Ok(tokio_rustls::TlsConnector::from(cfg))
 }
 
 #[cfg(test)]

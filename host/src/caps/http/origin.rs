@@ -74,7 +74,11 @@ impl AllowedOrigin {
 
     /// Exactly `origin`.
     pub fn exact(origin: &Origin) -> AllowedOrigin {
-        AllowedOrigin { scheme: origin.scheme.clone(), host: HostPattern::Exact(origin.host.clone()), port: origin.port }
+        AllowedOrigin {
+            scheme: origin.scheme.clone(),
+            host: HostPattern::Exact(origin.host.clone()),
+            port: origin.port,
+        }
     }
 
     pub fn matches(&self, o: &Origin) -> bool {

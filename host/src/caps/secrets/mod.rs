@@ -66,15 +66,18 @@ pub async fn resolve(
     let mut out = BTreeMap::new();
     for (name, sc) in &config.secrets {
         let value = match &sc.source {
-            SecretSource::Env(var) => std::env::var(var)
-                .with_context(|| format!("secret {name}: environment variable {var} is not set"))?,
+            SecretSource::Env(var) => {
+                std::env::var(var).with_context(|| format!("secret {name}: environment variable {var} is not set"))?
+            }
             SecretSource::Value(v) => {
                 tracing::warn!(secret = %name, "secret given inline in the config: fine for demos, not for production");
                 v.clone()
             }
             SecretSource::Stored(_) => {
                 let sealed = store.secret_get(name).await?.with_context(|| {
-                    format!("secret {name} is configured as stored but is not in the store (ml-connector secret-set {name})")
+                    format!(
+                        "secret {name} is configured as stored but is not in the store (ml-connector secret-set {name})"
+                    )
                 })?;
                 crate::secretbox::open(&sealed).with_context(|| format!("secret {name}: decrypting"))?
             }
@@ -90,7 +93,8 @@ pub async fn resolve(
         };
         // One governor per key, shared by every connection and worker using it.
         let governor = site.map(|s| Arc::new(RateGovernor::new(s.requests_per_window, s.window)));
-        let secret = ResolvedSecret { name: name.clone(), scheme: sc.scheme, origin, value: SecretValue::new(value), governor };
+        let secret =
+            ResolvedSecret { name: name.clone(), scheme: sc.scheme, origin, value: SecretValue::new(value), governor };
         out.insert(name.clone(), Arc::new(secret));
     }
     Ok(out)

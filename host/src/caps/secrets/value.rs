@@ -58,4 +58,3 @@ pub struct SecretHandle {
     pub guest_name: String,
     pub secret: Arc<ResolvedSecret>,
 }
-
