@@ -241,44 +241,67 @@ async fn handle(shared: &Shared, region: Region, req: Request<Incoming>) -> Resu
     };
     let site = &shared.sites[ix];
     let path = req.uri().path().to_string();
-    let admission = {
-        let mut g = lock(&site.gate);
-        g.counters.calls += 1;
-        let a = g.limiter.admit(Instant::now());
-        match a {
-            Admission::Accepted => {
-                g.counters.accepted += 1;
-                g.counters.max_rolling_accepted = g.limiter.max_rolling_accepted as u64;
-                g.counters.in_flight += 1;
-                g.counters.max_in_flight = g.counters.max_in_flight.max(g.counters.in_flight);
-                *g.counters.by_endpoint.entry(endpoint_label(&path)).or_default() += 1;
-            }
-            Admission::Limited { .. } => g.counters.rate_limited += 1,
-        }
-        a
-    };
-    if let Admission::Limited { retry_after } = admission {
-        let mut r = error_response(&ApiError::rate_limited());
-        if shared.retry_after.load(Ordering::Relaxed) {
-            // Integer seconds (what the SDKs parse), rounded up and at least 1: "0" would
-            // make the Node SDK give up instead of waiting.
-            let secs = retry_after.as_millis().div_ceil(1000).max(1);
-            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-                r.headers_mut().insert(RETRY_AFTER, v);
-            }
-        }
-        return Ok(r);
+    if let Admission::Limited { retry_after } = admit(site, &path) {
+        return Ok(rate_limited(shared, retry_after));
     }
     let _in_flight = InFlight(site);
+    if let Some(response) = injected(shared, site, &path).await {
+        return response;
+    }
+    if req.method() != Method::GET {
+        return Ok(error_response(&ApiError::method_not_supported(req.method().as_str())));
+    }
+    let pairs: Vec<(String, String)> =
+        url::form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes()).into_owned().collect();
+    Ok(match route(shared, site, &path, &pairs) {
+        Ok(body) => json_response(200, body),
+        Err(e) => error_response(&e),
+    })
+}
 
+/// The site's rate limiter decides; the counters record the outcome (an accepted request is
+/// in flight until its [`InFlight`] drops).
+fn admit(site: &Site, path: &str) -> Admission {
+    let mut g = lock(&site.gate);
+    g.counters.calls += 1;
+    let a = g.limiter.admit(Instant::now());
+    match a {
+        Admission::Accepted => {
+            g.counters.accepted += 1;
+            g.counters.max_rolling_accepted = g.limiter.max_rolling_accepted as u64;
+            g.counters.in_flight += 1;
+            g.counters.max_in_flight = g.counters.max_in_flight.max(g.counters.in_flight);
+            *g.counters.by_endpoint.entry(endpoint_label(path)).or_default() += 1;
+        }
+        Admission::Limited { .. } => g.counters.rate_limited += 1,
+    }
+    a
+}
+
+fn rate_limited(shared: &Shared, retry_after: Duration) -> HttpResponse {
+    let mut r = error_response(&ApiError::rate_limited());
+    if shared.retry_after.load(Ordering::Relaxed) {
+        // Integer seconds (what the SDKs parse), rounded up and at least 1: "0" would
+        // make the Node SDK give up instead of waiting.
+        let secs = retry_after.as_millis().div_ceil(1000).max(1);
+        if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+            r.headers_mut().insert(RETRY_AFTER, v);
+        }
+    }
+    r
+}
+
+/// Injected latency (waited out here) and the next matching fault, if any: `Some` is the
+/// answer to give instead of the real one.
+async fn injected(shared: &Shared, site: &Site, path: &str) -> Option<Result<HttpResponse, DropConnection>> {
     let (delay, fault) = {
         let mut b = lock(&shared.behaviour);
         let delay = b
             .latency
             .as_ref()
-            .filter(|l| l.path_prefix.as_deref().is_none_or(|p| path_matches(p, &path)))
+            .filter(|l| l.path_prefix.as_deref().is_none_or(|p| path_matches(p, path)))
             .map(|l| l.delay);
-        let fault = b.faults.iter_mut().find(|f| f.matches(&site.info.name, &path)).map(|f| {
+        let fault = b.faults.iter_mut().find(|f| f.matches(&site.info.name, path)).map(|f| {
             f.remaining -= 1;
             f.action
         });
@@ -292,29 +315,18 @@ async fn handle(shared: &Shared, region: Region, req: Request<Incoming>) -> Resu
             _ = stopped(&mut rx) => {}
         }
     }
-    match fault {
-        Some(FaultAction::Drop) => {
+    match fault? {
+        FaultAction::Drop => {
             let mut g = lock(&site.gate);
             g.counters.faults_served += 1;
             g.counters.connections_dropped += 1;
-            return Err(DropConnection);
+            Some(Err(DropConnection))
         }
-        Some(FaultAction::Status(status)) => {
+        FaultAction::Status(status) => {
             lock(&site.gate).counters.faults_served += 1;
-            return Ok(error_response(&ApiError::server_fault(status)));
+            Some(Ok(error_response(&ApiError::server_fault(status))))
         }
-        None => {}
     }
-
-    if req.method() != Method::GET {
-        return Ok(error_response(&ApiError::method_not_supported(req.method().as_str())));
-    }
-    let pairs: Vec<(String, String)> =
-        url::form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes()).into_owned().collect();
-    Ok(match route(shared, site, &path, &pairs) {
-        Ok(body) => json_response(200, body),
-        Err(e) => error_response(&e),
-    })
 }
 
 fn route(shared: &Shared, site: &Site, path: &str, pairs: &[(String, String)]) -> Result<Vec<u8>, ApiError> {
