@@ -168,7 +168,8 @@ pub struct ChargebeeConfig {
     pub count_refused: bool,
     /// Send `Retry-After` (integer seconds) with 429s.
     pub retry_after: bool,
-    /// Refuse unknown list parameters with 400 instead of ignoring them.
+    /// Refuse parameters Chargebee does not know (lists and retrieves) with 400 instead of
+    /// ignoring them; see the README table "Parameters: accepted / refused and why".
     pub strict_params: bool,
     /// Seeds record ids; same seed + same mutations → same ids.
     pub seed: u64,

@@ -24,7 +24,7 @@ use tokio::task::JoinSet;
 
 use crate::error::ApiError;
 use crate::limits::{Admission, FaultAction, FaultRule, Latency, Limiter, SiteCounters, path_matches};
-use crate::query::{ListQuery, Listed};
+use crate::query::{ListQuery, Listed, check_retrieve};
 use crate::store::SiteData;
 use crate::{ChargebeeConfig, Region, SiteInfo};
 
@@ -347,11 +347,11 @@ fn route(shared: &Shared, site: &Site, path: &str, pairs: &[(String, String)]) -
         })
         .to_string()
         .into_bytes()),
-        ["customers", id] => retrieve(&data.customers, id),
-        ["invoices", id] => retrieve(&data.invoices, id),
-        ["transactions", id] => retrieve(&data.transactions, id),
-        ["credit_notes", id] => retrieve(&data.credit_notes, id),
-        ["events", id] => retrieve(&data.events, id),
+        ["customers", id] => retrieve(&data.customers, id, pairs, strict),
+        ["invoices", id] => retrieve(&data.invoices, id, pairs, strict),
+        ["transactions", id] => retrieve(&data.transactions, id, pairs, strict),
+        ["credit_notes", id] => retrieve(&data.credit_notes, id, pairs, strict),
+        ["events", id] => retrieve(&data.events, id, pairs, strict),
         _ => Err(ApiError::unknown_path()),
     }
 }
@@ -379,8 +379,14 @@ fn list<T: Listed>(records: &[T], pairs: &[(String, String)], strict: bool) -> R
     Ok(out)
 }
 
-fn retrieve<T: Listed>(records: &[T], raw_id: &str) -> Result<Vec<u8>, ApiError> {
+fn retrieve<T: Listed>(
+    records: &[T],
+    raw_id: &str,
+    pairs: &[(String, String)],
+    strict: bool,
+) -> Result<Vec<u8>, ApiError> {
     let spec = T::spec();
+    check_retrieve(spec, pairs, strict)?;
     let id = percent_encoding::percent_decode_str(raw_id).decode_utf8_lossy();
     let Some(record) = records.iter().find(|r| r.id() == id) else {
         return Err(ApiError::not_found(spec.key, &id));

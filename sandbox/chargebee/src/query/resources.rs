@@ -57,6 +57,11 @@ pub trait Listed: serde::Serialize {
 
 use FieldType::*;
 
+// Filter and sort fields are the SDKs' `ListInputParam`s and sort schemas
+// (shared/reference/chargebee-objects.md §4.4). Fields the sandbox's records do not carry
+// (subscription_id, channel, phone, …) are accepted and compare as absent attributes, as
+// they would on a site that never set them.
+
 static CUSTOMER: ResourceSpec = ResourceSpec {
     key: "customer",
     filters: &[
@@ -65,7 +70,16 @@ static CUSTOMER: ResourceSpec = ResourceSpec {
         ("last_name", Str),
         ("email", Str),
         ("company", Str),
+        ("phone", Str),
+        ("business_entity_id", Str),
+        ("relationship[parent_id]", Str),
+        ("relationship[payment_owner_id]", Str),
+        ("relationship[invoice_owner_id]", Str),
         ("auto_collection", Enum),
+        ("taxability", Enum),
+        ("offline_payment_method", Enum),
+        ("channel", Enum),
+        ("auto_close_invoices", Bool),
         ("created_at", Timestamp),
         ("updated_at", Timestamp),
     ],
@@ -80,9 +94,15 @@ static INVOICE: ResourceSpec = ResourceSpec {
     key: "invoice",
     filters: &[
         ("id", Str),
+        ("subscription_id", Str),
         ("customer_id", Str),
+        ("payment_owner", Str),
+        ("void_reason_code", Str),
         ("status", Enum),
         ("price_type", Enum),
+        ("dunning_status", Enum),
+        ("channel", Enum),
+        ("einvoice[status]", Enum),
         ("date", Timestamp),
         ("paid_at", Timestamp),
         ("updated_at", Timestamp),
@@ -96,9 +116,10 @@ static INVOICE: ResourceSpec = ResourceSpec {
     ],
     sorts: &["date", "updated_at"],
     include_deleted: true,
-    aliases: &[],
-    retrieve_params: &[],
-    line_item_filters: &[],
+    // INFERRED: the deprecated `paid_on_after` means paid_at[after].
+    aliases: &[("paid_on_after", "paid_at", "after")],
+    retrieve_params: &["line_items_limit", "line_items_offset"],
+    line_item_filters: &[("subscription_id", Str), ("customer_id", Str)],
 };
 
 static TRANSACTION: ResourceSpec = ResourceSpec {
@@ -106,6 +127,9 @@ static TRANSACTION: ResourceSpec = ResourceSpec {
     filters: &[
         ("id", Str),
         ("customer_id", Str),
+        ("subscription_id", Str),
+        ("payment_source_id", Str),
+        ("gateway_account_id", Str),
         ("reference_number", Str),
         ("id_at_gateway", Str),
         ("payment_method", Enum),
@@ -115,6 +139,7 @@ static TRANSACTION: ResourceSpec = ResourceSpec {
         ("date", Timestamp),
         ("updated_at", Timestamp),
         ("amount", Number),
+        ("amount_capturable", Number),
     ],
     sorts: &["date", "updated_at"],
     include_deleted: true,
@@ -128,12 +153,17 @@ static CREDIT_NOTE: ResourceSpec = ResourceSpec {
     filters: &[
         ("id", Str),
         ("customer_id", Str),
+        ("subscription_id", Str),
         ("reference_invoice_id", Str),
+        ("create_reason_code", Str),
         ("type", Enum),
         ("reason_code", Enum),
         ("status", Enum),
         ("price_type", Enum),
+        ("channel", Enum),
+        ("einvoice[status]", Enum),
         ("date", Timestamp),
+        ("voided_at", Timestamp),
         ("updated_at", Timestamp),
         ("total", Number),
         ("amount_allocated", Number),
@@ -144,8 +174,8 @@ static CREDIT_NOTE: ResourceSpec = ResourceSpec {
     sorts: &["date"],
     include_deleted: true,
     aliases: &[],
-    retrieve_params: &[],
-    line_item_filters: &[],
+    retrieve_params: &["line_items_limit", "line_items_offset"],
+    line_item_filters: &[("subscription_id", Str), ("customer_id", Str)],
 };
 
 static EVENT: ResourceSpec = ResourceSpec {
@@ -158,8 +188,12 @@ static EVENT: ResourceSpec = ResourceSpec {
         ("occurred_at", Timestamp),
     ],
     sorts: &["occurred_at"],
-    include_deleted: false,
-    aliases: &[],
+    // The SDK types leave include_deleted off events, but production Chargebee accepts it
+    // there and ETL clients (tap-chargebee and its kin) send it on every list call; events
+    // are never deleted, so it changes nothing.
+    include_deleted: true,
+    // INFERRED: the deprecated start_time / end_time bound occurred_at inclusively.
+    aliases: &[("start_time", "occurred_at", "gte"), ("end_time", "occurred_at", "lte")],
     retrieve_params: &[],
     line_item_filters: &[],
 };
