@@ -4,18 +4,20 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use mlc_store::Store;
 use tokio::sync::Notify;
 
 use crate::bindings::mapper::MapperPre;
 use crate::bindings::source::SourcePre;
 use crate::bindings::target::TargetPre;
-use crate::caps::governor::RateGovernor;
-use crate::caps::http::{AllowedOrigin, HttpClients, HttpPolicy, Origin};
-use crate::caps::secrets::{ResolvedSecret, SecretGrants, SecretValue};
-use crate::caps::{CallContext, Caps, InstanceState, RolePolicy, queue::QueueCap};
-use crate::config::{Config, ConnectionConfig, DirGrant, RoleConfig, SecretSource};
+use crate::call::Scope;
+use crate::caps::chargebee::ChargebeeSite;
+use crate::caps::http::HttpClients;
+use crate::caps::secrets::{ResolvedSecret, ResolvedSecrets};
+use crate::caps::{CallContext, Caps, ConfigureEnv, InstanceState, RolePolicy};
+use crate::config::{Config, ConnectionConfig, DirGrant};
+use crate::role::Role;
 use crate::runtime::{LoadedComponent, Runtime};
 
 pub struct App {
@@ -32,46 +34,52 @@ pub struct App {
 
 pub struct Connection {
     pub config: ConnectionConfig,
-    pub source: Role<SourcePre<InstanceState>>,
-    pub mapper: Role<MapperPre<InstanceState>>,
-    pub target: Role<TargetPre<InstanceState>>,
+    pub source: RoleComponent<SourcePre<InstanceState>>,
+    pub mapper: RoleComponent<MapperPre<InstanceState>>,
+    pub target: RoleComponent<TargetPre<InstanceState>>,
     /// `user:password` Chargebee must present on webhooks.
     pub webhook_credential: Option<Arc<ResolvedSecret>>,
+    /// The Chargebee site the connection reads, when it names one.
+    pub chargebee: Option<ChargebeeSite>,
+}
+
+impl Connection {
+    pub fn id(&self) -> &str {
+        &self.config.id
+    }
+
+    /// The component digest of a role (stamped on timeline lines).
+    pub fn digest(&self, role: Role) -> &str {
+        match role {
+            Role::Source => &self.source.component.digest,
+            Role::Mapper => &self.mapper.component.digest,
+            Role::Target => &self.target.component.digest,
+        }
+    }
 }
 
 /// A component in a connection role: the typed, pre-linked instance factory plus its grants.
-pub struct Role<P> {
-    pub name: &'static str,
+pub struct RoleComponent<P> {
+    pub role: Role,
     pub component: Arc<LoadedComponent>,
     pub pre: P,
     pub policy: Arc<RolePolicy>,
     pub dirs: Vec<DirGrant>,
 }
 
-impl<P> Role<P> {
+impl<P> RoleComponent<P> {
     /// A sandboxed store for one call of this role's component.
-    pub fn store(
-        &self,
-        app: &App,
-        connection: &str,
-        record_key: Option<String>,
-        job_id: Option<i64>,
-    ) -> anyhow::Result<wasmtime::Store<InstanceState>> {
-        let caps = Caps {
-            call: CallContext {
-                connection: connection.to_string(),
-                role: self.name,
-                component: self.component.name.clone(),
-                digest: self.component.digest.clone(),
-                record_key,
-                job_id,
-            },
-            store: app.store.clone(),
-            policy: self.policy.clone(),
-            queue: QueueCap { max_attempts: app.config.host.max_attempts, wake: app.wake.clone(), enqueued: 0 },
-            live_secret_handles: 0,
-            timeline: None,
+    pub fn store(&self, app: &App, connection: &str, scope: Scope) -> anyhow::Result<wasmtime::Store<InstanceState>> {
+        let call = CallContext {
+            connection: connection.to_string(),
+            role: self.role,
+            component: self.component.name.clone(),
+            digest: self.component.digest.clone(),
+            record_key: scope.record_key,
+            job_id: scope.job_id,
         };
+        let mut caps = Caps::prepare(call, app.store.clone(), self.policy.clone(), app.wake.clone());
+        caps.timeline = scope.timeline;
         app.runtime.new_store(&self.component, caps, &self.dirs)
     }
 }
@@ -84,9 +92,9 @@ impl App {
         App::build_with_store(config, store).await
     }
 
-    pub async fn build_with_store(mut config: Config, store: Arc<dyn Store>) -> anyhow::Result<Arc<App>> {
-        config.resolve_chargebee()?;
+    pub async fn build_with_store(config: Config, store: Arc<dyn Store>) -> anyhow::Result<Arc<App>> {
         config.validate()?;
+        let sites = crate::caps::chargebee::resolve_all(&config)?;
         let runtime = Arc::new(Runtime::new(&config.host.cache_dir)?);
         let mut components = BTreeMap::new();
         for (name, cc) in &config.components {
@@ -94,153 +102,71 @@ impl App {
             tracing::info!(component = %name, digest = %loaded.digest, compiled = loaded.compiled, "component loaded");
             components.insert(name.clone(), Arc::new(loaded));
         }
-        let secrets = resolve_secrets(&config, store.as_ref()).await?;
+        let secrets = crate::caps::secrets::resolve(&config, &sites, store.as_ref()).await?;
         let clients = HttpClients::new()?;
         let mut connections = BTreeMap::new();
         for cc in &config.connections {
-            let role = |name: &'static str,
-                        rc: &RoleConfig|
-             -> anyhow::Result<(Arc<LoadedComponent>, Arc<RolePolicy>, Vec<DirGrant>)> {
-                let component = components
-                    .get(&rc.component)
-                    .cloned()
-                    .with_context(|| format!("component {} not loaded", rc.component))?;
-                let policy = role_policy(cc, name, rc, &secrets, &clients)?;
-                Ok((component, Arc::new(policy), rc.dirs.clone()))
-            };
-            let (c, p, d) = role("source", &cc.source)?;
-            let source = Role {
-                name: "source",
-                pre: SourcePre::new(c.pre.clone())
-                    .map_err(anyhow::Error::from)
-                    .with_context(|| wrong_world(cc, "source", &c))?,
-                component: c,
-                policy: p,
-                dirs: d,
-            };
-            let (c, p, d) = role("mapper", &cc.mapper)?;
-            let mapper = Role {
-                name: "mapper",
-                pre: MapperPre::new(c.pre.clone())
-                    .map_err(anyhow::Error::from)
-                    .with_context(|| wrong_world(cc, "mapper", &c))?,
-                component: c,
-                policy: p,
-                dirs: d,
-            };
-            let (c, p, d) = role("target", &cc.target)?;
-            let target = Role {
-                name: "target",
-                pre: TargetPre::new(c.pre.clone())
-                    .map_err(anyhow::Error::from)
-                    .with_context(|| wrong_world(cc, "target", &c))?,
-                component: c,
-                policy: p,
-                dirs: d,
-            };
+            let binder = Binder { config: &config, conn: cc, runtime: &runtime, components: &components };
+            let env = |role| binder.env(role, &secrets, &clients, sites.get(&cc.id));
+            let source = binder.bind(&env(Role::Source), SourcePre::new)?;
+            let mapper = binder.bind(&env(Role::Mapper), MapperPre::new)?;
+            let target = binder.bind(&env(Role::Target), TargetPre::new)?;
             let webhook_credential = cc.webhook_secret.as_ref().and_then(|s| secrets.get(s).cloned());
             store.set_connection_limit(&cc.id, cc.job_limit()).await?;
-            connections.insert(
-                cc.id.clone(),
-                Arc::new(Connection { config: cc.clone(), source, mapper, target, webhook_credential }),
-            );
+            let chargebee = sites.get(&cc.id).cloned();
+            let conn = Connection { config: cc.clone(), source, mapper, target, webhook_credential, chargebee };
+            connections.insert(cc.id.clone(), Arc::new(conn));
         }
-        Ok(Arc::new(App {
-            config,
-            store,
-            runtime,
-            components,
-            connections,
-            wake: Arc::new(Notify::new()),
-            owner: format!("mlc-{}", uuid::Uuid::new_v4()),
-        }))
+        let owner = format!("mlc-{}", uuid::Uuid::new_v4());
+        Ok(Arc::new(App { config, store, runtime, components, connections, wake: Arc::new(Notify::new()), owner }))
     }
 }
 
-fn wrong_world(cc: &ConnectionConfig, role: &str, c: &LoadedComponent) -> String {
-    format!(
-        "connection {}: component {:?} cannot be its {role}: it does not export ml-connector:plugin/{role}-api",
-        cc.id, c.name
-    )
+/// Binds a connection's roles to their components.
+struct Binder<'a> {
+    config: &'a Config,
+    conn: &'a ConnectionConfig,
+    runtime: &'a Runtime,
+    components: &'a BTreeMap<String, Arc<LoadedComponent>>,
 }
 
-fn role_policy(
-    cc: &ConnectionConfig,
-    role: &str,
-    rc: &RoleConfig,
-    secrets: &BTreeMap<String, Arc<ResolvedSecret>>,
-    clients: &HttpClients,
-) -> anyhow::Result<RolePolicy> {
-    let allow = rc.allow_http.iter().map(|o| AllowedOrigin::parse(o)).collect::<anyhow::Result<Vec<_>>>()?;
-    let mut grants = SecretGrants::new();
-    for (guest_name, secret_name) in &rc.secrets {
-        let s = secrets
-            .get(secret_name)
-            .with_context(|| format!("connection {}: {role}: secret {secret_name} unresolved", cc.id))?;
-        grants.insert(guest_name.clone(), s.clone());
-    }
-    Ok(RolePolicy {
-        http: HttpPolicy {
-            allow,
-            allow_private_network: rc.allow_private_network,
-            clients: clients.clone(),
-            ntlm: crate::caps::ntlm::NtlmPools::new(
-                usize::try_from(cc.max_in_flight).unwrap_or(1),
-                rc.allow_private_network,
-            ),
-            // The target's other requests are gated to the same pacing limit.
-            pacer: (role == "target")
-                .then(|| Arc::new(tokio::sync::Semaphore::new(usize::try_from(cc.max_in_flight).unwrap_or(1).max(1)))),
-        },
-        secrets: grants,
-        settings: cc.settings.clone(),
-    })
-}
-
-async fn resolve_secrets(config: &Config, store: &dyn Store) -> anyhow::Result<BTreeMap<String, Arc<ResolvedSecret>>> {
-    let mut out = BTreeMap::new();
-    for (name, sc) in &config.secrets {
-        let value = match &sc.source {
-            SecretSource::Env(var) => {
-                std::env::var(var).with_context(|| format!("secret {name}: environment variable {var} is not set"))?
-            }
-            SecretSource::Value(v) => {
-                tracing::warn!(secret = %name, "secret given inline in the config: fine for demos, not for production");
-                v.clone()
-            }
-            SecretSource::Stored(_) => {
-                let sealed = store.secret_get(name).await?.with_context(|| {
-                    format!(
-                        "secret {name} is configured as stored but is not in the store (ml-connector secret set {name})"
-                    )
-                })?;
-                crate::secretbox::open(&sealed).with_context(|| format!("secret {name}: decrypting"))?
-            }
-        };
-        if value.is_empty() {
-            bail!("secret {name} is empty");
+impl<'a> Binder<'a> {
+    fn env(
+        &self,
+        role: Role,
+        secrets: &'a ResolvedSecrets,
+        clients: &'a HttpClients,
+        chargebee: Option<&'a ChargebeeSite>,
+    ) -> ConfigureEnv<'a> {
+        ConfigureEnv {
+            connection: self.conn,
+            role,
+            role_config: self.conn.role(role),
+            host: &self.config.host,
+            secrets,
+            clients,
+            chargebee,
         }
-        let origin = Origin::parse(sc.origin.as_deref().with_context(|| format!("secret {name} has no origin"))?)?;
-        // One governor per key, shared by every connection and worker using it.
-        let governor =
-            config.connections.iter().filter_map(|c| c.chargebee.as_ref()).find(|cb| cb.api_key == *name).map(|cb| {
-                Arc::new(RateGovernor::new(
-                    cb.requests_per_window(),
-                    std::time::Duration::from_millis(cb.window_ms.max(1)),
-                ))
-            });
-        out.insert(
-            name.clone(),
-            Arc::new(ResolvedSecret {
-                name: name.clone(),
-                scheme: sc.scheme,
-                origin,
-                value: SecretValue::new(value),
-                governor,
-            }),
-        );
     }
-    Ok(out)
+
+    /// Link the role's component for its world, check it exports the world's interface, and
+    /// configure its capabilities.
+    fn bind<P, E: Into<anyhow::Error>>(
+        &self,
+        env: &ConfigureEnv<'_>,
+        typed: impl FnOnce(wasmtime::component::InstancePre<InstanceState>) -> Result<P, E>,
+    ) -> anyhow::Result<RoleComponent<P>> {
+        let (id, role) = (&self.conn.id, env.role);
+        let name = &env.role_config.component;
+        let component =
+            self.components.get(name).cloned().with_context(|| format!("component {name} not loaded"))?;
+        let pre = self.runtime.prepare(&component, role).with_context(|| format!("connection {id}: {role}"))?;
+        let pre = typed(pre).map_err(Into::into).with_context(|| {
+            format!("connection {id}: component {name:?} cannot be its {role}: it does not export {}", role.export())
+        })?;
+        let policy = Arc::new(RolePolicy::configure(env)?);
+        Ok(RoleComponent { role, component, pre, policy, dirs: env.role_config.dirs.clone() })
+    }
 }
 
 /// Database URLs in logs and errors without passwords.

@@ -8,7 +8,7 @@ pub mod host {
         world: "host",
         imports: { default: async | trappable },
         with: {
-            "ml-connector:plugin/secrets.secret": crate::caps::secrets::SecretHandle,
+            "ml-connector:plugin/secrets.secret": crate::caps::secrets::value::SecretHandle,
         },
         additional_derives: [serde::Serialize, serde::Deserialize, PartialEq],
         anyhow: true,

@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     #[serde(default)]
@@ -28,7 +28,7 @@ pub struct Config {
 /// Where Chargebee sites live. Chargebee does not publish a per-region API domain (its SDKs
 /// only know `{site}.chargebee.com`), so the table is data: override it when your EU or AU
 /// site is served elsewhere. `{site}` is replaced by the connection's site name.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChargebeeHostConfig {
     #[serde(default = "default_regions")]
@@ -49,7 +49,7 @@ fn default_regions() -> BTreeMap<String, String> {
 /// A connection's Chargebee site. The host derives the API origin from the region table, binds
 /// the API key to exactly that origin, grants it to the source as `chargebee-api-key`, allows
 /// that origin for the source, passes `chargebee.api_base` in the settings, and paces the key.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChargebeeBinding {
     pub site: String,
@@ -71,7 +71,7 @@ fn default_rate_window_ms() -> u64 {
     60_000
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ChargebeePlan {
     #[default]
@@ -90,7 +90,7 @@ impl ChargebeeBinding {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct HostConfig {
     /// `sqlite://file.db` (default) or `postgres://…`. `DATABASE_URL` overrides it.
@@ -132,7 +132,7 @@ impl Default for HostConfig {
 }
 
 /// A component file, pinned by digest, and its sandbox limits.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ComponentConfig {
     /// A `.wasm` component file, or a directory holding exactly one.
@@ -150,6 +150,19 @@ pub struct ComponentConfig {
     pub call_timeout_ms: u64,
 }
 
+impl ComponentConfig {
+    /// A component file pinned by its digest, with the default limits.
+    pub fn new(path: PathBuf, sha256: String) -> ComponentConfig {
+        ComponentConfig {
+            path,
+            sha256,
+            memory_mb: default_memory_mb(),
+            cpu_ms: default_cpu_ms(),
+            call_timeout_ms: default_call_timeout_ms(),
+        }
+    }
+}
+
 fn default_memory_mb() -> u64 {
     64
 }
@@ -161,7 +174,7 @@ fn default_call_timeout_ms() -> u64 {
 }
 
 /// How a secret is injected into a request, and the one origin it may go to.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SecretConfig {
     pub scheme: SecretScheme,
@@ -173,7 +186,7 @@ pub struct SecretConfig {
     pub source: SecretSource,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SecretScheme {
     /// Chargebee style: the value is the Basic user, the password is empty.
@@ -186,7 +199,7 @@ pub enum SecretScheme {
     Ntlm,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SecretSource {
     /// Read from this environment variable at start.
@@ -197,7 +210,7 @@ pub enum SecretSource {
     Value(String),
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConnectionConfig {
     pub id: String,
@@ -250,6 +263,34 @@ fn default_max_in_flight() -> i32 {
 }
 
 impl ConnectionConfig {
+    /// A connection with its three roles and every other field at its default.
+    pub fn new(id: &str, source: RoleConfig, mapper: RoleConfig, target: RoleConfig) -> ConnectionConfig {
+        ConnectionConfig {
+            id: id.to_string(),
+            max_in_flight: default_max_in_flight(),
+            max_jobs: None,
+            webhook_secret: None,
+            settings: BTreeMap::new(),
+            wait_for_dependencies: true,
+            dry_run: false,
+            events_poll_s: None,
+            events_overlap_s: default_events_overlap_s(),
+            chargebee: None,
+            source,
+            mapper,
+            target,
+        }
+    }
+
+    /// The grants of one role.
+    pub fn role(&self, role: crate::role::Role) -> &RoleConfig {
+        match role {
+            crate::role::Role::Source => &self.source,
+            crate::role::Role::Mapper => &self.mapper,
+            crate::role::Role::Target => &self.target,
+        }
+    }
+
     /// The queue's running-job limit for this connection (see `max_jobs`).
     pub fn job_limit(&self) -> i32 {
         self.max_jobs.unwrap_or(self.max_in_flight.saturating_mul(2))
@@ -257,7 +298,7 @@ impl ConnectionConfig {
 }
 
 /// One component in one connection, with what it is granted.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RoleConfig {
     pub component: String,
@@ -273,9 +314,27 @@ pub struct RoleConfig {
     /// Directories it may read (and write, if `write`), by the cap-std preopen mechanism.
     #[serde(default)]
     pub dirs: Vec<DirGrant>,
+    /// GP pacing: at most the connection's `max_in_flight` of this role's requests at once (the
+    /// NTLM pool is that size anyway; this gates its other requests too). Set it on the target.
+    #[serde(default)]
+    pub paced: bool,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+impl RoleConfig {
+    /// `component` in a role with nothing granted.
+    pub fn new(component: &str) -> RoleConfig {
+        RoleConfig {
+            component: component.to_string(),
+            allow_http: vec![],
+            allow_private_network: false,
+            secrets: BTreeMap::new(),
+            dirs: vec![],
+            paced: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DirGrant {
     pub host: PathBuf,
@@ -294,9 +353,13 @@ impl Config {
         // Relative paths are relative to the config file, so a config works from any cwd.
         let base = path.parent().unwrap_or(Path::new("."));
         cfg.resolve_paths(base);
-        cfg.resolve_chargebee()?;
         cfg.validate()?;
         Ok(cfg)
+    }
+
+    /// The config as TOML text, as `load` reads it.
+    pub fn to_toml(&self) -> anyhow::Result<String> {
+        toml::to_string(self).context("writing the config as TOML")
     }
 
     pub fn resolve_paths(&mut self, base: &Path) {
@@ -322,72 +385,6 @@ impl Config {
                 self.host.database = format!("sqlite://{}", base.join(p).display());
             }
         }
-    }
-
-    /// Apply each connection's Chargebee binding: API origin from the region table, the key
-    /// bound to it (a key already bound elsewhere is refused), grants and settings for the
-    /// source. Idempotent, so a config built in code can call it too.
-    pub fn resolve_chargebee(&mut self) -> anyhow::Result<()> {
-        for conn in &mut self.connections {
-            let Some(cb) = conn.chargebee.clone() else { continue };
-            let template = self.chargebee.regions.get(&cb.region.to_ascii_lowercase()).with_context(|| {
-                format!(
-                    "connection {}: Chargebee region {:?} is not in [chargebee.regions] ({})",
-                    conn.id,
-                    cb.region,
-                    self.chargebee.regions.keys().cloned().collect::<Vec<_>>().join(", ")
-                )
-            })?;
-            if cb.site.is_empty() || !cb.site.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-                bail!("connection {}: Chargebee site {:?} must be [A-Za-z0-9-]", conn.id, cb.site);
-            }
-            let origin = crate::caps::http::Origin::parse(&template.replace("{site}", &cb.site))
-                .with_context(|| format!("connection {}: region {:?} origin", conn.id, cb.region))?
-                .to_string();
-            let secret = self.secrets.get_mut(&cb.api_key).with_context(|| {
-                format!("connection {}: Chargebee api_key {:?} is not in [secrets]", conn.id, cb.api_key)
-            })?;
-            if secret.scheme != SecretScheme::BasicApiKey {
-                bail!("connection {}: Chargebee api_key {:?} must have scheme \"basic-api-key\"", conn.id, cb.api_key);
-            }
-            match &secret.origin {
-                None => secret.origin = Some(origin.clone()),
-                Some(o) if crate::caps::http::Origin::parse(o)?.to_string() == origin => {}
-                Some(o) => bail!(
-                    "connection {}: API key {:?} is bound to {o}, but site {:?} in region {:?} is served from {origin}; a key may only reach its own site's region",
-                    conn.id,
-                    cb.api_key,
-                    cb.site,
-                    cb.region
-                ),
-            }
-            if let Some(prev) = conn.settings.get("chargebee.api_base")
-                && *prev != origin
-            {
-                bail!(
-                    "connection {}: settings chargebee.api_base = {prev:?} disagrees with the region table ({origin}); remove it",
-                    conn.id
-                );
-            }
-            conn.settings.insert("chargebee.api_base".into(), origin.clone());
-            conn.settings.insert("chargebee.site".into(), cb.site.clone());
-            conn.settings.insert("chargebee.region".into(), cb.region.to_ascii_lowercase());
-            if !conn.source.allow_http.contains(&origin) {
-                conn.source.allow_http.push(origin.clone());
-            }
-            match conn.source.secrets.get("chargebee-api-key") {
-                None => {
-                    conn.source.secrets.insert("chargebee-api-key".into(), cb.api_key.clone());
-                }
-                Some(s) if *s == cb.api_key => {}
-                Some(s) => bail!(
-                    "connection {}: source grant chargebee-api-key = {s:?} disagrees with chargebee.api_key {:?}",
-                    conn.id,
-                    cb.api_key
-                ),
-            }
-        }
-        Ok(())
     }
 
     /// Refuse a config that names things that do not exist, before anything runs.
@@ -416,7 +413,7 @@ impl Config {
                     }
                 }
                 for origin in &rc.allow_http {
-                    crate::caps::http::AllowedOrigin::parse(origin)
+                    crate::caps::http::origin::AllowedOrigin::parse(origin)
                         .with_context(|| format!("connection {}: {role} allow_http entry {origin:?}", conn.id))?;
                 }
             }
@@ -429,10 +426,17 @@ impl Config {
             }
         }
         for (name, s) in &self.secrets {
-            let origin = s.origin.as_deref().with_context(|| {
-                format!("secret {name} has no origin (give one, or use it as a connection's chargebee.api_key)")
-            })?;
-            crate::caps::http::Origin::parse(origin).with_context(|| format!("secret {name}: origin"))?;
+            let chargebee_key =
+                self.connections.iter().any(|c| c.chargebee.as_ref().is_some_and(|cb| cb.api_key == *name));
+            match s.origin.as_deref() {
+                Some(origin) => {
+                    crate::caps::http::origin::Origin::parse(origin)
+                        .with_context(|| format!("secret {name}: origin"))?;
+                }
+                // A Chargebee key takes its site's origin (see caps::chargebee).
+                None if chargebee_key => {}
+                None => bail!("secret {name} has no origin (give one, or use it as a connection's chargebee.api_key)"),
+            }
         }
         Ok(())
     }

@@ -15,13 +15,17 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine;
-use mlc_store::{AuditEvent, Enqueued, JobFilter, JobState};
+use mlc_store::{Enqueued, JobFilter, JobState};
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::app::App;
 use crate::bindings::source::exports::ml_connector::plugin::source_api::{SourceError, Webhook};
-use crate::caps::queue::{record_key, trigger_job};
+use crate::call::{CallFailure, Scope, call_component};
+use crate::jobs::{TriggerJob, trigger_job};
+use crate::keys::{JobKey, RecordKey};
+use crate::role::Role;
+use crate::timeline::{Label, Line};
 
 const MAX_WEBHOOK: usize = 1024 * 1024;
 
@@ -51,19 +55,8 @@ fn authorized(headers: &HeaderMap, expected_user_pass: &str) -> bool {
     same(&given, expected_user_pass.as_bytes())
 }
 
-async fn intake_audit(app: &App, connection: &str, outcome: &str, detail: String) {
-    let ev = AuditEvent {
-        id: 0,
-        at: 0,
-        connection: connection.to_string(),
-        record_key: None,
-        job_id: None,
-        stage: "intake".into(),
-        outcome: outcome.into(),
-        detail,
-        component: None,
-        duration_ms: None,
-    };
+async fn intake_audit(app: &App, connection: &str, label: Label, detail: String) {
+    let ev = Line::new(connection, "intake", label, &detail).build();
     if let Err(e) = app.store.append_audit(&ev).await {
         tracing::error!("audit append failed: {e:#}");
     }
@@ -79,17 +72,12 @@ async fn webhook(
         return error(StatusCode::NOT_FOUND, format!("no connection {connection:?}"));
     };
     let Some(cred) = &conn.webhook_credential else {
-        intake_audit(
-            &app,
-            &connection,
-            "denied",
-            "webhook refused: the connection has no webhook_secret configured".into(),
-        )
-        .await;
+        let detail = "webhook refused: the connection has no webhook_secret configured";
+        intake_audit(&app, &connection, Label::Denied, detail.into()).await;
         return error(StatusCode::UNAUTHORIZED, "webhooks are not enabled for this connection");
     };
     if !authorized(&headers, cred.value.expose()) {
-        intake_audit(&app, &connection, "denied", "webhook refused: missing or wrong Basic credentials".into()).await;
+        intake_audit(&app, &connection, Label::Denied, "webhook refused: missing or wrong Basic credentials".into()).await;
         let mut r = error(StatusCode::UNAUTHORIZED, "missing or wrong credentials");
         r.headers_mut()
             .insert("www-authenticate", axum::http::HeaderValue::from_static("Basic realm=\"ml-connector\""));
@@ -103,54 +91,44 @@ async fn webhook(
             .collect(),
         body: body.to_vec(),
     };
-    let triggers = async {
-        let mut store = conn.source.store(&app, &connection, None, None)?;
-        let inst = conn.source.pre.instantiate_async(&mut store).await?;
-        Ok::<_, anyhow::Error>(inst.ml_connector_plugin_source_api().call_intake(&mut store, &hook).await?)
-    };
-    let limit = std::time::Duration::from_millis(conn.source.component.config.call_timeout_ms);
-    let triggers = match tokio::time::timeout(limit, triggers).await {
+    let triggers = call_component(&app, &connection, &conn.source, Scope::default(), async |store, source| {
+        source.ml_connector_plugin_source_api().call_intake(store, &hook).await
+    })
+    .await;
+    let triggers = match triggers {
         Ok(Ok(Ok(t))) => t,
         Ok(Ok(Err(SourceError::BadWebhook(m)))) => {
-            intake_audit(&app, &connection, "failed", format!("webhook rejected by the source: {m}")).await;
+            intake_audit(&app, &connection, Label::Failed, format!("webhook rejected by the source: {m}")).await;
             return error(StatusCode::BAD_REQUEST, m);
         }
         Ok(Ok(Err(e))) => {
-            intake_audit(&app, &connection, "failed", format!("source intake failed: {e:?}")).await;
+            intake_audit(&app, &connection, Label::Failed, format!("source intake failed: {e:?}")).await;
             return error(StatusCode::INTERNAL_SERVER_ERROR, "source intake failed; retry");
         }
-        Ok(Err(trap)) => {
-            intake_audit(
-                &app,
-                &connection,
-                "failed",
-                format!("source intake trapped: {}", crate::pipeline::trap_message(&trap)),
-            )
-            .await;
+        Ok(Err(CallFailure::Timeout { .. })) => {
+            return error(StatusCode::SERVICE_UNAVAILABLE, "source intake timed out; retry");
+        }
+        Ok(Err(failure)) => {
+            intake_audit(&app, &connection, Label::Failed, format!("source intake: {failure}")).await;
             return error(StatusCode::INTERNAL_SERVER_ERROR, "source intake failed; retry");
         }
-        Err(_) => return error(StatusCode::SERVICE_UNAVAILABLE, "source intake timed out; retry"),
+        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")),
     };
     let (mut created, mut duplicates) = (0, 0);
     for t in &triggers {
         // The job key is the Chargebee event id; without one, the resource id and time stand in.
-        let key = t.event_id.clone().unwrap_or_else(|| format!("{}:{}:{}", t.event_type, t.resource_id, t.occurred_at));
-        let job = match trigger_job(&connection, key.clone(), t, None, app.config.host.max_attempts) {
-            Ok(j) => j,
-            Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")),
+        let key = match JobKey::trigger(t) {
+            Ok(k) => k,
+            Err(e) => return error(StatusCode::BAD_REQUEST, format!("event id: {e}")),
         };
         // The job and its "queued" line commit together: one durable write before the 2xx.
-        let line = AuditEvent {
-            id: 0,
-            at: 0,
-            connection: connection.clone(),
-            record_key: Some(record_key(t)),
-            job_id: None,
-            stage: "intake".into(),
-            outcome: "ok".into(),
-            detail: format!("webhook {} ({}) queued", key, t.event_type),
-            component: Some(conn.source.component.digest.clone()),
-            duration_ms: None,
+        let line = Line::new(&connection, "intake", Label::Ok, &format!("webhook {key} ({}) queued", t.event_type))
+            .record(Some(RecordKey::of_trigger(t)))
+            .component(conn.digest(Role::Source))
+            .build();
+        let job = match trigger_job(&connection, key, TriggerJob::new(t.clone()), None, app.config.host.max_attempts) {
+            Ok(j) => j,
+            Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")),
         };
         match app.store.enqueue_audited(job, line).await {
             Ok(Enqueued::Created(_)) => created += 1,

@@ -1,20 +1,29 @@
 //! ml-connector: a WebAssembly component host that moves Chargebee billing data into Dynamics GP
 //! receivables. See the repository README for the architecture.
+//!
+//! Reading order: [`config`] (what an operator writes) → [`app`] (the host assembled from it:
+//! components linked per [`role`], capabilities configured per role, see [`caps`]) → [`serve`]
+//! (webhook [`intake`], [`worker`]s, the [`schedule`]) → [`pipeline`] (one record: fetch → map →
+//! wait → write) → [`call`] (the one way into a component) → [`runtime`] (wasmtime).
 
 pub mod app;
 pub mod bindings;
+pub mod call;
 pub mod caps;
 pub mod config;
-pub mod demo;
 pub mod intake;
+pub mod jobs;
+pub mod keys;
+pub mod limits;
 pub mod pipeline;
 pub mod poll;
 pub mod reconcile;
+pub mod role;
 pub mod runtime;
 pub mod schedule;
 pub mod secretbox;
 pub mod serve;
-pub mod stack;
+pub mod timeline;
 pub mod worker;
 
 /// rustls with ring as the process-wide provider (reqwest is built without its own).

@@ -9,23 +9,15 @@
 
 use std::time::Instant;
 
-use mlc_store::{AuditEvent, Enqueued, Job};
-use serde::{Deserialize, Serialize};
+use mlc_store::{Enqueued, Job};
 
 use crate::app::{App, Connection};
-use crate::bindings::source::exports::ml_connector::plugin::source_api::{PollMode, PollRequest};
-use crate::caps::queue::{TriggerJob, fetched_job, record_kind_str};
+use crate::bindings::source::exports::ml_connector::plugin::source_api::{PollMode as WitPollMode, PollPage, PollRequest};
+use crate::call::{Scope, call_component};
+use crate::jobs::{PollJob, PollMode, TriggerJob, poll_job, trigger_job};
+use crate::keys::{JobKey, RecordKey};
 use crate::pipeline::Outcome;
-
-/// A "poll" job's payload.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PollJob {
-    /// "backfill" or "events".
-    pub mode: String,
-    /// Unix seconds; the window is [since, until).
-    pub since: Option<i64>,
-    pub until: Option<i64>,
-}
+use crate::timeline::{Label, Line};
 
 /// What one walk did, for the audit line and callers.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -44,31 +36,32 @@ fn cursor_key(job_key: &str) -> String {
 }
 
 /// Enqueue a walk. `key` names it (a second enqueue of the same key is a no-op).
-pub async fn enqueue(app: &App, connection: &str, key: &str, job: &PollJob) -> anyhow::Result<Enqueued> {
-    let enq = app
-        .store
-        .enqueue(mlc_store::NewJob {
-            connection: connection.to_string(),
-            key: key.to_string(),
-            kind: "poll".into(),
-            payload: serde_json::to_vec(job)?,
-            not_before: None,
-            max_attempts: app.config.host.max_attempts,
-            record_key: None,
-        })
-        .await?;
+pub async fn enqueue(app: &App, connection: &str, key: JobKey, job: &PollJob) -> anyhow::Result<Enqueued> {
+    let enq = app.store.enqueue(poll_job(connection, key, job, app.config.host.max_attempts)?).await?;
     app.wake.notify_waiters();
     Ok(enq)
 }
 
+/// Enqueue a walk over `[since, until)` named by the store's clock; returns its key.
+pub async fn enqueue_walk(
+    app: &App,
+    connection: &str,
+    mode: PollMode,
+    since: Option<i64>,
+    until: Option<i64>,
+) -> anyhow::Result<JobKey> {
+    let key = JobKey::walk(mode, since, until, app.store.now().await?);
+    enqueue(app, connection, key.clone(), &PollJob { mode, since, until }).await?;
+    Ok(key)
+}
+
 pub async fn run(app: &App, conn: &Connection, job: &Job) -> anyhow::Result<Outcome> {
     let req: PollJob = serde_json::from_slice(&job.payload)?;
-    let mode = match req.mode.as_str() {
-        "backfill" => PollMode::Backfill,
-        "events" => PollMode::Events,
-        other => return Ok(Outcome::Park { reason: format!("unknown poll mode {other:?}") }),
+    let mode = match req.mode {
+        PollMode::Backfill => WitPollMode::Backfill,
+        PollMode::Events => WitPollMode::Events,
     };
-    let id = &conn.config.id;
+    let id = conn.id();
     let started = Instant::now();
     let mut sum = PollSummary::default();
     loop {
@@ -78,93 +71,62 @@ pub async fn run(app: &App, conn: &Connection, job: &Job) -> anyhow::Result<Outc
             .await?
             .map(|c| String::from_utf8_lossy(&c).into_owned());
         let request = PollRequest { mode, cursor, since: req.since, until: req.until };
-        let mut store = conn.source.store(app, id, None, Some(job.id))?;
-        let inst = conn.source.pre.instantiate_async(&mut store).await?;
-        let limit = std::time::Duration::from_millis(conn.source.component.config.call_timeout_ms);
-        let page =
-            match tokio::time::timeout(limit, inst.ml_connector_plugin_source_api().call_poll(&mut store, &request))
-                .await
-            {
-                Ok(Ok(Ok(page))) => page,
-                Ok(Ok(Err(e))) => {
-                    let outcome = crate::pipeline::source_outcome(e);
-                    audit(
-                        app,
-                        id,
-                        job.id,
-                        "retry",
-                        &format!("poll page failed after {} page(s): {outcome:?}", sum.pages),
-                    )
-                    .await?;
-                    return Ok(outcome);
-                }
-                Ok(Err(trap)) => {
-                    return Ok(Outcome::Retry {
-                        reason: format!(
-                            "source trapped in poll: {}",
-                            crate::pipeline::trap_message(&anyhow::Error::from(trap))
-                        ),
-                        after_ms: None,
-                    });
-                }
-                Err(_) => {
-                    return Ok(Outcome::Retry { reason: "poll page exceeded the call limit".into(), after_ms: None });
-                }
-            };
-        sum.pages += 1;
-        for item in page.items {
-            let t = &item.trigger;
-            let key = match (&t.event_id, &item.fetched) {
-                (Some(ev), _) => ev.clone(),
-                (None, Some(rec)) => format!("poll:{}/{}@{}", record_kind_str(rec.kind), rec.id, rec.version),
-                (None, None) => format!("poll:{}/{}@{}", record_kind_str(t.kind), t.resource_id, t.occurred_at),
-            };
-            let nj = fetched_job(
-                id,
-                key,
-                TriggerJob { trigger: item.trigger.clone(), fetched: item.fetched },
-                None,
-                app.config.host.max_attempts,
-            )?;
-            match app.store.enqueue(nj).await? {
-                Enqueued::Created(_) => sum.created += 1,
-                Enqueued::Duplicate(_) => sum.duplicates += 1,
+        let page = call_component(app, id, &conn.source, Scope::default().job(Some(job.id)), async |store, source| {
+            source.ml_connector_plugin_source_api().call_poll(store, &request).await
+        })
+        .await?;
+        let page = match page {
+            Ok(Ok(page)) => page,
+            Ok(Err(e)) => {
+                let outcome = crate::pipeline::source_outcome(e);
+                let detail = format!("poll page failed after {} page(s): {outcome:?}", sum.pages);
+                audit(app, id, job.id, Label::Retry, &detail).await?;
+                return Ok(outcome);
             }
-        }
-        app.wake.notify_waiters();
-        match page.next_cursor {
+            Err(failure) => return Ok(Outcome::retry(format!("poll: {failure}"))),
+        };
+        sum.pages += 1;
+        let next = page.next_cursor.clone();
+        enqueue_hits(app, id, page, &mut sum).await?;
+        match next {
             Some(next) => app.store.state_put(&scope(id), &cursor_key(&job.key), next.as_bytes()).await?,
             None => {
                 app.store.state_delete(&scope(id), &cursor_key(&job.key)).await?;
                 let detail = format!(
                     "{} walk done in {} ms: {} page(s), {} new job(s), {} already known",
-                    req.mode,
+                    req.mode.as_str(),
                     started.elapsed().as_millis(),
                     sum.pages,
                     sum.created,
                     sum.duplicates
                 );
-                audit(app, id, job.id, "ok", &detail).await?;
+                audit(app, id, job.id, Label::Ok, &detail).await?;
                 return Ok(Outcome::Done);
             }
         }
     }
 }
 
-async fn audit(app: &App, connection: &str, job_id: i64, outcome: &str, detail: &str) -> anyhow::Result<()> {
-    app.store
-        .append_audit(&AuditEvent {
-            id: 0,
-            at: 0,
-            connection: connection.to_string(),
-            record_key: None,
-            job_id: Some(job_id),
-            stage: "poll".into(),
-            outcome: outcome.into(),
-            detail: detail.into(),
-            component: None,
-            duration_ms: None,
-        })
-        .await?;
+/// Each hit of a page as a trigger job, keyed so a re-read page makes duplicates only.
+async fn enqueue_hits(app: &App, id: &str, page: PollPage, sum: &mut PollSummary) -> anyhow::Result<()> {
+    for item in page.items {
+        let t = &item.trigger;
+        let key = match (&t.event_id, &item.fetched) {
+            (Some(ev), _) => JobKey::event(ev).map_err(|e| anyhow::anyhow!("event id from the source: {e}"))?,
+            (None, Some(rec)) => JobKey::poll_hit(&RecordKey::of_record(rec), rec.version),
+            (None, None) => JobKey::poll_hit(&RecordKey::of_trigger(t), t.occurred_at),
+        };
+        let job = TriggerJob { trigger: item.trigger, fetched: item.fetched };
+        match app.store.enqueue(trigger_job(id, key, job, None, app.config.host.max_attempts)?).await? {
+            Enqueued::Created(_) => sum.created += 1,
+            Enqueued::Duplicate(_) => sum.duplicates += 1,
+        }
+    }
+    app.wake.notify_waiters();
+    Ok(())
+}
+
+async fn audit(app: &App, connection: &str, job_id: i64, label: Label, detail: &str) -> anyhow::Result<()> {
+    app.store.append_audit(&Line::new(connection, "poll", label, detail).job(Some(job_id)).build()).await?;
     Ok(())
 }

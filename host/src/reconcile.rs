@@ -7,14 +7,16 @@
 //! decisions (skipped voids, pending invoices, refunds). The GP side comes from the target's
 //! `list-documents` per customer. Nothing is written anywhere.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use futures_util::StreamExt;
 
 use crate::app::{App, Connection};
 use crate::bindings::source::exports::ml_connector::plugin::source_api::{PollMode, PollRequest};
 use crate::bindings::target::exports::ml_connector::plugin::target_api::LedgerBalance;
-use crate::bindings::types::{DocKind, LedgerDoc, RecordBody, RecordKind};
+use crate::bindings::types::{DocKind, LedgerDoc, RecordBody, RecordKind, SourceRecord};
+use crate::call::{Scope, call_component};
+use crate::keys::RecordKey;
 
 /// Totals of one (GP customer, currency).
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -114,88 +116,107 @@ struct Expected {
 }
 
 pub async fn run(app: &App, conn: &Connection) -> anyhow::Result<Report> {
-    let id = &conn.config.id;
-    let settings: Vec<(String, String)> = conn.config.settings.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     let mut report = Report::default();
-    let mut expected: BTreeMap<String, Expected> = BTreeMap::new();
-    let mut customers: BTreeMap<String, ()> = BTreeMap::new();
+    let (expected, customers) = read_chargebee(app, conn, &mut report).await?;
+    let held = read_gp(app, conn, &customers).await?;
+    compare(&mut report, &expected, &held);
+    Ok(report)
+}
 
-    // Chargebee, fresh: every record, through the tenant's mapper.
+/// Chargebee, fresh: every record through the tenant's mapper → the documents GP should hold,
+/// and every GP customer they name.
+async fn read_chargebee(
+    app: &App,
+    conn: &Connection,
+    report: &mut Report,
+) -> anyhow::Result<(BTreeMap<String, Expected>, BTreeSet<String>)> {
+    let id = conn.id();
+    let settings: Vec<(String, String)> = conn.config.settings.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let mut expected = BTreeMap::new();
+    let mut customers = BTreeSet::new();
     let mut cursor = None;
     loop {
-        let mut store = conn.source.store(app, id, None, None)?;
-        let inst = conn.source.pre.instantiate_async(&mut store).await?;
-        let page = inst
-            .ml_connector_plugin_source_api()
-            .call_poll(
-                &mut store,
-                &PollRequest { mode: PollMode::Backfill, cursor: cursor.clone(), since: None, until: None },
-            )
-            .await?
-            .map_err(|e| anyhow::anyhow!("reading Chargebee: {e:?}"))?;
-        let mut mstore = conn.mapper.store(app, id, None, None)?;
-        let mapper = conn.mapper.pre.instantiate_async(&mut mstore).await?;
-        for item in page.items {
-            let Some(rec) = item.fetched else { continue };
-            report.records_read += 1;
-            let rkey = format!("{}/{}", crate::caps::queue::record_kind_str(rec.kind), rec.id);
-            let open = match &rec.body {
-                RecordBody::Invoice(i) => Some(i.amount_due),
-                _ => None,
-            };
-            let docs = match mapper.ml_connector_plugin_mapper_api().call_map(&mut mstore, &rec, &settings).await? {
-                Ok(d) => d,
-                Err(e) => {
-                    report.unmappable.push((rkey, format!("{}: {}", e.field, e.message)));
-                    continue;
-                }
-            };
-            if rec.kind == RecordKind::Customer {
-                for d in &docs {
-                    if let LedgerDoc::Customer(c) = d {
-                        customers.insert(c.id.clone(), ());
-                    }
-                }
-                continue;
+        let request = PollRequest { mode: PollMode::Backfill, cursor: cursor.clone(), since: None, until: None };
+        let page = call_component(app, id, &conn.source, Scope::default(), async |store, source| {
+            source.ml_connector_plugin_source_api().call_poll(store, &request).await
+        })
+        .await?
+        .map_err(|f| anyhow::anyhow!("reading Chargebee: {f}"))?
+        .map_err(|e| anyhow::anyhow!("reading Chargebee: {e:?}"))?;
+        let records: Vec<SourceRecord> = page.items.into_iter().filter_map(|i| i.fetched).collect();
+        report.records_read += records.len();
+        // One mapper instance per page, under the mapper's call limit.
+        let mapped = call_component(app, id, &conn.mapper, Scope::default(), async |store, mapper| {
+            let mut out = Vec::with_capacity(records.len());
+            for rec in &records {
+                out.push(mapper.ml_connector_plugin_mapper_api().call_map(&mut *store, rec, &settings).await?);
             }
-            for d in docs {
-                let (kind, number, customer, currency, amount) = match d {
-                    LedgerDoc::Invoice(i) => (DocKind::Invoice, i.number, i.customer_id, i.currency, i.total),
-                    LedgerDoc::CreditMemo(c) => (DocKind::CreditMemo, c.number, c.customer_id, c.currency, c.total),
-                    LedgerDoc::CashReceipt(r) => (DocKind::CashReceipt, r.number, r.customer_id, r.currency, r.amount),
-                    LedgerDoc::Customer(_) => continue,
-                };
-                customers.insert(customer.clone(), ());
-                expected.insert(
-                    number,
-                    Expected {
-                        kind,
-                        customer,
-                        currency,
-                        amount,
-                        open: if kind == DocKind::Invoice { open } else { None },
-                        record: rkey.clone(),
-                    },
-                );
+            Ok(out)
+        })
+        .await?
+        .map_err(|f| anyhow::anyhow!("mapping Chargebee's records: {f}"))?;
+        for (rec, docs) in records.iter().zip(mapped) {
+            let rkey = RecordKey::of_record(rec).to_string();
+            match docs {
+                Ok(docs) => expect(rec, &rkey, docs, &mut expected, &mut customers),
+                Err(e) => report.unmappable.push((rkey, format!("{}: {}", e.field, e.message))),
             }
         }
         match page.next_cursor {
             Some(c) => cursor = Some(c),
-            None => break,
+            None => return Ok((expected, customers)),
         }
     }
+}
 
-    // GP, per customer, as many at once as the connection's pacing allows (the target's
-    // connection pool holds GP to that anyway; one at a time would leave it idle).
+/// What one record's documents add to the expectation.
+fn expect(
+    rec: &SourceRecord,
+    rkey: &str,
+    docs: Vec<LedgerDoc>,
+    expected: &mut BTreeMap<String, Expected>,
+    customers: &mut BTreeSet<String>,
+) {
+    let open = match &rec.body {
+        RecordBody::Invoice(i) => Some(i.amount_due),
+        _ => None,
+    };
+    for d in docs {
+        let (kind, number, customer, currency, amount) = match d {
+            LedgerDoc::Customer(c) => {
+                customers.insert(c.id);
+                continue;
+            }
+            LedgerDoc::Invoice(i) => (DocKind::Invoice, i.number, i.customer_id, i.currency, i.total),
+            LedgerDoc::CreditMemo(c) => (DocKind::CreditMemo, c.number, c.customer_id, c.currency, c.total),
+            LedgerDoc::CashReceipt(r) => (DocKind::CashReceipt, r.number, r.customer_id, r.currency, r.amount),
+        };
+        if rec.kind == RecordKind::Customer {
+            continue;
+        }
+        customers.insert(customer.clone());
+        let open = if kind == DocKind::Invoice { open } else { None };
+        expected.insert(number, Expected { kind, customer, currency, amount, open, record: rkey.to_string() });
+    }
+}
+
+/// GP, per customer, as many at once as the connection's pacing allows (the target's
+/// connection pool holds GP to that anyway; one at a time would leave it idle).
+async fn read_gp(
+    app: &App,
+    conn: &Connection,
+    customers: &BTreeSet<String>,
+) -> anyhow::Result<BTreeMap<String, LedgerBalance>> {
+    let id = conn.id();
     let mut held: BTreeMap<String, LedgerBalance> = BTreeMap::new();
-    let reads = futures_util::stream::iter(customers.keys().cloned())
+    let reads = futures_util::stream::iter(customers.iter().cloned())
         .map(|customer| async move {
-            let mut store = conn.target.store(app, id, None, None)?;
-            let inst = conn.target.pre.instantiate_async(&mut store).await?;
-            inst.ml_connector_plugin_target_api()
-                .call_list_documents(&mut store, &customer)
-                .await?
-                .map_err(|e| anyhow::anyhow!("reading GP documents of {customer}: {e:?}"))
+            call_component(app, id, &conn.target, Scope::default(), async |store, target| {
+                target.ml_connector_plugin_target_api().call_list_documents(store, &customer).await
+            })
+            .await?
+            .map_err(|f| anyhow::anyhow!("reading GP documents of {customer}: {f}"))?
+            .map_err(|e| anyhow::anyhow!("reading GP documents of {customer}: {e:?}"))
         })
         .buffer_unordered(usize::try_from(conn.config.max_in_flight).unwrap_or(1).max(1));
     futures_util::pin_mut!(reads);
@@ -204,7 +225,10 @@ pub async fn run(app: &App, conn: &Connection) -> anyhow::Result<Report> {
             held.insert(d.number.clone(), d);
         }
     }
+    Ok(held)
+}
 
+fn compare(report: &mut Report, expected: &BTreeMap<String, Expected>, held: &BTreeMap<String, LedgerBalance>) {
     // Totals and per-document differences.
     let add = |lines: &mut BTreeMap<(String, String), Line>,
                customer: &str,
@@ -231,7 +255,7 @@ pub async fn run(app: &App, conn: &Connection) -> anyhow::Result<Report> {
         }
     };
     let mut lines: BTreeMap<(String, String), Line> = BTreeMap::new();
-    for (number, e) in &expected {
+    for (number, e) in expected {
         add(&mut lines, &e.customer, &e.currency, false, e.kind, e.amount, e.open.unwrap_or(0));
         match held.get(number) {
             None => report.differences.push(Difference {
@@ -270,7 +294,7 @@ pub async fn run(app: &App, conn: &Connection) -> anyhow::Result<Report> {
             }
         }
     }
-    for (number, h) in &held {
+    for (number, h) in held {
         add(
             &mut lines,
             &h.customer_id,
@@ -291,5 +315,4 @@ pub async fn run(app: &App, conn: &Connection) -> anyhow::Result<Report> {
         }
     }
     report.lines = lines.into_values().collect();
-    Ok(report)
 }

@@ -7,6 +7,7 @@
 //! a linear-memory limit (growth past it traps), no filesystem unless a directory is granted,
 //! no environment, no sockets, no inherited stdio.
 
+use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -16,10 +17,12 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, InstancePre, Linker, ResourceTable};
-use wasmtime::{Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ResourceLimiter, Store, UpdateDeadline};
+use wasmtime::{Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, UpdateDeadline};
 use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
 use crate::caps::{Caps, InstanceState};
+use crate::limits::Limits;
+use crate::role::Role;
 use crate::config::{ComponentConfig, DirGrant};
 
 /// Epoch tick. CPU budgets are counted in ticks spent executing guest code.
@@ -32,7 +35,8 @@ const POOL_MAX_MEMORY: usize = 1 << 30;
 
 pub struct Runtime {
     pub engine: Engine,
-    pub linker: Linker<InstanceState>,
+    /// One linker per world: a role's capabilities and nothing else.
+    linkers: BTreeMap<Role, Linker<InstanceState>>,
     cache_dir: PathBuf,
     ticker_stop: Arc<AtomicBool>,
 }
@@ -42,7 +46,7 @@ pub struct LoadedComponent {
     pub name: String,
     pub digest: String,
     pub config: ComponentConfig,
-    pub pre: InstancePre<InstanceState>,
+    pub component: Component,
     /// Whether this load compiled the component (false: it came from the cache).
     pub compiled: bool,
 }
@@ -64,8 +68,10 @@ impl Runtime {
         cfg.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = Engine::new(&cfg)?;
 
-        let mut linker = Linker::new(&engine);
-        crate::caps::add_to_linker(&mut linker)?;
+        let mut linkers = BTreeMap::new();
+        for role in Role::ALL {
+            linkers.insert(role, crate::caps::linker(&engine, role)?);
+        }
 
         let ticker_stop = Arc::new(AtomicBool::new(false));
         {
@@ -79,11 +85,11 @@ impl Runtime {
             })?;
         }
         std::fs::create_dir_all(cache_dir).with_context(|| format!("creating cache dir {}", cache_dir.display()))?;
-        Ok(Runtime { engine, linker, cache_dir: cache_dir.to_path_buf(), ticker_stop })
+        Ok(Runtime { engine, linkers, cache_dir: cache_dir.to_path_buf(), ticker_stop })
     }
 
     /// Load a component: check its digest, take the precompiled artifact from the cache or
-    /// compile and store it, and link it once.
+    /// compile and store it. [`Runtime::prepare`] then links it for the role it plays.
     pub fn load(&self, name: &str, config: &ComponentConfig) -> anyhow::Result<LoadedComponent> {
         let path = component_file(&config.path)?;
         let bytes = std::fs::read(&path).with_context(|| format!("component {name}: reading {}", path.display()))?;
@@ -97,12 +103,23 @@ impl Runtime {
         }
         let (component, compiled) =
             self.compile_cached(&digest, &bytes).with_context(|| format!("component {name} ({})", path.display()))?;
-        let pre = self
-            .linker
-            .instantiate_pre(&component)
+        Ok(LoadedComponent { name: name.to_string(), digest, config: config.clone(), component, compiled })
+    }
+
+    /// Link `c` for `role`'s world, once. A component that imports an interface the world does
+    /// not declare is refused here, with the import named.
+    pub fn prepare(&self, c: &LoadedComponent, role: Role) -> anyhow::Result<InstancePre<InstanceState>> {
+        let ty = c.component.component_type();
+        for (import, _) in ty.imports(&self.engine) {
+            if let Some(reason) = import_refusal(import, role) {
+                bail!("component {} cannot run as a {role}: {reason}", c.name);
+            }
+        }
+        let linker = self.linkers.get(&role).with_context(|| format!("no linker for the {role} world"))?;
+        linker
+            .instantiate_pre(&c.component)
             .map_err(anyhow::Error::from)
-            .with_context(|| format!("component {name}: imports the host cannot satisfy"))?;
-        Ok(LoadedComponent { name: name.to_string(), digest, config: config.clone(), pre, compiled })
+            .with_context(|| format!("component {}: imports the {role} world cannot satisfy", c.name))
     }
 
     fn cache_key(&self, digest: &str) -> String {
@@ -170,44 +187,27 @@ impl Runtime {
     }
 }
 
-/// Per-store limits. Growth past the limit traps (rather than failing `memory.grow`, which a
-/// guest might ignore) with a message that names the component and its limit.
-pub struct Limits {
-    component: String,
-    memory_bytes: usize,
-}
-
-/// Table elements any instance may have (funcref tables of Rust guests are small).
-const MAX_TABLE_ELEMENTS: usize = 100_000;
-
-impl ResourceLimiter for Limits {
-    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
-        if desired > self.memory_bytes {
-            wasmtime::bail!(
-                "component {} hit its memory limit: growing to {desired} bytes, the limit is {} bytes ({} MiB)",
-                self.component,
-                self.memory_bytes,
-                self.memory_bytes >> 20
-            );
-        }
-        Ok(true)
-    }
-
-    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
-        if desired > MAX_TABLE_ELEMENTS {
-            wasmtime::bail!(
-                "component {} hit its table limit: {desired} elements, the limit is {MAX_TABLE_ELEMENTS}",
-                self.component
-            );
-        }
-        Ok(true)
-    }
-}
-
 impl Drop for Runtime {
     fn drop(&mut self) {
         self.ticker_stop.store(true, Ordering::Relaxed);
     }
+}
+
+/// Why `import` (e.g. `ml-connector:plugin/queue@0.1.0`) is not for `role`'s world, if it is not.
+fn import_refusal(import: &str, role: Role) -> Option<String> {
+    let interface = import.split('@').next().unwrap_or(import);
+    if interface.starts_with("wasi:") || interface == "ml-connector:plugin/types" {
+        return None; // WASI p2 (nothing granted through it) and the shared types: every world
+    }
+    if role.capabilities().iter().any(|c| c.interface() == interface) {
+        return None;
+    }
+    let known = crate::caps::Capability::ALL.iter().any(|c| c.interface() == interface);
+    Some(if known {
+        format!("it imports {import}, which the {role} world does not declare (wit/worlds.wit)")
+    } else {
+        format!("it imports {import}, which this host does not provide")
+    })
 }
 
 fn wasmtime_version() -> &'static str {

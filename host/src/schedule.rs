@@ -5,12 +5,14 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use mlc_store::{AuditEvent, JobFilter, JobState};
+use mlc_store::{JobFilter, JobState};
 use tokio_util::sync::CancellationToken;
 
 use crate::app::{App, Connection};
-use crate::pipeline::PERIOD_WAIT;
-use crate::poll::PollJob;
+use crate::call::{Scope, call_component};
+use crate::jobs::{PollJob, PollMode};
+use crate::keys::{JobKey, WaitKey};
+use crate::timeline::{Label, Line};
 
 /// Run both loops until `stop`.
 pub async fn run(app: Arc<App>, stop: CancellationToken) {
@@ -18,9 +20,15 @@ pub async fn run(app: Arc<App>, stop: CancellationToken) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut last_recheck = tokio::time::Instant::now();
     let mut last_sweep: std::collections::BTreeMap<String, tokio::time::Instant> = Default::default();
+    let mut rechecking: Option<tokio::task::JoinHandle<()>> = None;
     loop {
         tokio::select! {
-            _ = stop.cancelled() => return,
+            _ = stop.cancelled() => {
+                if let Some(t) = rechecking {
+                    t.abort();
+                }
+                return;
+            }
             _ = tick.tick() => {}
         }
         for (id, conn) in &app.connections {
@@ -33,11 +41,17 @@ pub async fn run(app: Arc<App>, stop: CancellationToken) {
                 }
             }
         }
-        if last_recheck.elapsed() >= recheck {
+        // The re-check asks GP; it runs beside the loop (one at a time), so a slow or hanging
+        // target never holds up the sweeps.
+        let idle = rechecking.as_ref().is_none_or(|t| t.is_finished());
+        if idle && last_recheck.elapsed() >= recheck {
             last_recheck = tokio::time::Instant::now();
-            if let Err(e) = recheck_periods(&app).await {
-                tracing::warn!("fiscal period re-check: {e:#}");
-            }
+            let app = app.clone();
+            rechecking = Some(tokio::spawn(async move {
+                if let Err(e) = recheck_periods(&app).await {
+                    tracing::warn!("fiscal period re-check: {e:#}");
+                }
+            }));
         }
     }
 }
@@ -55,14 +69,10 @@ pub async fn events_sweep(app: &App, conn: &Connection) -> anyhow::Result<()> {
         .await?
         .and_then(|v| String::from_utf8(v).ok()?.parse::<i64>().ok());
     let since = watermark.unwrap_or(now) - overlap;
-    let key = format!("events:{since}:{now}");
-    crate::poll::enqueue(
-        app,
-        &conn.config.id,
-        &key,
-        &PollJob { mode: "events".into(), since: Some(since), until: Some(now) },
-    )
-    .await?;
+    // Named by its window alone: a second sweep over the same window is the same walk.
+    let key = JobKey::walk(PollMode::Events, Some(since), Some(now), 0);
+    let job = PollJob { mode: PollMode::Events, since: Some(since), until: Some(now) };
+    crate::poll::enqueue(app, &conn.config.id, key, &job).await?;
     app.store.state_put(&scope, "events-watermark", now.to_string().as_bytes()).await?;
     Ok(())
 }
@@ -76,41 +86,48 @@ pub async fn recheck_periods(app: &App) -> anyhow::Result<u64> {
             .store
             .jobs(&JobFilter { connection: Some(id.clone()), states: vec![JobState::Waiting], ..Default::default() })
             .await?;
-        let keys: BTreeSet<String> =
-            waiting.into_iter().filter_map(|j| j.wait_key).filter(|k| k.starts_with(PERIOD_WAIT)).collect();
-        for key in keys {
-            let date = key[PERIOD_WAIT.len()..].to_string();
-            let mut store = conn.target.store(app, id, None, None)?;
-            let inst = conn.target.pre.instantiate_async(&mut store).await?;
-            match inst.ml_connector_plugin_target_api().call_fiscal_period_open(&mut store, &date).await? {
-                Ok(true) => {
-                    let n = app.store.release(id, &key).await?;
-                    released += n;
-                    app.wake.notify_waiters();
-                    note(app, id, &format!("fiscal period of {date} is open again: {n} record(s) resume")).await?;
-                }
-                Ok(false) => {}
-                Err(e) => tracing::warn!(connection = %id, "fiscal period check for {date}: {e:?}"),
-            }
+        let dates: BTreeSet<String> = waiting
+            .into_iter()
+            .filter_map(|j| match WaitKey::parse(j.wait_key.as_deref()?)? {
+                WaitKey::Period(date) => Some(date),
+                WaitKey::Record(_) => None,
+            })
+            .collect();
+        for date in dates {
+            released += recheck_period(app, id, conn, date).await?;
         }
     }
     Ok(released)
 }
 
+/// One date's period: asked once, under the target's call limit (a target that hangs here is
+/// cut at its `call_timeout_ms`, and the schedule goes on).
+async fn recheck_period(app: &App, id: &str, conn: &Connection, date: String) -> anyhow::Result<u64> {
+    let open = call_component(app, id, &conn.target, Scope::default(), async |store, target| {
+        target.ml_connector_plugin_target_api().call_fiscal_period_open(store, &date).await
+    })
+    .await?;
+    match open {
+        Ok(Ok(true)) => {
+            let n = app.store.release(id, &WaitKey::Period(date.clone()).to_string()).await?;
+            app.wake.notify_waiters();
+            note(app, id, &format!("fiscal period of {date} is open again: {n} record(s) resume")).await?;
+            Ok(n)
+        }
+        Ok(Ok(false)) => Ok(0),
+        Ok(Err(e)) => {
+            tracing::warn!(connection = %id, "fiscal period check for {date}: {e:?}");
+            Ok(0)
+        }
+        Err(failure) => {
+            tracing::warn!(connection = %id, "fiscal period check for {date}: {failure}");
+            note(app, id, &format!("fiscal period check for {date}: {failure}")).await?;
+            Ok(0)
+        }
+    }
+}
+
 async fn note(app: &App, connection: &str, detail: &str) -> anyhow::Result<()> {
-    app.store
-        .append_audit(&AuditEvent {
-            id: 0,
-            at: 0,
-            connection: connection.into(),
-            record_key: None,
-            job_id: None,
-            stage: "period-check".into(),
-            outcome: "info".into(),
-            detail: detail.into(),
-            component: None,
-            duration_ms: None,
-        })
-        .await?;
+    app.store.append_audit(&Line::new(connection, "period-check", Label::Info, detail).build()).await?;
     Ok(())
 }

@@ -11,7 +11,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::App;
-use crate::caps::queue::TriggerJob;
+use crate::jobs::{JobKind, TriggerJob};
 use crate::pipeline::{self, Outcome};
 
 /// Run workers until `stop` is cancelled; in-flight jobs finish first (or their leases lapse).
@@ -103,7 +103,7 @@ pub async fn run_job(app: &App, job: Job) -> anyhow::Result<()> {
         Ok(Outcome::Done) => app.store.ack(job.id, &owner).await?,
         Ok(Outcome::Park { reason }) => app.store.park(job.id, &owner, &reason).await?,
         // The store checks under a lock whether the record got written meanwhile.
-        Ok(Outcome::Wait { wait_key, reason }) => app.store.wait_for(job.id, &owner, &wait_key, &reason).await?,
+        Ok(Outcome::Wait { wait_key, reason }) => app.store.wait_for(job.id, &owner, &wait_key.to_string(), &reason).await?,
         Ok(Outcome::Retry { reason, after_ms }) => {
             let how = match after_ms {
                 Some(ms) => Retry::After { delay_ms: ms as i64 },
@@ -134,12 +134,12 @@ async fn execute(app: &App, job: &Job) -> anyhow::Result<Outcome> {
     let conn = app.connections.get(&job.connection).ok_or_else(|| {
         anyhow::anyhow!("job {} belongs to connection {:?}, which this host does not configure", job.id, job.connection)
     })?;
-    match job.kind.as_str() {
-        "trigger" => {
+    match JobKind::parse(&job.kind) {
+        Some(JobKind::Trigger) => {
             let tj: TriggerJob = serde_json::from_slice(&job.payload)?;
             pipeline::run_job(app, conn, &tj, Some(job.id)).await
         }
-        "poll" => crate::poll::run(app, conn, job).await,
-        other => Ok(Outcome::Park { reason: format!("unknown job kind {other:?}") }),
+        Some(JobKind::Poll) => crate::poll::run(app, conn, job).await,
+        None => Ok(Outcome::Park { reason: format!("unknown job kind {:?}", job.kind) }),
     }
 }

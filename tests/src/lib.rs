@@ -6,7 +6,6 @@
 //! finds them missing fails with that hint.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,16 +18,8 @@ pub fn repo_root() -> PathBuf {
 
 /// A built component: its file and sha256 (from target/components/manifest.json).
 pub fn component(name: &str) -> (PathBuf, String) {
-    let dir = repo_root().join("target/components");
-    let manifest = std::fs::read_to_string(dir.join("manifest.json")).unwrap_or_else(|_| {
-        panic!("guest components are not built: run `cargo xtask components` (or `cargo xtask test`)")
-    });
-    let m: HashMap<String, String> = serde_json::from_str(&manifest).unwrap();
-    let digest = m
-        .get(name)
-        .unwrap_or_else(|| panic!("component {name} is not in {}; run `cargo xtask components`", dir.display()))
-        .clone();
-    (dir.join(format!("{name}.wasm")), digest)
+    mlc_harness::components::component(name)
+        .unwrap_or_else(|e| panic!("{e:#} (`cargo xtask components` or `cargo xtask test` builds them)"))
 }
 
 /// Per-test setup: log to the test writer, and the process-wide TLS provider for reqwest.
@@ -200,6 +191,7 @@ component = "{mapper}"
 component = "{target}"
 allow_http = ["{origin}"]
 allow_private_network = true
+paced = true
 secrets = {{ ledger-key = "ledger-key" }}
 "#,
         base = stub.base(),
@@ -279,15 +271,11 @@ pub async fn start_host(dir: &std::path::Path, config_text: &str) -> anyhow::Res
     std::fs::write(&config_path, config_text)?;
     let config = ml_connector::config::Config::load(&config_path)?;
     let app = ml_connector::app::App::build(config).await?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
     let stop = tokio_util::sync::CancellationToken::new();
-    let router = ml_connector::intake::router(app.clone());
-    let s = stop.clone();
-    tokio::spawn(async move {
-        axum::serve(listener, router).with_graceful_shutdown(async move { s.cancelled().await }).await
-    });
-    tokio::spawn(ml_connector::worker::run(app.clone(), stop.clone()));
+    // Intake and workers; no schedule (the tests that need it run its steps themselves).
+    let options = ml_connector::serve::ServeOptions { listen: Some("127.0.0.1:0".into()), schedule: false };
+    let running = ml_connector::serve::start(app.clone(), options, stop.clone()).await?;
+    let base = running.base_url().expect("listening");
     Ok(RunningHost { app, base, stop, config_path })
 }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use chargebee_sandbox::{InvoiceInput, LineInput, PaymentInput, Region, SeedSpec, WebhookConfig};
 use gp_sandbox::{DocType, FaultKind};
-use ml_connector::stack::{Stack, StackSpec, TenantSpec, WEBHOOK_PASSWORD, WEBHOOK_USER};
+use mlc_harness::stack::{Stack, StackSpec, TenantSpec, WEBHOOK_PASSWORD, WEBHOOK_USER};
 use ml_connector_tests::{TestDb, init_tracing, scratch};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

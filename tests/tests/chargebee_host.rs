@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use chargebee_sandbox::{Region, SeedSpec, WebhookConfig};
 use gp_sandbox::DocType;
-use ml_connector::stack::{Stack, StackSpec, TenantSpec, WEBHOOK_PASSWORD, WEBHOOK_USER};
+use mlc_harness::stack::{Stack, StackSpec, TenantSpec, WEBHOOK_PASSWORD, WEBHOOK_USER};
 use ml_connector_tests::{TestDb, init_tracing, scratch};
 
 async fn stack(name: &str, limit: u32, window: Duration) -> (Stack, TestDb) {
@@ -105,23 +105,21 @@ async fn rate_limit_storm_without_retry_after() {
 async fn key_bound_to_another_region_is_refused_before_anything_is_sent() {
     let (s, _db) = stack("cb-region", 100, Duration::from_secs(60)).await;
     // The same config, but the key pinned to the EU origin while the site lives in the US.
-    let text = std::fs::read_to_string(&s.config_path).unwrap();
     let eu = s.cb.origin(Region::Eu);
-    let bad = text.replace(
-        "[secrets.cb-acme]\nscheme = \"basic-api-key\"",
-        &format!("[secrets.cb-acme]\nscheme = \"basic-api-key\"\norigin = \"{eu}\""),
-    );
-    assert_ne!(bad, text);
+    let mut bad = s.config.clone();
+    bad.secrets.get_mut("cb-acme").unwrap().origin = Some(eu.clone());
     let path = scratch("cb-region-bad").with_extension("toml");
-    std::fs::write(&path, bad).unwrap();
-    let err = ml_connector::config::Config::load(&path).expect_err("refused");
+    std::fs::write(&path, bad.to_toml().unwrap()).unwrap();
+    // Refused at load (the Chargebee binding is resolved when the host is built).
+    let loaded = ml_connector::config::Config::load(&path).unwrap();
+    let err = ml_connector::app::App::build(loaded).await.err().expect("refused");
     assert!(format!("{err:#}").contains("may only reach its own site's region"), "{err:#}");
 
     // At run time: the source asked to call the EU origin with the US key is denied by the host.
     let conn = s.app.connections["acme"].clone();
-    let secret = conn.source.policy.secrets.get("chargebee-api-key").unwrap().clone();
+    let secret = conn.source.policy.secrets.as_ref().unwrap().get("chargebee-api-key").unwrap().clone();
     let url = url::Url::parse(&format!("{eu}/api/v2/invoices")).unwrap();
-    let denied = conn.source.policy.http.check(&url, Some(&secret)).expect_err("denied");
+    let denied = conn.source.policy.http.as_ref().unwrap().check(&url, Some(&secret)).expect_err("denied");
     assert!(denied.contains("not on this component's allowlist") || denied.contains("bound to"), "{denied}");
     let c = s.cb.control().counters("acme-test").unwrap();
     assert_eq!((c.calls, c.wrong_region), (0, 0), "not a byte reached Chargebee");

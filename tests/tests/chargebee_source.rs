@@ -116,21 +116,21 @@ impl Env {
     /// A fresh instance per call, as the host runs them (a crash loses nothing but the call).
     async fn poll(&self, conn: &str, req: &PollRequest) -> Result<PollPage, SourceError> {
         let c = &self.app.connections[conn];
-        let mut store = c.source.store(&self.app, conn, None, None).unwrap();
+        let mut store = c.source.store(&self.app, conn, Default::default()).unwrap();
         let inst = c.source.pre.instantiate_async(&mut store).await.unwrap();
         inst.ml_connector_plugin_source_api().call_poll(&mut store, req).await.unwrap()
     }
 
     async fn fetch(&self, conn: &str, trigger: &Trigger) -> Result<Vec<SourceRecord>, SourceError> {
         let c = &self.app.connections[conn];
-        let mut store = c.source.store(&self.app, conn, None, None).unwrap();
+        let mut store = c.source.store(&self.app, conn, Default::default()).unwrap();
         let inst = c.source.pre.instantiate_async(&mut store).await.unwrap();
         inst.ml_connector_plugin_source_api().call_fetch(&mut store, trigger).await.unwrap()
     }
 
     async fn intake(&self, body: Vec<u8>) -> Result<Vec<Trigger>, SourceError> {
         let c = &self.app.connections["acme"];
-        let mut store = c.source.store(&self.app, "acme", None, None).unwrap();
+        let mut store = c.source.store(&self.app, "acme", Default::default()).unwrap();
         let inst = c.source.pre.instantiate_async(&mut store).await.unwrap();
         inst.ml_connector_plugin_source_api().call_intake(&mut store, &Webhook { headers: vec![], body }).await.unwrap()
     }

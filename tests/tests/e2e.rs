@@ -7,7 +7,7 @@ use std::time::Duration;
 use chargebee_sandbox::Region;
 use chargebee_sandbox::{SeedSpec, WebhookConfig};
 use gp_sandbox::DocType;
-use ml_connector::stack::{Stack, StackSpec, TenantSpec, WEBHOOK_PASSWORD, WEBHOOK_USER};
+use mlc_harness::stack::{Stack, StackSpec, TenantSpec, WEBHOOK_PASSWORD, WEBHOOK_USER};
 use ml_connector_tests::{TestDb, init_tracing, scratch};
 
 const FABRIKAM: i32 = -1;
@@ -15,7 +15,7 @@ const FABRIKAM: i32 = -1;
 async fn stack(name: &str, spec: StackSpec) -> (Stack, TestDb) {
     init_tracing();
     let db = TestDb::from_env().await;
-    let spec = StackSpec { database: Some(db.url.clone()), extra: String::new(), ..spec };
+    let spec = StackSpec { database: Some(db.url.clone()), ..spec };
     let mut spec = spec;
     for t in &mut spec.tenants {
         t.settings.push(("map.refunds".into(), "skip".into()));
@@ -343,10 +343,14 @@ async fn a_tenant_runs_its_own_mapper_and_the_other_is_unchanged() {
     let canonical: ml_connector::bindings::types::SourceRecord =
         serde_json::from_str(rec.canonical.as_deref().unwrap()).unwrap();
     let settings: Vec<(String, String)> = conn.config.settings.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-    let mut store = conn.mapper.store(&s.app, "acme", None, None).unwrap();
-    let inst = conn.mapper.pre.instantiate_async(&mut store).await.unwrap();
-    let fresh =
-        inst.ml_connector_plugin_mapper_api().call_map(&mut store, &canonical, &settings).await.unwrap().unwrap();
+    let scope = ml_connector::call::Scope::default();
+    let fresh = ml_connector::call::call_component(&s.app, "acme", &conn.mapper, scope, async |store, mapper| {
+        mapper.ml_connector_plugin_mapper_api().call_map(store, &canonical, &settings).await
+    })
+    .await
+    .unwrap()
+    .unwrap()
+    .unwrap();
     assert_eq!(
         serde_json::to_string(&fresh).unwrap(),
         rec.ledger.unwrap(),

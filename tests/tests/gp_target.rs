@@ -386,7 +386,7 @@ async fn env(endpoint: &'static str, settings: &[(&str, &str)]) -> Env {
         cfg.push_str(&format!("{} = {}\n", toml_str(k), toml_str(&v)));
     }
     cfg.push_str(&format!(
-        "[connections.source]\ncomponent = \"standin-source\"\n[connections.mapper]\ncomponent = \"standin-mapper\"\n[connections.target]\ncomponent = \"gp-target\"\nallow_http = [\"{origin}\"]\nallow_private_network = true\nsecrets = {{ gp = \"gp\" }}\n"
+        "[connections.source]\ncomponent = \"standin-source\"\n[connections.mapper]\ncomponent = \"standin-mapper\"\n[connections.target]\ncomponent = \"gp-target\"\nallow_http = [\"{origin}\"]\nallow_private_network = true\npaced = true\nsecrets = {{ gp = \"gp\" }}\n"
     ));
     let dir = scratch("gp-target");
     std::fs::create_dir_all(&dir).unwrap();
@@ -400,7 +400,7 @@ async fn env(endpoint: &'static str, settings: &[(&str, &str)]) -> Env {
 macro_rules! target {
     ($env:expr, $call:ident $(, $arg:expr)*) => {{
         let c = &$env.app.connections["t"];
-        let mut store = c.target.store(&$env.app, "t", None, None).unwrap();
+        let mut store = c.target.store(&$env.app, "t", Default::default()).unwrap();
         let inst = c.target.pre.instantiate_async(&mut store).await.unwrap();
         inst.ml_connector_plugin_target_api().$call(&mut store $(, $arg)*).await.expect("the call completes")
     }};
@@ -804,7 +804,7 @@ async fn misconfiguration_is_permanent() {
 /// Chargebee record once in GP, nothing over SOAP. (The SOAP runs are in e2e.rs.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sba_end_to_end_backfill_replay_and_reconcile_clean() {
-    use ml_connector::stack::{Stack, StackSpec, TenantSpec};
+    use mlc_harness::stack::{Stack, StackSpec, TenantSpec};
     init_tracing();
     let db = TestDb::from_env().await;
     let mut tenant = TenantSpec::new("acme", "acme-test", chargebee_sandbox::Region::Us);

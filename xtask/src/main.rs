@@ -9,6 +9,12 @@
 //!
 //! Each guest is built by its own cargo invocation: the SDK's world features must not be
 //! unified across guests (a component implements exactly one world).
+//!
+//! The guests need the `wasm32-wasip2` target. `rust-toolchain.toml` names it, but rustup adds
+//! a toolchain file's targets only when it installs the toolchain, not to one already there —
+//! so `components` checks the active toolchain and runs `rustup target add` when it is missing
+//! (or says what to install when rustup is absent). Outputs go under `CARGO_TARGET_DIR` when it
+//! is set, else `target/`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -85,16 +91,52 @@ fn guests(root: &Path) -> anyhow::Result<Vec<(String, Vec<String>, String)>> {
     Ok(out)
 }
 
+/// `CARGO_TARGET_DIR` (relative to the repository root when relative), else `target/`.
+fn target_dir(root: &Path) -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => root.join(dir),
+        None => root.join("target"),
+    }
+}
+
+const WASM_TARGET: &str = "wasm32-wasip2";
+
+/// Make sure the active toolchain (the one `rust-toolchain.toml` selects here) has the guests'
+/// target's standard library.
+fn ensure_wasm_target(root: &Path) -> anyhow::Result<()> {
+    let out = Command::new(std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into()))
+        .current_dir(root)
+        .args(["--print", "sysroot"])
+        .output()
+        .context("running rustc --print sysroot")?;
+    let sysroot = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    if sysroot.join("lib/rustlib").join(WASM_TARGET).is_dir() {
+        return Ok(());
+    }
+    println!("== adding the {WASM_TARGET} target to the toolchain (rustup target add {WASM_TARGET})");
+    match Command::new("rustup").current_dir(root).args(["target", "add", WASM_TARGET]).status() {
+        Ok(s) if s.success() => Ok(()),
+        Ok(s) => bail!("`rustup target add {WASM_TARGET}` failed ({s}); run it yourself, then retry"),
+        Err(_) => bail!(
+            "the {WASM_TARGET} target is not installed for {} and rustup is not on PATH: \
+             install the target's standard library with your toolchain manager, then retry",
+            sysroot.display()
+        ),
+    }
+}
+
 fn components(root: &Path) -> anyhow::Result<BTreeMap<String, String>> {
-    let out_dir = root.join("target/components");
+    ensure_wasm_target(root)?;
+    let target = target_dir(root);
+    let out_dir = target.join("components");
     std::fs::create_dir_all(&out_dir)?;
     let mut manifest = BTreeMap::new();
     for (package, extra, output) in guests(root)? {
         run(Command::new(cargo())
             .current_dir(root)
-            .args(["build", "--quiet", "--profile", "guest", "--target", "wasm32-wasip2", "-p", &package])
+            .args(["build", "--quiet", "--profile", "guest", "--target", WASM_TARGET, "-p", &package])
             .args(&extra))?;
-        let built = root.join("target/wasm32-wasip2/guest").join(format!("{}.wasm", package.replace('-', "_")));
+        let built = target.join(WASM_TARGET).join("guest").join(format!("{}.wasm", package.replace('-', "_")));
         let dest = out_dir.join(format!("{output}.wasm"));
         std::fs::copy(&built, &dest).with_context(|| format!("copying {}", built.display()))?;
         let digest = sha256_hex(&std::fs::read(&dest)?);

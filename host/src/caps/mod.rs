@@ -1,35 +1,108 @@
-//! Host capabilities, one module each (like Spin's factors): `http`, `secrets`, `queue`, `audit`,
-//! `log`, `state`, `settings`. Each module owns its policy (built once per connection role at
-//! load), its per-instance piece of [`Caps`], and its `Host` trait impl. [`add_to_linker`] links
-//! them all plus WASI p2 (guests built for wasip2 import `wasi:cli`).
+//! Host capabilities, one module each (Spin's factors are the model): `http`, `secrets`,
+//! `queue`, `audit`, `log`, `state`, `settings`. Each has the same small lifecycle:
+//!
+//! 1. **link** — its WIT interface's host functions go into the linker of each world that
+//!    imports it, and only those ([`Role::capabilities`]; one linker per world, see
+//!    [`crate::runtime`]): a mapper cannot reach `queue` because its linker has no `queue`;
+//! 2. **configure** — connection + role + config → the role's policy for it (allowlists,
+//!    secret grants, quotas), once at load ([`RolePolicy::configure`]);
+//! 3. **prepare** — policy → the per-call state it owns (e.g. live secret handles), in every
+//!    fresh store ([`Caps::prepare`]).
 //!
 //! Two levels of result, as in wasmtime's own hosts: the outer `anyhow::Result` is a trap (a
 //! host bug, a guest over its limits); the inner WIT `result` is what the guest handles.
+//! [`testing`] builds one capability's instance from inline config and calls its host functions
+//! directly, so grants and quotas have fast tests without Wasm.
 
 pub mod audit;
-pub mod governor;
+pub mod chargebee;
 pub mod http;
+pub mod instance;
 pub mod log;
-pub mod ntlm;
 pub mod queue;
 pub mod secrets;
 pub mod settings;
 pub mod state;
+pub mod testing;
 
 use std::sync::Arc;
 
+use anyhow::Context as _;
 use mlc_store::Store;
-use wasmtime::component::{HasSelf, Linker, ResourceTable};
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime::component::Linker;
 
-use crate::bindings::host::ml_connector::plugin as wit;
+use crate::config::{ConnectionConfig, HostConfig, RoleConfig};
+use crate::role::Role;
+
+pub use instance::InstanceState;
+
+/// The host capabilities, by the WIT interface each implements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Capability {
+    Http,
+    Secrets,
+    Queue,
+    Audit,
+    Log,
+    State,
+    Settings,
+}
+
+impl Capability {
+    pub const ALL: [Capability; 7] = [
+        Capability::Http,
+        Capability::Secrets,
+        Capability::Queue,
+        Capability::Audit,
+        Capability::Log,
+        Capability::State,
+        Capability::Settings,
+    ];
+
+    /// The WIT interface, as a component's import names it (without the version).
+    pub fn interface(self) -> &'static str {
+        match self {
+            Capability::Http => "ml-connector:plugin/http",
+            Capability::Secrets => "ml-connector:plugin/secrets",
+            Capability::Queue => "ml-connector:plugin/queue",
+            Capability::Audit => "ml-connector:plugin/audit",
+            Capability::Log => "ml-connector:plugin/log",
+            Capability::State => "ml-connector:plugin/state",
+            Capability::Settings => "ml-connector:plugin/settings",
+        }
+    }
+
+    /// Step 1 of the lifecycle: link this capability's host functions.
+    pub fn link(self, linker: &mut Linker<InstanceState>) -> anyhow::Result<()> {
+        match self {
+            Capability::Http => http::link(linker),
+            Capability::Secrets => secrets::link(linker),
+            Capability::Queue => queue::link(linker),
+            Capability::Audit => audit::link(linker),
+            Capability::Log => log::link(linker),
+            Capability::State => state::link(linker),
+            Capability::Settings => settings::link(linker),
+        }
+    }
+}
+
+/// A linker for `role`'s world: WASI p2 (wasip2 guests import `wasi:cli`; nothing is granted
+/// through it), the shared types, and exactly the capabilities the world imports.
+pub fn linker(engine: &wasmtime::Engine, role: Role) -> anyhow::Result<Linker<InstanceState>> {
+    let mut linker = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    instance::link_types(&mut linker)?;
+    for cap in role.capabilities() {
+        cap.link(&mut linker).with_context(|| format!("linking {}", cap.interface()))?;
+    }
+    Ok(linker)
+}
 
 /// Who is calling: fixed for one instance, stamped on every audit event and log line.
 #[derive(Debug, Clone)]
 pub struct CallContext {
     pub connection: String,
-    /// source | mapper | target
-    pub role: &'static str,
+    pub role: Role,
     pub component: String,
     /// sha256 of the component file.
     pub digest: String,
@@ -37,26 +110,94 @@ pub struct CallContext {
     pub job_id: Option<i64>,
 }
 
-/// What a connection role is allowed, resolved once when the host loads its config.
-pub struct RolePolicy {
-    pub http: http::HttpPolicy,
-    pub secrets: secrets::SecretGrants,
-    pub settings: settings::Settings,
+/// What configure sees: the connection, the role and its grants, the host's settings, and what
+/// was resolved once for the whole config (secrets, shared HTTP clients).
+pub struct ConfigureEnv<'a> {
+    pub connection: &'a ConnectionConfig,
+    pub role: Role,
+    pub role_config: &'a RoleConfig,
+    pub host: &'a HostConfig,
+    pub secrets: &'a secrets::ResolvedSecrets,
+    pub clients: &'a http::HttpClients,
+    /// The connection's Chargebee site, when it has one.
+    pub chargebee: Option<&'a chargebee::ChargebeeSite>,
 }
 
-/// Per-instance capability state.
+/// What a connection role is allowed, one policy per capability its world imports (the others
+/// are `None`: never linked, never consulted).
+#[derive(Default)]
+pub struct RolePolicy {
+    pub http: Option<http::HttpPolicy>,
+    pub secrets: Option<secrets::SecretGrants>,
+    pub queue: Option<queue::QueuePolicy>,
+    pub audit: Option<audit::AuditPolicy>,
+    pub log: Option<log::LogPolicy>,
+    pub state: Option<state::StatePolicy>,
+    pub settings: Option<settings::Settings>,
+}
+
+impl RolePolicy {
+    /// Step 2 of the lifecycle: each capability of the role's world builds its policy.
+    pub fn configure(env: &ConfigureEnv<'_>) -> anyhow::Result<RolePolicy> {
+        let mut p = RolePolicy::default();
+        for cap in env.role.capabilities() {
+            let what = || format!("connection {}: {}: {}", env.connection.id, env.role, cap.interface());
+            match cap {
+                Capability::Http => p.http = Some(http::configure(env).with_context(what)?),
+                Capability::Secrets => p.secrets = Some(secrets::configure(env).with_context(what)?),
+                Capability::Queue => p.queue = Some(queue::configure(env)),
+                Capability::Audit => p.audit = Some(audit::configure(env)),
+                Capability::Log => p.log = Some(log::configure(env)),
+                Capability::State => p.state = Some(state::configure(env)),
+                Capability::Settings => p.settings = Some(settings::configure(env)),
+            }
+        }
+        Ok(p)
+    }
+}
+
+/// A policy the world's linker implies is there; its absence is a host bug (a trap).
+pub(crate) fn granted<'a, T>(policy: &'a Option<T>, cap: Capability) -> anyhow::Result<&'a T> {
+    policy.as_ref().with_context(|| format!("host bug: {} is linked but has no policy", cap.interface()))
+}
+
+/// Per-instance capability state (step 3, [`Caps::prepare`]).
 pub struct Caps {
     pub call: CallContext,
     pub store: Arc<dyn Store>,
     pub policy: Arc<RolePolicy>,
-    pub queue: queue::QueueCap,
-    pub live_secret_handles: usize,
+    /// Wakes this process's workers after an enqueue.
+    pub wake: Arc<tokio::sync::Notify>,
+    pub secrets: secrets::Instance,
+    pub queue: queue::Instance,
+    pub audit: audit::Instance,
+    pub log: log::Instance,
     /// Inside a pipeline run: the run's pending timeline lines, committed with the record's next
     /// write (one transaction, not one per line). Elsewhere lines are appended at once.
     pub timeline: Option<Arc<std::sync::Mutex<Vec<mlc_store::AuditEvent>>>>,
 }
 
 impl Caps {
+    /// Step 3 of the lifecycle: fresh per-call state from the role's policies.
+    pub fn prepare(
+        call: CallContext,
+        store: Arc<dyn Store>,
+        policy: Arc<RolePolicy>,
+        wake: Arc<tokio::sync::Notify>,
+    ) -> Caps {
+        Caps {
+            call,
+            store,
+            policy,
+            wake,
+            secrets: secrets::Instance::default(),
+            queue: queue::Instance::default(),
+            audit: audit::Instance::default(),
+            log: log::Instance::default(),
+            timeline: None,
+        }
+    }
+
     /// Add a line to the record's timeline (see `timeline`). A store failure is returned, and
     /// traps the call: a silently lost line would break "every GP document explainable".
     pub async fn audit(&self, ev: mlc_store::AuditEvent) -> anyhow::Result<()> {
@@ -69,33 +210,3 @@ impl Caps {
         Ok(())
     }
 }
-
-/// The data of every wasmtime `Store` the host creates.
-pub struct InstanceState {
-    pub wasi: WasiCtx,
-    pub table: ResourceTable,
-    pub limits: crate::runtime::Limits,
-    pub caps: Caps,
-}
-
-impl WasiView for InstanceState {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
-    }
-}
-
-pub fn add_to_linker(linker: &mut Linker<InstanceState>) -> anyhow::Result<()> {
-    wasmtime_wasi::p2::add_to_linker_async(linker)?;
-    type Me = HasSelf<InstanceState>;
-    wit::types::add_to_linker::<InstanceState, Me>(linker, |s| s)?;
-    wit::secrets::add_to_linker::<InstanceState, Me>(linker, |s| s)?;
-    wit::http::add_to_linker::<InstanceState, Me>(linker, |s| s)?;
-    wit::queue::add_to_linker::<InstanceState, Me>(linker, |s| s)?;
-    wit::audit::add_to_linker::<InstanceState, Me>(linker, |s| s)?;
-    wit::log::add_to_linker::<InstanceState, Me>(linker, |s| s)?;
-    wit::state::add_to_linker::<InstanceState, Me>(linker, |s| s)?;
-    wit::settings::add_to_linker::<InstanceState, Me>(linker, |s| s)?;
-    Ok(())
-}
-
-impl wit::types::Host for InstanceState {}

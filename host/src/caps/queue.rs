@@ -1,78 +1,36 @@
 //! `queue`: a guest (e.g. a source's poll) enqueues follow-up triggers. The host prefixes the
 //! connection, so a guest can only enqueue work for the connection it runs for.
 
-use std::sync::Arc;
+use mlc_store::Enqueued;
+use wasmtime::component::{HasSelf, Linker};
 
-use mlc_store::{Enqueued, NewJob};
-use tokio::sync::Notify;
+use crate::bindings::host::ml_connector::plugin::queue::{Enqueued as WitEnqueued, Host, add_to_linker};
+use crate::bindings::types::Trigger;
+use crate::jobs::{TriggerJob, trigger_job};
+use crate::keys::JobKey;
 
-use crate::bindings::host::ml_connector::plugin::queue::{Enqueued as WitEnqueued, Host};
-use crate::bindings::types::{RecordKind, SourceRecord, Trigger};
+use super::{Capability, ConfigureEnv, InstanceState, granted};
 
-use super::InstanceState;
+pub fn link(linker: &mut Linker<InstanceState>) -> anyhow::Result<()> {
+    Ok(add_to_linker::<InstanceState, HasSelf<InstanceState>>(linker, |s| s)?)
+}
 
-/// Enqueues one instance may make (a poll page is at most 100 triggers).
-const MAX_ENQUEUES: usize = 1000;
-
-pub struct QueueCap {
+#[derive(Debug, Clone)]
+pub struct QueuePolicy {
+    /// Attempts of the jobs it enqueues.
     pub max_attempts: i32,
-    /// Wakes this process's workers after an enqueue.
-    pub wake: Arc<Notify>,
-    pub enqueued: usize,
+    /// Enqueues one call may make (a poll page is at most 100 triggers).
+    pub max_enqueues: usize,
 }
 
-pub fn record_kind_str(kind: RecordKind) -> &'static str {
-    match kind {
-        RecordKind::Customer => "customer",
-        RecordKind::Invoice => "invoice",
-        RecordKind::Payment => "payment",
-        RecordKind::CreditNote => "credit_note",
-    }
+pub fn configure(env: &ConfigureEnv<'_>) -> QueuePolicy {
+    QueuePolicy { max_attempts: env.host.max_attempts, max_enqueues: 1000 }
 }
 
-/// `invoice/inv_123`: how records are named in jobs, audit and the records table.
-pub fn record_key(trigger: &Trigger) -> String {
-    format!("{}/{}", record_kind_str(trigger.kind), trigger.resource_id)
-}
-
-/// A "trigger" job's payload: the trigger, and the record when a poll page already fetched it
-/// from the source's API (then the job makes no fetch call of its own).
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct TriggerJob {
-    #[serde(flatten)]
-    pub trigger: Trigger,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fetched: Option<SourceRecord>,
-}
-
-/// The job for a trigger, as webhook intake, polls and guests enqueue it.
-pub fn trigger_job(
-    connection: &str,
-    key: String,
-    trigger: &Trigger,
-    not_before: Option<i64>,
-    max_attempts: i32,
-) -> anyhow::Result<NewJob> {
-    fetched_job(connection, key, TriggerJob { trigger: trigger.clone(), fetched: None }, not_before, max_attempts)
-}
-
-pub fn fetched_job(
-    connection: &str,
-    key: String,
-    job: TriggerJob,
-    not_before: Option<i64>,
-    max_attempts: i32,
-) -> anyhow::Result<NewJob> {
-    let trigger = &job.trigger;
-    Ok(NewJob {
-        connection: connection.to_string(),
-        key,
-        kind: "trigger".into(),
-        payload: serde_json::to_vec(&job)?,
-        not_before,
-        max_attempts,
-        record_key: Some(record_key(trigger)),
-    })
+/// Enqueues this call has made.
+#[derive(Debug, Default)]
+pub struct Instance {
+    enqueued: usize,
 }
 
 impl Host for InstanceState {
@@ -82,18 +40,20 @@ impl Host for InstanceState {
         trigger: Trigger,
         not_before: Option<i64>,
     ) -> anyhow::Result<Result<WitEnqueued, String>> {
-        if key.is_empty() || key.len() > 200 {
-            return Ok(Err("job key must be 1..=200 bytes".into()));
+        let policy = granted(&self.caps.policy.queue, Capability::Queue)?;
+        let key = match JobKey::guest(key) {
+            Ok(k) => k,
+            Err(e) => return Ok(Err(e)),
+        };
+        if self.caps.queue.enqueued >= policy.max_enqueues {
+            return Ok(Err(format!("at most {} enqueues per call", policy.max_enqueues)));
         }
-        if self.caps.queue.enqueued >= MAX_ENQUEUES {
-            return Ok(Err(format!("at most {MAX_ENQUEUES} enqueues per call")));
-        }
-        let job = trigger_job(&self.caps.call.connection, key, &trigger, not_before, self.caps.queue.max_attempts)?;
+        let job = trigger_job(&self.caps.call.connection, key, TriggerJob::new(trigger), not_before, policy.max_attempts)?;
         let outcome = self.caps.store.enqueue(job).await?;
         self.caps.queue.enqueued += 1;
         Ok(Ok(match outcome {
             Enqueued::Created(_) => {
-                self.caps.queue.wake.notify_waiters();
+                self.caps.wake.notify_waiters();
                 WitEnqueued::Created
             }
             Enqueued::Duplicate(_) => WitEnqueued::Duplicate,

@@ -2,18 +2,35 @@
 
 use std::collections::BTreeMap;
 
-use crate::bindings::host::ml_connector::plugin::settings::Host;
+use wasmtime::component::{HasSelf, Linker};
 
-use super::InstanceState;
+use crate::bindings::host::ml_connector::plugin::settings::{Host, add_to_linker};
+
+use super::{Capability, ConfigureEnv, InstanceState, granted};
+
+pub fn link(linker: &mut Linker<InstanceState>) -> anyhow::Result<()> {
+    Ok(add_to_linker::<InstanceState, HasSelf<InstanceState>>(linker, |s| s)?)
+}
 
 pub type Settings = BTreeMap<String, String>;
 
+/// The connection's settings, with what its Chargebee binding adds for the source
+/// (`chargebee.api_base`, `.site`, `.region`; see [`super::chargebee`]).
+pub fn configure(env: &ConfigureEnv<'_>) -> Settings {
+    let mut settings = env.connection.settings.clone();
+    if let Some(site) = env.chargebee {
+        settings.extend(site.settings());
+    }
+    settings
+}
+
 impl Host for InstanceState {
     async fn get(&mut self, key: String) -> anyhow::Result<Option<String>> {
-        Ok(self.caps.policy.settings.get(&key).cloned())
+        Ok(granted(&self.caps.policy.settings, Capability::Settings)?.get(&key).cloned())
     }
 
     async fn all(&mut self) -> anyhow::Result<Vec<(String, String)>> {
-        Ok(self.caps.policy.settings.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        let settings = granted(&self.caps.policy.settings, Capability::Settings)?;
+        Ok(settings.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
     }
 }

@@ -1,12 +1,26 @@
 //! `state`: small durable key/values scoped to (connection, component name), e.g. poll cursors.
 //! Scoped by component *name*, not digest, so a cursor survives swapping in a new build.
 
-use crate::bindings::host::ml_connector::plugin::state::Host;
+use wasmtime::component::{HasSelf, Linker};
 
-use super::InstanceState;
+use crate::bindings::host::ml_connector::plugin::state::{Host, add_to_linker};
 
-const MAX_KEY: usize = 256;
-const MAX_VALUE: usize = 64 * 1024;
+use super::{Capability, ConfigureEnv, InstanceState, granted};
+
+pub fn link(linker: &mut Linker<InstanceState>) -> anyhow::Result<()> {
+    Ok(add_to_linker::<InstanceState, HasSelf<InstanceState>>(linker, |s| s)?)
+}
+
+/// Sizes a role's state entries may have.
+#[derive(Debug, Clone)]
+pub struct StatePolicy {
+    pub max_key: usize,
+    pub max_value: usize,
+}
+
+pub fn configure(_env: &ConfigureEnv<'_>) -> StatePolicy {
+    StatePolicy { max_key: 256, max_value: 64 * 1024 }
+}
 
 impl InstanceState {
     fn state_scope(&self) -> String {
@@ -16,21 +30,24 @@ impl InstanceState {
 
 impl Host for InstanceState {
     async fn get(&mut self, key: String) -> anyhow::Result<Option<Vec<u8>>> {
+        granted(&self.caps.policy.state, Capability::State)?;
         self.caps.store.state_get(&self.state_scope(), &key).await
     }
 
     async fn set(&mut self, key: String, value: Vec<u8>) -> anyhow::Result<Result<(), String>> {
-        if key.is_empty() || key.len() > MAX_KEY {
-            return Ok(Err(format!("state key must be 1..={MAX_KEY} bytes")));
+        let policy = granted(&self.caps.policy.state, Capability::State)?;
+        if key.is_empty() || key.len() > policy.max_key {
+            return Ok(Err(format!("state key must be 1..={} bytes", policy.max_key)));
         }
-        if value.len() > MAX_VALUE {
-            return Ok(Err(format!("state value is {} bytes; the limit is {MAX_VALUE}", value.len())));
+        if value.len() > policy.max_value {
+            return Ok(Err(format!("state value is {} bytes; the limit is {}", value.len(), policy.max_value)));
         }
         self.caps.store.state_put(&self.state_scope(), &key, &value).await?;
         Ok(Ok(()))
     }
 
     async fn delete(&mut self, key: String) -> anyhow::Result<()> {
+        granted(&self.caps.policy.state, Capability::State)?;
         self.caps.store.state_delete(&self.state_scope(), &key).await
     }
 }

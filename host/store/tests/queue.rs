@@ -8,49 +8,23 @@ use std::time::Duration;
 
 use mlc_store::*;
 
+/// A fresh database: SQLite in a temp dir, or a PostgreSQL database dropped with this.
 struct Db {
     url: String,
-    drop_pg: Option<(String, String)>,
+    _pg: Option<testing::PgTestDb>,
 }
 
 impl Db {
     async fn sqlite() -> Db {
         let dir = std::env::temp_dir().join(format!("mlc-store-{}", uuid::Uuid::new_v4().simple()));
-        Db { url: format!("sqlite://{}", dir.join("q.db").display()), drop_pg: None }
+        Db { url: format!("sqlite://{}", dir.join("q.db").display()), _pg: None }
     }
     async fn postgres() -> Db {
-        use sqlx::Connection;
-        let admin =
-            std::env::var("MLC_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-        let name = format!("mlc_store_{}", uuid::Uuid::new_v4().simple());
-        let mut c = sqlx::PgConnection::connect(&admin)
-            .await
-            .unwrap_or_else(|e| panic!("PostgreSQL at {admin} is needed (MLC_TEST_PG_URL): {e}"));
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut c).await.unwrap();
-        let base = admin.rsplit_once('/').unwrap().0.to_string();
-        Db { url: format!("{base}/{name}"), drop_pg: Some((admin, name)) }
+        let pg = testing::PgTestDb::create("mlc_store").await;
+        Db { url: pg.url().to_string(), _pg: Some(pg) }
     }
     async fn open(&self) -> Arc<dyn Store> {
         open(&self.url).await.unwrap()
-    }
-}
-
-impl Drop for Db {
-    fn drop(&mut self) {
-        if let Some((admin, name)) = self.drop_pg.take() {
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
-                rt.block_on(async {
-                    use sqlx::Connection;
-                    let mut c = sqlx::PgConnection::connect(&admin).await.ok()?;
-                    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                        .execute(&mut c)
-                        .await
-                        .ok()
-                })
-            })
-            .join();
-        }
     }
 }
 

@@ -36,7 +36,7 @@ pub struct SandboxArgs {
     /// Password of the accepted account (or GP_SANDBOX_PASSWORD); random if neither is given.
     #[arg(long)]
     pub password: Option<String>,
-    /// Path of DynamicsGP.wsdl (default: GP_SANDBOX_WSDL or shared/reference/gp beside the repo).
+    /// A DynamicsGP.wsdl file to use (or GP_SANDBOX_WSDL); default: the copy compiled into the sandbox.
     #[arg(long)]
     pub wsdl: Option<PathBuf>,
     /// Keep the GP database in this SQLite file instead of a temporary one.
@@ -67,7 +67,7 @@ impl SandboxArgs {
                     .or_else(|| std::env::var("GP_SANDBOX_PASSWORD").ok())
                     .unwrap_or(generated.password),
             },
-            wsdl_path: self.wsdl.clone(),
+            wsdl_path: self.wsdl.clone().or_else(|| std::env::var_os("GP_SANDBOX_WSDL").map(PathBuf::from)),
             database_path: self.database.clone(),
             soap_basic: self.soap_basic,
             sba_basic: !self.no_sba_basic,

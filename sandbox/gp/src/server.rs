@@ -1,5 +1,5 @@
 //! The HTTP side: one hyper HTTP/1.1 connection per TCP connection (NTLM state lives there),
-//! routing to the SOAP and SBA front ends, pacing and injected faults.
+//! routing to the endpoints ([`crate::endpoints`]), pacing and injected faults.
 //!
 //! hyper's connection-level API is used on purpose: a framework that pools or hides
 //! connections cannot tie NTLM state to the socket, and cannot drop a socket with a TCP reset
@@ -24,6 +24,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
 use crate::auth::{self, AuthConfig, AuthOutcome, ConnAuth};
+use crate::endpoints::Endpoint;
 use crate::faults::{Counters, FaultKind, Faults, Pacing};
 use crate::schema::Schema;
 use crate::service::Service;
@@ -202,23 +203,6 @@ impl AsyncWrite for ConnIo {
     }
 }
 
-/// Which front end a path belongs to.
-enum Front {
-    Soap,
-    Sba,
-}
-
-fn front_for(path: &str) -> Option<Front> {
-    let lower = path.to_ascii_lowercase();
-    if lower == crate::soap::PATH.to_ascii_lowercase() {
-        Some(Front::Soap)
-    } else if lower.starts_with("/gpservice/") || lower.starts_with("/gpservice%2f") {
-        Some(Front::Sba)
-    } else {
-        None
-    }
-}
-
 async fn handle(
     shared: Arc<Shared>,
     conn: Arc<Mutex<ConnAuth>>,
@@ -234,13 +218,10 @@ async fn handle(
             return Ok(plain(StatusCode::PAYLOAD_TOO_LARGE, "request body too large or interrupted"));
         }
     };
-    let Some(front) = front_for(parts.uri.path()) else {
+    let Some(endpoint) = Endpoint::for_path(parts.uri.path()) else {
         return Ok(plain(StatusCode::NOT_FOUND, "404 - Not Found"));
     };
-    let allow_basic = match front {
-        Front::Soap => shared.auth.soap_basic,
-        Front::Sba => shared.auth.sba_basic,
-    };
+    let allow_basic = endpoint.allows_basic(&shared.auth);
     let outcome = match conn.lock() {
         Ok(mut state) => auth::authenticate(&shared.auth, &mut state, &parts.headers, allow_basic),
         Err(_) => AuthOutcome::Unauthorized(vec![HeaderValue::from_static("NTLM")]),
@@ -250,10 +231,7 @@ async fn handle(
         AuthOutcome::Unauthorized(offers) => return Ok(unauthorized(offers)),
     };
     tracing::debug!(%user, path = %parts.uri.path(), "GP sandbox request");
-    let reply = match front {
-        Front::Soap => crate::soap::handle(&shared, &parts, body).await,
-        Front::Sba => crate::sba::handle(&shared, &parts, body).await,
-    };
+    let reply = endpoint.handle(&shared, &parts, body).await;
     match reply {
         Reply::Respond(r) => Ok(r),
         Reply::Drop { reset: rst } => {

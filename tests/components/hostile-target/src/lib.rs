@@ -47,6 +47,14 @@ fn attack() -> String {
     }
 }
 
+/// `mode = "hang"`: a look-up that never answers (an hour's sleep: host time, not guest CPU,
+/// so only the call's wall-clock limit can cut it).
+fn hang_if_asked() {
+    if settings::get("mode").as_deref() == Some("hang") {
+        std::thread::sleep(std::time::Duration::from_secs(3600));
+    }
+}
+
 impl Guest for HostileTarget {
     fn ensure_customer(_c: GpCustomer) -> Result<WriteOutcome, TargetError> {
         Err(TargetError::Permanent(attack()))
@@ -61,10 +69,12 @@ impl Guest for HostileTarget {
     }
 
     fn fiscal_period_open(_date: Date) -> Result<bool, TargetError> {
+        hang_if_asked();
         Ok(true)
     }
 
     fn list_documents(_customer_id: String) -> Result<Vec<LedgerBalance>, TargetError> {
+        hang_if_asked();
         Err(TargetError::Permanent("this test ledger keeps no balances".into()))
     }
 }

@@ -2,7 +2,7 @@
 //! `http` capability from `settings.api_base` with the granted `api-key` secret.
 
 use ml_connector_sdk::source::exports::ml_connector::plugin::source_api::{
-    Guest, PollPage, PollRequest, SourceError, Webhook,
+    Guest, PollMode, PollPage, PollRequest, Polled, SourceError, Webhook,
 };
 use ml_connector_sdk::source::ml_connector::plugin::http::{self, HttpError, Method, Request};
 use ml_connector_sdk::source::ml_connector::plugin::types::*;
@@ -137,8 +137,25 @@ impl Guest for StandinSource {
         }])
     }
 
-    fn poll(_req: PollRequest) -> Result<PollPage, SourceError> {
-        Ok(PollPage { items: vec![], next_cursor: None })
+    /// No listing API: a backfill page is the one invoice named by the `poll_invoice` setting
+    /// (for reconciliation tests), fetched as a webhook's trigger would be.
+    fn poll(req: PollRequest) -> Result<PollPage, SourceError> {
+        let backfill = req.cursor.is_none() && req.mode == PollMode::Backfill;
+        let Some(id) = settings::get("poll_invoice").filter(|_| backfill) else {
+            return Ok(PollPage { items: vec![], next_cursor: None });
+        };
+        let trigger = Trigger {
+            event_id: None,
+            event_type: "poll".into(),
+            kind: RecordKind::Invoice,
+            resource_id: id,
+            occurred_at: 0,
+        };
+        let items = Self::fetch(trigger.clone())?
+            .into_iter()
+            .map(|rec| Polled { trigger: trigger.clone(), fetched: Some(rec) })
+            .collect();
+        Ok(PollPage { items, next_cursor: None })
     }
 }
 

@@ -1,0 +1,100 @@
+//! The `ml-connector` command line: its arguments (here, so tests can check every command the
+//! README shows) and, in `main.rs`, what each command does.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use mlc_harness::sandbox::SandboxCommand;
+
+#[derive(Parser)]
+#[command(
+    name = "ml-connector",
+    version,
+    about = "Chargebee → Dynamics GP receivables, as sandboxed WebAssembly components"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the webhook server and the workers.
+    Serve {
+        #[arg(long, short, default_value = "ml-connector.toml")]
+        config: PathBuf,
+        /// Workers only (another replica takes the webhooks).
+        #[arg(long)]
+        no_intake: bool,
+    },
+    /// Print the sha256 to pin a component file in the config.
+    Digest { path: PathBuf },
+    /// Check a config: components load (and are precompiled into the cache), grants resolve.
+    Check {
+        #[arg(long, short, default_value = "ml-connector.toml")]
+        config: PathBuf,
+    },
+    /// Store a secret encrypted (value read from stdin); configure it as `stored = true`.
+    SecretSet {
+        name: String,
+        #[arg(long, short, default_value = "ml-connector.toml")]
+        config: PathBuf,
+    },
+    /// Run an emulator on its own (for trying the connector, or other clients, against it).
+    Sandbox {
+        #[command(subcommand)]
+        which: SandboxCommand,
+    },
+    /// Enqueue a backfill (customers first, then invoices, payments, credit notes) or an events
+    /// walk (gap detection) for a connection; `serve` runs it, resumable after a crash.
+    Backfill {
+        #[arg(long, short, default_value = "ml-connector.toml")]
+        config: PathBuf,
+        #[arg(long)]
+        connection: String,
+        /// First day (YYYY-MM-DD, UTC) of the window.
+        #[arg(long)]
+        since: Option<String>,
+        /// Day after the window (YYYY-MM-DD, UTC).
+        #[arg(long)]
+        until: Option<String>,
+        /// Walk the Events API instead (enqueues only events webhooks never delivered).
+        #[arg(long)]
+        events: bool,
+    },
+    /// Run the end-to-end demo on the embedded SQLite store (see README).
+    Demo {
+        /// Chargebee customers to seed (each with 4 invoices, payments, credit notes).
+        #[arg(long, default_value_t = 25)]
+        customers: usize,
+    },
+    /// Compare Chargebee (read fresh, through the connection's mapper) with GP, per customer
+    /// and currency; exits non-zero if anything differs.
+    Reconcile {
+        #[arg(long, short, default_value = "ml-connector.toml")]
+        config: PathBuf,
+        #[arg(long)]
+        connection: String,
+    },
+    /// Re-run jobs from the start (fetch → map → write); the GP target's idempotency means
+    /// nothing is posted twice. Filters combine; none = every job of the connection.
+    Replay {
+        #[arg(long, short, default_value = "ml-connector.toml")]
+        config: PathBuf,
+        #[arg(long)]
+        connection: String,
+        /// A record ("invoice/inv_1") or a prefix ("invoice/").
+        #[arg(long)]
+        record: Option<String>,
+        /// Only jobs in these states (parked, dead, done, waiting, available).
+        #[arg(long, value_delimiter = ',')]
+        state: Vec<String>,
+        /// Jobs created on/after this day (YYYY-MM-DD, UTC).
+        #[arg(long)]
+        since: Option<String>,
+        /// Jobs created before this day.
+        #[arg(long)]
+        until: Option<String>,
+    },
+}
+

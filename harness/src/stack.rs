@@ -1,0 +1,320 @@
+//! The whole product in one process: the Chargebee and GP emulators, and a host running the
+//! real components (chargebee-source, gp-mapper, gp-target) against them, with webhook intake,
+//! workers and the schedule. Used by `demo`, the end-to-end tests and the benchmarks, so all
+//! three exercise exactly what an operator configures.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use std::collections::BTreeMap;
+
+use anyhow::Context;
+use chargebee_sandbox::{ChargebeeConfig, ChargebeeSandbox, Plan, Region, SiteConfig, SiteInfo};
+use ml_connector::app::App;
+use ml_connector::config::{
+    ChargebeeBinding, ComponentConfig, Config, ConnectionConfig, HostConfig, RoleConfig, SecretConfig, SecretScheme,
+    SecretSource,
+};
+use ml_connector::serve::{Running, ServeOptions};
+use tokio_util::sync::CancellationToken;
+
+/// The webhook Basic credentials every stack connection expects.
+pub const WEBHOOK_USER: &str = "chargebee";
+pub const WEBHOOK_PASSWORD: &str = "hook-pass";
+
+pub use crate::components::{component, components_dir};
+
+/// One tenant: a Chargebee site synced into a GP company.
+#[derive(Debug, Clone)]
+pub struct TenantSpec {
+    /// Connection id.
+    pub id: String,
+    /// Chargebee site name in the emulator.
+    pub site: String,
+    pub region: Region,
+    /// `soap` or `sba`.
+    pub endpoint: &'static str,
+    /// Mapper component name (a tenant may run its own).
+    pub mapper: String,
+    /// GP pacing: calls in flight to GP for this connection.
+    pub max_in_flight: i32,
+    /// Extra `key = "value"` lines for `[connections.settings]`.
+    pub settings: Vec<(String, String)>,
+    pub events_poll_s: Option<u64>,
+    pub dry_run: bool,
+}
+
+impl TenantSpec {
+    pub fn new(id: &str, site: &str, region: Region) -> TenantSpec {
+        TenantSpec {
+            id: id.into(),
+            site: site.into(),
+            region,
+            endpoint: "soap",
+            mapper: "gp-mapper".into(),
+            max_in_flight: 4,
+            settings: vec![],
+            events_poll_s: None,
+            dry_run: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct StackSpec {
+    pub tenants: Vec<TenantSpec>,
+    /// Chargebee rate limit per site and window (the emulator enforces it, the host paces to it).
+    pub cb_limit: u32,
+    pub cb_window: Duration,
+    pub gp: gp_sandbox::GpConfig,
+    pub workers: usize,
+    /// `sqlite://…` or `postgres://…`; none = a file in `dir`.
+    pub database: Option<String>,
+    /// How long a crashed host's jobs stay leased (tests use a short one).
+    pub lease_ms: u64,
+}
+
+impl Default for StackSpec {
+    fn default() -> Self {
+        StackSpec {
+            tenants: vec![TenantSpec::new("acme", "acme-test", Region::Us)],
+            cb_limit: 1000,
+            cb_window: Duration::from_secs(60),
+            gp: gp_sandbox::GpConfig::default(),
+            workers: 16,
+            database: None,
+            lease_ms: 15_000,
+        }
+    }
+}
+
+pub struct Stack {
+    pub cb: ChargebeeSandbox,
+    pub gp: gp_sandbox::Sandbox,
+    pub app: Arc<App>,
+    /// Intake base URL (`http://127.0.0.1:N`).
+    pub base: String,
+    pub stop: CancellationToken,
+    /// The host's config, as built; also written to `config_path` (what an operator would run).
+    pub config: Config,
+    pub config_path: PathBuf,
+    pub spec: StackSpec,
+    /// The first host (intake, workers, schedule).
+    intake: Running,
+    /// The host started by the last [`Stack::crash_and_restart`] (workers and schedule only).
+    restarted: Option<Running>,
+}
+
+/// Mapper settings for the emulator's Fabrikam company (id −1): its checkbooks per currency
+/// and a chart of accounts.
+pub fn fabrikam_mapping() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("map.account.receivables", "000-1200-00"),
+        ("map.account.sales", "000-4100-00"),
+        ("map.account.tax", "000-2300-00"),
+        ("map.account.discount", "000-4500-00"),
+        ("map.account.returns", "000-4200-00"),
+        ("map.checkbook.USD", "UPTOWN TRUST"),
+        ("map.checkbook.EUR", "EURO BANK"),
+        ("map.checkbook.JPY", "TOKYO BANK"),
+    ]
+}
+
+impl Stack {
+    /// Start both emulators (one site per tenant) and the host, all in this process.
+    pub async fn start(dir: &Path, spec: StackSpec) -> anyhow::Result<Stack> {
+        ml_connector::install_crypto();
+        std::fs::create_dir_all(dir)?;
+        let dir = std::fs::canonicalize(dir)?;
+        let sites = spec
+            .tenants
+            .iter()
+            .map(|t| SiteConfig::new(&t.site, t.region, Plan::Starter).limit(spec.cb_limit))
+            .collect();
+        let cb =
+            ChargebeeSandbox::start(ChargebeeConfig { sites, window: spec.cb_window, ..ChargebeeConfig::default() })
+                .await?;
+        let gp = gp_sandbox::GpSandbox::start(spec.gp.clone()).await?;
+        let config = config(&dir, &spec, &cb, &gp)?;
+        let config_path = dir.join("ml-connector.toml");
+        std::fs::write(&config_path, config.to_toml()?)?;
+        let app = App::build(config.clone()).await?;
+        let stop = CancellationToken::new();
+        let options = ServeOptions { listen: Some("127.0.0.1:0".into()), schedule: true };
+        let intake = ml_connector::serve::start(app.clone(), options, stop.clone()).await?;
+        let base = intake.base_url().context("the stack's host listens")?;
+        Ok(Stack { cb, gp, app, base, stop, config, config_path, spec, intake, restarted: None })
+    }
+
+    /// Kill the host's workers mid-flight (their jobs stay leased to a dead owner, nothing is
+    /// acked), then start a new host process's worth of state on the same store and config —
+    /// what a crash and a restart do. Intake keeps running: it only enqueues.
+    pub async fn crash_and_restart(&mut self) -> anyhow::Result<()> {
+        match &mut self.restarted {
+            Some(r) => r.abort_workers(),
+            None => self.intake.abort_workers(),
+        }
+        self.app = App::build(self.config.clone()).await?;
+        let options = ServeOptions { listen: None, schedule: true };
+        self.restarted = Some(ml_connector::serve::start(self.app.clone(), options, self.stop.clone()).await?);
+        Ok(())
+    }
+
+    pub fn site(&self, tenant: &str) -> anyhow::Result<SiteInfo> {
+        let t = self.spec.tenants.iter().find(|t| t.id == tenant).with_context(|| format!("no tenant {tenant}"))?;
+        self.cb.site(&t.site).with_context(|| format!("no site {}", t.site))
+    }
+
+    pub fn webhook_url(&self, tenant: &str) -> String {
+        format!("{}/webhooks/{tenant}", self.base)
+    }
+
+    /// The emulator's webhook sender aimed at this host's intake for `tenant`.
+    pub fn webhooks(
+        &self,
+        tenant: &str,
+        config: chargebee_sandbox::WebhookConfig,
+    ) -> anyhow::Result<chargebee_sandbox::WebhookSender> {
+        let t = self.spec.tenants.iter().find(|t| t.id == tenant).with_context(|| format!("no tenant {tenant}"))?;
+        Ok(self.cb.control().webhooks(&t.site, config)?)
+    }
+
+    /// Enqueue a backfill walk of everything the site has and return its job key.
+    pub async fn backfill(&self, tenant: &str) -> anyhow::Result<String> {
+        let mode = ml_connector::jobs::PollMode::Backfill;
+        Ok(ml_connector::poll::enqueue_walk(&self.app, tenant, mode, None, None).await?.into_string())
+    }
+
+    /// Wait until `tenant` has nothing available, running or waiting (parked does not count).
+    pub async fn drain(&self, tenant: &str, timeout: Duration) -> anyhow::Result<mlc_store::QueueStats> {
+        let end = Instant::now() + timeout;
+        loop {
+            let s = self.app.store.stats(Some(tenant)).await?;
+            if s.available + s.running + s.waiting == 0 {
+                return Ok(s);
+            }
+            if Instant::now() > end {
+                anyhow::bail!("{tenant} did not drain within {timeout:?}: {s:?}\n{}", self.unfinished(tenant).await?);
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    /// One line per job still to run, with the state of the record it waits for.
+    async fn unfinished(&self, tenant: &str) -> anyhow::Result<String> {
+        use mlc_store::JobState::*;
+        let filter = mlc_store::JobFilter {
+            connection: Some(tenant.into()),
+            states: vec![Available, Running, Waiting],
+            limit: Some(20),
+            ..Default::default()
+        };
+        let mut out = Vec::new();
+        for j in self.app.store.jobs(&filter).await? {
+            let dep = match &j.wait_key {
+                Some(k) => self
+                    .app
+                    .store
+                    .record(tenant, k)
+                    .await?
+                    .map_or("no record".into(), |r| format!("record {}", r.state)),
+                None => String::new(),
+            };
+            out.push(format!(
+                "job {} {} [{:?}] record {:?} attempt {} wait {:?} ({dep}) last error {:?}",
+                j.id, j.key, j.state, j.record_key, j.attempt, j.wait_key, j.last_error
+            ));
+        }
+        Ok(out.join("\n"))
+    }
+
+    pub async fn shutdown(self) {
+        self.stop.cancel();
+        self.cb.shutdown().await;
+        self.gp.shutdown().await;
+    }
+}
+
+/// The host's config for this stack, as a value (what `config_text` in a file would say).
+fn config(dir: &Path, spec: &StackSpec, cb: &ChargebeeSandbox, gp: &gp_sandbox::Sandbox) -> anyhow::Result<Config> {
+    let database = spec.database.clone().unwrap_or_else(|| format!("sqlite://{}", dir.join("store.db").display()));
+    let gp_origin = ml_connector::caps::http::Origin::parse(&gp.soap_url())?.to_string();
+    let host = HostConfig {
+        database,
+        cache_dir: dir.join("cache"),
+        workers: spec.workers,
+        lease_ms: i64::try_from(spec.lease_ms)?,
+        poll_ms: 50,
+        backoff_base_ms: 200,
+        backoff_cap_ms: 5000,
+        period_recheck_s: 1,
+        ..HostConfig::default()
+    };
+    let mut config = Config { host, ..Config::default() };
+    // The emulator serves every site of a region on one origin and tells them apart by key.
+    for r in [Region::Us, Region::Eu, Region::Au] {
+        config.chargebee.regions.insert(r.as_str().to_string(), cb.origin(r));
+    }
+    let mut names: Vec<&str> = vec!["chargebee-source", "gp-target"];
+    names.extend(spec.tenants.iter().map(|t| t.mapper.as_str()));
+    names.sort();
+    names.dedup();
+    for name in names {
+        let (path, sha256) = component(name)?;
+        config.components.insert(name.to_string(), ComponentConfig::new(path, sha256));
+    }
+    let secret = |scheme, origin: Option<&str>, value: String| SecretConfig {
+        scheme,
+        origin: origin.map(str::to_string),
+        source: SecretSource::Value(value),
+    };
+    let webhook = format!("{WEBHOOK_USER}:{WEBHOOK_PASSWORD}");
+    config.secrets.insert("webhook".into(), secret(SecretScheme::Basic, Some("http://127.0.0.1:1"), webhook));
+    let gp_account = gp.credentials().user_spec();
+    config.secrets.insert("gp".into(), secret(SecretScheme::Ntlm, Some(&gp_origin), gp_account));
+    for t in &spec.tenants {
+        let site = cb.site(&t.site).with_context(|| format!("site {}", t.site))?;
+        config.secrets.insert(format!("cb-{}", t.id), secret(SecretScheme::BasicApiKey, None, site.api_key.clone()));
+        config.connections.push(connection(t, spec, gp, &gp_origin));
+    }
+    Ok(config)
+}
+
+fn connection(t: &TenantSpec, spec: &StackSpec, gp: &gp_sandbox::Sandbox, gp_origin: &str) -> ConnectionConfig {
+    let mut settings: BTreeMap<String, String> = [
+        ("gp.endpoint".to_string(), t.endpoint.to_string()),
+        ("gp.soap_url".into(), gp.soap_url()),
+        ("gp.sba_url".into(), gp.sba_company_url("Fabrikam, Inc.")),
+        ("gp.company_id".into(), "-1".into()),
+    ]
+    .into_iter()
+    .collect();
+    settings.extend(fabrikam_mapping().into_iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    settings.extend(t.settings.iter().cloned());
+    let chargebee = ChargebeeBinding {
+        site: t.site.clone(),
+        region: t.region.as_str().to_string(),
+        api_key: format!("cb-{}", t.id),
+        plan: Default::default(),
+        requests_per_window: Some(spec.cb_limit),
+        window_ms: u64::try_from(spec.cb_window.as_millis()).unwrap_or(u64::MAX),
+    };
+    let source = RoleConfig { allow_private_network: true, ..RoleConfig::new("chargebee-source") };
+    let target = RoleConfig {
+        allow_http: vec![gp_origin.to_string()],
+        allow_private_network: true,
+        paced: true,
+        secrets: [("gp".to_string(), "gp".to_string())].into_iter().collect(),
+        ..RoleConfig::new("gp-target")
+    };
+    ConnectionConfig {
+        max_in_flight: t.max_in_flight,
+        webhook_secret: Some("webhook".into()),
+        dry_run: t.dry_run,
+        events_poll_s: t.events_poll_s,
+        chargebee: Some(chargebee),
+        settings,
+        ..ConnectionConfig::new(&t.id, source, RoleConfig::new(&t.mapper), target)
+    }
+}

@@ -1,0 +1,341 @@
+//! `http`: how a guest makes an outbound call.
+//!
+//! Order of checks, all before a byte leaves: the URL parses and is http(s); its origin is on the
+//! role's allowlist (deny by default); a credential, if given, is bound to exactly this origin;
+//! the host name resolves to public addresses unless the role may reach private networks. Only
+//! then does the host inject the credential and send. Redirects are never followed (a redirect
+//! could leave the allowlist). Denials are audited. 429 becomes `rate-limited` with Retry-After.
+
+pub mod governor;
+pub mod ntlm;
+pub mod origin;
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use wasmtime::component::{HasSelf, Linker, Resource};
+
+use crate::bindings::host::ml_connector::plugin::http::{Host, HttpError, Method, Request, Response, add_to_linker};
+use crate::config::SecretScheme;
+
+use super::secrets::value::{ResolvedSecret, SecretHandle};
+use super::{Capability, ConfigureEnv, InstanceState, granted};
+
+pub use origin::{AllowedOrigin, Origin, is_private};
+
+pub fn link(linker: &mut Linker<InstanceState>) -> anyhow::Result<()> {
+    Ok(add_to_linker::<InstanceState, HasSelf<InstanceState>>(linker, |s| s)?)
+}
+
+/// The role's outbound policy: its allowlist (plus its Chargebee site's origin for a source),
+/// private networks if granted, the NTLM pool and, for a paced role, the connection's GP gate.
+pub fn configure(env: &ConfigureEnv<'_>) -> anyhow::Result<HttpPolicy> {
+    let mut allow =
+        env.role_config.allow_http.iter().map(|o| AllowedOrigin::parse(o)).collect::<anyhow::Result<Vec<_>>>()?;
+    if env.role == crate::role::Role::Source
+        && let Some(site) = env.chargebee
+    {
+        allow.push(AllowedOrigin::exact(&site.origin));
+    }
+    let max_in_flight = usize::try_from(env.connection.max_in_flight).unwrap_or(1).max(1);
+    let private = env.role_config.allow_private_network;
+    Ok(HttpPolicy {
+        allow,
+        allow_private_network: private,
+        clients: env.clients.clone(),
+        ntlm: ntlm::NtlmPools::new(max_in_flight, private),
+        // GP pacing is the role's explicit setting: its other requests share the same limit.
+        pacer: env.role_config.paced.then(|| Arc::new(tokio::sync::Semaphore::new(max_in_flight))),
+    })
+}
+
+/// Largest response body handed to a guest.
+const MAX_BODY: usize = 16 * 1024 * 1024;
+/// Ceiling on any one call, whatever the guest asks for.
+const MAX_TIMEOUT_MS: u32 = 120_000;
+const DEFAULT_TIMEOUT_MS: u32 = 30_000;
+
+/// DNS that refuses names resolving only to private addresses (checked after resolution, so a
+/// public name pointing at 10.0.0.1 is caught too).
+struct GuardedResolver;
+
+impl reqwest::dns::Resolve for GuardedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.filter(|a| !is_private(a.ip())).collect();
+            if addrs.is_empty() {
+                return Err(format!("{host} resolves to no public address (private networks are not granted)").into());
+            }
+            let it: reqwest::dns::Addrs = Box::new(addrs.into_iter());
+            Ok(it)
+        })
+    }
+}
+
+/// The two shared clients: public-only and private-allowed. No redirects, no proxies, no cookies.
+#[derive(Clone)]
+pub struct HttpClients {
+    public: reqwest::Client,
+    private: reqwest::Client,
+}
+
+impl HttpClients {
+    pub fn new() -> anyhow::Result<HttpClients> {
+        let base = || {
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .no_proxy()
+                .pool_max_idle_per_host(32)
+                .user_agent(concat!("ml-connector/", env!("CARGO_PKG_VERSION")))
+        };
+        Ok(HttpClients { public: base().dns_resolver(Arc::new(GuardedResolver)).build()?, private: base().build()? })
+    }
+}
+
+/// One connection role's outbound policy.
+pub struct HttpPolicy {
+    pub allow: Vec<AllowedOrigin>,
+    pub allow_private_network: bool,
+    pub clients: HttpClients,
+    /// Authenticated keep-alive connections for `ntlm` secrets, sized by the connection's
+    /// pacing limit (see `ntlm`).
+    pub ntlm: ntlm::NtlmPools,
+    /// The target role's gate for non-NTLM requests: at most `max_in_flight` at once (GP pacing).
+    pub pacer: Option<Arc<tokio::sync::Semaphore>>,
+}
+
+impl HttpPolicy {
+    /// Everything that must hold before sending; `Err` is the reason for `denied`.
+    pub fn check(&self, url: &url::Url, credential: Option<&ResolvedSecret>) -> Result<Origin, String> {
+        let origin = Origin::of(url).map_err(|e| format!("{url}: {e}"))?;
+        if !self.allow.iter().any(|a| a.matches(&origin)) {
+            return Err(format!("{origin} is not on this component's allowlist"));
+        }
+        if let Some(secret) = credential
+            && secret.origin != origin
+        {
+            return Err(format!("secret {:?} is bound to {}, not {origin}", secret.name, secret.origin));
+        }
+        if !self.allow_private_network
+            && let Some(url::Host::Ipv4(_) | url::Host::Ipv6(_)) = url.host()
+            && let Ok(ip) = origin.host.trim_matches(['[', ']']).parse::<IpAddr>()
+            && is_private(ip)
+        {
+            return Err(format!("{origin} is a private address and private networks are not granted"));
+        }
+        Ok(origin)
+    }
+}
+
+fn method(m: Method) -> reqwest::Method {
+    match m {
+        Method::Get => reqwest::Method::GET,
+        Method::Head => reqwest::Method::HEAD,
+        Method::Post => reqwest::Method::POST,
+        Method::Put => reqwest::Method::PUT,
+        Method::Patch => reqwest::Method::PATCH,
+        Method::Delete => reqwest::Method::DELETE,
+    }
+}
+
+/// Retry-After as seconds (Chargebee) or an HTTP date; returned in ms.
+fn retry_after_ms(headers: &reqwest::header::HeaderMap) -> Option<u64> {
+    let v = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(secs.saturating_mul(1000));
+    }
+    let when = httpdate_parse(v)?;
+    Some(when.duration_since(std::time::SystemTime::now()).map(|d| d.as_millis() as u64).unwrap_or(0))
+}
+
+fn httpdate_parse(v: &str) -> Option<std::time::SystemTime> {
+    // Avoid a dependency for a rarely used form: "Sun, 06 Nov 1994 08:49:37 GMT".
+    let parts: Vec<&str> = v.split_whitespace().collect();
+    if parts.len() != 6 || parts[5] != "GMT" {
+        return None;
+    }
+    let day: u32 = parts[1].parse().ok()?;
+    let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        .iter()
+        .position(|m| *m == parts[2])?
+        + 1;
+    let year: i64 = parts[3].parse().ok()?;
+    let hms: Vec<u64> = parts[4].split(':').map(|x| x.parse().ok()).collect::<Option<_>>()?;
+    if hms.len() != 3 {
+        return None;
+    }
+    let date = format!("{year:04}-{month:02}-{day:02}");
+    let days = ml_connector_sdk::dates::parse_iso_date(&date).ok()?;
+    let secs = u64::try_from(days).ok()? + hms[0] * 3600 + hms[1] * 60 + hms[2];
+    Some(std::time::UNIX_EPOCH + Duration::from_secs(secs))
+}
+
+fn inject(builder: reqwest::RequestBuilder, secret: &ResolvedSecret) -> Result<reqwest::RequestBuilder, HttpError> {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let value = secret.value.expose();
+    Ok(match secret.scheme {
+        SecretScheme::BasicApiKey => {
+            builder.header("authorization", format!("Basic {}", b64.encode(format!("{value}:"))))
+        }
+        SecretScheme::Basic => builder.header("authorization", format!("Basic {}", b64.encode(value))),
+        SecretScheme::Bearer => builder.header("authorization", format!("Bearer {value}")),
+        SecretScheme::Ntlm => {
+            return Err(HttpError::Protocol("NTLM secrets are sent through the connection pool".into()));
+        }
+    })
+}
+
+impl InstanceState {
+    async fn deny(&mut self, what: &str, reason: String) -> anyhow::Result<Result<Response, HttpError>> {
+        let detail = format!("{what} denied: {reason}");
+        tracing::warn!(connection = %self.caps.call.connection, component = %self.caps.call.component, "{detail}");
+        let ev = super::audit::line(&self.caps.call, "http", crate::timeline::Label::Denied, &detail);
+        self.caps.audit(ev.build()).await?;
+        Ok(Err(HttpError::Denied(reason)))
+    }
+}
+
+impl Host for InstanceState {
+    async fn send(
+        &mut self,
+        req: Request,
+        credential: Option<Resource<SecretHandle>>,
+    ) -> anyhow::Result<Result<Response, HttpError>> {
+        let url = match url::Url::parse(&req.url) {
+            Ok(u) => u,
+            Err(e) => return Ok(Err(HttpError::Protocol(format!("bad URL {:?}: {e}", req.url)))),
+        };
+        let what = format!("{} {}", method(req.method), redact_url(&url));
+        let secret = match &credential {
+            Some(h) => Some(self.table.get(h)?.secret.clone()),
+            None => None,
+        };
+        let policy = self.caps.policy.clone();
+        let http = granted(&policy.http, Capability::Http)?;
+        if let Err(reason) = http.check(&url, secret.as_deref()) {
+            return self.deny(&what, reason).await;
+        }
+        let timeout = req.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS).min(MAX_TIMEOUT_MS);
+        if let Some(secret) = secret.as_ref().filter(|s| s.scheme == SecretScheme::Ntlm) {
+            let origin = Origin::of(&url).map_err(|e| anyhow::anyhow!("checked origin: {e}"))?;
+            let ntlm_req = ntlm::NtlmRequest {
+                method: method(req.method),
+                url,
+                headers: req.headers,
+                body: req.body.unwrap_or_default(),
+            };
+            return Ok(http
+                .ntlm
+                .send(secret, &origin, ntlm_req, Duration::from_millis(u64::from(timeout)))
+                .await);
+        }
+        let client =
+            if http.allow_private_network { &http.clients.private } else { &http.clients.public };
+        let mut builder =
+            client.request(method(req.method), url.clone()).timeout(Duration::from_millis(u64::from(timeout)));
+        for (name, value) in &req.headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        if let Some(body) = req.body {
+            builder = builder.body(body);
+        }
+        if let Some(secret) = &secret {
+            builder = match inject(builder, secret) {
+                Ok(b) => b,
+                Err(e) => return Ok(Err(e)),
+            };
+        }
+        let governor = secret.as_ref().and_then(|s| s.governor.clone());
+        if let Some(g) = &governor {
+            g.acquire().await;
+        }
+        let permit = match &http.pacer {
+            Some(p) => Some(p.clone().acquire_owned().await.map_err(|_| anyhow::anyhow!("pacer closed"))?),
+            None => None,
+        };
+        let result = send(builder).await;
+        drop(permit);
+        if let Some(g) = &governor {
+            match &result {
+                Err(HttpError::RateLimited(after)) => {
+                    let paused = g.rate_limited(after.map(Duration::from_millis));
+                    tracing::warn!(connection = %self.caps.call.connection, "429 from {}; key paused for {} ms", redact_url(&url), paused.as_millis());
+                }
+                Ok(_) => g.succeeded(),
+                Err(_) => {}
+            }
+        }
+        Ok(result)
+    }
+}
+
+async fn send(builder: reqwest::RequestBuilder) -> Result<Response, HttpError> {
+    let mut resp = builder.send().await.map_err(classify)?;
+    let status = resp.status().as_u16();
+    if status == 429 {
+        return Err(HttpError::RateLimited(retry_after_ms(resp.headers())));
+    }
+    let headers = resp
+        .headers()
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+        .collect();
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(classify)? {
+        if body.len() + chunk.len() > MAX_BODY {
+            return Err(HttpError::Protocol(format!("response body over {MAX_BODY} bytes")));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Response { status, headers, body })
+}
+
+fn classify(e: reqwest::Error) -> HttpError {
+    if e.is_timeout() {
+        HttpError::Timeout
+    } else if e.is_connect() {
+        // The resolver's refusal of private addresses surfaces here; say so plainly.
+        HttpError::Connect(error_chain(&e))
+    } else {
+        HttpError::Protocol(error_chain(&e))
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}
+
+/// URLs in audit lines without query strings (they can carry tokens).
+fn redact_url(url: &url::Url) -> String {
+    let mut u = url.clone();
+    u.set_query(None);
+    let _ = u.set_password(None);
+    u.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_forms() {
+        let mut h = reqwest::header::HeaderMap::new();
+        h.insert("retry-after", "7".parse().unwrap());
+        assert_eq!(retry_after_ms(&h), Some(7000));
+        h.insert("retry-after", "Sun, 06 Nov 1994 08:49:37 GMT".parse().unwrap());
+        assert_eq!(retry_after_ms(&h), Some(0));
+        h.insert("retry-after", "soon".parse().unwrap());
+        assert_eq!(retry_after_ms(&h), None);
+    }
+}

@@ -1,0 +1,135 @@
+//! SBA JSON: the WSDL object model as JSON (members by name, `ArrayOfX` as arrays, numbers
+//! for numeric types), read with the same checks as the XML and written back.
+
+use std::fmt::Write as _;
+
+use super::{Violation, check_simple, is_decimal, join, violation};
+use crate::node::Node;
+use crate::schema::{Builtin, FieldType, Resolved, Schema};
+
+/// SBA JSON: the same object model. `ArrayOfX` wrappers become JSON arrays (the shape a .NET
+/// JSON serializer gives the underlying `X[]`), decimals and integers are JSON numbers.
+pub struct JsonCodec<'s> {
+    pub schema: &'s Schema,
+    pub strict: bool,
+}
+
+impl JsonCodec<'_> {
+    pub fn read(&self, v: &serde_json::Value, ty: &FieldType, path: &str) -> Result<Node, Violation> {
+        use serde_json::Value;
+        let resolved = self.schema.resolve(ty).ok_or_else(|| violation(path, "type is not in the WSDL"))?;
+        match (v, resolved) {
+            (Value::Null, _) => Ok(Node::Nil),
+            (_, Resolved::Complex(ct)) => {
+                if let Some(item) = self.schema.array_item(&ct) {
+                    let Value::Array(items) = v else {
+                        return Err(violation(path, "expected a JSON array"));
+                    };
+                    let mut out = Vec::new();
+                    for (i, it) in items.iter().enumerate() {
+                        out.push((item.name.clone(), self.read(it, &item.ty, &format!("{path}[{i}]"))?));
+                    }
+                    return Ok(Node::Tree(out));
+                }
+                let Value::Object(map) = v else {
+                    return Err(violation(path, "expected a JSON object"));
+                };
+                let fields = self.schema.fields(&ct);
+                let mut members = Vec::new();
+                for (key, value) in map {
+                    let Some(field) = fields.iter().find(|f| f.name.eq_ignore_ascii_case(key)) else {
+                        if self.strict {
+                            let known: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+                            return Err(violation(
+                                &join(path, key),
+                                format!("is not a member of this type; members are {known:?}"),
+                            ));
+                        }
+                        continue;
+                    };
+                    let here = join(path, &field.name);
+                    if field.unbounded {
+                        let Value::Array(items) = value else {
+                            return Err(violation(&here, "expected a JSON array"));
+                        };
+                        for it in items {
+                            members.push((field.name.clone(), self.read(it, &field.ty, &here)?));
+                        }
+                    } else {
+                        members.push((field.name.clone(), self.read(value, &field.ty, &here)?));
+                    }
+                }
+                // Keep WSDL order so both front ends hand the rules identical trees.
+                members.sort_by_key(|(n, _)| fields.iter().position(|f| &f.name == n));
+                Ok(Node::Tree(members))
+            }
+            (Value::String(s), simple) => {
+                check_simple(path, s, &simple)?;
+                Ok(Node::Text(s.trim().to_string()))
+            }
+            (Value::Number(n), simple) => {
+                let s = n.to_string();
+                check_simple(path, &s, &simple)?;
+                Ok(Node::Text(s))
+            }
+            (Value::Bool(b), simple) => {
+                let s = b.to_string();
+                check_simple(path, &s, &simple)?;
+                Ok(Node::Text(s))
+            }
+            (_, _) => Err(violation(path, "expected a simple value")),
+        }
+    }
+
+    pub fn write(&self, out: &mut String, ty: &FieldType, node: &Node) {
+        let resolved = self.schema.resolve(ty);
+        match (node, resolved) {
+            (Node::Nil | Node::Any(_), _) | (_, None) => out.push_str("null"),
+            (Node::Text(t), Some(Resolved::Builtin(b))) if b.is_numeric() && is_decimal(t) => out.push_str(t),
+            (Node::Text(t), Some(Resolved::Builtin(Builtin::Boolean))) => {
+                out.push_str(if matches!(t.as_str(), "true" | "1") { "true" } else { "false" })
+            }
+            (Node::Text(t), _) => out.push_str(&serde_json::Value::String(t.clone()).to_string()),
+            (Node::Tree(_), Some(Resolved::Complex(ct))) => {
+                if let Some(item) = self.schema.array_item(&ct) {
+                    out.push('[');
+                    for (i, it) in node.all(&item.name).enumerate() {
+                        if i > 0 {
+                            out.push(',');
+                        }
+                        self.write(out, &item.ty, it);
+                    }
+                    out.push(']');
+                    return;
+                }
+                out.push('{');
+                let mut first = true;
+                for f in self.schema.fields(&ct) {
+                    let values: Vec<&Node> = node.all(&f.name).collect();
+                    if values.is_empty() {
+                        continue;
+                    }
+                    if !first {
+                        out.push(',');
+                    }
+                    first = false;
+                    let _ = write!(out, "{}:", serde_json::Value::String(f.name.clone()));
+                    if f.unbounded {
+                        out.push('[');
+                        for (i, v) in values.iter().enumerate() {
+                            if i > 0 {
+                                out.push(',');
+                            }
+                            self.write(out, &f.ty, v);
+                        }
+                        out.push(']');
+                    } else {
+                        self.write(out, &f.ty, values[0]);
+                    }
+                }
+                out.push('}');
+            }
+            (Node::Tree(_), Some(_)) => out.push_str("null"),
+        }
+    }
+}

@@ -1,0 +1,91 @@
+//! How a sandbox is configured: the account it accepts and everything [`crate::GpSandbox::start`]
+//! takes.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::faults::Overload;
+use crate::rules::RulesConfig;
+use crate::seed::SeedData;
+
+/// The Windows account the sandbox accepts (`DOMAIN\user` + password).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub domain: String,
+    pub user: String,
+    pub password: String,
+}
+
+impl Credentials {
+    /// `DOMAIN\user:password`, as `curl --ntlm -u` and Basic take it.
+    pub fn user_spec(&self) -> String {
+        format!("{}\\{}:{}", self.domain, self.user, self.password)
+    }
+
+    /// A fresh random password with a fixed account name.
+    pub fn generated() -> Self {
+        let password = format!("Gp-{}", uuid::Uuid::new_v4().simple());
+        Credentials { domain: "GPSANDBOX".into(), user: "mlc-gp".into(), password }
+    }
+}
+
+impl std::fmt::Display for Credentials {
+    // Shows the full `DOMAIN\user:password`: printing it is the point of a sandbox banner.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.user_spec())
+    }
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Credentials({}\\{})", self.domain, self.user)
+    }
+}
+
+/// How to start a sandbox. `Default` gives a loopback listener on a free port, a random
+/// password, GP's rules as documented, the demo companies and no pacing or faults.
+#[derive(Debug, Clone)]
+pub struct GpConfig {
+    pub bind: SocketAddr,
+    pub credentials: Credentials,
+    /// A GP Web Services WSDL file to use instead of the one compiled in ([`crate::schema::EMBEDDED_WSDL`]).
+    pub wsdl_path: Option<PathBuf>,
+    /// SQLite file; `None` → a file in a temporary directory removed at shutdown.
+    pub database_path: Option<PathBuf>,
+    pub soap_basic: bool,
+    pub sba_basic: bool,
+    /// NTLM timestamp tolerance; `None` disables the check.
+    pub max_clock_skew: Option<Duration>,
+    pub tenant: String,
+    pub strict_schema: bool,
+    pub rules: RulesConfig,
+    pub latency: Duration,
+    pub ceiling: Option<usize>,
+    pub overload: Overload,
+    /// Seeds the random fault generator.
+    pub seed: u64,
+    pub seed_data: SeedData,
+}
+
+impl Default for GpConfig {
+    fn default() -> Self {
+        GpConfig {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            credentials: Credentials::generated(),
+            wsdl_path: None,
+            database_path: None,
+            soap_basic: false,
+            sba_basic: true,
+            max_clock_skew: Some(Duration::from_secs(36 * 3600)),
+            tenant: "DefaultTenant".into(),
+            strict_schema: true,
+            rules: RulesConfig::default(),
+            latency: Duration::ZERO,
+            ceiling: None,
+            overload: Overload::Queue,
+            seed: 0,
+            seed_data: SeedData::default(),
+        }
+    }
+}

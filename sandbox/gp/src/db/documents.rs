@@ -1,0 +1,274 @@
+//! Receivables documents in GP's work (RM10301 sales, RM10201 cash), open (RM20101) and
+//! history (RM30101) tables, and the RM key master (RM00401) that makes numbers unique.
+
+use sqlx::sqlite::SqliteRow;
+use sqlx::{AssertSqlSafe, Row};
+
+use super::{Db, Tx};
+use crate::date::Date;
+use crate::model::{Amounts, Currency, DocType, Document, TxState};
+
+/// The columns every document table has, in the order of `migrations/` (one layout for all four
+/// tables, so a document keeps its columns when it changes state).
+macro_rules! doc_select {
+    () => {
+        "company_id, rmdtypal, docnumbr, custnmbr, docdate, bachnumb, bchsourc, curncyid, slsamnt, trdisamt, \
+         frtamnt, miscamnt, taxamnt, costamnt, docamnt, curtrxam, docdescr, cstponbr, chekbkid, cshrctyp, \
+         cheknmbr, distributions, creatddt, modifdt"
+    };
+}
+
+/// Every document of a company in any table, with its state.
+const ALL_DOCS: &str = concat!(
+    "SELECT * FROM (SELECT ",
+    doc_select!(),
+    ", 'Work' AS state FROM rm10301 UNION ALL SELECT ",
+    doc_select!(),
+    ", 'Work' FROM rm10201 UNION ALL SELECT ",
+    doc_select!(),
+    ", 'Open' FROM rm20101 UNION ALL SELECT ",
+    doc_select!(),
+    ", 'History' FROM rm30101) d"
+);
+
+/// The tables a document can live in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocTable {
+    SalesWork,
+    CashWork,
+    Open,
+    History,
+}
+
+impl DocTable {
+    pub const ALL: [DocTable; 4] = [Self::SalesWork, Self::CashWork, Self::Open, Self::History];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::SalesWork => "rm10301",
+            Self::CashWork => "rm10201",
+            Self::Open => "rm20101",
+            Self::History => "rm30101",
+        }
+    }
+
+    pub fn for_state(state: TxState, doc_type: DocType) -> Self {
+        match (state, doc_type) {
+            (TxState::Work, DocType::CashReceipt) => Self::CashWork,
+            (TxState::Work, _) => Self::SalesWork,
+            (TxState::Open, _) => Self::Open,
+            (TxState::History, _) => Self::History,
+        }
+    }
+}
+
+/// The `state` column [`ALL_DOCS`] adds: which table the row came from.
+fn state_column(r: &SqliteRow) -> sqlx::Result<TxState> {
+    Ok(match r.try_get::<String, _>("state")?.as_str() {
+        "Open" => TxState::Open,
+        "History" => TxState::History,
+        _ => TxState::Work,
+    })
+}
+
+impl Db {
+    /// Whether the number is taken in RM00401 or any RM document table (error 190's scope).
+    pub async fn doc_number_taken(
+        tx: &mut Tx,
+        company: i32,
+        number: &str,
+        doc_type: Option<DocType>,
+    ) -> sqlx::Result<bool> {
+        let type_filter = doc_type.map_or(-1, DocType::rmdtypal);
+        let row = sqlx::query(
+            "SELECT 1 FROM (SELECT company_id, docnumbr, rmdtypal FROM rm00401 \
+             UNION ALL SELECT company_id, docnumbr, rmdtypal FROM rm10301 \
+             UNION ALL SELECT company_id, docnumbr, rmdtypal FROM rm10201 \
+             UNION ALL SELECT company_id, docnumbr, rmdtypal FROM rm20101 \
+             UNION ALL SELECT company_id, docnumbr, rmdtypal FROM rm30101) \
+             WHERE company_id = ? AND docnumbr = ? AND (? = -1 OR rmdtypal = ?) LIMIT 1",
+        )
+        .bind(company)
+        .bind(number)
+        .bind(type_filter)
+        .bind(type_filter)
+        .fetch_optional(&mut **tx)
+        .await?;
+        Ok(row.is_some())
+    }
+
+    pub async fn insert_document(tx: &mut Tx, company: i32, d: &Document) -> sqlx::Result<()> {
+        let table = DocTable::for_state(d.state, d.doc_type);
+        let sql = format!(
+            "INSERT INTO {} ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            table.name(),
+            doc_select!()
+        );
+        let distributions = d.distributions.as_ref().and_then(|n| serde_json::to_string(n).ok());
+        let a = &d.amounts;
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(company)
+            .bind(d.doc_type.rmdtypal())
+            .bind(&d.number)
+            .bind(&d.customer_id)
+            .bind(d.date.iso())
+            .bind(&d.batch_id)
+            .bind(&d.batch_source)
+            .bind(&d.currency.currency_id)
+            .bind(a.sales)
+            .bind(a.trade_discount)
+            .bind(a.freight)
+            .bind(a.misc)
+            .bind(a.tax)
+            .bind(a.cost)
+            .bind(a.document)
+            .bind(d.remaining)
+            .bind(&d.description)
+            .bind(&d.po_number)
+            .bind(&d.checkbook_id)
+            .bind(&d.cash_type)
+            .bind(&d.check_number)
+            .bind(distributions)
+            .bind(&d.created)
+            .bind(&d.modified)
+            .execute(&mut **tx)
+            .await?;
+        sqlx::query("INSERT OR IGNORE INTO rm00401 (company_id, docnumbr, rmdtypal, custnmbr) VALUES (?, ?, ?, ?)")
+            .bind(company)
+            .bind(&d.number)
+            .bind(d.doc_type.rmdtypal())
+            .bind(&d.customer_id)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn document_row(&self, r: &SqliteRow, company: i32) -> sqlx::Result<Option<Document>> {
+        let Some(doc_type) = DocType::from_rmdtypal(r.try_get("rmdtypal")?) else {
+            return Ok(None);
+        };
+        let currency_id: String = r.try_get("curncyid")?;
+        let currency = self.currency(company, &currency_id).await?.unwrap_or(Currency {
+            currency_id,
+            iso_code: String::new(),
+            decimal_digits: 2,
+        });
+        let state = state_column(r)?;
+        let date: String = r.try_get("docdate")?;
+        let distributions: Option<String> = r.try_get("distributions")?;
+        let customer_id: String = r.try_get("custnmbr")?;
+        let customer_name = self.customer(company, &customer_id).await?.and_then(|c| c.name);
+        Ok(Some(Document {
+            doc_type,
+            number: r.try_get("docnumbr")?,
+            customer_id,
+            customer_name,
+            date: Date::parse_iso(&date).unwrap_or(Date { year: 1900, month: 1, day: 1 }),
+            batch_id: r.try_get("bachnumb")?,
+            batch_source: r.try_get("bchsourc")?,
+            currency,
+            amounts: Amounts {
+                sales: r.try_get("slsamnt")?,
+                trade_discount: r.try_get("trdisamt")?,
+                freight: r.try_get("frtamnt")?,
+                misc: r.try_get("miscamnt")?,
+                tax: r.try_get("taxamnt")?,
+                cost: r.try_get("costamnt")?,
+                document: r.try_get("docamnt")?,
+            },
+            remaining: r.try_get("curtrxam")?,
+            description: r.try_get("docdescr")?,
+            po_number: r.try_get("cstponbr")?,
+            checkbook_id: r.try_get("chekbkid")?,
+            cash_type: r.try_get("cshrctyp")?,
+            check_number: r.try_get("cheknmbr")?,
+            distributions: distributions.and_then(|d| serde_json::from_str(&d).ok()),
+            state,
+            created: r.try_get("creatddt")?,
+            modified: r.try_get("modifdt")?,
+        }))
+    }
+
+    pub async fn document(&self, company: i32, doc_type: DocType, number: &str) -> sqlx::Result<Option<Document>> {
+        let row =
+            sqlx::query(AssertSqlSafe(format!("{ALL_DOCS} WHERE company_id = ? AND rmdtypal = ? AND docnumbr = ?")))
+                .bind(company)
+                .bind(doc_type.rmdtypal())
+                .bind(number)
+                .fetch_optional(&self.pool)
+                .await?;
+        match row {
+            Some(r) => self.document_row(&r, company).await,
+            None => Ok(None),
+        }
+    }
+
+    pub async fn documents(&self, company: i32) -> sqlx::Result<Vec<Document>> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "{ALL_DOCS} WHERE company_id = ? ORDER BY creatddt, rmdtypal, docnumbr"
+        )))
+        .bind(company)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            out.extend(self.document_row(r, company).await?);
+        }
+        Ok(out)
+    }
+
+    /// Reads remaining amount, customer, currency and state of a document inside a write
+    /// transaction (the apply check must see the balance it is about to reduce).
+    pub async fn balance_in_tx(
+        tx: &mut Tx,
+        company: i32,
+        doc_type: DocType,
+        number: &str,
+    ) -> sqlx::Result<Option<(i64, String, String, TxState)>> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT curtrxam, custnmbr, curncyid, state FROM ({ALL_DOCS}) WHERE company_id = ? AND rmdtypal = ? AND docnumbr = ?"
+        )))
+        .bind(company)
+        .bind(doc_type.rmdtypal())
+        .bind(number)
+        .fetch_optional(&mut **tx)
+        .await?;
+        row.map(|r| Ok((r.try_get("curtrxam")?, r.try_get("custnmbr")?, r.try_get("curncyid")?, state_column(&r)?)))
+            .transpose()
+    }
+
+    /// Moves a document between work, open and history (what posting or a year-end close
+    /// would do in GP). Returns false if the document does not exist.
+    pub async fn move_document(
+        &self,
+        company: i32,
+        doc_type: DocType,
+        number: &str,
+        to: TxState,
+    ) -> sqlx::Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let Some((_, _, _, from)) = Self::balance_in_tx(&mut tx, company, doc_type, number).await? else {
+            return Ok(false);
+        };
+        let (src, dst) = (DocTable::for_state(from, doc_type), DocTable::for_state(to, doc_type));
+        if src != dst {
+            let copy = format!(
+                "INSERT INTO {} ({cols}) SELECT {cols} FROM {} WHERE company_id = ? AND rmdtypal = ? AND docnumbr = ?",
+                dst.name(),
+                src.name(),
+                cols = doc_select!()
+            );
+            let delete = format!("DELETE FROM {} WHERE company_id = ? AND rmdtypal = ? AND docnumbr = ?", src.name());
+            for sql in [copy, delete] {
+                sqlx::query(AssertSqlSafe(sql))
+                    .bind(company)
+                    .bind(doc_type.rmdtypal())
+                    .bind(number)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+}

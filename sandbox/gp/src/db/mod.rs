@@ -1,0 +1,76 @@
+//! The emulated GP company databases, in SQLite, with GP's table names where GP has one.
+//!
+//! A temporary file in WAL mode rather than `sqlite::memory:`: every pooled connection to an
+//! in-memory database would see its own empty database, and a shared-cache one reports lock
+//! conflicts instead of waiting. Writes take the write lock up front (`BEGIN IMMEDIATE`), so
+//! the duplicate check and the insert of a document cannot interleave with another request's.
+//!
+//! One file per GP area: company setup (companies, currencies, checkbooks), fiscal periods,
+//! customers, batches, receivables documents, applies and the Web Services exception log. The
+//! tables are created by `migrations/*.sql`.
+
+mod applies;
+mod batches;
+mod company;
+mod customers;
+mod documents;
+mod periods;
+mod validation_log;
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::{Row, SqlitePool, Transaction};
+
+pub use documents::DocTable;
+
+pub type Tx = Transaction<'static, sqlx::Sqlite>;
+
+/// The schema, in order, compiled in from `migrations/`. Applied with `include_str!` rather than
+/// `sqlx::migrate!`: the emulator's database is disposable (a temporary file per run) and every
+/// statement is `IF NOT EXISTS`, so re-running them on each open is all it needs. sqlx's
+/// migrator would add a `_sqlx_migrations` table to GP's tables and refuse a database kept with
+/// `--database` as soon as a migration file is edited (checksum mismatch): useful for the host's
+/// store, only in the way for a test double.
+const MIGRATIONS: &[(&str, &str)] = &[("0001_gp_tables", include_str!("../../migrations/0001_gp_tables.sql"))];
+
+#[derive(Clone)]
+pub struct Db {
+    pool: SqlitePool,
+}
+
+fn bool_col(row: &SqliteRow, col: &str) -> Result<bool, sqlx::Error> {
+    Ok(row.try_get::<i64, _>(col)? != 0)
+}
+
+impl Db {
+    /// Opens (creating) the database file at `path`.
+    pub async fn open(path: &Path) -> anyhow::Result<Db> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await
+            .with_context(|| format!("opening the GP sandbox database {}", path.display()))?;
+        for &(name, sql) in MIGRATIONS {
+            sqlx::raw_sql(sql).execute(&pool).await.with_context(|| format!("GP sandbox migration {name}"))?;
+        }
+        Ok(Db { pool })
+    }
+
+    /// Starts a write: takes SQLite's write lock immediately so check-then-insert is atomic.
+    pub async fn begin_write(&self) -> sqlx::Result<Tx> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}

@@ -1,0 +1,83 @@
+//! The emulated GP business logic behind every endpoint: takes WSDL objects (as [`Node`]s),
+//! applies GP's rules, writes the store, and returns WSDL objects.
+//!
+//! One module per GP area (customers, receivables documents, batches); SOAP, SBA and any later
+//! endpoint call the same operations, so a rule lives in one place whatever the protocol.
+
+mod batches;
+mod criteria;
+mod customers;
+mod documents;
+mod members;
+
+use std::sync::Arc;
+
+use crate::db::Db;
+use crate::faults::Counters;
+use crate::model::{Company, Currency, Customer};
+use crate::node::Node;
+use crate::objects;
+use crate::rules::{GpError, RulesConfig};
+
+/// How an operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum OpError {
+    /// Refused by GP's rules: a validation exception (SOAP) / 4xx (SBA).
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Rejected(Vec<GpError>),
+    /// Anything else: GP's generic system exception (SOAP) / 500 (SBA).
+    #[error(transparent)]
+    System(#[from] anyhow::Error),
+}
+
+impl From<GpError> for OpError {
+    fn from(e: GpError) -> Self {
+        OpError::Rejected(vec![e])
+    }
+}
+
+impl From<sqlx::Error> for OpError {
+    fn from(e: sqlx::Error) -> Self {
+        OpError::System(anyhow::Error::new(e).context("GP sandbox database"))
+    }
+}
+
+pub type OpResult<T> = Result<T, OpError>;
+
+/// An apply as the caller sent it, before the amount is read in the document's currency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplyRequest {
+    pub to_number: String,
+    pub amount: String,
+}
+
+pub struct Service {
+    pub db: Db,
+    pub rules: RulesConfig,
+    pub counters: Arc<Counters>,
+}
+
+impl Service {
+    pub async fn company(&self, id: i32) -> OpResult<Company> {
+        self.db.company(id).await?.ok_or_else(|| GpError::CompanyMissing { company: id.to_string() }.into())
+    }
+
+    pub async fn company_by_name(&self, name: &str) -> OpResult<Company> {
+        self.db.company_by_name(name).await?.ok_or_else(|| GpError::CompanyMissing { company: name.to_string() }.into())
+    }
+
+    pub async fn company_list(&self, criteria: Option<&Node>) -> OpResult<Node> {
+        let all = self.db.companies().await?;
+        let items = all
+            .iter()
+            .filter(|c| objects::string_restriction_matches(criteria.and_then(|c| c.get("Name")), &c.name))
+            .filter(|c| criteria::int_restriction_matches(criteria.and_then(|c| c.get("Id")), c.id))
+            .map(objects::company);
+        Ok(Node::list("Company", items))
+    }
+
+    async fn currency_for_customer(&self, company: &Company, c: &Customer) -> OpResult<Option<Currency>> {
+        let id = c.currency_id.as_deref().unwrap_or(&company.functional_currency);
+        Ok(self.db.currency(company.id, id).await?)
+    }
+}
