@@ -1,5 +1,6 @@
-//! The HTTP side: one listener per region, Basic auth bound to the key's region, the per-site
-//! rate limiter, injected latency and faults, and the read API.
+//! The HTTP side: one listener per region (plus one HTTPS listener per region with TLS on),
+//! site host names, Basic auth bound to the key's site or region, the per-site rate limiter,
+//! injected latency and faults, and the read API.
 //!
 //! hyper's connection-level server is used so an injected fault can close a connection
 //! without writing any response.
@@ -13,16 +14,18 @@ use base64::Engine as _;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HOST, HeaderValue, RETRY_AFTER};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
+use sandbox_tls::{Conn, SandboxTls};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::error::ApiError;
+use crate::https::site_label;
 use crate::limits::{Admission, FaultAction, FaultRule, Latency, Limiter, SiteCounters, path_matches};
 use crate::query::{ListQuery, Listed, check_retrieve};
 use crate::store::SiteData;
@@ -151,8 +154,11 @@ async fn stopped(rx: &mut watch::Receiver<bool>) {
     let _ = rx.wait_for(|stop| *stop).await;
 }
 
-/// Accepts connections of one region's origin until shutdown; open connections are dropped then.
-pub(crate) async fn serve(listener: TcpListener, region: Region, shared: Arc<Shared>) {
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Accepts connections of one region's origin (HTTPS with `tls`) until shutdown; open
+/// connections are dropped then.
+pub(crate) async fn serve(listener: TcpListener, region: Region, shared: Arc<Shared>, tls: Option<SandboxTls>) {
     let mut shutdown = shared.shutdown.clone();
     let mut conns = JoinSet::new();
     loop {
@@ -162,14 +168,25 @@ pub(crate) async fn serve(listener: TcpListener, region: Region, shared: Arc<Sha
                 let Ok((stream, _)) = accepted else { continue };
                 let _ = stream.set_nodelay(true);
                 let shared = shared.clone();
+                let tls = tls.clone();
                 conns.spawn(async move {
+                    let conn = match &tls {
+                        // A failed handshake (an untrusted CA, plain HTTP on the TLS port) ends
+                        // the connection, the client reports it; a silent client gets 10 s.
+                        Some(tls) => match tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.accept(stream)).await {
+                            Ok(Ok(conn)) => conn,
+                            _ => return,
+                        },
+                        None => Conn::Plain(stream),
+                    };
+                    let sni: Option<Arc<str>> = conn.sni().map(Arc::from);
                     let svc = service_fn(move |req| {
-                        let shared = shared.clone();
-                        async move { handle(&shared, region, req).await }
+                        let (shared, sni) = (shared.clone(), sni.clone());
+                        async move { handle(&shared, region, sni.as_deref(), req).await }
                     });
                     let _ = http1::Builder::new()
                         .keep_alive(true)
-                        .serve_connection(TokioIo::new(stream), svc)
+                        .serve_connection(TokioIo::new(conn), svc)
                         .await;
                 });
             }
@@ -185,9 +202,25 @@ enum Authn {
     Refused(&'static str),
 }
 
+/// The site a request's host name names (`{site}.chargebee.com` in the Host header, else in
+/// TLS SNI): `Ok(None)` for any other host (`localhost`, an IP address), 404 site_not_found
+/// for a Chargebee host name of no site here.
+fn named_site(shared: &Shared, sni: Option<&str>, req: &Request<Incoming>) -> Result<Option<usize>, ApiError> {
+    let host = req.headers().get(HOST).and_then(|h| h.to_str().ok()).or(sni);
+    let Some(label) = host.and_then(site_label) else {
+        return Ok(None);
+    };
+    match shared.sites.iter().position(|s| s.info.name == label) {
+        Some(ix) => Ok(Some(ix)),
+        None => Err(ApiError::site_not_found(&label)),
+    }
+}
+
 /// HTTP Basic with the key as user and an empty password. The Go SDK omits the `:`, so a
-/// credential without one is the key as well.
-fn authenticate(shared: &Shared, region: Region, req: &Request<Incoming>) -> Authn {
+/// credential without one is the key as well. On a site's own host name the key must be that
+/// site's (its region's listener does not matter: Chargebee's DNS sends each site to its data
+/// center); otherwise the key must belong to a site of this listener's region.
+fn authenticate(shared: &Shared, region: Region, named: Option<usize>, req: &Request<Incoming>) -> Authn {
     let Some(header) = req.headers().get(AUTHORIZATION).and_then(|h| h.to_str().ok()) else {
         return Authn::Refused("Authorization header missing (HTTP Basic, API key as the user name)");
     };
@@ -202,6 +235,9 @@ fn authenticate(shared: &Shared, region: Region, req: &Request<Incoming>) -> Aut
     let key = decoded.split_once(':').map_or(decoded.as_str(), |(user, _)| user);
     match shared.by_key.get(key) {
         None => Authn::Refused("Invalid api key"),
+        // INFERRED: another site's key on a site's host name is refused like an unknown key.
+        Some(&ix) if named.is_some_and(|n| n != ix) => Authn::Refused("Invalid api key"),
+        Some(&ix) if named == Some(ix) => Authn::Site(ix),
         Some(&ix) if shared.sites[ix].info.region != region => {
             lock(&shared.sites[ix].gate).counters.wrong_region += 1;
             lock(&shared.sites[ix].gate).counters.calls += 1;
@@ -231,8 +267,17 @@ fn endpoint_label(path: &str) -> String {
     }
 }
 
-async fn handle(shared: &Shared, region: Region, req: Request<Incoming>) -> Result<HttpResponse, DropConnection> {
-    let ix = match authenticate(shared, region, &req) {
+async fn handle(
+    shared: &Shared,
+    region: Region,
+    sni: Option<&str>,
+    req: Request<Incoming>,
+) -> Result<HttpResponse, DropConnection> {
+    let named = match named_site(shared, sni, &req) {
+        Ok(named) => named,
+        Err(e) => return Ok(error_response(&e)),
+    };
+    let ix = match authenticate(shared, region, named, &req) {
         Authn::Site(ix) => ix,
         Authn::Refused(reason) => {
             shared.refused_unknown.fetch_add(1, Ordering::Relaxed);
