@@ -3,7 +3,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
-use crate::{ChargebeeConfig, ChargebeeSandbox, LimitAlgorithm, Plan, Region, SeedSpec, SiteConfig};
+use crate::{ChargebeeConfig, ChargebeeSandbox, LimitAlgorithm, Plan, Region, SeedSpec, SiteConfig, TlsOptions};
 
 /// Options of `ml-connector sandbox chargebee`.
 #[derive(Debug, Clone, clap::Args)]
@@ -53,6 +53,21 @@ pub struct SandboxArgs {
     /// scripted demos.
     #[arg(long)]
     pub key_prefix: Option<String>,
+    /// Serve HTTPS too (a generated CA and certificate; plain HTTP stays on --port).
+    #[arg(long)]
+    pub tls: bool,
+    /// Extra certificate names besides localhost, 127.0.0.1 and {site}.chargebee.com of every
+    /// site (repeatable).
+    #[arg(long = "tls-name", requires = "tls")]
+    pub tls_names: Vec<String>,
+    /// Port of the US HTTPS origin; EU and AU listen on the next two (0 picks free ports;
+    /// 443 lets clients that hardcode https://{site}.chargebee.com in with only a hosts entry).
+    /// Default: --port + 3.
+    #[arg(long, requires = "tls")]
+    pub tls_port: Option<u16>,
+    /// Where to write the CA certificate (PEM); default: a fresh file under the temp dir.
+    #[arg(long, requires = "tls")]
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 impl SandboxArgs {
@@ -89,6 +104,11 @@ impl SandboxArgs {
             retry_after: !self.no_retry_after,
             strict_params: !self.lenient_params,
             seed: self.seed,
+            tls: self.tls.then(|| TlsOptions {
+                names: self.tls_names.clone(),
+                ca_file: self.ca_file.clone(),
+                base_port: self.tls_port.unwrap_or(if self.port == 0 { 0 } else { self.port.saturating_add(3) }),
+            }),
             ..ChargebeeConfig::default()
         })
     }
@@ -140,10 +160,41 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
         "Node SDK: new Chargebee({{site:'localhost', hostSuffix:'', protocol:'http', port:{port}, apiKey:'<key>'}}) (use the site's region port)"
     );
     println!("curl: curl -u <key>: '{}/api/v2/invoices?limit=5'", sandbox.origin(Region::Us));
+    print_https(&sandbox);
     println!("Ctrl-C to stop.");
     tokio::signal::ctrl_c().await?;
     sandbox.shutdown().await;
     Ok(())
+}
+
+/// Where HTTPS answers and how a client trusts it, when it is on.
+fn print_https(sandbox: &ChargebeeSandbox) {
+    let Some(ca) = sandbox.ca_file() else {
+        return;
+    };
+    println!("HTTPS (plain HTTP above stays on):");
+    for region in Region::ALL {
+        if let Some(origin) = sandbox.https_origin(region) {
+            println!("  {region} HTTPS origin: {origin}/api/v2");
+        }
+    }
+    println!("  CA certificate: {}", ca.display());
+    for site in sandbox.sites() {
+        if let Some(url) = sandbox.site_url(&site.name) {
+            println!("  site {:<18} {url}", site.name);
+        }
+    }
+    if let Some(addr) = sandbox.https_addr(Region::Us) {
+        let host = sandbox.sites().first().map(|s| format!("{}.chargebee.com", s.name)).unwrap_or_default();
+        let port = addr.port();
+        println!(
+            "  curl --cacert {} --resolve {host}:{port}:{} -u <key>: 'https://{host}:{port}/api/v2/invoices?limit=5'",
+            ca.display(),
+            addr.ip()
+        );
+        println!("  Node: NODE_EXTRA_CA_CERTS={} with new Chargebee({{site, apiKey, port:{port}}})", ca.display());
+        println!("  hosts entry for clients that hardcode Chargebee's host: {} {host}", addr.ip());
+    }
 }
 
 #[cfg(test)]
@@ -181,5 +232,17 @@ mod tests {
         assert_eq!(config.window, Duration::from_secs(1));
         assert!(!config.retry_after);
         assert!(Cli::try_parse_from(["x", "--sites", "nowhere"]).unwrap().args.config().is_err());
+        assert!(config.tls.is_none());
+    }
+
+    #[test]
+    fn tls_flags() {
+        let cli = Cli::parse_from(["x", "--tls", "--tls-name", "acme.chargebee.com", "--tls-name", "cb.local"]);
+        let tls = cli.args.config().unwrap().tls.unwrap();
+        assert_eq!(tls.names, ["acme.chargebee.com", "cb.local"]);
+        assert_eq!(tls.base_port, 48633);
+        let cli = Cli::parse_from(["x", "--port", "0", "--tls"]);
+        assert_eq!(cli.args.config().unwrap().tls.unwrap().base_port, 0);
+        assert!(Cli::try_parse_from(["x", "--tls-name", "a"]).is_err(), "--tls-name needs --tls");
     }
 }

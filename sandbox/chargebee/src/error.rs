@@ -54,6 +54,18 @@ impl ApiError {
         }
     }
 
+    /// A Chargebee host name (`{site}.chargebee.com`) of no site in this sandbox: 404 with no
+    /// type (the reference's pairing for site_not_found; wording INFERRED).
+    pub fn site_not_found(site: &str) -> Self {
+        ApiError {
+            status: 404,
+            kind: None,
+            code: "site_not_found",
+            message: format!("Sorry, we couldn't find the site {site}"),
+            param: None,
+        }
+    }
+
     pub fn unknown_path() -> Self {
         ApiError {
             status: 404,

@@ -5,7 +5,9 @@
 //! read API (`/api/v2/customers|invoices|transactions|credit_notes|events`, list and
 //! retrieve) answers in Chargebee's JSON with its paging, filters and error shapes; per-site
 //! rate limits, injected faults, seeded billing data, mutations that emit events, and a
-//! webhook sender with Chargebee's retry schedule are driven through [`Control`]. See
+//! webhook sender with Chargebee's retry schedule are driven through [`Control`]. With
+//! [`ChargebeeConfig::tls`] each region also gets an HTTPS listener (generated CA, see
+//! [`https`]) and a site answers on its own host name, `{site}.chargebee.com`. See
 //! `README.md` for what is inferred where Chargebee's behaviour is not public.
 //!
 //! ```no_run
@@ -22,6 +24,7 @@
 pub mod cli;
 pub mod control;
 pub mod error;
+pub mod https;
 pub mod limits;
 pub mod model;
 pub mod query;
@@ -31,16 +34,19 @@ pub mod store;
 pub mod webhook;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use cli::{SandboxArgs, run};
 pub use control::Control;
 pub use error::ApiError;
+pub use https::TlsOptions;
 pub use limits::{FaultAction, FaultRule, LimitAlgorithm, SiteCounters};
 pub use model::*;
 pub use seed::SeedSpec;
@@ -168,10 +174,13 @@ pub struct ChargebeeConfig {
     pub count_refused: bool,
     /// Send `Retry-After` (integer seconds) with 429s.
     pub retry_after: bool,
-    /// Refuse unknown list parameters with 400 instead of ignoring them.
+    /// Refuse parameters Chargebee does not know (lists and retrieves) with 400 instead of
+    /// ignoring them; see the README table "Parameters: accepted / refused and why".
     pub strict_params: bool,
     /// Seeds record ids; same seed + same mutations → same ids.
     pub seed: u64,
+    /// HTTPS listeners beside the plain ones (one per region); `None` (default) → HTTP only.
+    pub tls: Option<TlsOptions>,
 }
 
 impl Default for ChargebeeConfig {
@@ -190,14 +199,28 @@ impl Default for ChargebeeConfig {
             retry_after: true,
             strict_params: true,
             seed: 0,
+            tls: None,
         }
     }
+}
+
+/// Binds region `i`'s listener: `base_port + i`, or a free port when `base_port` is 0.
+async fn bind(ip: IpAddr, base_port: u16, i: usize, region: Region, what: &str) -> anyhow::Result<TcpListener> {
+    let port = if base_port == 0 { 0 } else { base_port + i as u16 };
+    let addr = SocketAddr::new(ip, port);
+    TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding the Chargebee sandbox {region} {what}origin to {addr}"))
 }
 
 /// A running sandbox. Dropping it stops the listeners; [`ChargebeeSandbox::shutdown`] also
 /// waits for them.
 pub struct ChargebeeSandbox {
     origins: Vec<(Region, SocketAddr)>,
+    https_origins: Vec<(Region, SocketAddr)>,
+    ca_file: Option<PathBuf>,
+    /// The CA file is the sandbox's own temp file (no `ca_file` configured): removed on drop.
+    ca_owned: bool,
     control: Control,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
@@ -221,17 +244,47 @@ impl ChargebeeSandbox {
         let (stop, shutdown) = watch::channel(false);
         let shared = Arc::new(server::Shared::new(&config, shutdown));
         let mut origins = Vec::new();
+        let mut https_origins = Vec::new();
         let mut tasks = Vec::new();
         for (i, region) in Region::ALL.into_iter().enumerate() {
-            let port = if config.base_port == 0 { 0 } else { config.base_port + i as u16 };
-            let addr = SocketAddr::new(config.bind, port);
-            let listener = tokio::net::TcpListener::bind(addr)
-                .await
-                .with_context(|| format!("binding the Chargebee sandbox {region} origin to {addr}"))?;
+            let listener = bind(config.bind, config.base_port, i, region, "").await?;
             origins.push((region, listener.local_addr()?));
-            tasks.push(tokio::spawn(server::serve(listener, region, shared.clone())));
+            tasks.push(tokio::spawn(server::serve(listener, region, shared.clone(), None)));
         }
-        Ok(ChargebeeSandbox { origins, control: Control { shared }, stop, tasks })
+        let mut ca_file = None;
+        if let Some(options) = &config.tls {
+            let (tls, path) = https::prepare(options, &config.sites)?;
+            for (i, region) in Region::ALL.into_iter().enumerate() {
+                let listener = bind(config.bind, options.base_port, i, region, "HTTPS ").await?;
+                https_origins.push((region, listener.local_addr()?));
+                tasks.push(tokio::spawn(server::serve(listener, region, shared.clone(), Some(tls.clone()))));
+            }
+            ca_file = Some(path);
+        }
+        let ca_owned = config.tls.as_ref().is_some_and(|t| t.ca_file.is_none());
+        Ok(ChargebeeSandbox { origins, https_origins, ca_file, ca_owned, control: Control { shared }, stop, tasks })
+    }
+
+    /// `https://localhost:PORT` of a region, if HTTPS is on.
+    pub fn https_origin(&self, region: Region) -> Option<String> {
+        self.https_addr(region).map(|a| format!("https://localhost:{}", a.port()))
+    }
+
+    pub fn https_addr(&self, region: Region) -> Option<SocketAddr> {
+        self.https_origins.iter().find(|(r, _)| *r == region).map(|(_, a)| *a)
+    }
+
+    /// `https://{site}.chargebee.com:PORT/api/v2`: the site's own host name on its region's
+    /// HTTPS port (resolve the name to the sandbox: a hosts entry, curl `--resolve`, …).
+    pub fn site_url(&self, site: &str) -> Option<String> {
+        let info = self.site(site)?;
+        let port = self.https_addr(info.region)?.port();
+        Some(format!("https://{site}{}:{port}/api/v2", https::HOST_SUFFIX))
+    }
+
+    /// The CA certificate (PEM) file HTTPS clients must trust, if HTTPS is on.
+    pub fn ca_file(&self) -> Option<&Path> {
+        self.ca_file.as_deref()
     }
 
     /// `http://127.0.0.1:PORT` of a region.
@@ -276,5 +329,12 @@ impl ChargebeeSandbox {
 impl Drop for ChargebeeSandbox {
     fn drop(&mut self) {
         let _ = self.stop.send(true);
+        if let (true, Some(path)) = (self.ca_owned, &self.ca_file) {
+            // Our own temp file and its directory; a configured ca_file is the caller's to keep.
+            let _ = std::fs::remove_file(path);
+            if let Some(dir) = path.parent() {
+                let _ = std::fs::remove_dir(dir);
+            }
+        }
     }
 }

@@ -131,15 +131,28 @@ enum Step {
     DueDate { inv: usize },
 }
 
-struct PlannedCustomer {
-    input: CustomerInput,
+/// The whole history before it is applied: inputs, and the timed steps that use them.
+#[derive(Default)]
+struct History {
+    customers: Vec<CustomerInput>,
+    invoices: Vec<InvoiceInput>,
+    steps: Vec<(i64, Step)>,
 }
 
-struct PlannedInvoice {
-    input: InvoiceInput,
+/// The time range the history spans, Unix seconds.
+struct Span {
+    start: i64,
+    until: i64,
 }
 
-pub(crate) fn apply(data: &mut SiteData, spec: &SeedSpec, now_ms: i64) -> Result<SeedSummary, SandboxError> {
+/// A planned customer's terms that its invoices follow.
+struct Terms {
+    currency: String,
+    net_term_days: i32,
+    created: i64,
+}
+
+fn check_spec(spec: &SeedSpec) -> Result<(), SandboxError> {
     for c in &spec.currencies {
         if minor_unit_exponent(c).is_none() {
             return Err(SandboxError::Invalid(format!("seed currency {c:?} is not one the sandbox knows")));
@@ -148,210 +161,225 @@ pub(crate) fn apply(data: &mut SiteData, spec: &SeedSpec, now_ms: i64) -> Result
     if spec.currencies.is_empty() {
         return Err(SandboxError::Invalid("a seed needs at least one currency".into()));
     }
+    Ok(())
+}
+
+pub(crate) fn apply(data: &mut SiteData, spec: &SeedSpec, now_ms: i64) -> Result<SeedSummary, SandboxError> {
+    check_spec(spec)?;
     let until = spec.until.unwrap_or(now_ms.div_euclid(1000));
-    let span = i64::from(spec.days.max(1)) * 86_400;
-    let start = until - span;
-    let mut rng = StdRng::seed_from_u64(spec.seed);
-    let mut steps: Vec<(i64, Step)> = Vec::new();
-    let mut customers = Vec::new();
-    let mut invoices: Vec<PlannedInvoice> = Vec::new();
-
-    for c in 0..spec.customers {
-        let first = FIRST[rng.random_range(0..FIRST.len())];
-        let last = LAST[rng.random_range(0..LAST.len())];
-        let company =
-            format!("{} {}", COMPANY[rng.random_range(0..COMPANY.len())], SUFFIX[rng.random_range(0..SUFFIX.len())]);
-        let currency = spec.currencies[rng.random_range(0..spec.currencies.len())].clone();
-        let country = match currency.as_str() {
-            "EUR" => ["DE", "FR", "NL", "IE"][rng.random_range(0..4)],
-            "GBP" => "GB",
-            "AUD" => "AU",
-            "JPY" => "JP",
-            "CAD" => "CA",
-            _ => "US",
-        };
-        let net_term_days = [0, 15, 30, 30, 45][rng.random_range(0..5)];
-        let created = start + rng.random_range(0..span / 2);
-        let email_user: String = first.chars().filter(char::is_ascii_alphabetic).collect();
-        customers.push(PlannedCustomer {
-            input: CustomerInput {
-                id: None,
-                first_name: Some(first.into()),
-                last_name: Some(last.into()),
-                email: Some(format!("{}.{}@example.com", email_user.to_lowercase(), c + 1)),
-                company: Some(company.clone()),
-                preferred_currency_code: Some(currency.clone()),
-                net_term_days,
-                auto_collection: rng.random_bool(0.5),
-                billing_address: Some(crate::model::BillingAddress {
-                    first_name: Some(first.into()),
-                    last_name: Some(last.into()),
-                    company: Some(company),
-                    line1: Some(format!("{} Market Street", rng.random_range(1..400))),
-                    city: Some(
-                        match country {
-                            "DE" => "Berlin",
-                            "FR" => "Paris",
-                            "NL" => "Amsterdam",
-                            "IE" => "Dublin",
-                            "GB" => "London",
-                            "AU" => "Sydney",
-                            "JP" => "Tokyo",
-                            "CA" => "Toronto",
-                            _ => "San Francisco",
-                        }
-                        .into(),
-                    ),
-                    state_code: (country == "US").then(|| "CA".into()),
-                    country: Some(country.into()),
-                    zip: Some(format!("{:05}", rng.random_range(1000..99999))),
-                    ..Default::default()
-                }),
-            },
-        });
-        steps.push((created, Step::Customer { c }));
-
-        let (_, _, tax_name, rates) = currency_profile(&currency);
-        let tax_bp = rates[rng.random_range(0..rates.len())];
-        for _ in 0..spec.invoices_per_customer {
-            let date = created + 60 + rng.random_range(0..(until - created - 60).max(1));
-            let mut lines = Vec::new();
-            let n_lines = rng.random_range(1..=4);
-            for _ in 0..n_lines {
-                let (desc, entity_type, entity_id, usd, max_qty) = CATALOG[rng.random_range(0..CATALOG.len())];
-                let unit = price_in(&currency, usd);
-                let quantity = rng.random_range(1..=max_qty);
-                let amount = unit * i64::from(quantity);
-                let discount = if rng.random_bool(0.2) { amount * [10, 15][rng.random_range(0..2)] / 100 } else { 0 };
-                lines.push(LineInput {
-                    description: desc.into(),
-                    entity_type: entity_type.into(),
-                    entity_id: (!entity_id.is_empty()).then(|| format!("{entity_id}-{currency}")),
-                    unit_amount: unit,
-                    quantity,
-                    discount_amount: discount,
-                    tax_rate_bp: tax_bp,
-                });
-            }
-            let inv = invoices.len();
-            invoices.push(PlannedInvoice {
-                input: InvoiceInput {
-                    customer_id: String::new(),
-                    currency_code: Some(currency.clone()),
-                    date: Some(date),
-                    net_term_days: None,
-                    po_number: rng.random_bool(0.3).then(|| format!("PO-{}", rng.random_range(10_000..99_999))),
-                    tax_name: tax_name.into(),
-                    recurring: lines.iter().any(|l| l.entity_type == "plan_item_price"),
-                    lines,
-                },
-            });
-            steps.push((date, Step::Invoice { c, inv }));
-            let due = date + i64::from(net_term_days) * 86_400;
-            if due > date && due < until {
-                steps.push((due, Step::DueDate { inv }));
-            }
-            let paid = rng.random_bool(spec.payment_rate.clamp(0.0, 1.0));
-            let partial = rng.random_bool(spec.partial_payment_rate.clamp(0.0, 1.0));
-            let pay_at = date + rng.random_range(3_600..(i64::from(net_term_days) + 10) * 86_400);
-            if paid && pay_at < until {
-                let partial = partial.then(|| rng.random_range(20..80));
-                steps.push((pay_at, Step::Payment { inv, partial }));
-                if rng.random_bool(spec.refund_rate.clamp(0.0, 1.0)) {
-                    let at = pay_at + rng.random_range(86_400..20 * 86_400);
-                    if at < until {
-                        let percent = [100, 50, 25][rng.random_range(0..3)];
-                        steps.push((at, Step::Refund { inv, percent }));
-                    }
-                }
-            }
-            if rng.random_bool(spec.credit_note_rate.clamp(0.0, 1.0)) {
-                let at = date + rng.random_range(3_600..15 * 86_400);
-                if at < until {
-                    let reason =
-                        ["product_unsatisfactory", "service_unsatisfactory", "order_change", "write_off", "other"]
-                            [rng.random_range(0..5)];
-                    steps.push((at, Step::CreditNote { inv, percent: rng.random_range(5..40), reason }));
-                }
-            }
-        }
-    }
+    let span = Span { start: until - i64::from(spec.days.max(1)) * 86_400, until };
+    let mut history = plan(spec, &span);
     // Stable sort: equal times keep plan order, which puts a customer before its invoices.
-    steps.sort_by_key(|(t, _)| *t);
+    history.steps.sort_by_key(|(t, _)| *t);
 
-    let mut summary = SeedSummary::default();
     let events_before = data.events.len();
-    let mut customer_ids: Vec<Option<String>> = vec![None; customers.len()];
-    let mut invoice_ids: Vec<Option<String>> = vec![None; invoices.len()];
     let source_before = data.event_source.clone();
-    for (i, (t, step)) in steps.into_iter().enumerate() {
+    let mut replay = Replay {
+        customer_ids: vec![None; history.customers.len()],
+        invoice_ids: vec![None; history.invoices.len()],
+        summary: SeedSummary::default(),
+    };
+    for (i, (t, step)) in std::mem::take(&mut history.steps).into_iter().enumerate() {
         // Millisecond jitter from the step index keeps versions distinct and deterministic.
         let at_ms = t * 1000 + (i as i64 % 1000);
         data.event_source = "api".into();
-        let outcome: Result<(), SandboxError> = match step {
-            Step::Customer { c } => data.create_customer(customers[c].input.clone(), at_ms).map(|cu| {
-                customer_ids[c] = Some(cu.id);
+        if replay.step(data, &history, step, at_ms).is_err() {
+            replay.summary.skipped += 1;
+        }
+    }
+    data.event_source = source_before;
+    replay.summary.events = data.events.len() - events_before;
+    Ok(replay.summary)
+}
+
+/// Draws the customers, their invoices and what happens to each invoice, in plan order.
+fn plan(spec: &SeedSpec, span: &Span) -> History {
+    let mut rng = StdRng::seed_from_u64(spec.seed);
+    let mut history = History::default();
+    for c in 0..spec.customers {
+        let (input, terms) = plan_customer(&mut rng, spec, span, c);
+        history.customers.push(input);
+        history.steps.push((terms.created, Step::Customer { c }));
+        let (_, _, tax_name, rates) = currency_profile(&terms.currency);
+        let tax_bp = rates[rng.random_range(0..rates.len())];
+        for _ in 0..spec.invoices_per_customer {
+            let date = terms.created + 60 + rng.random_range(0..(span.until - terms.created - 60).max(1));
+            let lines = plan_lines(&mut rng, &terms.currency, tax_bp);
+            let inv = history.invoices.len();
+            history.invoices.push(InvoiceInput {
+                customer_id: String::new(),
+                currency_code: Some(terms.currency.clone()),
+                date: Some(date),
+                net_term_days: None,
+                po_number: rng.random_bool(0.3).then(|| format!("PO-{}", rng.random_range(10_000..99_999))),
+                tax_name: tax_name.into(),
+                recurring: lines.iter().any(|l| l.entity_type == "plan_item_price"),
+                lines,
+            });
+            history.steps.push((date, Step::Invoice { c, inv }));
+            plan_invoice_fate(&mut rng, spec, span, &terms, inv, date, &mut history.steps);
+        }
+    }
+    history
+}
+
+fn city_of(country: &str) -> &'static str {
+    match country {
+        "DE" => "Berlin",
+        "FR" => "Paris",
+        "NL" => "Amsterdam",
+        "IE" => "Dublin",
+        "GB" => "London",
+        "AU" => "Sydney",
+        "JP" => "Tokyo",
+        "CA" => "Toronto",
+        _ => "San Francisco",
+    }
+}
+
+fn plan_customer(rng: &mut StdRng, spec: &SeedSpec, span: &Span, c: usize) -> (CustomerInput, Terms) {
+    let first = FIRST[rng.random_range(0..FIRST.len())];
+    let last = LAST[rng.random_range(0..LAST.len())];
+    let company =
+        format!("{} {}", COMPANY[rng.random_range(0..COMPANY.len())], SUFFIX[rng.random_range(0..SUFFIX.len())]);
+    let currency = spec.currencies[rng.random_range(0..spec.currencies.len())].clone();
+    let country = match currency.as_str() {
+        "EUR" => ["DE", "FR", "NL", "IE"][rng.random_range(0..4)],
+        "GBP" => "GB",
+        "AUD" => "AU",
+        "JPY" => "JP",
+        "CAD" => "CA",
+        _ => "US",
+    };
+    let net_term_days = [0, 15, 30, 30, 45][rng.random_range(0..5)];
+    let created = span.start + rng.random_range(0..(span.until - span.start) / 2);
+    let email_user: String = first.chars().filter(char::is_ascii_alphabetic).collect();
+    let input = CustomerInput {
+        id: None,
+        first_name: Some(first.into()),
+        last_name: Some(last.into()),
+        email: Some(format!("{}.{}@example.com", email_user.to_lowercase(), c + 1)),
+        company: Some(company.clone()),
+        preferred_currency_code: Some(currency.clone()),
+        net_term_days,
+        auto_collection: rng.random_bool(0.5),
+        billing_address: Some(crate::model::BillingAddress {
+            first_name: Some(first.into()),
+            last_name: Some(last.into()),
+            company: Some(company),
+            line1: Some(format!("{} Market Street", rng.random_range(1..400))),
+            city: Some(city_of(country).into()),
+            state_code: (country == "US").then(|| "CA".into()),
+            country: Some(country.into()),
+            zip: Some(format!("{:05}", rng.random_range(1000..99999))),
+            ..Default::default()
+        }),
+    };
+    (input, Terms { currency, net_term_days, created })
+}
+
+/// 1–4 catalog lines priced in the currency; one in five discounted 10 or 15 %.
+fn plan_lines(rng: &mut StdRng, currency: &str, tax_bp: u32) -> Vec<LineInput> {
+    let n_lines = rng.random_range(1..=4);
+    (0..n_lines)
+        .map(|_| {
+            let (desc, entity_type, entity_id, usd, max_qty) = CATALOG[rng.random_range(0..CATALOG.len())];
+            let unit = price_in(currency, usd);
+            let quantity = rng.random_range(1..=max_qty);
+            let amount = unit * i64::from(quantity);
+            let discount = if rng.random_bool(0.2) { amount * [10, 15][rng.random_range(0..2)] / 100 } else { 0 };
+            LineInput {
+                description: desc.into(),
+                entity_type: entity_type.into(),
+                entity_id: (!entity_id.is_empty()).then(|| format!("{entity_id}-{currency}")),
+                unit_amount: unit,
+                quantity,
+                discount_amount: discount,
+                tax_rate_bp: tax_bp,
+            }
+        })
+        .collect()
+}
+
+/// What happens to an invoice after it is issued: its due date, maybe a (partial) payment
+/// and a refund of it, maybe an adjustment credit note — each only if before `until`.
+fn plan_invoice_fate(
+    rng: &mut StdRng,
+    spec: &SeedSpec,
+    span: &Span,
+    terms: &Terms,
+    inv: usize,
+    date: i64,
+    steps: &mut Vec<(i64, Step)>,
+) {
+    let until = span.until;
+    let due = date + i64::from(terms.net_term_days) * 86_400;
+    if due > date && due < until {
+        steps.push((due, Step::DueDate { inv }));
+    }
+    let paid = rng.random_bool(spec.payment_rate.clamp(0.0, 1.0));
+    let partial = rng.random_bool(spec.partial_payment_rate.clamp(0.0, 1.0));
+    let pay_at = date + rng.random_range(3_600..(i64::from(terms.net_term_days) + 10) * 86_400);
+    if paid && pay_at < until {
+        let partial = partial.then(|| rng.random_range(20..80));
+        steps.push((pay_at, Step::Payment { inv, partial }));
+        if rng.random_bool(spec.refund_rate.clamp(0.0, 1.0)) {
+            let at = pay_at + rng.random_range(86_400..20 * 86_400);
+            if at < until {
+                let percent = [100, 50, 25][rng.random_range(0..3)];
+                steps.push((at, Step::Refund { inv, percent }));
+            }
+        }
+    }
+    if rng.random_bool(spec.credit_note_rate.clamp(0.0, 1.0)) {
+        let at = date + rng.random_range(3_600..15 * 86_400);
+        if at < until {
+            let reason = ["product_unsatisfactory", "service_unsatisfactory", "order_change", "write_off", "other"]
+                [rng.random_range(0..5)];
+            steps.push((at, Step::CreditNote { inv, percent: rng.random_range(5..40), reason }));
+        }
+    }
+}
+
+/// Applies planned steps through the site's mutations, mapping plan indices to the ids the
+/// mutations gave out.
+struct Replay {
+    customer_ids: Vec<Option<String>>,
+    invoice_ids: Vec<Option<String>>,
+    summary: SeedSummary,
+}
+
+impl Replay {
+    fn step(&mut self, data: &mut SiteData, history: &History, step: Step, at_ms: i64) -> Result<(), SandboxError> {
+        let summary = &mut self.summary;
+        match step {
+            Step::Customer { c } => data.create_customer(history.customers[c].clone(), at_ms).map(|cu| {
+                self.customer_ids[c] = Some(cu.id);
                 summary.customers += 1;
             }),
             Step::Invoice { c, inv } => {
-                let mut input = invoices[inv].input.clone();
-                input.customer_id = customer_ids[c].clone().unwrap_or_default();
+                let mut input = history.invoices[inv].clone();
+                input.customer_id = self.customer_ids[c].clone().unwrap_or_default();
                 data.create_invoice(input, at_ms).map(|i| {
-                    invoice_ids[inv] = Some(i.id);
+                    self.invoice_ids[inv] = Some(i.id);
                     summary.invoices += 1;
                 })
             }
-            Step::Payment { inv, partial } => with_invoice(data, &invoice_ids[inv], |data, id, due, _| {
-                let amount = match partial {
-                    Some(p) => (due * i64::from(p) / 100).max(1),
-                    None => due,
-                };
-                if due <= 0 {
-                    return Err(SandboxError::Invalid("nothing due".into()));
-                }
-                let method = ["bank_transfer", "check", "cash", "other"][(at_ms as usize / 1000) % 4];
-                let mut input = PaymentInput::single(id, amount);
-                input.payment_method = method.into();
-                input.reference_number = Some(format!("REF-{}", at_ms / 1000 % 1_000_000));
-                input.date = Some(at_ms / 1000);
-                data.record_payment(input, at_ms).map(|_| summary.payments += 1)
+            Step::Payment { inv, partial } => with_invoice(data, &self.invoice_ids[inv], |data, id, due, _| {
+                pay(data, id, due, partial, at_ms).map(|_| summary.payments += 1)
             }),
             Step::CreditNote { inv, percent, reason } => {
-                with_invoice(data, &invoice_ids[inv], |data, id, due, total| {
-                    let amount = (total * i64::from(percent) / 100).min(due);
-                    if amount <= 0 {
-                        return Err(SandboxError::Invalid("nothing left to credit".into()));
-                    }
-                    data.create_credit_note(
-                        CreditNoteInput {
-                            reference_invoice_id: id.into(),
-                            kind: CreditNoteKind::Adjustment,
-                            reason_code: reason.into(),
-                            total: amount,
-                            date: Some(at_ms / 1000),
-                        },
-                        at_ms,
-                    )
-                    .map(|_| summary.credit_notes += 1)
+                with_invoice(data, &self.invoice_ids[inv], |data, id, due, total| {
+                    credit(data, id, (total * i64::from(percent) / 100).min(due), reason, at_ms)
+                        .map(|_| summary.credit_notes += 1)
                 })
             }
-            Step::Refund { inv, percent } => with_invoice(data, &invoice_ids[inv], |data, id, _, _| {
-                let paid = data.find(Kind::Invoice, id).map(|i| data.invoices[i].amount_paid).unwrap_or(0);
-                let amount = (paid * i64::from(percent) / 100).max(1);
-                data.refund(
-                    RefundInput {
-                        invoice_id: id.into(),
-                        amount,
-                        reason_code: "product_unsatisfactory".into(),
-                        date: Some(at_ms / 1000),
-                    },
-                    at_ms,
-                )
-                .map(|_| summary.refunds += 1)
+            Step::Refund { inv, percent } => with_invoice(data, &self.invoice_ids[inv], |data, id, _, _| {
+                refund(data, id, percent, at_ms).map(|_| summary.refunds += 1)
             }),
             Step::DueDate { inv } => {
                 data.event_source = "scheduled_job".into();
-                with_invoice(data, &invoice_ids[inv], |data, id, _, _| {
+                with_invoice(data, &self.invoice_ids[inv], |data, id, _, _| {
                     data.refresh_invoice_status(id, at_ms).map(|changed| {
                         if changed.is_some() {
                             summary.status_changes += 1;
@@ -359,14 +387,51 @@ pub(crate) fn apply(data: &mut SiteData, spec: &SeedSpec, now_ms: i64) -> Result
                     })
                 })
             }
-        };
-        if outcome.is_err() {
-            summary.skipped += 1;
         }
     }
-    data.event_source = source_before;
-    summary.events = data.events.len() - events_before;
-    Ok(summary)
+}
+
+/// An offline payment of all that is due, or `partial` percent of it.
+fn pay(data: &mut SiteData, id: &str, due: i64, partial: Option<u32>, at_ms: i64) -> Result<(), SandboxError> {
+    let amount = match partial {
+        Some(p) => (due * i64::from(p) / 100).max(1),
+        None => due,
+    };
+    if due <= 0 {
+        return Err(SandboxError::Invalid("nothing due".into()));
+    }
+    let method = ["bank_transfer", "check", "cash", "other"][(at_ms as usize / 1000) % 4];
+    let mut input = PaymentInput::single(id, amount);
+    input.payment_method = method.into();
+    input.reference_number = Some(format!("REF-{}", at_ms / 1000 % 1_000_000));
+    input.date = Some(at_ms / 1000);
+    data.record_payment(input, at_ms).map(|_| ())
+}
+
+fn credit(data: &mut SiteData, id: &str, amount: i64, reason: &str, at_ms: i64) -> Result<(), SandboxError> {
+    if amount <= 0 {
+        return Err(SandboxError::Invalid("nothing left to credit".into()));
+    }
+    let input = CreditNoteInput {
+        reference_invoice_id: id.into(),
+        kind: CreditNoteKind::Adjustment,
+        reason_code: reason.into(),
+        total: amount,
+        date: Some(at_ms / 1000),
+    };
+    data.create_credit_note(input, at_ms).map(|_| ())
+}
+
+fn refund(data: &mut SiteData, id: &str, percent: u32, at_ms: i64) -> Result<(), SandboxError> {
+    let paid = data.find(Kind::Invoice, id).map(|i| data.invoices[i].amount_paid).unwrap_or(0);
+    let amount = (paid * i64::from(percent) / 100).max(1);
+    let input = RefundInput {
+        invoice_id: id.into(),
+        amount,
+        reason_code: "product_unsatisfactory".into(),
+        date: Some(at_ms / 1000),
+    };
+    data.refund(input, at_ms).map(|_| ())
 }
 
 /// Runs `f(data, id, amount_due, total)` for a planned invoice that was created.

@@ -1,5 +1,6 @@
-//! The HTTP side: one listener per region, Basic auth bound to the key's region, the per-site
-//! rate limiter, injected latency and faults, and the read API.
+//! The HTTP side: one listener per region (plus one HTTPS listener per region with TLS on),
+//! site host names, Basic auth bound to the key's site or region, the per-site rate limiter,
+//! injected latency and faults, and the read API.
 //!
 //! hyper's connection-level server is used so an injected fault can close a connection
 //! without writing any response.
@@ -13,18 +14,20 @@ use base64::Engine as _;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HOST, HeaderValue, RETRY_AFTER};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
+use sandbox_tls::{Conn, SandboxTls};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::error::ApiError;
+use crate::https::site_label;
 use crate::limits::{Admission, FaultAction, FaultRule, Latency, Limiter, SiteCounters, path_matches};
-use crate::query::{ListQuery, Listed};
+use crate::query::{ListQuery, Listed, check_retrieve};
 use crate::store::SiteData;
 use crate::{ChargebeeConfig, Region, SiteInfo};
 
@@ -151,8 +154,11 @@ async fn stopped(rx: &mut watch::Receiver<bool>) {
     let _ = rx.wait_for(|stop| *stop).await;
 }
 
-/// Accepts connections of one region's origin until shutdown; open connections are dropped then.
-pub(crate) async fn serve(listener: TcpListener, region: Region, shared: Arc<Shared>) {
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Accepts connections of one region's origin (HTTPS with `tls`) until shutdown; open
+/// connections are dropped then.
+pub(crate) async fn serve(listener: TcpListener, region: Region, shared: Arc<Shared>, tls: Option<SandboxTls>) {
     let mut shutdown = shared.shutdown.clone();
     let mut conns = JoinSet::new();
     loop {
@@ -162,14 +168,25 @@ pub(crate) async fn serve(listener: TcpListener, region: Region, shared: Arc<Sha
                 let Ok((stream, _)) = accepted else { continue };
                 let _ = stream.set_nodelay(true);
                 let shared = shared.clone();
+                let tls = tls.clone();
                 conns.spawn(async move {
+                    let conn = match &tls {
+                        // A failed handshake (an untrusted CA, plain HTTP on the TLS port) ends
+                        // the connection, the client reports it; a silent client gets 10 s.
+                        Some(tls) => match tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.accept(stream)).await {
+                            Ok(Ok(conn)) => conn,
+                            _ => return,
+                        },
+                        None => Conn::Plain(stream),
+                    };
+                    let sni: Option<Arc<str>> = conn.sni().map(Arc::from);
                     let svc = service_fn(move |req| {
-                        let shared = shared.clone();
-                        async move { handle(&shared, region, req).await }
+                        let (shared, sni) = (shared.clone(), sni.clone());
+                        async move { handle(&shared, region, sni.as_deref(), req).await }
                     });
                     let _ = http1::Builder::new()
                         .keep_alive(true)
-                        .serve_connection(TokioIo::new(stream), svc)
+                        .serve_connection(TokioIo::new(conn), svc)
                         .await;
                 });
             }
@@ -185,9 +202,25 @@ enum Authn {
     Refused(&'static str),
 }
 
+/// The site a request's host name names (`{site}.chargebee.com` in the Host header, else in
+/// TLS SNI): `Ok(None)` for any other host (`localhost`, an IP address), 404 site_not_found
+/// for a Chargebee host name of no site here.
+fn named_site(shared: &Shared, sni: Option<&str>, req: &Request<Incoming>) -> Result<Option<usize>, ApiError> {
+    let host = req.headers().get(HOST).and_then(|h| h.to_str().ok()).or(sni);
+    let Some(label) = host.and_then(site_label) else {
+        return Ok(None);
+    };
+    match shared.sites.iter().position(|s| s.info.name == label) {
+        Some(ix) => Ok(Some(ix)),
+        None => Err(ApiError::site_not_found(&label)),
+    }
+}
+
 /// HTTP Basic with the key as user and an empty password. The Go SDK omits the `:`, so a
-/// credential without one is the key as well.
-fn authenticate(shared: &Shared, region: Region, req: &Request<Incoming>) -> Authn {
+/// credential without one is the key as well. On a site's own host name the key must be that
+/// site's (its region's listener does not matter: Chargebee's DNS sends each site to its data
+/// center); otherwise the key must belong to a site of this listener's region.
+fn authenticate(shared: &Shared, region: Region, named: Option<usize>, req: &Request<Incoming>) -> Authn {
     let Some(header) = req.headers().get(AUTHORIZATION).and_then(|h| h.to_str().ok()) else {
         return Authn::Refused("Authorization header missing (HTTP Basic, API key as the user name)");
     };
@@ -202,6 +235,9 @@ fn authenticate(shared: &Shared, region: Region, req: &Request<Incoming>) -> Aut
     let key = decoded.split_once(':').map_or(decoded.as_str(), |(user, _)| user);
     match shared.by_key.get(key) {
         None => Authn::Refused("Invalid api key"),
+        // INFERRED: another site's key on a site's host name is refused like an unknown key.
+        Some(&ix) if named.is_some_and(|n| n != ix) => Authn::Refused("Invalid api key"),
+        Some(&ix) if named == Some(ix) => Authn::Site(ix),
         Some(&ix) if shared.sites[ix].info.region != region => {
             lock(&shared.sites[ix].gate).counters.wrong_region += 1;
             lock(&shared.sites[ix].gate).counters.calls += 1;
@@ -231,8 +267,17 @@ fn endpoint_label(path: &str) -> String {
     }
 }
 
-async fn handle(shared: &Shared, region: Region, req: Request<Incoming>) -> Result<HttpResponse, DropConnection> {
-    let ix = match authenticate(shared, region, &req) {
+async fn handle(
+    shared: &Shared,
+    region: Region,
+    sni: Option<&str>,
+    req: Request<Incoming>,
+) -> Result<HttpResponse, DropConnection> {
+    let named = match named_site(shared, sni, &req) {
+        Ok(named) => named,
+        Err(e) => return Ok(error_response(&e)),
+    };
+    let ix = match authenticate(shared, region, named, &req) {
         Authn::Site(ix) => ix,
         Authn::Refused(reason) => {
             shared.refused_unknown.fetch_add(1, Ordering::Relaxed);
@@ -241,44 +286,67 @@ async fn handle(shared: &Shared, region: Region, req: Request<Incoming>) -> Resu
     };
     let site = &shared.sites[ix];
     let path = req.uri().path().to_string();
-    let admission = {
-        let mut g = lock(&site.gate);
-        g.counters.calls += 1;
-        let a = g.limiter.admit(Instant::now());
-        match a {
-            Admission::Accepted => {
-                g.counters.accepted += 1;
-                g.counters.max_rolling_accepted = g.limiter.max_rolling_accepted as u64;
-                g.counters.in_flight += 1;
-                g.counters.max_in_flight = g.counters.max_in_flight.max(g.counters.in_flight);
-                *g.counters.by_endpoint.entry(endpoint_label(&path)).or_default() += 1;
-            }
-            Admission::Limited { .. } => g.counters.rate_limited += 1,
-        }
-        a
-    };
-    if let Admission::Limited { retry_after } = admission {
-        let mut r = error_response(&ApiError::rate_limited());
-        if shared.retry_after.load(Ordering::Relaxed) {
-            // Integer seconds (what the SDKs parse), rounded up and at least 1: "0" would
-            // make the Node SDK give up instead of waiting.
-            let secs = retry_after.as_millis().div_ceil(1000).max(1);
-            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-                r.headers_mut().insert(RETRY_AFTER, v);
-            }
-        }
-        return Ok(r);
+    if let Admission::Limited { retry_after } = admit(site, &path) {
+        return Ok(rate_limited(shared, retry_after));
     }
     let _in_flight = InFlight(site);
+    if let Some(response) = injected(shared, site, &path).await {
+        return response;
+    }
+    if req.method() != Method::GET {
+        return Ok(error_response(&ApiError::method_not_supported(req.method().as_str())));
+    }
+    let pairs: Vec<(String, String)> =
+        url::form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes()).into_owned().collect();
+    Ok(match route(shared, site, &path, &pairs) {
+        Ok(body) => json_response(200, body),
+        Err(e) => error_response(&e),
+    })
+}
 
+/// The site's rate limiter decides; the counters record the outcome (an accepted request is
+/// in flight until its [`InFlight`] drops).
+fn admit(site: &Site, path: &str) -> Admission {
+    let mut g = lock(&site.gate);
+    g.counters.calls += 1;
+    let a = g.limiter.admit(Instant::now());
+    match a {
+        Admission::Accepted => {
+            g.counters.accepted += 1;
+            g.counters.max_rolling_accepted = g.limiter.max_rolling_accepted as u64;
+            g.counters.in_flight += 1;
+            g.counters.max_in_flight = g.counters.max_in_flight.max(g.counters.in_flight);
+            *g.counters.by_endpoint.entry(endpoint_label(path)).or_default() += 1;
+        }
+        Admission::Limited { .. } => g.counters.rate_limited += 1,
+    }
+    a
+}
+
+fn rate_limited(shared: &Shared, retry_after: Duration) -> HttpResponse {
+    let mut r = error_response(&ApiError::rate_limited());
+    if shared.retry_after.load(Ordering::Relaxed) {
+        // Integer seconds (what the SDKs parse), rounded up and at least 1: "0" would
+        // make the Node SDK give up instead of waiting.
+        let secs = retry_after.as_millis().div_ceil(1000).max(1);
+        if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+            r.headers_mut().insert(RETRY_AFTER, v);
+        }
+    }
+    r
+}
+
+/// Injected latency (waited out here) and the next matching fault, if any: `Some` is the
+/// answer to give instead of the real one.
+async fn injected(shared: &Shared, site: &Site, path: &str) -> Option<Result<HttpResponse, DropConnection>> {
     let (delay, fault) = {
         let mut b = lock(&shared.behaviour);
         let delay = b
             .latency
             .as_ref()
-            .filter(|l| l.path_prefix.as_deref().is_none_or(|p| path_matches(p, &path)))
+            .filter(|l| l.path_prefix.as_deref().is_none_or(|p| path_matches(p, path)))
             .map(|l| l.delay);
-        let fault = b.faults.iter_mut().find(|f| f.matches(&site.info.name, &path)).map(|f| {
+        let fault = b.faults.iter_mut().find(|f| f.matches(&site.info.name, path)).map(|f| {
             f.remaining -= 1;
             f.action
         });
@@ -292,29 +360,18 @@ async fn handle(shared: &Shared, region: Region, req: Request<Incoming>) -> Resu
             _ = stopped(&mut rx) => {}
         }
     }
-    match fault {
-        Some(FaultAction::Drop) => {
+    match fault? {
+        FaultAction::Drop => {
             let mut g = lock(&site.gate);
             g.counters.faults_served += 1;
             g.counters.connections_dropped += 1;
-            return Err(DropConnection);
+            Some(Err(DropConnection))
         }
-        Some(FaultAction::Status(status)) => {
+        FaultAction::Status(status) => {
             lock(&site.gate).counters.faults_served += 1;
-            return Ok(error_response(&ApiError::server_fault(status)));
+            Some(Ok(error_response(&ApiError::server_fault(status))))
         }
-        None => {}
     }
-
-    if req.method() != Method::GET {
-        return Ok(error_response(&ApiError::method_not_supported(req.method().as_str())));
-    }
-    let pairs: Vec<(String, String)> =
-        url::form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes()).into_owned().collect();
-    Ok(match route(shared, site, &path, &pairs) {
-        Ok(body) => json_response(200, body),
-        Err(e) => error_response(&e),
-    })
 }
 
 fn route(shared: &Shared, site: &Site, path: &str, pairs: &[(String, String)]) -> Result<Vec<u8>, ApiError> {
@@ -335,11 +392,11 @@ fn route(shared: &Shared, site: &Site, path: &str, pairs: &[(String, String)]) -
         })
         .to_string()
         .into_bytes()),
-        ["customers", id] => retrieve(&data.customers, id),
-        ["invoices", id] => retrieve(&data.invoices, id),
-        ["transactions", id] => retrieve(&data.transactions, id),
-        ["credit_notes", id] => retrieve(&data.credit_notes, id),
-        ["events", id] => retrieve(&data.events, id),
+        ["customers", id] => retrieve(&data.customers, id, pairs, strict),
+        ["invoices", id] => retrieve(&data.invoices, id, pairs, strict),
+        ["transactions", id] => retrieve(&data.transactions, id, pairs, strict),
+        ["credit_notes", id] => retrieve(&data.credit_notes, id, pairs, strict),
+        ["events", id] => retrieve(&data.events, id, pairs, strict),
         _ => Err(ApiError::unknown_path()),
     }
 }
@@ -367,8 +424,14 @@ fn list<T: Listed>(records: &[T], pairs: &[(String, String)], strict: bool) -> R
     Ok(out)
 }
 
-fn retrieve<T: Listed>(records: &[T], raw_id: &str) -> Result<Vec<u8>, ApiError> {
+fn retrieve<T: Listed>(
+    records: &[T],
+    raw_id: &str,
+    pairs: &[(String, String)],
+    strict: bool,
+) -> Result<Vec<u8>, ApiError> {
     let spec = T::spec();
+    check_retrieve(spec, pairs, strict)?;
     let id = percent_encoding::percent_decode_str(raw_id).decode_utf8_lossy();
     let Some(record) = records.iter().find(|r| r.id() == id) else {
         return Err(ApiError::not_found(spec.key, &id));

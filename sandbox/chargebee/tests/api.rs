@@ -1,4 +1,5 @@
 //! The read API: paging, filters in every SDK's encoding, sort, retrieve, errors.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
 

@@ -1,4 +1,5 @@
 //! Auth bound to a region, per-site rate limits with and without Retry-After, faults.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
 

@@ -1,5 +1,6 @@
 //! Generated data (deterministic, arithmetically consistent) and mutations that behave like
 //! Chargebee's (versions, statuses, events with snapshots).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
 

@@ -1,5 +1,6 @@
 //! Wire proof with the official Chargebee Node SDK (tests/node, `npm ci` there first): paging,
 //! a filtered event list, retrieve, a 404 and a 429 as the SDK reports them.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
 

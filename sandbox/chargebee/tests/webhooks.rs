@@ -1,7 +1,7 @@
 //! The webhook sender: body = bare event JSON, Basic credentials, Chargebee's retry schedule
 //! (compressed), duplicates and out-of-order delivery.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 // The receiver helpers live outside #[test] fns, where clippy.toml's test allowance ends.
-#![allow(clippy::unwrap_used)]
 
 mod support;
 
