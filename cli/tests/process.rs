@@ -1,7 +1,7 @@
 //! Tests of the built `ml-connector` binary as separate processes: component swap without
 //! rebuilding the host, crash (SIGKILL) recovery through lease expiry, and two replicas sharing
 //! one PostgreSQL queue. They live in the host package so Cargo hands them the binary's path.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -1,5 +1,6 @@
 //! Every `ml-connector …` command line the README shows is one the binary accepts (flags and
 //! all): the README is a newcomer's first contact, and a command it shows that fails is a bug.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use clap::Parser;
 use ml_connector_cli::Cli;

@@ -3,21 +3,22 @@
 //!
 //! Sections (all by default; name some to run only those):
 //! - `source`  backfill read of ~10,000 Chargebee records through the chargebee-source component:
-//!             records/s and calls per record, beside the official Node SDK's own list loop
-//!             over the same four lists on the same emulator (needs `npm ci` in
-//!             sandbox/chargebee/tests/node; skipped with a note otherwise).
+//!   records/s and calls per record, beside the official Node SDK's own list loop
+//!   over the same four lists on the same emulator (needs `npm ci` in
+//!   sandbox/chargebee/tests/node; skipped with a note otherwise).
 //! - `ingest`  webhook intake latency p50/p99 at a fixed request rate (open loop), durable
-//!             before 2xx, while the workers process what arrives.
+//!   before 2xx, while the workers process what arrives.
 //! - `gp`      documents/s written by the gp-target component against the GP emulator at
-//!             service latency L and concurrency ceiling c, as a ratio to the limit c/L.
+//!   service latency L and concurrency ceiling c, as a ratio to the limit c/L.
 //! - `e2e`     ~10,000 Chargebee events end to end (webhooks, then a backfill of a second site):
-//!             documents/s as a ratio to c/L and Chargebee calls per GP document.
+//!   documents/s as a ratio to c/L and Chargebee calls per GP document.
 //!
-//! Run: `cargo xtask components && cargo bench -p ml-connector --bench connector [-- SECTION…]`
+//! Run: `cargo xtask components && cargo bench -p mlc-harness --bench connector [-- SECTION…]`
 //! Sizes: `MLC_BENCH_CUSTOMERS` (e2e/source seed, default 1000 → ~10k records/events),
 //! `MLC_BENCH_L_MS` (20), `MLC_BENCH_C` (8), `MLC_BENCH_RATE` (ingest req/s, 200),
 //! `MLC_BENCH_DATABASE` (a `postgres://…` URL; default an SQLite file), `MLC_BENCH_RECONCILE`
 //! (also reconcile both e2e connections and time it).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -2,8 +2,9 @@
 //! beside a native-Rust baseline doing the same work (same HTTP calls to the same stand-in API
 //! and ledger, same JSON, same mapping) in the same process. Prints figures; asserts nothing.
 //!
-//! Run: `cargo xtask components && cargo bench -p ml-connector --bench overhead`
+//! Run: `cargo xtask components && cargo bench -p mlc-harness --bench overhead`
 //! (`MLC_BENCH_RECORDS`, default 2000).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::{Duration, Instant};
 

@@ -1,6 +1,7 @@
 //! One linker per world: a component is linked only with the capabilities its role's world
 //! declares. A component importing an interface outside its world is refused at load, with
 //! the import named — before anything is instantiated.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::PathBuf;
 

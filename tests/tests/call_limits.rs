@@ -1,7 +1,7 @@
 //! Every call into a component runs under its `call_timeout_ms`, wherever the host makes it:
 //! a target that never answers `list-documents` is cut during reconciliation, and one that never
 //! answers the fiscal-period re-check neither stalls the schedule nor blocks other work.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::{Duration, Instant};
 
@@ -28,7 +28,7 @@ async fn a_target_hanging_in_list_documents_is_cut_during_reconcile() {
     let (host, _stub, _db) = hanging_target("hang-reconcile").await;
     let conn = host.app.connections["hang"].clone();
     let t = Instant::now();
-    let err = ml_connector::reconcile::run(&host.app, &conn).await.err().expect("cut, not a hang");
+    let err = ml_connector::reconcile::run(&host.app, &conn).await.expect_err("cut, not a hang");
     let err = format!("{err:#}");
     assert!(err.contains("1000 ms wall-clock limit") && err.contains("CUST_1"), "{err}");
     assert!(t.elapsed() < Duration::from_secs(15), "cut at its limit, took {:?}", t.elapsed());

@@ -1,7 +1,7 @@
 //! The host side of Chargebee: the per-key rate governor and 429 handling, the region → origin
 //! binding of API keys, and webhook redelivery after a crash — with the real source component
 //! against the Chargebee emulator.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::Duration;
 

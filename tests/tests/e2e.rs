@@ -1,6 +1,6 @@
 //! The product end to end: Chargebee emulator → host with the real components
 //! (chargebee-source, gp-mapper, gp-target) → GP emulator over SOAP with NTLM.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::Duration;
 

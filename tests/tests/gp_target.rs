@@ -10,7 +10,7 @@
 //!    first, a closed fiscal period, duplicates of our own documents, conflicts, ambiguous
 //!    failures (lost response, timeouts), refusals, list-documents.
 //! 3. One end-to-end run on SBA through the whole stack (SOAP's are in e2e.rs).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;

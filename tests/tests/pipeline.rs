@@ -1,6 +1,6 @@
 //! Webhook → durable job → source → mapper → target, with the audit timeline, on the backend
 //! chosen by MLC_TEST_BACKEND (sqlite by default; .ci/run runs both).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::Duration;
 

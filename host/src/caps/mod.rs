@@ -167,7 +167,7 @@ impl RolePolicy {
 }
 
 /// A policy the world's linker implies is there; its absence is a host bug (a trap).
-pub(crate) fn granted<'a, T>(policy: &'a Option<T>, cap: Capability) -> anyhow::Result<&'a T> {
+pub(crate) fn granted<T>(policy: &Option<T>, cap: Capability) -> anyhow::Result<&T> {
     policy.as_ref().with_context(|| format!("host bug: {} is linked but has no policy", cap.interface()))
 }
 

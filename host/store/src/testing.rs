@@ -9,7 +9,7 @@
 //! # Ok(())
 //! # }
 //! ```
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
 

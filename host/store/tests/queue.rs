@@ -1,7 +1,7 @@
 //! The store's behaviour, one suite run against both backends: each scenario is an async fn
 //! over a store URL, called by a `#[tokio::test]` per backend. PostgreSQL tests create their
 //! own database on `MLC_TEST_PG_URL` (default the local server) and fail if it is unreachable.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::Arc;
 use std::time::Duration;

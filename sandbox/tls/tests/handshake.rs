@@ -1,5 +1,6 @@
 //! A real client (reqwest + rustls) trusts the generated CA and reaches a server by each name;
 //! without the CA, and with another sandbox's CA, it is refused.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use sandbox_tls::SandboxTls;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -28,13 +29,14 @@ async fn serve_once(tls: SandboxTls) -> std::net::SocketAddr {
 
 fn client(ca: Option<&str>) -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let mut b = reqwest::Client::builder()
-        .tls_built_in_root_certs(false)
-        .resolve("acme.chargebee.com", "127.0.0.1:0".parse().unwrap());
-    if let Some(pem) = ca {
-        b = b.add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes()).unwrap());
-    }
-    b.build().unwrap()
+    // Only the given CA (none: nothing is trusted), never the machine's roots.
+    let roots: Vec<reqwest::Certificate> =
+        ca.map(|pem| reqwest::Certificate::from_pem(pem.as_bytes()).unwrap()).into_iter().collect();
+    reqwest::Client::builder()
+        .tls_certs_only(roots)
+        .resolve("acme.chargebee.com", "127.0.0.1:0".parse().unwrap())
+        .build()
+        .unwrap()
 }
 
 #[tokio::test]

@@ -2,6 +2,7 @@
 //! - `loop`: spins forever (must be interrupted by the CPU budget);
 //! - `memory`: allocates until it hits the memory limit (must trap there);
 //! - `fs`: tries the filesystem and environment and reports what it could see in the error.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use ml_connector_sdk::mapper::exports::ml_connector::plugin::mapper_api::{Guest, MappingError};
 use ml_connector_sdk::mapper::ml_connector::plugin::types::*;

@@ -1,5 +1,6 @@
 //! Stand-in source for host tests: Chargebee-shaped webhooks in, records fetched over the host's
 //! `http` capability from `settings.api_base` with the granted `api-key` secret.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use ml_connector_sdk::source::exports::ml_connector::plugin::source_api::{
     Guest, PollMode, PollPage, PollRequest, Polled, SourceError, Webhook,

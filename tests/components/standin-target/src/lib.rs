@@ -1,6 +1,7 @@
 //! Stand-in ledger target for host tests: documents are POSTed as JSON to
 //! `settings.ledger_base` with the granted `ledger-key` secret; the test's ledger server keeps
 //! them and counts the calls in flight (to check the per-connection concurrency limit).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use ml_connector_sdk::target::exports::ml_connector::plugin::target_api::{
     Guest, LedgerBalance, TargetError, WriteOutcome,

@@ -2,6 +2,7 @@
 //! crate, then the tenant's rule on top — every document description names the tenant and the
 //! Chargebee record (`map.tenant.label` is this component's own setting, removed before the
 //! default mapper sees the settings).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use ml_connector_sdk::mapper::exports::ml_connector::plugin::mapper_api::{Guest, MappingError};
 use ml_connector_sdk::mapper::ml_connector::plugin::types::{LedgerDoc, SourceRecord};
