@@ -111,13 +111,16 @@ impl Https {
     /// The host for URLs: the listening address when the certificate covers it (so no name
     /// resolution is needed), else the certificate's first name that is not a wildcard.
     fn url_host(&self, addr: SocketAddr) -> String {
-        let ip = addr.ip().to_string();
         let names = self.tls.names();
-        if names.iter().any(|n| *n == ip) {
+        if names.contains(&addr.ip().to_string()) {
             return addr.to_string();
         }
         match names.iter().find(|n| !n.starts_with('*')) {
-            Some(name) => format!("{name}:{}", addr.port()),
+            // An IP name goes through SocketAddr so an IPv6 one gets its brackets.
+            Some(name) => match name.parse::<std::net::IpAddr>() {
+                Ok(ip) => SocketAddr::new(ip, addr.port()).to_string(),
+                Err(_) => format!("{name}:{}", addr.port()),
+            },
             None => addr.to_string(),
         }
     }

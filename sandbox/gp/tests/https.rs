@@ -1,6 +1,9 @@
 //! HTTPS: real clients (reqwest + rustls, curl) trust the sandbox's generated CA and nothing
 //! else; NTLM, SOAP, SBA and the WSDL work over TLS as over plain TCP.
 
+// Helpers as well as #[test] fns may stop a test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use std::process::Command;
