@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::faults::Overload;
-use crate::{Credentials, GpConfig, GpSandbox};
+use crate::{Credentials, GpConfig, GpSandbox, GpTls};
 
 /// Options of `ml-connector sandbox gp`.
 #[derive(Debug, Clone, clap::Args)]
@@ -51,6 +51,15 @@ pub struct SandboxArgs {
     /// Ignore unknown or misplaced SOAP/JSON members (as GP does) instead of refusing them.
     #[arg(long)]
     pub lenient_schema: bool,
+    /// Serve HTTPS (SOAP, SBA, WSDL) instead of plain HTTP, with a CA generated at start.
+    #[arg(long)]
+    pub tls: bool,
+    /// A name the server certificate covers (DNS name or IP address; repeatable).
+    #[arg(long = "tls-name", value_name = "NAME", requires = "tls", default_values_t = sandbox_tls::default_names())]
+    pub tls_names: Vec<String>,
+    /// Where the CA certificate (PEM) is written [default: gp-sandbox-ca.pem in the temp dir].
+    #[arg(long, value_name = "PATH", requires = "tls")]
+    pub ca_file: Option<PathBuf>,
 }
 
 impl SandboxArgs {
@@ -76,8 +85,17 @@ impl SandboxArgs {
             ceiling: self.ceiling,
             overload: self.overload,
             seed: self.seed,
+            tls: self.tls.then(|| GpTls { names: self.tls_names.clone(), ca_file: Some(self.ca_file()) }),
             ..GpConfig::default()
         }
+    }
+}
+
+impl SandboxArgs {
+    /// `--ca-file`, or a fixed name in the temp dir: the CA changes at every start, its path
+    /// does not, so a client configured once keeps working after a restart.
+    pub fn ca_file(&self) -> PathBuf {
+        self.ca_file.clone().unwrap_or_else(|| std::env::temp_dir().join("gp-sandbox-ca.pem"))
     }
 }
 
@@ -88,6 +106,11 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     println!("  SOAP (GP Web Services): {}", sandbox.soap_url());
     println!("  WSDL:                   {}", sandbox.wsdl_url());
     println!("  SBA base URL:           {}", sandbox.sba_base_url());
+    if let Some(ca) = sandbox.ca_file() {
+        println!("  HTTPS certificate for:  {}", args.tls_names.join(", "));
+        println!("  CA certificate (PEM):   {}", ca.display());
+        println!("    trust it: curl --cacert, REQUESTS_CA_BUNDLE, NODE_EXTRA_CA_CERTS, [host] extra_ca");
+    }
     println!(
         "  credentials (NTLMv2{}): {}",
         if args.no_sba_basic { "" } else { "; Basic on SBA" },
@@ -100,4 +123,39 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     tokio::signal::ctrl_c().await?;
     sandbox.shutdown().await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::SandboxArgs;
+
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: SandboxArgs,
+    }
+
+    fn parse(argv: &[&str]) -> Result<SandboxArgs, clap::Error> {
+        Cli::try_parse_from(std::iter::once("gp").chain(argv.iter().copied())).map(|c| c.args)
+    }
+
+    #[test]
+    fn plain_http_unless_tls_is_asked_for() {
+        assert!(parse(&[]).unwrap().config().tls.is_none());
+        let tls = parse(&["--tls"]).unwrap().config().tls.unwrap();
+        assert_eq!(tls.names, ["localhost", "127.0.0.1"]);
+        assert_eq!(tls.ca_file.unwrap(), std::env::temp_dir().join("gp-sandbox-ca.pem"));
+    }
+
+    #[test]
+    fn tls_names_and_ca_file() {
+        let args = parse(&["--tls", "--tls-name", "gp.test", "--tls-name", "10.0.0.5", "--ca-file", "x/ca.pem"]);
+        let tls = args.unwrap().config().tls.unwrap();
+        assert_eq!(tls.names, ["gp.test", "10.0.0.5"]);
+        assert_eq!(tls.ca_file.unwrap(), std::path::Path::new("x/ca.pem"));
+        assert!(parse(&["--tls-name", "gp.test"]).is_err(), "--tls-name needs --tls");
+        assert!(parse(&["--ca-file", "ca.pem"]).is_err(), "--ca-file needs --tls");
+    }
 }

@@ -66,6 +66,28 @@ pub struct GpConfig {
     /// Seeds the random fault generator.
     pub seed: u64,
     pub seed_data: SeedData,
+    /// HTTPS on the listener (`None`: plain HTTP, as before). When set, everything on the port
+    /// — SOAP, SBA, the WSDL — is served over TLS only; NTLM authenticates each TLS connection
+    /// as it does each TCP connection.
+    pub tls: Option<GpTls>,
+}
+
+/// HTTPS settings: a CA and a server certificate are generated at start
+/// ([`sandbox_tls::SandboxTls`]) and the CA's PEM is written where clients can read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GpTls {
+    /// Names the server certificate covers (DNS names or IP addresses; `*.example.com` allowed).
+    pub names: Vec<String>,
+    /// Where the CA's PEM is written; `None` → `ca.pem` in the sandbox's temporary directory
+    /// (removed at shutdown). [`crate::Sandbox::ca_file`] says where it went.
+    pub ca_file: Option<PathBuf>,
+}
+
+impl Default for GpTls {
+    /// `localhost` and `127.0.0.1`, the CA in the sandbox's temporary directory.
+    fn default() -> Self {
+        GpTls { names: sandbox_tls::default_names(), ca_file: None }
+    }
 }
 
 impl Default for GpConfig {
@@ -86,6 +108,7 @@ impl Default for GpConfig {
             overload: Overload::Queue,
             seed: 0,
             seed_data: SeedData::default(),
+            tls: None,
         }
     }
 }

@@ -46,7 +46,7 @@ pub mod xmldom;
 pub use endpoints::{sba, soap};
 
 pub use cli::{SandboxArgs, run};
-pub use config::{Credentials, GpConfig};
+pub use config::{Credentials, GpConfig, GpTls};
 pub use control::Control;
 pub use faults::{CounterSnapshot, FaultKind, FaultRule, Overload};
 pub use model::{DocType, TxState};

@@ -1,13 +1,15 @@
-//! Starting, addressing and stopping a sandbox.
+//! Starting, addressing (plain HTTP or HTTPS) and stopping a sandbox.
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use sandbox_tls::SandboxTls;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::{Control, Credentials, GpConfig, auth, db, faults, ntlm, schema, seed, server, service, soap};
+use crate::{Control, Credentials, GpConfig, GpTls, auth, db, faults, ntlm, schema, seed, server, service, soap};
 
 /// Entry point; see [`GpSandbox::start`].
 pub struct GpSandbox;
@@ -17,6 +19,7 @@ pub struct Sandbox {
     addr: SocketAddr,
     credentials: Credentials,
     tenant: String,
+    https: Option<Https>,
     control: Control,
     stop: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
@@ -24,47 +27,42 @@ pub struct Sandbox {
 }
 
 impl GpSandbox {
-    /// Loads the WSDL, creates and seeds the store, and starts serving.
+    /// Loads the WSDL, creates and seeds the store, and starts serving (over HTTPS when
+    /// [`GpConfig::tls`] is set).
     pub async fn start(config: GpConfig) -> anyhow::Result<Sandbox> {
         let schema = match &config.wsdl_path {
             Some(path) => schema::Schema::load_cached(path)?,
             None => schema::Schema::embedded()?,
         };
-        let (db_path, tempdir) = match &config.database_path {
-            Some(p) => (p.clone(), None),
-            None => {
-                let dir =
-                    tempfile::Builder::new().prefix("gp-sandbox").tempdir().context("creating the sandbox temp dir")?;
-                (dir.path().join("gp.sqlite"), Some(dir))
+        let needs_tempdir = config.database_path.is_none() || config.tls.as_ref().is_some_and(|t| t.ca_file.is_none());
+        let tempdir = match needs_tempdir {
+            true => {
+                Some(tempfile::Builder::new().prefix("gp-sandbox").tempdir().context("creating the sandbox temp dir")?)
             }
+            false => None,
         };
+        let scratch = tempdir.as_ref().map(|d| d.path().to_path_buf()).unwrap_or_default();
+        let db_path = config.database_path.clone().unwrap_or_else(|| scratch.join("gp.sqlite"));
         let db = db::Db::open(&db_path).await?;
         seed::apply(&db, &config.seed_data).await.context("seeding the GP sandbox")?;
+        let https = match &config.tls {
+            Some(tls) => Some(Https::start(tls, &scratch)?),
+            None => None,
+        };
 
-        let creds = config.credentials.clone();
-        let auth = auth_config(&config);
-        let counters = Arc::new(faults::Counters::default());
         let (stop, shutdown) = watch::channel(false);
-        let shared = Arc::new(server::Shared {
-            service: service::Service { db, rules: config.rules.clone(), counters: counters.clone() },
-            schema,
-            auth,
-            pacing: faults::Pacing::new(config.latency, config.ceiling, config.overload),
-            faults: faults::Faults::new(config.seed),
-            counters,
-            strict_schema: config.strict_schema,
-            tenant: config.tenant.clone(),
-            shutdown,
-        });
+        let shared = Arc::new(shared(&config, schema, db, shutdown));
         let listener = tokio::net::TcpListener::bind(config.bind)
             .await
             .with_context(|| format!("binding the GP sandbox to {}", config.bind))?;
         let addr = listener.local_addr()?;
-        let task = tokio::spawn(server::serve(listener, shared.clone()));
+        let acceptor = https.as_ref().map(|h| h.tls.clone());
+        let task = tokio::spawn(server::serve(listener, shared.clone(), acceptor));
         Ok(Sandbox {
             addr,
-            credentials: creds,
+            credentials: config.credentials.clone(),
             tenant: config.tenant,
+            https,
             control: Control { shared },
             stop,
             task: Some(task),
@@ -73,23 +71,101 @@ impl GpSandbox {
     }
 }
 
+/// What every request handler shares, from the configuration.
+fn shared(
+    config: &GpConfig,
+    schema: Arc<schema::Schema>,
+    db: db::Db,
+    shutdown: watch::Receiver<bool>,
+) -> server::Shared {
+    let counters = Arc::new(faults::Counters::default());
+    server::Shared {
+        service: service::Service { db, rules: config.rules.clone(), counters: counters.clone() },
+        schema,
+        auth: auth_config(config),
+        pacing: faults::Pacing::new(config.latency, config.ceiling, config.overload),
+        faults: faults::Faults::new(config.seed),
+        counters,
+        strict_schema: config.strict_schema,
+        tenant: config.tenant.clone(),
+        shutdown,
+    }
+}
+
+/// The TLS side of a running sandbox: its certificates and where the CA was written.
+struct Https {
+    tls: SandboxTls,
+    ca_file: PathBuf,
+}
+
+impl Https {
+    /// Generates the CA and server certificate and writes the CA's PEM (`ca.pem` in `scratch`
+    /// unless the configuration names a file).
+    fn start(config: &GpTls, scratch: &Path) -> anyhow::Result<Https> {
+        let tls = SandboxTls::generate(&config.names).context("generating the GP sandbox certificates")?;
+        let ca_file = config.ca_file.clone().unwrap_or_else(|| scratch.join("ca.pem"));
+        tls.write_ca(&ca_file)?;
+        Ok(Https { tls, ca_file })
+    }
+
+    /// The host for URLs: the listening address when the certificate covers it (so no name
+    /// resolution is needed), else the certificate's first name that is not a wildcard.
+    fn url_host(&self, addr: SocketAddr) -> String {
+        let names = self.tls.names();
+        if names.contains(&addr.ip().to_string()) {
+            return addr.to_string();
+        }
+        match names.iter().find(|n| !n.starts_with('*')) {
+            // An IP name goes through SocketAddr so an IPv6 one gets its brackets.
+            Some(name) => match name.parse::<std::net::IpAddr>() {
+                Ok(ip) => SocketAddr::new(ip, addr.port()).to_string(),
+                Err(_) => format!("{name}:{}", addr.port()),
+            },
+            None => addr.to_string(),
+        }
+    }
+}
+
 impl Sandbox {
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
 
-    /// `http://127.0.0.1:PORT/DynamicsGPWebServices/DynamicsGPService.asmx`
+    /// `http://127.0.0.1:PORT`, or `https://…` when TLS is on; every URL below starts with it.
+    pub fn base_url(&self) -> String {
+        match &self.https {
+            Some(h) => format!("https://{}", h.url_host(self.addr)),
+            None => format!("http://{}", self.addr),
+        }
+    }
+
+    /// Whether the listener speaks HTTPS.
+    pub fn is_tls(&self) -> bool {
+        self.https.is_some()
+    }
+
+    /// The CA certificate (PEM) clients must trust; `None` without TLS.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.https.as_ref().map(|h| h.tls.ca_pem())
+    }
+
+    /// The file the CA's PEM was written to (`[host] extra_ca`, `curl --cacert`); `None` without TLS.
+    pub fn ca_file(&self) -> Option<&Path> {
+        self.https.as_ref().map(|h| h.ca_file.as_path())
+    }
+
+    /// `http(s)://127.0.0.1:PORT/DynamicsGPWebServices/DynamicsGPService.asmx`
     pub fn soap_url(&self) -> String {
-        format!("http://{}{}", self.addr, soap::PATH)
+        format!("{}{}", self.base_url(), soap::PATH)
     }
 
     pub fn wsdl_url(&self) -> String {
         format!("{}?wsdl", self.soap_url())
     }
 
-    /// `http://127.0.0.1:PORT/GPService/Tenants(DefaultTenant)`
+    /// `http(s)://127.0.0.1:PORT/GPService/Tenants(DefaultTenant)`
     pub fn sba_base_url(&self) -> String {
-        format!("http://{}/GPService/Tenants({})", self.addr, self.tenant)
+        format!("{}/GPService/Tenants({})", self.base_url(), self.tenant)
     }
 
     /// Base URL of one company's SBA resources (name URL-encoded, parens literal).

@@ -1,10 +1,12 @@
 //! The HTTP side: one hyper HTTP/1.1 connection per TCP connection (NTLM state lives there),
-//! routing to the endpoints ([`crate::endpoints`]), pacing and injected faults.
+//! over plain TCP or TLS, routing to the endpoints ([`crate::endpoints`]), pacing and injected
+//! faults.
 //!
 //! hyper's connection-level API is used on purpose: a framework that pools or hides
 //! connections cannot tie NTLM state to the socket, and cannot drop a socket with a TCP reset
 //! after committing (the "lost response" fault).
 
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -19,8 +21,9 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
+use sandbox_tls::{Conn, SandboxTls};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::auth::{self, AuthConfig, AuthOutcome, ConnAuth};
@@ -167,18 +170,23 @@ async fn sleep_until_precisely(deadline: tokio::time::Instant) {
     }
 }
 
-/// The TCP stream, able to end with a reset: on drop, if asked, SO_LINGER 0 makes the close
-/// an RST (what a crashed or recycled IIS worker looks like to the client).
+/// The connection (plain or TLS), able to end with a reset: on drop, if asked, SO_LINGER 0
+/// makes the close an RST (what a crashed or recycled IIS worker looks like to the client).
 struct ConnIo {
-    stream: TcpStream,
+    stream: Conn,
     reset: Arc<AtomicBool>,
 }
 
 impl Drop for ConnIo {
     fn drop(&mut self) {
         if self.reset.load(Ordering::SeqCst) {
-            // Linger 0 does not block on close; it discards unsent data and sends RST.
-            let _ = socket2::SockRef::from(&self.stream).set_linger(Some(Duration::ZERO));
+            let tcp = match &self.stream {
+                Conn::Plain(tcp) => tcp,
+                Conn::Tls(tls) => tls.get_ref().0,
+            };
+            // Linger 0 does not block on close; it discards unsent data and sends RST (under
+            // TLS too: no close_notify, the socket just dies).
+            let _ = socket2::SockRef::from(tcp).set_linger(Some(Duration::ZERO));
         }
     }
 }
@@ -241,8 +249,12 @@ async fn handle(
     }
 }
 
-/// Accepts connections until shutdown. Each connection is served on its own task.
-pub async fn serve(listener: TcpListener, shared: Arc<Shared>) {
+/// A client that connects but never finishes the TLS handshake is dropped after this long.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Accepts connections until shutdown, over TLS when `tls` is given. Each connection is served
+/// on its own task (the TLS handshake too, so a slow client holds up no one).
+pub async fn serve(listener: TcpListener, shared: Arc<Shared>, tls: Option<SandboxTls>) {
     let mut shutdown = shared.shutdown.clone();
     loop {
         let accepted = tokio::select! {
@@ -259,25 +271,40 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>) {
         };
         let _ = stream.set_nodelay(true);
         let shared = shared.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
-            let reset = Arc::new(AtomicBool::new(false));
-            let io = TokioIo::new(ConnIo { stream, reset: reset.clone() });
-            let conn_auth = Arc::new(Mutex::new(ConnAuth::default()));
-            let svc_shared = shared.clone();
-            let svc = service_fn(move |req| handle(svc_shared.clone(), conn_auth.clone(), reset.clone(), req));
-            let conn = http1::Builder::new().keep_alive(true).serve_connection(io, svc);
-            tokio::pin!(conn);
-            let mut stop = shared.shutdown.clone();
-            let result = tokio::select! {
-                r = conn.as_mut() => r,
-                _ = stopped(&mut stop) => {
-                    conn.as_mut().graceful_shutdown();
-                    conn.await
-                }
+            let conn = match tls {
+                None => Conn::Plain(stream),
+                Some(tls) => match tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.accept(stream)).await {
+                    Ok(Ok(conn)) => conn,
+                    Ok(Err(e)) => return tracing::debug!(%peer, error = %e, "GP sandbox: TLS handshake failed"),
+                    Err(_) => return tracing::debug!(%peer, "GP sandbox: TLS handshake timed out"),
+                },
             };
-            if let Err(e) = result {
-                tracing::debug!(%peer, error = %e, "GP sandbox connection ended");
-            }
+            serve_connection(conn, shared, peer).await;
         });
+    }
+}
+
+/// One HTTP/1.1 keep-alive connection with its own NTLM state, until the client leaves or the
+/// sandbox shuts down (then the request in progress finishes first).
+async fn serve_connection(stream: Conn, shared: Arc<Shared>, peer: SocketAddr) {
+    let reset = Arc::new(AtomicBool::new(false));
+    let io = TokioIo::new(ConnIo { stream, reset: reset.clone() });
+    let conn_auth = Arc::new(Mutex::new(ConnAuth::default()));
+    let svc_shared = shared.clone();
+    let svc = service_fn(move |req| handle(svc_shared.clone(), conn_auth.clone(), reset.clone(), req));
+    let conn = http1::Builder::new().keep_alive(true).serve_connection(io, svc);
+    tokio::pin!(conn);
+    let mut stop = shared.shutdown.clone();
+    let result = tokio::select! {
+        r = conn.as_mut() => r,
+        _ = stopped(&mut stop) => {
+            conn.as_mut().graceful_shutdown();
+            conn.await
+        }
+    };
+    if let Err(e) = result {
+        tracing::debug!(%peer, error = %e, "GP sandbox connection ended");
     }
 }

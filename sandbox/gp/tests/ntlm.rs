@@ -1,5 +1,8 @@
 //! NTLM against real clients: curl (libcurl's NTLMv2) and the `sspi` crate.
 
+// Helpers as well as #[test] fns may stop a test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use gp_sandbox::{Credentials, GpConfig};

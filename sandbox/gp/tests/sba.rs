@@ -1,5 +1,8 @@
 //! SBA REST/JSON: create and get each object type, errors, odd company names.
 
+// Helpers as well as #[test] fns may stop a test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use hyper::{Method, StatusCode};

@@ -1,15 +1,21 @@
 //! Wire compatibility with a different SOAP toolkit: Python zeep, driven only by the real WSDL,
 //! authenticating with requests-ntlm (pyspnego's NTLMv2).
 //!
+//! Runs over plain HTTP and over HTTPS (trusting the sandbox's CA).
+//!
 //! Needs python3 with zeep and requests-ntlm; they are pip-installed if missing. Without
 //! python3 or pip this test FAILS with a message saying what to install: it never passes
 //! silently.
+
+// Helpers as well as #[test] fns may stop a test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
 
 use std::process::Command;
 use std::time::Instant;
 
+use gp_sandbox::{GpConfig, GpTls, Sandbox};
 use support::*;
 
 fn python() -> String {
@@ -44,25 +50,25 @@ fn ensure_toolkit() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn zeep_with_the_real_wsdl_and_ntlm() {
+/// Runs the zeep script against `sb` (WSDL from `wsdl`, a file or URL) with `env` set, checks
+/// its report and the store.
+async fn zeep_against(sb: &Sandbox, wsdl: String, env: Vec<(&'static str, String)>) {
     tokio::task::spawn_blocking(ensure_toolkit).await.unwrap();
-    let sb = start().await;
-    let wsdl = gp_sandbox::schema::default_wsdl_path();
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/zeep/gp_zeep.py");
     let creds = sb.credentials().clone();
     let args = [
         script.to_string(),
-        wsdl.display().to_string(),
+        wsdl,
         sb.soap_url(),
         format!("{}\\{}", creds.domain, creds.user),
-        creds.password.clone(),
+        creds.password,
         open_date(),
     ];
     let started = Instant::now();
-    let out = tokio::task::spawn_blocking(move || Command::new(python()).args(&args).output().expect("run python"))
-        .await
-        .unwrap();
+    let out =
+        tokio::task::spawn_blocking(move || Command::new(python()).args(&args).envs(env).output().expect("run python"))
+            .await
+            .unwrap();
     let elapsed = started.elapsed();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -84,4 +90,21 @@ async fn zeep_with_the_real_wsdl_and_ntlm() {
     );
     assert_eq!(sb.control().counters().documents_written, 2);
     assert!(sb.control().customer(FABRIKAM, "ZEEP0001").await.unwrap().is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn zeep_with_the_real_wsdl_and_ntlm() {
+    let sb = start().await;
+    let wsdl = gp_sandbox::schema::default_wsdl_path().display().to_string();
+    zeep_against(&sb, wsdl, Vec::new()).await;
+}
+
+/// Over HTTPS, the WSDL fetched from the sandbox itself; requests trusts the CA through
+/// `REQUESTS_CA_BUNDLE` (verification stays on: the script never passes `verify=False`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn zeep_over_https_trusting_the_ca() {
+    let sb = start_with(GpConfig { tls: Some(GpTls::default()), ..GpConfig::default() }).await;
+    assert!(sb.soap_url().starts_with("https://"));
+    let ca = sb.ca_file().unwrap().display().to_string();
+    zeep_against(&sb, sb.wsdl_url(), vec![("REQUESTS_CA_BUNDLE", ca)]).await;
 }

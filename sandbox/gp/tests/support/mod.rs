@@ -1,6 +1,8 @@
 //! Test client: one keep-alive HTTP/1.1 connection, NTLM by the `sspi` crate (an independent
 //! implementation of the client side), and SOAP envelope builders.
 #![allow(dead_code)]
+// Test helpers: a failed step should stop the test loudly (clippy.toml allows this only in #[test] fns).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -98,54 +100,12 @@ impl Client {
         creds: &Credentials,
         tamper: impl FnOnce(&mut Vec<u8>),
     ) -> anyhow::Result<StatusCode> {
-        let mut ntlm = Ntlm::new();
-        let identity = AuthIdentity {
-            username: Username::new(&creds.user, Some(&creds.domain))?,
-            password: creds.password.clone().into(),
-        };
-        let mut acq = ntlm
-            .acquire_credentials_handle()
-            .with_credential_use(CredentialUse::Outbound)
-            .with_auth_data(&identity)
-            .execute(&mut ntlm)?;
-        let target = format!("HTTP/{}", self.host);
-        let mut output = vec![SecurityBuffer::new(Vec::new(), BufferType::Token)];
-        let mut builder = ntlm
-            .initialize_security_context()
-            .with_credentials_handle(&mut acq.credentials_handle)
-            .with_context_requirements(ClientRequestFlags::ALLOCATE_MEMORY)
-            .with_target_data_representation(DataRepresentation::Native)
-            .with_target_name(&target)
-            .with_output(&mut output);
-        ntlm.initialize_security_context_impl(&mut builder)?.resolve_to_result()?;
-        let negotiate = B64.encode(&output[0].buffer);
-        let challenge = self.send(Method::GET, path, &[("authorization", format!("NTLM {negotiate}"))], "").await?;
-        anyhow::ensure!(
-            challenge.status == StatusCode::UNAUTHORIZED,
-            "expected 401 with a challenge, got {challenge:?}"
-        );
-        let header = challenge
-            .headers
-            .get(WWW_AUTHENTICATE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("NTLM "))
-            .ok_or_else(|| anyhow::anyhow!("no NTLM challenge in {:?}", challenge.headers))?;
-        let mut input = vec![SecurityBuffer::new(B64.decode(header)?, BufferType::Token)];
-        let mut output = vec![SecurityBuffer::new(Vec::new(), BufferType::Token)];
-        let mut builder = ntlm
-            .initialize_security_context()
-            .with_credentials_handle(&mut acq.credentials_handle)
-            .with_context_requirements(ClientRequestFlags::ALLOCATE_MEMORY)
-            .with_target_data_representation(DataRepresentation::Native)
-            .with_target_name(&target)
-            .with_input(&mut input)
-            .with_output(&mut output);
-        ntlm.initialize_security_context_impl(&mut builder)?.resolve_to_result()?;
-        let mut type3 = output[0].buffer.clone();
-        tamper(&mut type3);
-        let authenticate = B64.encode(&type3);
-        let done = self.send(Method::GET, path, &[("authorization", format!("NTLM {authenticate}"))], "").await?;
-        Ok(done.status)
+        let host = self.host.clone();
+        ntlm_handshake(&host, creds, tamper, async |authorization| {
+            let a = self.send(Method::GET, path, &[("authorization", authorization)], "").await?;
+            Ok((a.status, a.headers))
+        })
+        .await
     }
 
     pub async fn soap(&mut self, operation: &str, inner: &str) -> Answer {
@@ -169,6 +129,61 @@ impl Client {
         let text = body.map(|b| b.to_string()).unwrap_or_default();
         self.send(method, path, &headers, &text).await.expect("SBA call")
     }
+}
+
+/// NTLM handshake with the `sspi` crate over any HTTP client on one keep-alive connection:
+/// `send` sends a request with the given `Authorization` value and returns the status and
+/// headers. Returns the status of the AUTHENTICATE leg (200 when accepted); `tamper` may alter
+/// the AUTHENTICATE message before it is sent.
+pub async fn ntlm_handshake(
+    host: &str,
+    creds: &Credentials,
+    tamper: impl FnOnce(&mut Vec<u8>),
+    mut send: impl AsyncFnMut(String) -> anyhow::Result<(StatusCode, HeaderMap)>,
+) -> anyhow::Result<StatusCode> {
+    let mut ntlm = Ntlm::new();
+    let identity = AuthIdentity {
+        username: Username::new(&creds.user, Some(&creds.domain))?,
+        password: creds.password.clone().into(),
+    };
+    let mut acq = ntlm
+        .acquire_credentials_handle()
+        .with_credential_use(CredentialUse::Outbound)
+        .with_auth_data(&identity)
+        .execute(&mut ntlm)?;
+    let target = format!("HTTP/{host}");
+    let mut output = vec![SecurityBuffer::new(Vec::new(), BufferType::Token)];
+    let mut builder = ntlm
+        .initialize_security_context()
+        .with_credentials_handle(&mut acq.credentials_handle)
+        .with_context_requirements(ClientRequestFlags::ALLOCATE_MEMORY)
+        .with_target_data_representation(DataRepresentation::Native)
+        .with_target_name(&target)
+        .with_output(&mut output);
+    ntlm.initialize_security_context_impl(&mut builder)?.resolve_to_result()?;
+    let negotiate = B64.encode(&output[0].buffer);
+    let (status, headers) = send(format!("NTLM {negotiate}")).await?;
+    anyhow::ensure!(status == StatusCode::UNAUTHORIZED, "expected 401 with a challenge, got {status}");
+    let header = headers
+        .get(WWW_AUTHENTICATE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("NTLM "))
+        .ok_or_else(|| anyhow::anyhow!("no NTLM challenge in {headers:?}"))?;
+    let mut input = vec![SecurityBuffer::new(B64.decode(header)?, BufferType::Token)];
+    let mut output = vec![SecurityBuffer::new(Vec::new(), BufferType::Token)];
+    let mut builder = ntlm
+        .initialize_security_context()
+        .with_credentials_handle(&mut acq.credentials_handle)
+        .with_context_requirements(ClientRequestFlags::ALLOCATE_MEMORY)
+        .with_target_data_representation(DataRepresentation::Native)
+        .with_target_name(&target)
+        .with_input(&mut input)
+        .with_output(&mut output);
+    ntlm.initialize_security_context_impl(&mut builder)?.resolve_to_result()?;
+    let mut type3 = output[0].buffer.clone();
+    tamper(&mut type3);
+    let (status, _) = send(format!("NTLM {}", B64.encode(&type3))).await?;
+    Ok(status)
 }
 
 pub fn basic(creds: &Credentials) -> String {

@@ -4,7 +4,8 @@ zeep builds its requests from the WSDL alone (it knows nothing of the sandbox), 
 requests-ntlm (pyspnego) does the NTLMv2 handshake, so a pass means the sandbox accepts what
 a WSDL-driven SOAP toolkit sends and answers what it can parse.
 
-Usage: gp_zeep.py WSDL URL DOMAIN\\user PASSWORD DATE
+Usage: gp_zeep.py WSDL URL DOMAIN\\user PASSWORD DATE   (WSDL: a file or an http(s) URL;
+over HTTPS, REQUESTS_CA_BUNDLE names the CA to trust)
 Prints one JSON line: {"ok": true, "wsdl_load_seconds": ..., ...}; exits non-zero on failure.
 """
 
