@@ -78,3 +78,4 @@ pub use target::export_target;
 
 pub mod dates;
 pub mod money;
+pub mod retry_after;

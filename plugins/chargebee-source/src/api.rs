@@ -176,13 +176,10 @@ pub fn from_status(resp: &Response, what: &str) -> SourceError {
     }
 }
 
-/// Retry-After in seconds (the form Chargebee and its SDKs use) → ms.
+/// Retry-After (seconds, the form Chargebee uses, or an HTTP date) → ms, as the SDK reads it.
 fn retry_after_ms(headers: &[(String, String)]) -> Option<u64> {
-    headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("retry-after"))
-        .and_then(|(_, v)| v.trim().parse::<u64>().ok())
-        .map(|s| s.saturating_mul(1000))
+    let (_, v) = headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("retry-after"))?;
+    ml_connector_sdk::retry_after::retry_after_ms(v, std::time::SystemTime::now())
 }
 
 #[cfg(test)]

@@ -21,18 +21,13 @@ impl Date {
         Self::from_days((secs / 86_400) as i64)
     }
 
-    /// Days since 1970-01-01 (H. Hinnant's civil_from_days).
-    pub fn from_days(z: i64) -> Date {
-        let z = z + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z.rem_euclid(146_097);
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-        let year = (yoe + era * 400 + i64::from(month <= 2)) as i32;
-        Date { year, month, day }
+    /// Days since 1970-01-01 (the `time` crate's calendar; out-of-range days clamp to its ends).
+    pub fn from_days(days: i64) -> Date {
+        const UNIX_EPOCH_JULIAN_DAY: i64 = 2_440_588;
+        let julian = i32::try_from(days.saturating_add(UNIX_EPOCH_JULIAN_DAY)).unwrap_or(i32::MAX);
+        let d =
+            time::Date::from_julian_day(julian).unwrap_or(if julian < 0 { time::Date::MIN } else { time::Date::MAX });
+        Date { year: d.year(), month: u32::from(u8::from(d.month())), day: u32::from(d.day()) }
     }
 
     /// `YYYY-MM-DD`, the form stored in the database.
@@ -69,12 +64,8 @@ pub fn now_timestamp() -> String {
 }
 
 fn days_in_month(year: i32, month: u32) -> u32 {
-    match month {
-        4 | 6 | 9 | 11 => 30,
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
-        2 => 28,
-        _ => 31,
-    }
+    let days = u8::try_from(month).ok().and_then(|m| time::Month::try_from(m).ok()).map(|m| m.length(year));
+    u32::from(days.unwrap_or(0))
 }
 
 /// Reads the date part of an xs:dateTime (`2026-01-31`, `2026-01-31T00:00:00`,

@@ -147,36 +147,10 @@ fn method(m: Method) -> reqwest::Method {
     }
 }
 
-/// Retry-After as seconds (Chargebee) or an HTTP date; returned in ms.
+/// Retry-After, as the SDK reads it (seconds or an HTTP date), in ms.
 fn retry_after_ms(headers: &reqwest::header::HeaderMap) -> Option<u64> {
-    let v = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(secs) = v.parse::<u64>() {
-        return Some(secs.saturating_mul(1000));
-    }
-    let when = httpdate_parse(v)?;
-    Some(when.duration_since(std::time::SystemTime::now()).map(|d| d.as_millis() as u64).unwrap_or(0))
-}
-
-fn httpdate_parse(v: &str) -> Option<std::time::SystemTime> {
-    // Avoid a dependency for a rarely used form: "Sun, 06 Nov 1994 08:49:37 GMT".
-    let parts: Vec<&str> = v.split_whitespace().collect();
-    if parts.len() != 6 || parts[5] != "GMT" {
-        return None;
-    }
-    let day: u32 = parts[1].parse().ok()?;
-    let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        .iter()
-        .position(|m| *m == parts[2])?
-        + 1;
-    let year: i64 = parts[3].parse().ok()?;
-    let hms: Vec<u64> = parts[4].split(':').map(|x| x.parse().ok()).collect::<Option<_>>()?;
-    if hms.len() != 3 {
-        return None;
-    }
-    let date = format!("{year:04}-{month:02}-{day:02}");
-    let days = ml_connector_sdk::dates::parse_iso_date(&date).ok()?;
-    let secs = u64::try_from(days).ok()? + hms[0] * 3600 + hms[1] * 60 + hms[2];
-    Some(std::time::UNIX_EPOCH + Duration::from_secs(secs))
+    let v = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
+    ml_connector_sdk::retry_after::retry_after_ms(v, std::time::SystemTime::now())
 }
 
 fn inject(builder: reqwest::RequestBuilder, secret: &ResolvedSecret) -> Result<reqwest::RequestBuilder, HttpError> {
