@@ -73,6 +73,9 @@ pub struct StackSpec {
     pub database: Option<String>,
     /// How long a crashed host's jobs stay leased (tests use a short one).
     pub lease_ms: u64,
+    /// Both emulators speak HTTPS (generated CAs, trusted by the host through `extra_ca`), as
+    /// Chargebee and a GP server behind IIS do.
+    pub tls: bool,
 }
 
 impl Default for StackSpec {
@@ -85,6 +88,7 @@ impl Default for StackSpec {
             workers: 16,
             database: None,
             lease_ms: 15_000,
+            tls: false,
         }
     }
 }
@@ -132,10 +136,17 @@ impl Stack {
             .iter()
             .map(|t| SiteConfig::new(&t.site, t.region, Plan::Starter).limit(spec.cb_limit))
             .collect();
-        let cb =
-            ChargebeeSandbox::start(ChargebeeConfig { sites, window: spec.cb_window, ..ChargebeeConfig::default() })
-                .await?;
-        let gp = gp_sandbox::GpSandbox::start(spec.gp.clone()).await?;
+        let tls = spec.tls.then(|| chargebee_sandbox::TlsOptions {
+            ca_file: Some(dir.join("chargebee-ca.pem")),
+            ..Default::default()
+        });
+        let cb = ChargebeeSandbox::start(ChargebeeConfig { sites, window: spec.cb_window, tls, ..Default::default() })
+            .await?;
+        let mut gp_config = spec.gp.clone();
+        if spec.tls {
+            gp_config.tls = Some(gp_sandbox::GpTls { ca_file: Some(dir.join("gp-ca.pem")), ..Default::default() });
+        }
+        let gp = gp_sandbox::GpSandbox::start(gp_config).await?;
         let config = config(&dir, &spec, &cb, &gp)?;
         let config_path = dir.join("ml-connector.toml");
         std::fs::write(&config_path, config.to_toml()?)?;
@@ -254,7 +265,15 @@ fn config(dir: &Path, spec: &StackSpec, cb: &ChargebeeSandbox, gp: &gp_sandbox::
     let mut config = Config { host, ..Config::default() };
     // The emulator serves every site of a region on one origin and tells them apart by key.
     for r in [Region::Us, Region::Eu, Region::Au] {
-        config.chargebee.regions.insert(r.as_str().to_string(), cb.origin(r));
+        let origin = if spec.tls { cb.https_origin(r).context("HTTPS origin")? } else { cb.origin(r) };
+        config.chargebee.regions.insert(r.as_str().to_string(), origin);
+    }
+    if spec.tls {
+        // Both emulators' CAs in one file, as an operator trusts a private CA.
+        let mut pem = std::fs::read_to_string(cb.ca_file().context("Chargebee CA")?)?;
+        pem.push_str(gp.ca_pem().context("GP CA")?);
+        std::fs::write(dir.join("ca.pem"), pem)?;
+        config.host.extra_ca = Some(dir.join("ca.pem"));
     }
     let mut names: Vec<&str> = vec!["chargebee-source", "gp-target"];
     names.extend(spec.tenants.iter().map(|t| t.mapper.as_str()));
