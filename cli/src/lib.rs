@@ -40,6 +40,11 @@ pub enum Command {
         #[arg(long, short, default_value = "ml-connector.toml")]
         config: PathBuf,
     },
+    /// Admin-plane tokens: create (shown once), list (never the token), revoke.
+    Token {
+        #[command(subcommand)]
+        action: TokenCommand,
+    },
     /// Run an emulator on its own (for trying the connector, or other clients, against it).
     Sandbox {
         #[command(subcommand)]
@@ -95,5 +100,33 @@ pub enum Command {
         /// Jobs created before this day.
         #[arg(long)]
         until: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print it (once; only its sha256 is stored).
+    Create {
+        /// A name for it (who or what uses it), shown in the audit of what it does.
+        name: String,
+        /// read (jobs, timelines), operate (also replay), admin (also tokens).
+        #[arg(long, default_value = "read")]
+        scope: String,
+        /// Limit it to one connection (a tenant's token).
+        #[arg(long)]
+        connection: Option<String>,
+        #[arg(long, short, default_value = "ml-connector.toml")]
+        config: PathBuf,
+    },
+    /// Every token: name, scope, connection, created, last used, revoked.
+    List {
+        #[arg(long, short, default_value = "ml-connector.toml")]
+        config: PathBuf,
+    },
+    /// Revoke a token by name (at once, for every replica).
+    Revoke {
+        name: String,
+        #[arg(long, short, default_value = "ml-connector.toml")]
+        config: PathBuf,
     },
 }

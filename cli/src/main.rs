@@ -4,7 +4,7 @@ use anyhow::Context;
 use clap::Parser;
 use ml_connector::jobs::PollMode;
 use ml_connector::{app::App, config::Config, secretbox, serve};
-use ml_connector_cli::{Cli, Command};
+use ml_connector_cli::{Cli, Command, TokenCommand};
 
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -55,6 +55,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Sandbox { which } => which.run().await,
+        Command::Token { action } => token(action).await,
         Command::Backfill { config, connection, since, until, events } => {
             let app = App::build(Config::load(&config)?).await?;
             anyhow::ensure!(
@@ -103,6 +104,45 @@ async fn main() -> anyhow::Result<()> {
             };
             let n = app.store.replay(&filter).await?;
             println!("{n} job(s) of {connection} queued again; a running `ml-connector serve` re-runs them");
+            Ok(())
+        }
+    }
+}
+
+async fn token(action: TokenCommand) -> anyhow::Result<()> {
+    use ml_connector::admin::{Scope, tokens};
+    match action {
+        TokenCommand::Create { name, scope, connection, config } => {
+            let cfg = Config::load(&config)?;
+            let scope = Scope::parse(&scope).with_context(|| format!("scope {scope:?}: read, operate or admin"))?;
+            if let Some(c) = &connection {
+                anyhow::ensure!(cfg.connection(c).is_some(), "connection {c:?} is not in {}", config.display());
+            }
+            let store = mlc_store::open(&cfg.host.database).await?;
+            let token = tokens::create(store.as_ref(), &name, scope, connection.as_deref()).await?;
+            let limited = connection.map(|c| format!(", connection {c}")).unwrap_or_default();
+            eprintln!("token {name} ({scope}{limited}) created; it is shown once, keep it safe:");
+            println!("{token}");
+            Ok(())
+        }
+        TokenCommand::List { config } => {
+            let store = mlc_store::open(&Config::load(&config)?.host.database).await?;
+            println!(
+                "{:<24} {:<8} {:<16} {:<14} {:<14} revoked",
+                "name", "scope", "connection", "created", "last used"
+            );
+            let when = |ms: Option<i64>| ms.map_or("-".to_string(), |ms| format!("{}", ms / 1000));
+            for t in store.token_list().await? {
+                let conn = t.connection.as_deref().unwrap_or("(all)");
+                let (created, used, revoked) = (when(Some(t.created_at)), when(t.last_used_at), when(t.revoked_at));
+                println!("{:<24} {:<8} {:<16} {:<14} {:<14} {revoked}", t.name, t.scope, conn, created, used);
+            }
+            Ok(())
+        }
+        TokenCommand::Revoke { name, config } => {
+            let store = mlc_store::open(&Config::load(&config)?.host.database).await?;
+            anyhow::ensure!(store.token_revoke(&name).await?, "no live token named {name:?}");
+            println!("token {name} revoked");
             Ok(())
         }
     }

@@ -29,6 +29,8 @@ pub struct App {
     pub wake: Arc<Notify>,
     /// Lease owner id, new at every process start (never a reused node name).
     pub owner: String,
+    /// Refused webhooks, summarised periodically rather than audited one by one.
+    pub denials: Arc<crate::denials::Denials>,
 }
 
 pub struct Connection {
@@ -101,7 +103,8 @@ impl App {
             connections.insert(cc.id.clone(), Arc::new(conn));
         }
         let owner = format!("mlc-{}", uuid::Uuid::new_v4());
-        Ok(Arc::new(App { config, store, runtime, components, connections, wake: Arc::new(Notify::new()), owner }))
+        let (wake, denials) = (Arc::new(Notify::new()), Arc::default());
+        Ok(Arc::new(App { config, store, runtime, components, connections, wake, owner, denials }))
     }
 }
 

@@ -23,6 +23,31 @@ pub struct Config {
     pub connections: Vec<ConnectionConfig>,
     #[serde(default)]
     pub chargebee: ChargebeeHostConfig,
+    #[serde(default)]
+    pub admin: AdminConfig,
+}
+
+/// The admin plane's listener: never the webhook port; loopback unless you say otherwise.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminConfig {
+    pub listen: String,
+    /// Host names the admin plane answers to (the `Host` header, port aside); anything else is
+    /// refused, so a web page cannot reach it through DNS rebinding.
+    pub names: Vec<String>,
+    pub tls: Option<crate::listener::TlsFiles>,
+    pub limits: crate::listener::ListenerLimits,
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        AdminConfig {
+            listen: "127.0.0.1:8081".into(),
+            names: vec!["localhost".into(), "127.0.0.1".into(), "::1".into()],
+            tls: None,
+            limits: crate::listener::ListenerLimits::default(),
+        }
+    }
 }
 
 /// Where Chargebee sites live. Chargebee does not publish a per-region API domain (its SDKs
@@ -95,8 +120,14 @@ impl ChargebeeBinding {
 pub struct HostConfig {
     /// `sqlite://file.db` (default) or `postgres://…`. `DATABASE_URL` overrides it.
     pub database: String,
-    /// Where the webhook/admin HTTP server listens.
+    /// Where the webhook listener listens (the one port Chargebee must reach).
     pub listen: String,
+    /// TLS for the webhook listener (else run it behind a TLS-terminating proxy).
+    pub tls: Option<crate::listener::TlsFiles>,
+    /// Timeouts and the connection limit of the webhook listener.
+    pub limits: crate::listener::ListenerLimits,
+    /// How often refused webhooks are summarised on each connection's timeline.
+    pub denial_summary_s: u64,
     /// Precompiled component cache (keyed by digest and wasmtime version).
     pub cache_dir: PathBuf,
     /// Jobs run at once by this process (per-connection limits still apply on top).
@@ -122,6 +153,9 @@ impl Default for HostConfig {
         HostConfig {
             database: "sqlite://.mlc/ml-connector.db".into(),
             listen: "127.0.0.1:8080".into(),
+            tls: None,
+            limits: crate::listener::ListenerLimits::default(),
+            denial_summary_s: 60,
             cache_dir: PathBuf::from(".mlc/cache"),
             workers: 8,
             lease_ms: 30_000,
@@ -375,6 +409,10 @@ impl Config {
         fix(&mut self.host.cache_dir);
         if let Some(ca) = &mut self.host.extra_ca {
             fix(ca);
+        }
+        for tls in [&mut self.host.tls, &mut self.admin.tls].into_iter().flatten() {
+            fix(&mut tls.cert);
+            fix(&mut tls.key);
         }
         for c in self.components.values_mut() {
             fix(&mut c.path);

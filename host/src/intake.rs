@@ -1,58 +1,71 @@
-//! The host's HTTP server: Chargebee webhooks in (verified, made durable, then 2xx) and a small
-//! read-only admin API (jobs, a record's timeline).
+//! The webhook listener: the one port that faces the internet (Chargebee must reach it). It
+//! serves `POST /webhooks/{connection}` and `GET /healthz`, nothing else.
 //!
-//! Webhook flow: Basic credentials of the connection (401 + audit otherwise) → the source
-//! component turns the body into triggers (it may not call out: no grants are needed) → each
-//! trigger is enqueued under its event id → 200 only after every enqueue committed. A duplicate
-//! delivery is a no-op that still answers 200, so Chargebee stops retrying.
+//! A webhook is checked from its headers before its body is read: the connection and its Basic
+//! credentials (one 401 for an unknown connection and for wrong credentials, so the answer does
+//! not tell which connection ids exist; the comparison is of digests, in constant time, so its
+//! timing leaks neither a prefix nor the length). Refusals are counted, not audited one by one
+//! ([`crate::denials`]); a source that keeps failing is answered 429 before any check. Then the
+//! body (at most 1 MiB) goes to the source component (which may not call out) → triggers → each
+//! event id checked and enqueued → 200 only after every enqueue committed. A duplicate delivery
+//! is a no-op that still answers 200, so Chargebee stops retrying.
 
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::body::Body;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine;
-use mlc_store::{Enqueued, JobFilter, JobState};
-use serde::Deserialize;
+use mlc_store::Enqueued;
 use serde_json::json;
+use sha2::{Digest, Sha256};
 
-use crate::app::App;
+use crate::app::{App, Connection};
 use crate::bindings::source::exports::ml_connector::plugin::source_api::{SourceError, Webhook};
+use crate::bindings::types::Trigger;
 use crate::call::{CallFailure, Scope, call_component};
 use crate::jobs::{TriggerJob, trigger_job};
 use crate::keys::{JobKey, RecordKey};
+use crate::listener::Peer;
 use crate::role::Role;
 use crate::timeline::{Label, Line};
 
-const MAX_WEBHOOK: usize = 1024 * 1024;
+/// Largest webhook body read.
+pub const MAX_WEBHOOK: usize = 1024 * 1024;
 
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/webhooks/{connection}", post(webhook))
         .route("/healthz", get(|| async { "ok" }))
-        .route("/api/jobs", get(jobs))
-        .route("/api/timeline/{connection}/{kind}/{id}", get(timeline))
-        .layer(DefaultBodyLimit::max(MAX_WEBHOOK))
         .with_state(app)
 }
 
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
+pub(crate) fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (status, axum::Json(json!({ "error": message.into() }))).into_response()
 }
 
-/// Constant-time comparison, so a wrong password does not leak its matching prefix by timing.
-fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+/// Equal digests, compared in constant time: no early exit, no length to learn.
+fn same_digest(given: &[u8], expected: &[u8]) -> bool {
+    let (a, b) = (Sha256::digest(given), Sha256::digest(expected));
+    a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-fn authorized(headers: &HeaderMap, expected_user_pass: &str) -> bool {
+/// Whether the request carries the connection's webhook credentials.
+fn authorized(conn: Option<&Connection>, headers: &HeaderMap) -> bool {
+    let Some(expected) = conn.and_then(|c| c.webhook_credential.as_ref()) else { return false };
     let Some(value) = headers.get("authorization").and_then(|v| v.to_str().ok()) else { return false };
     let Some(b64) = value.strip_prefix("Basic ").or_else(|| value.strip_prefix("basic ")) else { return false };
     let Ok(given) = base64::engine::general_purpose::STANDARD.decode(b64.trim()) else { return false };
-    same(&given, expected_user_pass.as_bytes())
+    same_digest(&given, expected.value.expose().as_bytes())
+}
+
+fn unauthorized() -> Response {
+    let mut r = error(StatusCode::UNAUTHORIZED, "unknown connection or wrong credentials");
+    r.headers_mut().insert("www-authenticate", axum::http::HeaderValue::from_static("Basic realm=\"ml-connector\""));
+    r
 }
 
 async fn intake_audit(app: &App, connection: &str, label: Label, detail: String) {
@@ -65,25 +78,27 @@ async fn intake_audit(app: &App, connection: &str, label: Label, detail: String)
 async fn webhook(
     State(app): State<Arc<App>>,
     Path(connection): Path<String>,
+    peer: Option<axum::Extension<Peer>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
-    let Some(conn) = app.connections.get(&connection).cloned() else {
-        return error(StatusCode::NOT_FOUND, format!("no connection {connection:?}"));
-    };
-    let Some(cred) = &conn.webhook_credential else {
-        let detail = "webhook refused: the connection has no webhook_secret configured";
-        intake_audit(&app, &connection, Label::Denied, detail.into()).await;
-        return error(StatusCode::UNAUTHORIZED, "webhooks are not enabled for this connection");
-    };
-    if !authorized(&headers, cred.value.expose()) {
-        intake_audit(&app, &connection, Label::Denied, "webhook refused: missing or wrong Basic credentials".into())
-            .await;
-        let mut r = error(StatusCode::UNAUTHORIZED, "missing or wrong credentials");
-        r.headers_mut()
-            .insert("www-authenticate", axum::http::HeaderValue::from_static("Basic realm=\"ml-connector\""));
-        return r;
+    let source = peer.map(|p| p.0.0.ip());
+    if source.is_some_and(|ip| app.denials.throttled(ip)) {
+        return error(StatusCode::TOO_MANY_REQUESTS, "too many refused requests from this address; wait a minute");
     }
+    let conn = app.connections.get(&connection).cloned();
+    if !authorized(conn.as_deref(), &headers) {
+        app.denials.refused(conn.as_ref().map(|c| c.id()), source);
+        return unauthorized();
+    }
+    let Some(conn) = conn else { return unauthorized() };
+    let body = match axum::body::to_bytes(body, MAX_WEBHOOK).await {
+        Ok(b) => b,
+        Err(_) => {
+            let reason = format!("the body is over {MAX_WEBHOOK} bytes, or was not received in time");
+            return error(StatusCode::PAYLOAD_TOO_LARGE, reason);
+        }
+    };
     let hook = Webhook {
         headers: headers
             .iter()
@@ -92,42 +107,58 @@ async fn webhook(
             .collect(),
         body: body.to_vec(),
     };
-    let triggers = call_component(&app, &connection, &conn.source, Scope::default(), async |store, source| {
-        source.ml_connector_plugin_source_api().call_intake(store, &hook).await
+    match triggers(&app, &conn, &hook).await {
+        Ok(t) => enqueue(&app, &conn, t).await,
+        Err(response) => response,
+    }
+}
+
+/// The source component's reading of the body.
+async fn triggers(app: &App, conn: &Connection, hook: &Webhook) -> Result<Vec<Trigger>, Response> {
+    let id = conn.id();
+    let called = call_component(app, id, &conn.source, Scope::default(), async |store, source| {
+        source.ml_connector_plugin_source_api().call_intake(store, hook).await
     })
     .await;
-    let triggers = match triggers {
-        Ok(Ok(Ok(t))) => t,
+    match called {
+        Ok(Ok(Ok(t))) => Ok(t),
         Ok(Ok(Err(SourceError::BadWebhook(m)))) => {
-            intake_audit(&app, &connection, Label::Failed, format!("webhook rejected by the source: {m}")).await;
-            return error(StatusCode::BAD_REQUEST, m);
+            intake_audit(app, id, Label::Failed, format!("webhook rejected by the source: {m}")).await;
+            Err(error(StatusCode::BAD_REQUEST, m))
         }
         Ok(Ok(Err(e))) => {
-            intake_audit(&app, &connection, Label::Failed, format!("source intake failed: {e:?}")).await;
-            return error(StatusCode::INTERNAL_SERVER_ERROR, "source intake failed; retry");
+            intake_audit(app, id, Label::Failed, format!("source intake failed: {e:?}")).await;
+            Err(error(StatusCode::INTERNAL_SERVER_ERROR, "source intake failed; retry"))
         }
         Ok(Err(CallFailure::Timeout { .. })) => {
-            return error(StatusCode::SERVICE_UNAVAILABLE, "source intake timed out; retry");
+            Err(error(StatusCode::SERVICE_UNAVAILABLE, "source intake timed out; retry"))
         }
         Ok(Err(failure)) => {
-            intake_audit(&app, &connection, Label::Failed, format!("source intake: {failure}")).await;
-            return error(StatusCode::INTERNAL_SERVER_ERROR, "source intake failed; retry");
+            intake_audit(app, id, Label::Failed, format!("source intake: {failure}")).await;
+            Err(error(StatusCode::INTERNAL_SERVER_ERROR, "source intake failed; retry"))
         }
-        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")),
-    };
-    let (mut created, mut duplicates) = (0, 0);
-    for t in &triggers {
+        Err(e) => Err(error(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}"))),
+    }
+}
+
+/// Every trigger's job, each with its "queued" line, committed before the 2xx. Event ids are
+/// checked first, so a bad one enqueues nothing.
+async fn enqueue(app: &App, conn: &Connection, triggers: Vec<Trigger>) -> Response {
+    let mut keyed = Vec::with_capacity(triggers.len());
+    for t in triggers {
         // The job key is the Chargebee event id; without one, the resource id and time stand in.
-        let key = match JobKey::trigger(t) {
-            Ok(k) => k,
+        match JobKey::trigger(&t) {
+            Ok(k) => keyed.push((k, t)),
             Err(e) => return error(StatusCode::BAD_REQUEST, format!("event id: {e}")),
-        };
-        // The job and its "queued" line commit together: one durable write before the 2xx.
-        let line = Line::new(&connection, "intake", Label::Ok, &format!("webhook {key} ({}) queued", t.event_type))
-            .record(Some(RecordKey::of_trigger(t)))
+        }
+    }
+    let (mut created, mut duplicates) = (0, 0);
+    for (key, t) in keyed {
+        let line = Line::new(conn.id(), "intake", Label::Ok, &format!("webhook {key} ({}) queued", t.event_type))
+            .record(Some(RecordKey::of_trigger(&t)))
             .component(conn.digest(Role::Source))
             .build();
-        let job = match trigger_job(&connection, key, TriggerJob::new(t.clone()), None, app.config.host.max_attempts) {
+        let job = match trigger_job(conn.id(), key, TriggerJob::new(t), None, app.config.host.max_attempts) {
             Ok(j) => j,
             Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")),
         };
@@ -142,46 +173,4 @@ async fn webhook(
         app.wake.notify_waiters();
     }
     (StatusCode::OK, axum::Json(json!({ "enqueued": created, "duplicates": duplicates }))).into_response()
-}
-
-#[derive(Deserialize)]
-struct JobsQuery {
-    connection: Option<String>,
-    state: Option<String>,
-    limit: Option<i64>,
-}
-
-async fn jobs(State(app): State<Arc<App>>, Query(q): Query<JobsQuery>) -> Response {
-    let mut states = Vec::new();
-    if let Some(s) = &q.state {
-        match JobState::parse(s) {
-            Some(st) => states.push(st),
-            None => return error(StatusCode::BAD_REQUEST, format!("unknown state {s:?}")),
-        }
-    }
-    let filter = JobFilter {
-        connection: q.connection,
-        states,
-        limit: Some(q.limit.unwrap_or(100).clamp(1, 1000)),
-        ..Default::default()
-    };
-    match app.store.jobs(&filter).await {
-        Ok(j) => axum::Json(json!({ "jobs": j.iter().map(|j| json!({
-            "id": j.id, "connection": j.connection, "key": j.key, "record": j.record_key,
-            "state": j.state, "attempt": j.attempt, "last_error": j.last_error,
-        })).collect::<Vec<_>>() }))
-        .into_response(),
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")),
-    }
-}
-
-async fn timeline(
-    State(app): State<Arc<App>>,
-    Path((connection, kind, id)): Path<(String, String, String)>,
-) -> Response {
-    let key = format!("{kind}/{id}");
-    match app.store.audit(&connection, Some(&key), None).await {
-        Ok(events) => axum::Json(json!({ "record": key, "events": events })).into_response(),
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")),
-    }
 }

@@ -6,15 +6,18 @@
 //! (webhook [`intake`], [`worker`]s, the [`schedule`]) → [`pipeline`] (one record: fetch → map →
 //! wait → write) → [`call`] (the one way into a component) → [`runtime`] (wasmtime).
 
+pub mod admin;
 pub mod app;
 pub mod bindings;
 pub mod call;
 pub mod caps;
 pub mod config;
+pub mod denials;
 pub mod intake;
 pub mod jobs;
 pub mod keys;
 pub mod limits;
+pub mod listener;
 pub mod pipeline;
 pub mod poll;
 pub mod reconcile;

@@ -1,22 +1,26 @@
-//! Starting the host: the webhook listener, the workers and the schedule, until a stop token is
-//! cancelled. One [`start`] for `ml-connector serve`, the tests and the whole-stack harness, so
-//! all of them run the same thing.
+//! Starting the host: the webhook listener, the admin listener, the workers and the schedule,
+//! until a stop token is cancelled. One [`start`] for `ml-connector serve`, the tests and the
+//! whole-stack harness, so all of them run the same thing.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::App;
+use crate::listener::Listener;
 
 /// What one process runs.
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
-    /// Where webhooks are taken (`host:port`; port 0 = any free port); `None` = workers only
-    /// (another replica takes the webhooks).
+    /// Where webhooks are taken (`host:port`; port 0 = any free port); `None` = no webhook
+    /// listener (another replica takes the webhooks).
     pub listen: Option<String>,
+    /// Where the admin API listens; `None` = no admin plane in this process.
+    pub admin: Option<String>,
     /// The periodic work: events sweeps and fiscal-period re-checks.
     pub schedule: bool,
 }
@@ -24,7 +28,8 @@ pub struct ServeOptions {
 impl ServeOptions {
     /// Everything, listening where the config says.
     pub fn from_config(app: &App) -> ServeOptions {
-        ServeOptions { listen: Some(app.config.host.listen.clone()), schedule: true }
+        let (host, admin) = (&app.config.host, &app.config.admin);
+        ServeOptions { listen: Some(host.listen.clone()), admin: Some(admin.listen.clone()), schedule: true }
     }
 }
 
@@ -32,19 +37,28 @@ impl ServeOptions {
 pub struct Running {
     /// The webhook listener's address, when it listens.
     pub intake: Option<SocketAddr>,
+    /// The admin listener's address, when it listens.
+    pub admin: Option<SocketAddr>,
     pub stop: CancellationToken,
-    intake_task: Option<JoinHandle<anyhow::Result<()>>>,
+    listeners: Vec<Listener>,
     workers: Vec<JoinHandle<anyhow::Result<()>>>,
 }
 
 impl Running {
-    /// `http://addr` of the webhook listener.
+    /// `http(s)://addr` of the webhook listener.
     pub fn base_url(&self) -> Option<String> {
-        self.intake.map(|a| format!("http://{a}"))
+        let tls = self.listeners.first().is_some_and(|l| l.tls && Some(l.addr) == self.intake);
+        self.intake.map(|a| format!("{}://{a}", if tls { "https" } else { "http" }))
+    }
+
+    /// `http(s)://addr` of the admin listener.
+    pub fn admin_url(&self) -> Option<String> {
+        let listener = self.listeners.iter().find(|l| Some(l.addr) == self.admin)?;
+        Some(format!("{}://{}", if listener.tls { "https" } else { "http" }, listener.addr))
     }
 
     /// Kill the workers and the schedule mid-flight (their jobs stay leased to a dead owner;
-    /// nothing is acked) — what a crash does to them. The listener, if any, keeps running.
+    /// nothing is acked) — what a crash does to them. The listeners keep running.
     pub fn abort_workers(&mut self) {
         for t in self.workers.drain(..) {
             t.abort();
@@ -53,8 +67,8 @@ impl Running {
 
     /// Wait until everything stopped (after `stop` is cancelled).
     pub async fn wait(self) -> anyhow::Result<()> {
-        if let Some(t) = self.intake_task {
-            t.await.context("intake task")??;
+        for l in self.listeners {
+            l.task.await.context("listener task")??;
         }
         for t in self.workers {
             t.await.context("worker task")??;
@@ -73,19 +87,41 @@ pub async fn start(app: Arc<App>, options: ServeOptions, stop: CancellationToken
             Ok(())
         }));
     }
-    let (mut intake, mut intake_task) = (None, None);
+    let mut listeners = Vec::new();
+    let (mut intake, mut admin) = (None, None);
     if let Some(listen) = &options.listen {
-        let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
-        let addr = listener.local_addr()?;
-        tracing::info!("listening on http://{addr}");
-        let (router, s) = (crate::intake::router(app.clone()), stop.clone());
-        intake = Some(addr);
-        intake_task = Some(tokio::spawn(async move {
-            axum::serve(listener, router).with_graceful_shutdown(async move { s.cancelled().await }).await?;
-            Ok(())
-        }));
+        let host = &app.config.host;
+        let router = crate::intake::router(app.clone());
+        let l = crate::listener::serve(listen, host.tls.as_ref(), host.limits, router, stop.clone()).await?;
+        tracing::info!("webhooks on {}://{}", if l.tls { "https" } else { "http" }, l.addr);
+        intake = Some(l.addr);
+        listeners.push(l);
+        workers.push(tokio::spawn(summarise_denials(app.clone(), stop.clone())));
     }
-    Ok(Running { intake, stop, intake_task, workers })
+    if let Some(listen) = &options.admin {
+        let cfg = &app.config.admin;
+        let router = crate::admin::router(app.clone());
+        let l = crate::listener::serve(listen, cfg.tls.as_ref(), cfg.limits, router, stop.clone()).await?;
+        tracing::info!("admin plane on {}://{}", if l.tls { "https" } else { "http" }, l.addr);
+        admin = Some(l.addr);
+        listeners.push(l);
+    }
+    Ok(Running { intake, admin, stop, listeners, workers })
+}
+
+/// Refused webhooks, one timeline line per connection and period.
+async fn summarise_denials(app: Arc<App>, stop: CancellationToken) -> anyhow::Result<()> {
+    let period = Duration::from_secs(app.config.host.denial_summary_s.max(1));
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => break,
+            _ = tokio::time::sleep(period) => {}
+        }
+        if let Err(e) = app.denials.flush(app.store.as_ref(), period).await {
+            tracing::warn!("summarising refused webhooks: {e:#}");
+        }
+    }
+    app.denials.flush(app.store.as_ref(), period).await.map(|_| ())
 }
 
 /// `ml-connector serve`: run until `stop`.

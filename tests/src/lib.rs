@@ -97,6 +97,9 @@ backoff_base_ms = 50
 backoff_cap_ms = 500
 max_attempts = 5
 
+[admin]
+listen = "127.0.0.1:0" # any free port
+
 [secrets.api-key]
 scheme = "basic-api-key"
 origin = "{origin}"
@@ -249,7 +252,11 @@ pub async fn start_host(dir: &std::path::Path, config_text: &str) -> anyhow::Res
     let app = ml_connector::app::App::build(config).await?;
     let stop = tokio_util::sync::CancellationToken::new();
     // Intake and workers; no schedule (the tests that need it run its steps themselves).
-    let options = ml_connector::serve::ServeOptions { listen: Some("127.0.0.1:0".into()), schedule: false };
+    let options = ml_connector::serve::ServeOptions {
+        listen: Some("127.0.0.1:0".into()),
+        admin: Some("127.0.0.1:0".into()),
+        schedule: false,
+    };
     let running = ml_connector::serve::start(app.clone(), options, stop.clone()).await?;
     let base = running.base_url().expect("listening");
     Ok(RunningHost { app, base, stop, config_path })

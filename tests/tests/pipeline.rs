@@ -106,7 +106,11 @@ async fn bad_credentials_or_body_enqueue_nothing() {
     let wrong = format!("Basic {}", b64("chargebee:wrong"));
     assert_eq!(host.webhook("acme", body.clone(), None).await.0, 401);
     assert_eq!(host.webhook("acme", body.clone(), Some(&wrong)).await.0, 401);
-    assert_eq!(host.webhook("nope", body.clone(), Some(WEBHOOK_AUTH)).await.0, 404);
+    assert_eq!(
+        host.webhook("nope", body.clone(), Some(WEBHOOK_AUTH)).await.0,
+        401,
+        "one answer for an unknown connection"
+    );
     assert_eq!(host.webhook("acme", b"{not json".to_vec(), Some(WEBHOOK_AUTH)).await.0, 400);
     assert_eq!(
         host.webhook("acme", event("ev_b", "subscription_created", "subscription", "sub_1"), Some(WEBHOOK_AUTH))
@@ -116,8 +120,12 @@ async fn bad_credentials_or_body_enqueue_nothing() {
     );
     let stats = host.app.store.stats(Some("acme")).await.unwrap();
     assert_eq!(stats, mlc_store::QueueStats::default());
+    // Refusals are summarised, one line per connection and period, not one row each.
+    host.app.denials.flush(host.app.store.as_ref(), Duration::from_secs(60)).await.unwrap();
     let audit = host.app.store.audit("acme", None, None).await.unwrap();
-    assert_eq!(audit.iter().filter(|e| e.stage == "intake" && e.outcome == "denied").count(), 2, "{audit:#?}");
+    let denied: Vec<_> = audit.iter().filter(|e| e.stage == "intake" && e.outcome == "denied").collect();
+    assert_eq!(denied.len(), 1, "{audit:#?}");
+    assert!(denied[0].detail.starts_with("2 webhook request(s) refused"), "{}", denied[0].detail);
     assert_eq!(audit.iter().filter(|e| e.stage == "intake" && e.outcome == "failed").count(), 2, "{audit:#?}");
 }
 

@@ -2,7 +2,7 @@
 //! component state (cursors), connection limits and encrypted secrets.
 //!
 //! One trait per concern ([`JobQueue`], [`Records`], [`Timeline`], [`ComponentState`],
-//! [`SecretStore`]); [`Store`] is all of them, what the host holds as `Arc<dyn Store>`. Two
+//! [`SecretStore`], [`AdminTokens`]); [`Store`] is all of them, what the host holds as `Arc<dyn Store>`. Two
 //! backends share one generic SQL implementation ([`sql::SqlStore`]): SQLite (embedded
 //! default, one file, no setup) and PostgreSQL (several host replicas sharing one queue). Both
 //! run the same test suite. All times are unix milliseconds taken from the *database's* clock,
@@ -13,6 +13,7 @@ mod records;
 mod secrets;
 mod state;
 mod timeline;
+mod tokens;
 
 pub mod postgres;
 pub mod sql;
@@ -30,12 +31,13 @@ pub use secrets::SecretStore;
 pub use sqlite::SqliteStore;
 pub use state::ComponentState;
 pub use timeline::{AuditEvent, Timeline};
+pub use tokens::{AdminToken, AdminTokens};
 
 /// The whole store: every concern's trait. Implemented for anything that implements them all,
 /// so a backend implements the five and callers keep one `Arc<dyn Store>`.
-pub trait Store: JobQueue + Records + Timeline + ComponentState + SecretStore {}
+pub trait Store: JobQueue + Records + Timeline + ComponentState + SecretStore + AdminTokens {}
 
-impl<T: JobQueue + Records + Timeline + ComponentState + SecretStore> Store for T {}
+impl<T: JobQueue + Records + Timeline + ComponentState + SecretStore + AdminTokens> Store for T {}
 
 /// Open a store from a URL: `sqlite://path/file.db` (created if missing) or
 /// `postgres://...`. Runs the embedded migrations.

@@ -59,7 +59,8 @@ both!(
     wait_release_park_replay,
     records_audit_state_secrets,
     batches_commit_all_or_nothing,
-    no_lost_wakeup
+    no_lost_wakeup,
+    admin_tokens_and_state_usage
 );
 
 async fn duplicate_enqueue(db: Db) {
@@ -467,4 +468,28 @@ async fn no_lost_wakeup(db: Db) {
     }
     let st = s.stats(Some("c")).await.unwrap();
     assert_eq!((st.waiting, st.available), (0, n as i64), "{st:?}");
+}
+
+async fn admin_tokens_and_state_usage(db: Db) {
+    let s = db.open().await;
+    assert!(s.token_create("ops", "h1", "operate", None).await.unwrap());
+    assert!(!s.token_create("ops", "h2", "read", None).await.unwrap(), "a name is taken once");
+    assert!(s.token_create("acme-ro", "h3", "read", Some("acme")).await.unwrap());
+    let t = s.token_by_hash("h3").await.unwrap().unwrap();
+    assert_eq!((t.name.as_str(), t.scope.as_str(), t.connection.as_deref()), ("acme-ro", "read", Some("acme")));
+    assert!(t.last_used_at.is_none());
+    s.token_used("acme-ro").await.unwrap();
+    assert!(s.token_by_hash("h3").await.unwrap().unwrap().last_used_at.is_some());
+    assert!(s.token_revoke("acme-ro").await.unwrap());
+    assert!(!s.token_revoke("acme-ro").await.unwrap(), "revoked once");
+    assert!(s.token_by_hash("h3").await.unwrap().is_none(), "a revoked token authenticates nothing");
+    let list = s.token_list().await.unwrap();
+    assert_eq!(list.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["acme-ro", "ops"]);
+    assert!(list[0].revoked_at.is_some() && list[1].revoked_at.is_none());
+
+    assert_eq!(s.state_usage("a/x").await.unwrap(), (0, 0));
+    s.state_put("a/x", "k1", b"abc").await.unwrap();
+    s.state_put("a/x", "k2", b"de").await.unwrap();
+    s.state_put("a/y", "k1", b"zzzz").await.unwrap();
+    assert_eq!(s.state_usage("a/x").await.unwrap(), (2, 5));
 }

@@ -12,6 +12,7 @@ mod records;
 mod secrets;
 mod state;
 mod timeline;
+mod tokens;
 
 use anyhow::Context;
 use sqlx::{AssertSqlSafe, Database, Executor, Pool, Transaction};

@@ -37,4 +37,16 @@ impl<DB: Dialect> ComponentState for SqlStore<DB> {
             .await?;
         Ok(())
     }
+
+    async fn state_usage(&self, scope: &str) -> anyhow::Result<(u64, u64)> {
+        let row = sqlx::query(
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n, CAST(COALESCE(SUM(LENGTH(value)), 0) AS BIGINT) AS bytes \
+             FROM component_state WHERE scope = $1",
+        )
+        .arg(scope)
+        .fetch_one(self.reads())
+        .await?;
+        let (n, bytes): (i64, i64) = (row.col("n")?, row.col("bytes")?);
+        Ok((u64::try_from(n).unwrap_or(0), u64::try_from(bytes).unwrap_or(0)))
+    }
 }
