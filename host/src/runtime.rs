@@ -62,8 +62,8 @@ impl Runtime {
             .total_memories(POOL_INSTANCES * 2)
             .total_tables(POOL_INSTANCES * 8)
             .max_core_instances_per_component(32)
-            .max_memories_per_component(4)
-            .max_tables_per_component(16)
+            .max_memories_per_component(crate::limits::MAX_MEMORIES as u32)
+            .max_tables_per_component(crate::limits::MAX_TABLES as u32)
             .max_memory_size(POOL_MAX_MEMORY);
         cfg.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = Engine::new(&cfg)?;
@@ -162,10 +162,8 @@ impl Runtime {
                 .map_err(anyhow::Error::from)
                 .with_context(|| format!("granting {} as {}", d.host.display(), d.guest))?;
         }
-        let limits = Limits {
-            component: component.name.clone(),
-            memory_bytes: usize::try_from(component.config.memory_mb.saturating_mul(1 << 20)).unwrap_or(usize::MAX),
-        };
+        let memory_bytes = usize::try_from(component.config.memory_mb.saturating_mul(1 << 20)).unwrap_or(usize::MAX);
+        let limits = Limits::new(&component.name, memory_bytes);
         let state = InstanceState { wasi: wasi.build(), table: ResourceTable::new(), limits, caps };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limits);

@@ -56,7 +56,7 @@ impl Line {
             job_id: None,
             stage: truncate(stage, MAX_STAGE).to_string(),
             outcome: label.as_str().to_string(),
-            detail: truncate(detail, MAX_DETAIL).to_string(),
+            detail: clip(detail, MAX_DETAIL).into_owned(),
             component: None,
             duration_ms: None,
         })
@@ -93,5 +93,29 @@ pub fn truncate(s: &str, max: usize) -> &str {
     match s.char_indices().nth(max) {
         Some((i, _)) => &s[..i],
         None => s,
+    }
+}
+
+/// `s` cut to at most `max` characters with the cut marked (`… [N more bytes cut]`), so a reader
+/// knows the text is not whole. Guest text that reaches the timeline, `last_error` or the logs
+/// goes through here.
+pub fn clip(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    let kept = truncate(s, max);
+    if kept.len() == s.len() {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    std::borrow::Cow::Owned(format!("{kept}… [{} more bytes cut]", s.len() - kept.len()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clipped_text_says_so() {
+        assert_eq!(clip("short", 10), "short");
+        assert_eq!(clip("héllo wörld", 5), "héllo… [8 more bytes cut]");
+        let line = Line::new("c", "s", Label::Info, &"x".repeat(MAX_DETAIL + 10)).build();
+        assert!(line.detail.ends_with("… [10 more bytes cut]"), "{}", &line.detail[MAX_DETAIL..]);
     }
 }

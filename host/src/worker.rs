@@ -99,6 +99,13 @@ pub async fn run_job(app: &App, job: Job) -> anyhow::Result<()> {
     drop(hb);
     let Some(result) = result else { return Ok(()) };
     let backoff = Backoff { base_ms: app.config.host.backoff_base_ms, cap_ms: app.config.host.backoff_cap_ms };
+    // A reason may carry guest text: stored clipped, never whole.
+    let result = result.map(|outcome| match outcome {
+        Outcome::Park { reason } => Outcome::Park { reason: clip(&reason) },
+        Outcome::Wait { wait_key, reason } => Outcome::Wait { wait_key, reason: clip(&reason) },
+        Outcome::Retry { reason, after_ms } => Outcome::Retry { reason: clip(&reason), after_ms },
+        Outcome::Done => Outcome::Done,
+    });
     let settled = match result {
         Ok(Outcome::Done) => app.store.ack(job.id, &owner).await?,
         Ok(Outcome::Park { reason }) => app.store.park(job.id, &owner, &reason).await?,
@@ -130,6 +137,13 @@ pub async fn run_job(app: &App, job: Job) -> anyhow::Result<()> {
         tracing::warn!(job = job.id, "lease lost before the job settled; its new owner decides");
     }
     Ok(())
+}
+
+/// The longest `last_error` kept.
+const MAX_LAST_ERROR: usize = 4096;
+
+fn clip(reason: &str) -> String {
+    crate::timeline::clip(reason, MAX_LAST_ERROR).into_owned()
 }
 
 async fn execute(app: &App, job: &Job) -> anyhow::Result<Outcome> {

@@ -145,7 +145,9 @@ async fn audit_lines_per_call_are_capped_with_one_line_saying_so() {
     let lines = store.audit("acme", None, None).await.unwrap();
     assert_eq!(lines.len(), 1_001, "1,000 lines and the one that says the rest were dropped");
     assert_eq!(lines.iter().filter(|l| l.outcome == "denied").count(), 1);
-    assert!(lines.iter().all(|l| l.stage == "target:flood"));
+    let denied: Vec<_> = lines.iter().filter(|l| l.outcome == "denied").collect();
+    assert_eq!((denied.len(), denied[0].stage.as_str()), (1, "audit"), "{denied:?}");
+    assert!(lines.iter().filter(|l| l.outcome != "denied").all(|l| l.stage == "target:flood"));
 }
 
 #[tokio::test]
@@ -156,4 +158,31 @@ async fn settings_carry_the_chargebee_binding() {
         Some("https://acme.chargebee.com:443")
     );
     assert_eq!(Settings::get(&mut source, "gp.company".into()).await.unwrap().as_deref(), Some("Fabrikam, Inc."));
+}
+
+#[tokio::test]
+async fn state_quota_per_component_is_a_typed_error_audited_once() {
+    let store = store().await;
+    let mut source = instance(CONFIG, "acme", Role::Source, store.clone()).await.unwrap();
+    for i in 0..1_000 {
+        assert!(source.set(format!("k{i}"), b"v".to_vec()).await.unwrap().is_ok(), "key {i}");
+    }
+    let refused = source.set("one-too-many".into(), b"v".to_vec()).await.unwrap();
+    assert!(matches!(&refused, Err(m) if m.starts_with("state quota")), "{refused:?}");
+    assert!(source.set("k1".into(), b"overwrite is fine".to_vec()).await.unwrap().is_ok());
+    for _ in 0..10 {
+        assert!(source.set("again".into(), b"v".to_vec()).await.unwrap().is_err());
+    }
+    let lines = store.audit("acme", None, None).await.unwrap();
+    assert_eq!(lines.iter().filter(|l| l.stage == "state" && l.outcome == "denied").count(), 1, "{lines:#?}");
+    // Bytes count too: 16 values of 64 KiB fill the 1 MiB quota.
+    let mut other = instance(CONFIG, "acme", Role::Target, self::store().await).await.unwrap();
+    let results: Vec<bool> = {
+        let mut r = Vec::new();
+        for i in 0..17 {
+            r.push(other.set(format!("big{i}"), vec![0; 64 * 1024]).await.unwrap().is_ok());
+        }
+        r
+    };
+    assert_eq!(results.iter().filter(|ok| **ok).count(), 16, "{results:?}");
 }

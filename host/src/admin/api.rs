@@ -45,12 +45,12 @@ async fn jobs(
     Query(q): Query<JobsQuery>,
 ) -> Response {
     if let Err(r) = caller.require(Scope::Read) {
-        return r;
+        return r.into_response();
     }
     // A tenant's token sees its own connection: asked for none, it gets that one.
     let connection = q.connection.or_else(|| caller.connection.clone());
     if let Some(Err(r)) = connection.as_deref().map(|c| caller.may_see(c)) {
-        return r;
+        return r.into_response();
     }
     let mut states = Vec::new();
     if let Some(s) = &q.state {
@@ -77,7 +77,7 @@ async fn timeline(
     Path((connection, kind, id)): Path<(String, String, String)>,
 ) -> Response {
     if let Err(r) = caller.require(Scope::Read).and_then(|()| caller.may_see(&connection)) {
-        return r;
+        return r.into_response();
     }
     let key = format!("{kind}/{id}");
     if RecordKey::parse(&key).is_none() {
@@ -106,7 +106,7 @@ async fn replay(
     Json(req): Json<ReplayRequest>,
 ) -> Response {
     if let Err(r) = caller.require(Scope::Operate).and_then(|()| caller.may_see(&req.connection)) {
-        return r;
+        return r.into_response();
     }
     if !app.connections.contains_key(&req.connection) {
         return error(StatusCode::NOT_FOUND, format!("no connection {:?}", req.connection));
@@ -140,7 +140,7 @@ async fn replay(
 
 async fn tokens(State(app): State<Arc<App>>, Extension(caller): Extension<Caller>) -> Response {
     if let Err(r) = caller.require(Scope::Admin) {
-        return r;
+        return r.into_response();
     }
     match app.store.token_list().await {
         Ok(list) => Json(json!({ "tokens": list })).into_response(),

@@ -29,20 +29,30 @@ pub struct Caller {
     pub connection: Option<String>,
 }
 
+/// A 403 and why.
+#[derive(Debug)]
+pub struct Forbidden(String);
+
+impl axum::response::IntoResponse for Forbidden {
+    fn into_response(self) -> Response {
+        error(StatusCode::FORBIDDEN, self.0)
+    }
+}
+
 impl Caller {
-    /// 403 unless the token's scope reaches `need`.
-    pub fn require(&self, need: Scope) -> Result<(), Response> {
+    /// Refused unless the token's scope reaches `need`.
+    pub fn require(&self, need: Scope) -> Result<(), Forbidden> {
         if self.scope >= need {
             return Ok(());
         }
-        Err(error(StatusCode::FORBIDDEN, format!("token {:?} has scope {}, this needs {need}", self.name, self.scope)))
+        Err(Forbidden(format!("token {:?} has scope {}, this needs {need}", self.name, self.scope)))
     }
 
-    /// 403 unless the token may see `connection`.
-    pub fn may_see(&self, connection: &str) -> Result<(), Response> {
+    /// Refused unless the token may see `connection`.
+    pub fn may_see(&self, connection: &str) -> Result<(), Forbidden> {
         match &self.connection {
             Some(own) if own != connection => {
-                Err(error(StatusCode::FORBIDDEN, format!("token {:?} is limited to connection {own:?}", self.name)))
+                Err(Forbidden(format!("token {:?} is limited to connection {own:?}", self.name)))
             }
             _ => Ok(()),
         }

@@ -17,16 +17,19 @@ pub fn link(linker: &mut Linker<InstanceState>) -> anyhow::Result<()> {
 pub struct AuditPolicy {
     /// Lines per call; past it lines are dropped and one line says so.
     pub max_lines: usize,
+    /// Detail bytes per call (each line's detail is also clipped to `timeline::MAX_DETAIL`).
+    pub max_bytes: usize,
 }
 
 pub fn configure(_env: &ConfigureEnv<'_>) -> AuditPolicy {
-    AuditPolicy { max_lines: 1_000 }
+    AuditPolicy { max_lines: 1_000, max_bytes: 1 << 20 }
 }
 
-/// Lines this call has written.
+/// What this call has written.
 #[derive(Debug, Default)]
 pub struct Instance {
     lines: usize,
+    bytes: usize,
 }
 
 pub fn label(o: Outcome) -> Label {
@@ -51,16 +54,17 @@ pub fn line(call: &CallContext, stage: &str, label: Label, detail: &str) -> Line
 
 impl Host for InstanceState {
     async fn append(&mut self, stage: String, outcome: Outcome, detail: String) -> anyhow::Result<()> {
-        let max = granted(&self.caps.policy.audit, Capability::Audit)?.max_lines;
+        let policy = granted(&self.caps.policy.audit, Capability::Audit)?.clone();
+        let ev = line(&self.caps.call, &format!("{}:{}", self.caps.call.role, stage), label(outcome), &detail).build();
         self.caps.audit.lines += 1;
-        let stage = format!("{}:{}", self.caps.call.role, stage);
-        let ev = match self.caps.audit.lines {
-            n if n <= max => line(&self.caps.call, &stage, label(outcome), &detail),
-            n if n == max + 1 => {
-                line(&self.caps.call, &stage, Label::Denied, &format!("more than {max} lines in one call; dropped"))
-            }
-            _ => return Ok(()),
-        };
-        self.caps.audit(ev.build()).await
+        self.caps.audit.bytes += ev.detail.len();
+        if self.caps.audit.lines > policy.max_lines || self.caps.audit.bytes > policy.max_bytes {
+            let why = format!(
+                "audit quota: more than {} lines or {} bytes in one call; the rest are dropped",
+                policy.max_lines, policy.max_bytes
+            );
+            return self.caps.limit_hit("audit", &why).await;
+        }
+        self.caps.audit(ev).await
     }
 }

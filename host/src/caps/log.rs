@@ -3,7 +3,7 @@
 use wasmtime::component::{HasSelf, Linker};
 
 use crate::bindings::host::ml_connector::plugin::log::{Host, Level, add_to_linker};
-use crate::timeline::truncate;
+use crate::timeline::clip;
 
 use super::{Capability, ConfigureEnv, InstanceState, granted};
 
@@ -40,7 +40,7 @@ impl Host for InstanceState {
             }
             return Ok(());
         }
-        let msg = truncate(&message, policy.max_message);
+        let msg = clip(&message, policy.max_message);
         match level {
             Level::Trace => tracing::trace!(connection = %c.connection, component = %c.component, "{msg}"),
             Level::Debug => tracing::debug!(connection = %c.connection, component = %c.component, "{msg}"),

@@ -182,6 +182,8 @@ pub struct Caps {
     pub queue: queue::Instance,
     pub audit: audit::Instance,
     pub log: log::Instance,
+    /// Capabilities whose limit this call has hit (each is audited once per call).
+    pub limits_hit: Vec<&'static str>,
     /// Inside a pipeline run: the run's pending timeline lines, committed with the record's next
     /// write (one transaction, not one per line). Elsewhere lines are appended at once.
     pub timeline: Option<Arc<std::sync::Mutex<Vec<mlc_store::AuditEvent>>>>,
@@ -204,8 +206,20 @@ impl Caps {
             queue: queue::Instance::default(),
             audit: audit::Instance::default(),
             log: log::Instance::default(),
+            limits_hit: Vec::new(),
             timeline: None,
         }
+    }
+
+    /// A guest hit a capability's limit: the guest gets a typed error; the timeline gets one
+    /// line per capability and call (a loop hitting it a million times writes one).
+    pub async fn limit_hit(&mut self, capability: &'static str, why: &str) -> anyhow::Result<()> {
+        if self.limits_hit.contains(&capability) {
+            return Ok(());
+        }
+        self.limits_hit.push(capability);
+        let line = audit::line(&self.call, capability, crate::timeline::Label::Denied, why);
+        self.audit(line.build()).await
     }
 
     /// Add a line to the record's timeline (see `timeline`). A store failure is returned, and

@@ -11,15 +11,19 @@ pub fn link(linker: &mut Linker<InstanceState>) -> anyhow::Result<()> {
     Ok(add_to_linker::<InstanceState, HasSelf<InstanceState>>(linker, |s| s)?)
 }
 
-/// Sizes a role's state entries may have.
+/// What a component may keep: entry sizes, and a quota per (connection, component).
 #[derive(Debug, Clone)]
 pub struct StatePolicy {
     pub max_key: usize,
     pub max_value: usize,
+    /// Keys one component may hold for one connection.
+    pub max_keys: u64,
+    /// Value bytes one component may hold for one connection.
+    pub max_bytes: u64,
 }
 
 pub fn configure(_env: &ConfigureEnv<'_>) -> StatePolicy {
-    StatePolicy { max_key: 256, max_value: 64 * 1024 }
+    StatePolicy { max_key: 256, max_value: 64 * 1024, max_keys: 1_000, max_bytes: 1 << 20 }
 }
 
 impl InstanceState {
@@ -42,7 +46,20 @@ impl Host for InstanceState {
         if value.len() > policy.max_value {
             return Ok(Err(format!("state value is {} bytes; the limit is {}", value.len(), policy.max_value)));
         }
-        self.caps.store.state_put(&self.state_scope(), &key, &value).await?;
+        let scope = self.state_scope();
+        let (keys, bytes) = self.caps.store.state_usage(&scope).await?;
+        let old = self.caps.store.state_get(&scope, &key).await?;
+        let keys_after = keys + u64::from(old.is_none());
+        let bytes_after = (bytes + value.len() as u64).saturating_sub(old.as_ref().map_or(0, |v| v.len() as u64));
+        if keys_after > policy.max_keys || bytes_after > policy.max_bytes {
+            let why = format!(
+                "state quota: {keys_after} key(s) and {bytes_after} byte(s) would exceed {} keys / {} bytes",
+                policy.max_keys, policy.max_bytes
+            );
+            self.caps.limit_hit("state", &why).await?;
+            return Ok(Err(why));
+        }
+        self.caps.store.state_put(&scope, &key, &value).await?;
         Ok(Ok(()))
     }
 

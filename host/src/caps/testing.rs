@@ -50,6 +50,6 @@ pub async fn instance(
         job_id: None,
     };
     let caps = Caps::prepare(call, store, policy, Arc::new(tokio::sync::Notify::new()));
-    let limits = Limits { component: "test".into(), memory_bytes: 1 << 20 };
+    let limits = Limits::new("test", 1 << 20);
     Ok(InstanceState { wasi: WasiCtxBuilder::new().build(), table: ResourceTable::new(), limits, caps })
 }

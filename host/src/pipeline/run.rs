@@ -76,7 +76,7 @@ impl Run<'_> {
             state: state.to_string(),
             canonical,
             ledger,
-            last_error: err.map(str::to_string),
+            last_error: err.map(|e| crate::timeline::clip(e, 4096).into_owned()),
             updated_at: 0,
         }
     }
