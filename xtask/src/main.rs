@@ -38,14 +38,14 @@ fn main() -> anyhow::Result<()> {
             run(Command::new(cargo())
                 .current_dir(&root)
                 .env("MLC_TEST_BACKEND", "postgres")
-                .args(["test", "-p", "ml-connector-tests", "-p", "ml-connector", "--tests"])
+                .args(["test", "-p", "ml-connector-tests", "-p", "ml-connector", "-p", "ml-connector-cli", "--tests"])
                 .args(&args[1..]))
         }
         Some("demo") => {
             components(&root)?;
             run(Command::new(cargo())
                 .current_dir(&root)
-                .args(["run", "--release", "-p", "ml-connector", "--", "demo"])
+                .args(["run", "--release", "-p", "ml-connector-cli", "--bin", "ml-connector", "--", "demo"])
                 .args(&args[1..]))
         }
         _ => bail!("usage: cargo xtask components | cargo xtask test | cargo xtask demo [--customers N]"),
