@@ -186,6 +186,12 @@ pub fn event(event_id: &str, event_type: &str, resource_key: &str, resource_id: 
     .into_bytes()
 }
 
+/// Base64 of `s` (for Basic credentials).
+pub fn b64(s: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
+
 pub const WEBHOOK_AUTH: &str = "Basic Y2hhcmdlYmVlOmhvb2stcGFzcw=="; // chargebee:hook-pass
 
 /// Poll `f` until it is true or `timeout` passes.
@@ -205,7 +211,10 @@ pub async fn wait_until(timeout: Duration, mut f: impl AsyncFnMut() -> bool) -> 
 /// A host running in this process: intake on an ephemeral port and the workers.
 pub struct RunningHost {
     pub app: Arc<ml_connector::app::App>,
+    /// The webhook listener.
     pub base: String,
+    /// The admin plane.
+    pub admin: String,
     pub stop: tokio_util::sync::CancellationToken,
     pub config_path: PathBuf,
 }
@@ -259,7 +268,8 @@ pub async fn start_host(dir: &std::path::Path, config_text: &str) -> anyhow::Res
     };
     let running = ml_connector::serve::start(app.clone(), options, stop.clone()).await?;
     let base = running.base_url().expect("listening");
-    Ok(RunningHost { app, base, stop, config_path })
+    let admin = running.admin_url().expect("admin listening");
+    Ok(RunningHost { app, base, admin, stop, config_path })
 }
 
 /// A scratch directory for one test (cache, configs).

@@ -4,12 +4,7 @@
 
 use std::time::Duration;
 
-use base64::Engine;
 use ml_connector_tests::*;
-
-fn b64(s: &str) -> String {
-    base64::engine::general_purpose::STANDARD.encode(s)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webhook_runs_the_three_stages_and_audits_each() {

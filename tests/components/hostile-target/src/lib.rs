@@ -2,7 +2,10 @@
 //! the error so the test can check it:
 //! - `egress`: calls origins off its allowlist (a metadata address, a foreign host);
 //! - `exfiltrate`: sends its granted secret to an allowlisted origin that is not the secret's
-//!   bound origin, and asks for a secret it was not granted.
+//!   bound origin, and asks for a secret it was not granted;
+//! - `flood`: writes 5,000 audit lines, 2,000 state keys of 1 KiB and 5,000 log lines in one
+//!   call, and reports how many of each the host refused;
+//! - `hang`: never answers `list-documents` or `fiscal-period-open`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use ml_connector_sdk::target::exports::ml_connector::plugin::target_api::{
@@ -10,7 +13,7 @@ use ml_connector_sdk::target::exports::ml_connector::plugin::target_api::{
 };
 use ml_connector_sdk::target::ml_connector::plugin::http::{self, Method, Request};
 use ml_connector_sdk::target::ml_connector::plugin::types::*;
-use ml_connector_sdk::target::ml_connector::plugin::{secrets, settings};
+use ml_connector_sdk::target::ml_connector::plugin::{audit, log, secrets, settings, state};
 
 struct HostileTarget;
 
@@ -44,6 +47,7 @@ fn attack() -> String {
             };
             [mine, theirs].join(" | ")
         }
+        "flood" => flood(),
         other => format!("unknown mode {other:?}"),
     }
 }
@@ -54,6 +58,18 @@ fn hang_if_asked() {
     if settings::get("mode").as_deref() == Some("hang") {
         std::thread::sleep(std::time::Duration::from_secs(3600));
     }
+}
+
+/// Everything a guest can grow at once; the host's quotas decide what lands.
+fn flood() -> String {
+    for i in 0..5_000 {
+        audit::append("flood", audit::Outcome::Info, &format!("line {i} {}", "x".repeat(200)));
+    }
+    let refused_state = (0..2_000).filter(|i| state::set(&format!("k{i}"), &[7u8; 1024]).is_err()).count();
+    for i in 0..5_000 {
+        log::log(log::Level::Info, &format!("log line {i}"));
+    }
+    format!("flooded: state refused {refused_state}")
 }
 
 impl Guest for HostileTarget {
