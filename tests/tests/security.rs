@@ -268,3 +268,44 @@ async fn a_flooding_target_hits_every_quota_and_leaks_nothing() {
     let (_, api) = admin_get(&host, "/api/jobs", Some(&token(&host, "t", Scope::Read, None).await)).await;
     no_secret_in(&format!("{lines:?} {error} {api}"));
 }
+
+/// A self-signed certificate for 127.0.0.1 and its key, as PEM files in `dir`.
+fn certificate(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf, String) {
+    std::fs::create_dir_all(dir).unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap().self_signed(&key).unwrap();
+    let (cert_path, key_path) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert_path, cert.pem()).unwrap();
+    std::fs::write(&key_path, key.serialize_pem()).unwrap();
+    (cert_path, key_path, cert.pem())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_listeners_speak_tls_when_configured() {
+    let dir = scratch("sec-tls");
+    let (cert, key, pem) = certificate(&dir);
+    let tls = format!("cert = \"{}\"\nkey = \"{}\"\n", cert.display(), key.display());
+    let (host, stub, _db) = host("sec-tls", &format!("\n[host.tls]\n{tls}\n[admin.tls]\n{tls}")).await;
+    assert!(host.base.starts_with("https://") && host.admin.starts_with("https://"), "{} {}", host.base, host.admin);
+    stub.add_invoice("inv_t", "cust_t", "USD", 100);
+    let trusting = reqwest::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(pem.as_bytes()).unwrap()])
+        .build()
+        .unwrap();
+    let r = trusting
+        .post(format!("{}/webhooks/acme", host.base))
+        .header("authorization", WEBHOOK_AUTH)
+        .body(event("ev_t", "invoice_generated", "invoice", "inv_t"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let t = token(&host, "ops", Scope::Read, None).await;
+    let r = trusting.get(format!("{}/api/jobs", host.admin)).bearer_auth(&t).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    // Plain HTTP to the TLS port gets no answer; a client without the certificate refuses it.
+    let plain = reqwest::get(format!("{}/healthz", host.base.replace("https://", "http://"))).await;
+    assert!(plain.is_err() || plain.is_ok_and(|r| !r.status().is_success()));
+    let untrusting = reqwest::Client::builder().tls_certs_only([]).build().unwrap();
+    assert!(untrusting.get(format!("{}/healthz", host.base)).send().await.is_err());
+}
