@@ -35,8 +35,7 @@ use ml_connector_sdk::money::{exponent, from_decimal, to_decimal};
 use serde_json::Value;
 
 use crate::model::{Doc, DocKind, Party};
-use crate::soap::summary_kind;
-use crate::wire::{Call, Protocol, Refusal, Summary, Verb, is_system_exception};
+use crate::wire::{Call, Protocol, Refusal, Summary, Verb, is_system_exception, summary_kind};
 
 /// Top-level member beside `Payload` carrying a document's applies (the emulator's
 /// `APPLIES_MEMBER`).

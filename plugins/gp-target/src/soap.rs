@@ -7,7 +7,7 @@
 use ml_connector_sdk::money::{from_decimal, to_decimal};
 
 use crate::model::{Doc, DocKind, Party};
-use crate::wire::{Call, Protocol, Refusal, Summary, Verb, is_system_exception};
+use crate::wire::{Call, Protocol, Refusal, Summary, Verb, is_system_exception, summary_kind};
 use crate::xml::{el, elements, escape, text, texts};
 
 pub const NS_GP: &str = "http://schemas.microsoft.com/dynamics/gp/2006/01";
@@ -258,16 +258,6 @@ pub fn parse_document_list(body: &str) -> Vec<Summary> {
         }
     }
     out
-}
-
-/// A ReceivablesDocumentType value as a kind this target writes (others are not ours).
-pub fn summary_kind(t: &str) -> Option<DocKind> {
-    match t.trim() {
-        "Invoice" => Some(DocKind::Invoice),
-        "Credit Memo" => Some(DocKind::CreditMemo),
-        "Cash Receipt" | "Payment" => Some(DocKind::CashReceipt),
-        _ => None,
-    }
 }
 
 /// CurrentDocumentAmount of a Get…ByKey answer (invoices and credit memos carry it).
