@@ -99,7 +99,7 @@ pub fn find(gp: &Gp, kind: DocKind, number: &str) -> Result<Option<Doc>, TargetE
 
 pub fn ensure_customer(gp: &Gp, ours: &Party) -> Result<WriteOutcome, TargetError> {
     let existing = match send(gp, &gp.protocol.get_customer(&ours.id)).map_err(unanswered)? {
-        Answer::Ok(body) => gp.protocol.parse_customer(&body),
+        Answer::Ok(body) => gp.protocol.parse_customer(&body).map_err(TargetError::Transient)?,
         Answer::Refused(Refusal::NotFound(_)) => None,
         Answer::Refused(r) => return Err(read_failed(gp, r)),
     };

@@ -72,7 +72,8 @@ pub trait Protocol {
     fn get_customer(&self, id: &str) -> Call;
     /// Create (`update = false`) or update a customer.
     fn save_customer(&self, c: &Party, update: bool) -> Call;
-    fn parse_customer(&self, body: &str) -> Option<Party>;
+    /// The customer in a by-key answer; none when it holds none; an error when unreadable.
+    fn parse_customer(&self, body: &str) -> Result<Option<Party>, String>;
 
     fn get_document(&self, kind: DocKind, number: &str) -> Call;
     fn create_document(&self, d: &Doc) -> Call;
