@@ -14,9 +14,11 @@ use quick_xml::events::{BytesRef, BytesStart, Event};
 const MAX_DEPTH: usize = 64;
 
 /// Text escaped for an element's content or a double- or single-quoted attribute value
-/// (`&`, `<`, `>`, `"`, `'`).
+/// (`&`, `<`, `>`, `"`, `'`), and a carriage return as `&#xD;`: a reader normalises a literal
+/// one to a line feed, so only the reference keeps it (as .NET writes it).
 pub fn escape(s: &str) -> String {
-    quick_xml::escape::escape(s).into_owned()
+    let escaped = quick_xml::escape::escape(s);
+    if escaped.contains('\r') { escaped.replace('\r', "&#xD;") } else { escaped.into_owned() }
 }
 
 /// An element: `<name>text</name>`, the text escaped. `name` is always one of ours.
@@ -186,8 +188,8 @@ mod tests {
 
     #[test]
     fn escapes_what_markup_would_misread() {
-        assert_eq!(escape(r#"a<b>&"c'"#), "a&lt;b&gt;&amp;&quot;c&apos;");
-        let x = Tree::parse(&format!("<r>{}</r>", el("v", "a<b>&\"c'")));
-        assert_eq!(x.ok().and_then(|x| x.text(&["v"])).as_deref(), Some("a<b>&\"c'"));
+        assert_eq!(escape("a<b>&\"c'\r\n"), "a&lt;b&gt;&amp;&quot;c&apos;&#xD;\n");
+        let x = Tree::parse(&format!("<r>{}</r>", el("v", "a<b>&\"c'\r\nd")));
+        assert_eq!(x.ok().and_then(|x| x.text(&["v"])).as_deref(), Some("a<b>&\"c'\r\nd"));
     }
 }
