@@ -316,11 +316,11 @@ fn settings_choose_the_protocol() {
     let settings = |pairs: &'static [(&'static str, &'static str)]| {
         move |k: &str| pairs.iter().find(|(key, _)| *key == k).map(|(_, v)| v.to_string())
     };
-    let url = |gp: gp_target::wire::Gp| gp.protocol.get_customer("A").url;
+    let url = |gp: gp_target::config::Gp| gp.protocol.get_customer("A").url;
     assert!(
-        url(gp_target::wire::config_from(settings(&[("gp.soap_url", "http://gp/soap")])).unwrap()).ends_with("/soap")
+        url(gp_target::config::config_from(settings(&[("gp.soap_url", "http://gp/soap")])).unwrap()).ends_with("/soap")
     );
-    let sba = gp_target::wire::config_from(settings(&[
+    let sba = gp_target::config::config_from(settings(&[
         ("gp.endpoint", "sba"),
         ("gp.sba_url", "http://gp/GPService/Tenants(T)/Companies(C)"),
     ]))
@@ -328,10 +328,10 @@ fn settings_choose_the_protocol() {
     assert_eq!(sba.timeout_ms, 30_000);
     assert_eq!(url(sba), "http://gp/GPService/Tenants(T)/Companies(C)/Sales/Customers(A).json");
     assert!(
-        gp_target::wire::config_from(settings(&[("gp.endpoint", "sba"), ("gp.soap_url", "http://gp/soap")]))
+        gp_target::config::config_from(settings(&[("gp.endpoint", "sba"), ("gp.soap_url", "http://gp/soap")]))
             .is_err_and(|e| e.contains("gp.sba_url"))
     );
-    assert!(gp_target::wire::config_from(settings(&[("gp.endpoint", "odata")])).is_err_and(|e| e.contains("odata")));
+    assert!(gp_target::config::config_from(settings(&[("gp.endpoint", "odata")])).is_err_and(|e| e.contains("odata")));
 }
 
 // =============================================================== 2. the component in the host

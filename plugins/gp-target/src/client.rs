@@ -7,8 +7,9 @@ use ml_connector_sdk::target::exports::ml_connector::plugin::target_api::{Target
 use ml_connector_sdk::target::ml_connector::plugin::http::{self, HttpError, Method, Request};
 use ml_connector_sdk::target::ml_connector::plugin::{audit, secrets, settings};
 
+use crate::config::{Gp, config_from};
 use crate::model::{AfterFailure, Doc, DocKind, Party, classify_refusal, differences};
-use crate::wire::{Call, Gp, Refusal, Verb, config_from, is_system_exception};
+use crate::wire::{Call, Refusal, Verb, is_system_exception};
 
 /// The connection's GP settings (see [`config_from`]).
 pub fn config() -> Result<Gp, TargetError> {
@@ -98,7 +99,7 @@ pub fn find(gp: &Gp, kind: DocKind, number: &str) -> Result<Option<Doc>, TargetE
 
 pub fn ensure_customer(gp: &Gp, ours: &Party) -> Result<WriteOutcome, TargetError> {
     let existing = match send(gp, &gp.protocol.get_customer(&ours.id)).map_err(unanswered)? {
-        Answer::Ok(body) => gp.protocol.parse_customer(&body),
+        Answer::Ok(body) => gp.protocol.parse_customer(&body).map_err(TargetError::Transient)?,
         Answer::Refused(Refusal::NotFound(_)) => None,
         Answer::Refused(r) => return Err(read_failed(gp, r)),
     };

@@ -12,13 +12,16 @@
 //! ambiguous failure → `transient`.
 //!
 //! Layout: `model` (the target's own view of documents and the idempotency decisions), `wire`
-//! (the protocol trait), `soap` and `sba` (requests and answers of each protocol; pure, so they
-//! run natively in tests), `client` (the flows, over the host's `http`), and the WIT export.
+//! (the protocol trait and its types; a leaf), `xml` (reading GP's XML with quick-xml, and the
+//! one escaping function), `soap` and `sba` (requests and answers of each protocol; pure, so
+//! they run natively in tests), `config` (settings → protocol), `client` (the flows, over the
+//! host's `http`), and the WIT export.
 //! Feature `component` (default) brings the `target` world, `client` and the export; tests
 //! build the crate without it to run the request builders natively.
 
 #[cfg(feature = "component")]
 pub mod client;
+pub mod config;
 pub mod model;
 pub mod sba;
 pub mod soap;

@@ -35,8 +35,7 @@ use ml_connector_sdk::money::{exponent, from_decimal, to_decimal};
 use serde_json::Value;
 
 use crate::model::{Doc, DocKind, Party};
-use crate::soap::summary_kind;
-use crate::wire::{Call, Protocol, Refusal, Summary, Verb, is_system_exception};
+use crate::wire::{Call, Protocol, Refusal, Summary, Verb, is_system_exception, summary_kind};
 
 /// Top-level member beside `Payload` carrying a document's applies (the emulator's
 /// `APPLIES_MEMBER`).
@@ -294,15 +293,16 @@ impl Protocol for Sba {
         }
     }
 
-    fn parse_customer(&self, body: &str) -> Option<Party> {
-        let v = payload(body).ok()?;
-        Some(Party {
-            id: str_at(&v, &["Key", "Id"])?.trim().to_string(),
+    fn parse_customer(&self, body: &str) -> Result<Option<Party>, String> {
+        let v = payload(body)?;
+        let Some(id) = str_at(&v, &["Key", "Id"]) else { return Ok(None) };
+        Ok(Some(Party {
+            id: id.trim().to_string(),
             name: str_at(&v, &["Name"]).unwrap_or_default().to_string(),
             short_name: non_empty(str_at(&v, &["Shortname"])),
             currency: str_at(&v, &["CurrencyKey", "ISOCode"]).unwrap_or_default().to_string(),
             email: None,
-        })
+        }))
     }
 
     fn get_document(&self, kind: DocKind, number: &str) -> Call {

@@ -7,8 +7,8 @@
 use ml_connector_sdk::money::{from_decimal, to_decimal};
 
 use crate::model::{Doc, DocKind, Party};
-use crate::wire::{Call, Protocol, Refusal, Summary, Verb, is_system_exception};
-use crate::xml::{el, elements, escape, text, texts};
+use crate::wire::{Call, Protocol, Refusal, Summary, Verb, is_system_exception, summary_kind};
+use crate::xml::{Tree, el, escape};
 
 pub const NS_GP: &str = "http://schemas.microsoft.com/dynamics/gp/2006/01";
 pub const NS_DYN: &str = "http://schemas.microsoft.com/dynamics/2006/01";
@@ -37,15 +37,13 @@ fn policy() -> &'static str {
 }
 
 fn money(minor: i64, currency: &str) -> String {
-    format!(
-        "<Value>{}</Value><DecimalDigits>{}</DecimalDigits>",
-        to_decimal(minor, currency),
-        ml_connector_sdk::money::exponent(currency)
-    )
+    el("Value", &to_decimal(minor, currency))
+        + &el("DecimalDigits", &ml_connector_sdk::money::exponent(currency).to_string())
 }
 
+/// A document date as GP's dateTime, escaped: the date is the mapper's text, not ours to trust.
 fn date(d: &str) -> String {
-    format!("{d}T00:00:00")
+    escape(&format!("{d}T00:00:00"))
 }
 
 pub fn get_customer(company: &str, id: &str) -> (String, String) {
@@ -77,17 +75,19 @@ pub fn customer(company: &str, c: &Party, update: bool) -> (String, String) {
     (op.into(), envelope(op, &format!("{x}{}{}", context(company), policy())))
 }
 
-/// The customer in a GetCustomerByKey answer (its members sit directly under the result element).
-pub fn parse_customer(body: &str) -> Option<Party> {
+/// The customer in a GetCustomerByKey answer (its members sit directly under the result
+/// element); none when the answer holds no customer, an error when it is not XML.
+pub fn parse_customer(body: &str) -> Result<Option<Party>, String> {
     const R: &str = "GetCustomerByKeyResult";
-    let x = elements(body);
-    Some(Party {
-        id: text(&x, &[R, "Key", "Id"])?,
-        name: text(&x, &[R, "Name"]).unwrap_or_default(),
-        short_name: text(&x, &[R, "Shortname"]).filter(|s| !s.is_empty()),
-        currency: text(&x, &[R, "CurrencyKey", "ISOCode"]).unwrap_or_default(),
+    let x = Tree::parse(body).map_err(|e| format!("GP's GetCustomerByKey answer: {e}"))?;
+    let Some(id) = x.text(&[R, "Key", "Id"]) else { return Ok(None) };
+    Ok(Some(Party {
+        id,
+        name: x.text(&[R, "Name"]).unwrap_or_default(),
+        short_name: x.text(&[R, "Shortname"]).filter(|s| !s.is_empty()),
+        currency: x.text(&[R, "CurrencyKey", "ISOCode"]).unwrap_or_default(),
         email: None,
-    })
+    }))
 }
 
 fn operations(kind: DocKind) -> (&'static str, &'static str, &'static str) {
@@ -163,7 +163,7 @@ pub fn create_document(company: &str, d: &Doc) -> (String, String) {
             if let Some(n) = &d.check_number {
                 x += &el("CheckCardNumber", n);
             }
-            x += &format!("{batch}<Type>{}</Type>", d.receipt_type);
+            x += &format!("{batch}{}", el("Type", &d.receipt_type));
             if let Some(cb) = &d.checkbook {
                 x += &format!("<BankAccountKey><Id>{}</Id></BankAccountKey>", escape(cb));
             }
@@ -180,28 +180,28 @@ pub fn create_document(company: &str, d: &Doc) -> (String, String) {
 
 /// A document as GP returns it from Get…ByKey.
 pub fn parse_document(kind: DocKind, body: &str) -> Result<Option<Doc>, String> {
-    let x = elements(body);
-    let Some(number) = text(&x, &["Key", "Id"]) else { return Ok(None) };
-    let currency = text(&x, &["CurrencyKey", "ISOCode"]).unwrap_or_default();
+    let x = Tree::parse(body).map_err(|e| format!("GP's {kind:?} answer: {e}"))?;
+    let Some(number) = x.text(&["Key", "Id"]) else { return Ok(None) };
+    let currency = x.text(&["CurrencyKey", "ISOCode"]).unwrap_or_default();
     let amount = |path: &[&str]| -> Result<i64, String> {
-        match text(&x, path) {
+        match x.text(path) {
             Some(v) if !v.is_empty() => from_decimal(&v, &currency).map_err(|e| format!("{}: {e}", path.join("/"))),
             _ => Ok(0),
         }
     };
     let day = |v: Option<String>| v.map(|d| d.chars().take(10).collect::<String>()).unwrap_or_default();
     let mut d = Doc {
-        description: text(&x, &["Description"]).filter(|s| !s.is_empty()),
-        po: text(&x, &["CustomerPONumber"]).filter(|s| !s.is_empty()),
-        checkbook: text(&x, &["BankAccountKey", "Id"]).filter(|s| !s.is_empty()),
-        receipt_type: text(&x, &["Type"]).unwrap_or_default(),
-        check_number: text(&x, &["CheckCardNumber"]).filter(|s| !s.is_empty()),
+        description: x.text(&["Description"]).filter(|s| !s.is_empty()),
+        po: x.text(&["CustomerPONumber"]).filter(|s| !s.is_empty()),
+        checkbook: x.text(&["BankAccountKey", "Id"]).filter(|s| !s.is_empty()),
+        receipt_type: x.text(&["Type"]).unwrap_or_default(),
+        check_number: x.text(&["CheckCardNumber"]).filter(|s| !s.is_empty()),
         ..Doc::new(
             kind,
             &number,
-            &text(&x, &["CustomerKey", "Id"]).unwrap_or_default(),
-            &text(&x, &["BatchKey", "Id"]).unwrap_or_default(),
-            &day(text(&x, &["Date"])),
+            &x.text(&["CustomerKey", "Id"]).unwrap_or_default(),
+            &x.text(&["BatchKey", "Id"]).unwrap_or_default(),
+            &day(x.text(&["Date"])),
             &currency,
         )
     };
@@ -236,43 +236,28 @@ pub fn document_list(company: &str, customer: &str) -> (String, String) {
 }
 
 /// The summaries of a document list (GP lists members in WSDL order: Key, CustomerKey, …, Type).
-pub fn parse_document_list(body: &str) -> Vec<Summary> {
-    let x = elements(body);
+pub fn parse_document_list(body: &str) -> Result<Vec<Summary>, String> {
+    const S: &str = "ReceivablesDocumentSummary";
+    let x = Tree::parse(body).map_err(|e| format!("GP's GetReceivablesDocumentList answer: {e}"))?;
     let mut out = Vec::new();
     let (mut number, mut customer) = (None, String::new());
-    for (path, text) in &x {
-        let n = path.len();
-        if n >= 3 && path[n - 3] == "ReceivablesDocumentSummary" && path[n - 1] == "Id" {
-            match path[n - 2].as_str() {
-                "Key" => number = Some(text.trim().to_string()),
-                "CustomerKey" => customer = text.trim().to_string(),
-                _ => {}
-            }
-        }
-        if n >= 2
-            && path[n - 2] == "ReceivablesDocumentSummary"
-            && path[n - 1] == "Type"
+    for (i, (_, text)) in x.elements().enumerate() {
+        if x.ends_with(i, &[S, "Key", "Id"]) {
+            number = Some(text.trim().to_string());
+        } else if x.ends_with(i, &[S, "CustomerKey", "Id"]) {
+            customer = text.trim().to_string();
+        } else if x.ends_with(i, &[S, "Type"])
             && let (Some(kind), Some(number)) = (summary_kind(text), number.take())
         {
             out.push(Summary { kind, number, customer: std::mem::take(&mut customer) });
         }
     }
-    out
-}
-
-/// A ReceivablesDocumentType value as a kind this target writes (others are not ours).
-pub fn summary_kind(t: &str) -> Option<DocKind> {
-    match t.trim() {
-        "Invoice" => Some(DocKind::Invoice),
-        "Credit Memo" => Some(DocKind::CreditMemo),
-        "Cash Receipt" | "Payment" => Some(DocKind::CashReceipt),
-        _ => None,
-    }
+    Ok(out)
 }
 
 /// CurrentDocumentAmount of a Get…ByKey answer (invoices and credit memos carry it).
 pub fn current_amount(body: &str, currency: &str) -> Option<i64> {
-    let v = text(&elements(body), &["CurrentDocumentAmount", "Value"])?;
+    let v = Tree::parse(body).ok()?.text(&["CurrentDocumentAmount", "Value"])?;
     from_decimal(&v, currency).ok()
 }
 
@@ -284,10 +269,10 @@ pub struct Fault {
 }
 
 pub fn parse_fault(body: &str) -> Option<Fault> {
-    let x = elements(body);
-    let message = text(&x, &["Fault", "faultstring"])?;
-    let code = text(&x, &["Fault", "faultcode"]).unwrap_or_default();
-    let log_id = text(&x, &["Fault", "detail", "Message"]).filter(|s| s.len() == 36);
+    let x = Tree::parse(body).ok()?;
+    let message = x.text(&["Fault", "faultstring"])?;
+    let code = x.text(&["Fault", "faultcode"]).unwrap_or_default();
+    let log_id = x.text(&["Fault", "detail", "Message"]).filter(|s| s.len() == 36);
     Some(Fault { code, message, log_id })
 }
 
@@ -298,7 +283,8 @@ pub fn validation_result(company: &str, log_id: &str) -> (String, String) {
 
 /// The messages of a logged validation result.
 pub fn validation_messages(body: &str) -> Vec<String> {
-    texts(&elements(body), &["ValidationError", "Message"])
+    // Unreadable: no messages, and the caller keeps the fault's own text.
+    Tree::parse(body).map(|x| x.texts(&["ValidationError", "Message"])).unwrap_or_default()
 }
 
 /// GP Web Services' legacy endpoint (`gp.soap_url`) for one company (`gp.company_id`).
@@ -337,7 +323,7 @@ impl Protocol for Soap {
         self.call(customer(&self.company, c, update), false)
     }
 
-    fn parse_customer(&self, body: &str) -> Option<Party> {
+    fn parse_customer(&self, body: &str) -> Result<Option<Party>, String> {
         parse_customer(body)
     }
 
@@ -362,7 +348,7 @@ impl Protocol for Soap {
     }
 
     fn parse_document_list(&self, body: &str) -> Result<Vec<Summary>, String> {
-        Ok(parse_document_list(body))
+        parse_document_list(body)
     }
 
     /// SOAP 1.1 faults (always HTTP 500): a validation fault names its logged result in the
@@ -401,14 +387,14 @@ mod tests {
     #[test]
     fn customer_is_read_at_the_result_element() {
         let body = "<soap:Envelope><soap:Body><GetCustomerByKeyResponse><GetCustomerByKeyResult><Key><CompanyKey><Id>-1</Id></CompanyKey><Id>ACME</Id></Key><Name>Acme Corp</Name><Addresses><CustomerAddress><Name>Billing</Name></CustomerAddress></Addresses><CurrencyKey><ISOCode>EUR</ISOCode></CurrencyKey></GetCustomerByKeyResult></GetCustomerByKeyResponse></soap:Body></soap:Envelope>";
-        let c = parse_customer(body).expect("a customer");
+        let c = parse_customer(body).expect("XML").expect("a customer");
         assert_eq!(
             (c.id.as_str(), c.name.as_str(), c.currency.as_str(), c.short_name),
             ("ACME", "Acme Corp", "EUR", None)
         );
         assert!(
             parse_customer("<soap:Envelope><soap:Body><GetCustomerByKeyResponse/></soap:Body></soap:Envelope>")
-                .is_none()
+                .is_ok_and(|c| c.is_none())
         );
     }
 

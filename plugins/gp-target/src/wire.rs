@@ -4,11 +4,11 @@
 //! look-up, find, list) are written once against this trait; `soap` (GP Web Services) and
 //! `sba` (Service Based Architecture) only build and read bytes.
 //!
-//! Everything here is pure (no host calls), so the request builders run natively in tests.
+//! Everything here is pure (no host calls), so the request builders run natively in tests. A
+//! leaf: it imports only `model`, so `soap`, `sba` and `config` depend on it and not on each
+//! other.
 
 use crate::model::{Doc, DocKind, Party};
-use crate::sba::Sba;
-use crate::soap::Soap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verb {
@@ -72,7 +72,8 @@ pub trait Protocol {
     fn get_customer(&self, id: &str) -> Call;
     /// Create (`update = false`) or update a customer.
     fn save_customer(&self, c: &Party, update: bool) -> Call;
-    fn parse_customer(&self, body: &str) -> Option<Party>;
+    /// The customer in a by-key answer; none when it holds none; an error when unreadable.
+    fn parse_customer(&self, body: &str) -> Result<Option<Party>, String>;
 
     fn get_document(&self, kind: DocKind, number: &str) -> Call;
     fn create_document(&self, d: &Doc) -> Call;
@@ -97,29 +98,13 @@ pub fn is_system_exception(text: &str) -> bool {
     text.contains("unhandled system exception")
 }
 
-/// Where and how to reach GP, from the connection's settings.
-pub struct Gp {
-    pub protocol: Box<dyn Protocol>,
-    pub timeout_ms: u32,
-}
-
-/// Reads the settings through `get`: `gp.endpoint` = `soap` (default; `gp.soap_url`,
-/// `gp.company_id` = `-1`) | `sba` (`gp.sba_url`, the company URL); `gp.timeout_ms` (30000).
-pub fn config_from(get: impl Fn(&str) -> Option<String>) -> Result<Gp, String> {
-    let required =
-        |key: &str| get(key).filter(|v| !v.trim().is_empty()).ok_or_else(|| format!("setting {key} is missing"));
-    let protocol: Box<dyn Protocol> = match get("gp.endpoint").as_deref().map(str::trim).unwrap_or("soap") {
-        "soap" => Box::new(Soap {
-            url: required("gp.soap_url")?,
-            company: get("gp.company_id").unwrap_or_else(|| "-1".into()),
-        }),
-        "sba" => Box::new(Sba::new(&required("gp.sba_url")?)),
-        other => {
-            return Err(format!(
-                "gp.endpoint {other:?}: expected soap (GP Web Services) or sba (Service Based Architecture)"
-            ));
-        }
-    };
-    let timeout_ms = get("gp.timeout_ms").and_then(|t| t.parse().ok()).unwrap_or(30_000);
-    Ok(Gp { protocol, timeout_ms })
+/// A ReceivablesDocumentType value as a kind this target writes (others are not ours). Both
+/// protocols carry GP's enum names.
+pub fn summary_kind(t: &str) -> Option<DocKind> {
+    match t.trim() {
+        "Invoice" => Some(DocKind::Invoice),
+        "Credit Memo" => Some(DocKind::CreditMemo),
+        "Cash Receipt" | "Payment" => Some(DocKind::CashReceipt),
+        _ => None,
+    }
 }
