@@ -8,6 +8,7 @@
 
 pub mod app;
 pub mod bindings;
+pub mod cache_seal;
 pub mod call;
 pub mod caps;
 pub mod config;
