@@ -148,7 +148,7 @@ fn directory_grants_may_not_reach_the_hosts_files() {
     let text = config_with_grant(&dir, &dir.join("exports"));
     let config_path = dir.join("exports/ml-connector.toml");
     std::fs::write(&config_path, text).unwrap();
-    let err = Config::load(&config_path).err().expect("the config file is inside the grant");
+    let err = Config::load(&config_path).expect_err("the config file is inside the grant");
     let err = format!("{err:#}");
     assert!(err.contains("the config file") && err.contains("ml-connector.toml"), "{err}");
 }
