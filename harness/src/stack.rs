@@ -324,6 +324,8 @@ fn connection(t: &TenantSpec, spec: &StackSpec, gp: &gp_sandbox::Sandbox, gp_ori
     let target = RoleConfig {
         allow_http: vec![gp_origin.to_string()],
         allow_private_network: true,
+        // The emulator speaks NTLM over plain http unless the stack runs over TLS.
+        allow_insecure_ntlm: !spec.tls,
         paced: true,
         secrets: [("gp".to_string(), "gp".to_string())].into_iter().collect(),
         ..RoleConfig::new("gp-target")

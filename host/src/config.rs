@@ -146,6 +146,10 @@ pub struct HostConfig {
     /// A PEM file of CA certificates to trust besides the platform's (a GP server's internal
     /// CA, the emulators' generated CA). Relative to the config file.
     pub extra_ca: Option<PathBuf>,
+    /// The longest a server's `Retry-After` (on a 429) may pause a key or delay a call: a
+    /// larger value is cut to this (a hostile `Retry-After: 999999999` must not stop a
+    /// connection for decades).
+    pub max_retry_after_s: u64,
 }
 
 impl Default for HostConfig {
@@ -165,6 +169,7 @@ impl Default for HostConfig {
             poll_ms: 250,
             period_recheck_s: 300,
             extra_ca: None,
+            max_retry_after_s: 3600,
         }
     }
 }
@@ -356,6 +361,11 @@ pub struct RoleConfig {
     /// NTLM pool is that size anyway; this gates its other requests too). Set it on the target.
     #[serde(default)]
     pub paced: bool,
+    /// Let an `ntlm` secret of this role authenticate over plain `http://`. NTLM's messages can
+    /// be relayed and its session cracked offline by anyone on the path, so the host refuses it
+    /// unless this says the network is trusted (and warns at start when it does).
+    #[serde(default)]
+    pub allow_insecure_ntlm: bool,
 }
 
 impl RoleConfig {
@@ -368,6 +378,7 @@ impl RoleConfig {
             secrets: BTreeMap::new(),
             dirs: vec![],
             paced: false,
+            allow_insecure_ntlm: false,
         }
     }
 }
@@ -391,7 +402,7 @@ impl Config {
         // Relative paths are relative to the config file, so a config works from any cwd.
         let base = path.parent().unwrap_or(Path::new("."));
         cfg.resolve_paths(base);
-        cfg.validate()?;
+        cfg.validate_with(&[("the config file", path)])?;
         Ok(cfg)
     }
 
@@ -434,6 +445,58 @@ impl Config {
 
     /// Refuse a config that names things that do not exist, before anything runs.
     pub fn validate(&self) -> anyhow::Result<()> {
+        self.validate_with(&[])
+    }
+
+    /// [`Config::validate`], with more host files no directory grant may reach (the config
+    /// file, the master key file: whatever the caller knows the path of).
+    pub fn validate_with(&self, also_protected: &[(&str, &Path)]) -> anyhow::Result<()> {
+        self.validate_names()?;
+        let mut protected = self.protected_paths();
+        protected.extend(also_protected.iter().map(|(what, p)| (what.to_string(), p.to_path_buf())));
+        self.check_dir_grants(&protected)
+    }
+
+    /// The host's own files a component must never be granted: the compiled cache (native code
+    /// the host runs), the database (secrets, state, the queue).
+    pub fn protected_paths(&self) -> Vec<(String, PathBuf)> {
+        let mut out = vec![("the component cache".to_string(), self.host.cache_dir.clone())];
+        if let Some(rest) = self.host.database.strip_prefix("sqlite://") {
+            let file = rest.split('?').next().unwrap_or(rest);
+            if !file.is_empty() && !file.starts_with(':') {
+                out.push(("the database".to_string(), PathBuf::from(file)));
+            }
+        }
+        out
+    }
+
+    /// A directory grant may not contain, or lie inside, any protected path (compared after
+    /// resolving symlinks and `..`, so a grant of the database's parent directory is refused).
+    fn check_dir_grants(&self, protected: &[(String, PathBuf)]) -> anyhow::Result<()> {
+        let protected: Vec<(&str, &Path, PathBuf)> =
+            protected.iter().map(|(what, p)| (what.as_str(), p.as_path(), canonical(p))).collect();
+        for conn in &self.connections {
+            for (role, rc) in [("source", &conn.source), ("mapper", &conn.mapper), ("target", &conn.target)] {
+                for grant in &rc.dirs {
+                    let g = canonical(&grant.host);
+                    if let Some((what, path, _)) =
+                        protected.iter().find(|(_, _, p)| g.starts_with(p) || p.starts_with(&g))
+                    {
+                        bail!(
+                            "connection {}: {role} directory grant {} overlaps {what} ({}); grant a directory that holds none of the host's files",
+                            conn.id,
+                            grant.host.display(),
+                            path.display()
+                        );
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Names and references: connections, components, secrets, origins.
+    fn validate_names(&self) -> anyhow::Result<()> {
         let mut seen = std::collections::BTreeSet::new();
         for conn in &self.connections {
             if !seen.insert(&conn.id) {
@@ -453,8 +516,20 @@ impl Config {
                     bail!("connection {}: {role} component {:?} is not in [components]", conn.id, rc.component);
                 }
                 for secret in rc.secrets.values() {
-                    if !self.secrets.contains_key(secret) {
+                    let Some(sc) = self.secrets.get(secret) else {
                         bail!("connection {}: {role} is granted secret {secret:?}, which is not in [secrets]", conn.id);
+                    };
+                    let plain_http = sc
+                        .origin
+                        .as_deref()
+                        .and_then(|o| crate::caps::http::origin::Origin::parse(o).ok())
+                        .is_some_and(|o| o.scheme == "http");
+                    if sc.scheme == SecretScheme::Ntlm && plain_http && !rc.allow_insecure_ntlm {
+                        bail!(
+                            "connection {}: {role} is granted NTLM secret {secret:?} over plain http ({}); use https, or set allow_insecure_ntlm = true on the {role} if the network is trusted",
+                            conn.id,
+                            sc.origin.as_deref().unwrap_or_default()
+                        );
                     }
                 }
                 for origin in &rc.allow_http {
@@ -488,5 +563,30 @@ impl Config {
 
     pub fn connection(&self, id: &str) -> Option<&ConnectionConfig> {
         self.connections.iter().find(|c| c.id == id)
+    }
+}
+
+/// `p` absolute, symlinks and `..` resolved as far as it exists (the cache dir or the database
+/// may not exist before the first start), the rest appended as written.
+fn canonical(p: &Path) -> PathBuf {
+    let abs = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir().map(|d| d.join(p)).unwrap_or_else(|_| p.to_path_buf())
+    };
+    let mut missing = Vec::new();
+    let mut cur = abs.as_path();
+    loop {
+        if let Ok(mut found) = cur.canonicalize() {
+            found.extend(missing.iter().rev());
+            return found;
+        }
+        match (cur.parent(), cur.file_name()) {
+            (Some(parent), Some(name)) => {
+                missing.push(name);
+                cur = parent;
+            }
+            _ => return abs,
+        }
     }
 }

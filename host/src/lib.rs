@@ -9,6 +9,7 @@
 pub mod admin;
 pub mod app;
 pub mod bindings;
+pub mod cache_seal;
 pub mod call;
 pub mod caps;
 pub mod config;

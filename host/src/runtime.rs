@@ -1,6 +1,7 @@
 //! The wasmtime side of the host: one engine (component model, async, pooling allocator, epoch
 //! interruption), components loaded by path + sha256 and compiled once into a precompiled cache
-//! keyed by digest and engine compatibility, `InstancePre`s linked once and reused for every
+//! keyed by digest and engine compatibility (each entry sealed with a MAC, see [`crate::cache_seal`],
+//! and checked before it is deserialized), `InstancePre`s linked once and reused for every
 //! instance, and a fresh sandboxed `Store` per call.
 //!
 //! Sandbox per store: a CPU budget enforced by epochs (a runaway loop traps within ~`cpu_ms`),
@@ -20,6 +21,7 @@ use wasmtime::component::{Component, InstancePre, Linker, ResourceTable};
 use wasmtime::{Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, UpdateDeadline};
 use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
+use crate::cache_seal::CacheSeal;
 use crate::caps::{Caps, InstanceState};
 use crate::config::{ComponentConfig, DirGrant};
 use crate::limits::Limits;
@@ -38,6 +40,7 @@ pub struct Runtime {
     /// One linker per world: a role's capabilities and nothing else.
     linkers: BTreeMap<Role, Linker<InstanceState>>,
     cache_dir: PathBuf,
+    seal: CacheSeal,
     ticker_stop: Arc<AtomicBool>,
 }
 
@@ -85,7 +88,8 @@ impl Runtime {
             })?;
         }
         std::fs::create_dir_all(cache_dir).with_context(|| format!("creating cache dir {}", cache_dir.display()))?;
-        Ok(Runtime { engine, linkers, cache_dir: cache_dir.to_path_buf(), ticker_stop })
+        let seal = CacheSeal::open(cache_dir)?;
+        Ok(Runtime { engine, linkers, cache_dir: cache_dir.to_path_buf(), seal, ticker_stop })
     }
 
     /// Load a component: check its digest, take the precompiled artifact from the cache or
@@ -133,17 +137,31 @@ impl Runtime {
         let dir = cap_std::fs::Dir::open_ambient_dir(&self.cache_dir, cap_std::ambient_authority())
             .with_context(|| format!("opening cache dir {}", self.cache_dir.display()))?;
         let key = self.cache_key(digest);
+        let mac_file = CacheSeal::mac_file(&key);
         if let Ok(artifact) = dir.read(&key) {
-            match deserialize(&self.engine, &artifact) {
-                Ok(c) => return Ok((c, false)),
-                Err(e) => tracing::warn!("discarding unusable cached artifact {key}: {e:#}"),
+            // Native code: only what this host sealed is loaded; anything else is recompiled.
+            if !self.seal.verify(&key, &artifact, dir.read(&mac_file).ok().as_deref()) {
+                tracing::warn!(
+                    "cached artifact {key} in {} fails its integrity check (tampered, foreign or unsealed): not loading it, recompiling",
+                    self.cache_dir.display()
+                );
+            } else {
+                match deserialize(&self.engine, &artifact) {
+                    Ok(c) => return Ok((c, false)),
+                    Err(e) => tracing::warn!("discarding unusable cached artifact {key}: {e:#}"),
+                }
             }
         }
         let component = Component::new(&self.engine, bytes)?;
         let artifact = component.serialize()?;
         let tmp = format!("{key}.{}.tmp", uuid::Uuid::new_v4());
+        let mac_tmp = format!("{mac_file}.{}.tmp", uuid::Uuid::new_v4());
         dir.write(&tmp, &artifact)?;
-        dir.rename(&tmp, &dir, &key)?; // atomic: readers never see half an artifact
+        dir.write(&mac_tmp, self.seal.seal(&key, &artifact))?;
+        // Atomic renames, MAC first: a reader sees a whole artifact, and at worst a MAC that
+        // does not match it yet (then it recompiles); never a sealed half.
+        dir.rename(&mac_tmp, &dir, &mac_file)?;
+        dir.rename(&tmp, &dir, &key)?;
         Ok((component, true))
     }
 
@@ -216,8 +234,10 @@ fn wasmtime_version() -> &'static str {
 #[allow(unsafe_code)]
 fn deserialize(engine: &Engine, artifact: &[u8]) -> anyhow::Result<Component> {
     // SAFETY: the artifact was produced by `Component::serialize` of this same engine config
-    // (the file name carries the engine's compatibility hash) and written atomically into the
-    // host-owned cache directory; wasmtime additionally checks its header before use.
+    // (the file name carries the engine's compatibility hash), written atomically into the
+    // host-owned cache directory, and its MAC under this install's key was verified just before
+    // (so it is byte for byte what this host wrote under this name); wasmtime additionally checks
+    // its header before use.
     Ok(unsafe { Component::deserialize(engine, artifact) }?)
 }
 

@@ -386,7 +386,7 @@ async fn env(endpoint: &'static str, settings: &[(&str, &str)]) -> Env {
         cfg.push_str(&format!("{} = {}\n", toml_str(k), toml_str(&v)));
     }
     cfg.push_str(&format!(
-        "[connections.source]\ncomponent = \"standin-source\"\n[connections.mapper]\ncomponent = \"standin-mapper\"\n[connections.target]\ncomponent = \"gp-target\"\nallow_http = [\"{origin}\"]\nallow_private_network = true\npaced = true\nsecrets = {{ gp = \"gp\" }}\n"
+        "[connections.source]\ncomponent = \"standin-source\"\n[connections.mapper]\ncomponent = \"standin-mapper\"\n[connections.target]\ncomponent = \"gp-target\"\nallow_http = [\"{origin}\"]\nallow_private_network = true\nallow_insecure_ntlm = true\npaced = true\nsecrets = {{ gp = \"gp\" }}\n"
     ));
     let dir = scratch("gp-target");
     std::fs::create_dir_all(&dir).unwrap();

@@ -46,7 +46,8 @@ async fn start(config: GpConfig) -> Sandbox {
 #[tokio::test]
 async fn right_account_is_accepted_and_the_connection_is_reused() {
     let sb = start(GpConfig::default()).await;
-    let pools = NtlmPools::new(2, true, ml_connector::caps::http::tls::client_config(None).unwrap());
+    let pools =
+        NtlmPools::new(2, true, ml_connector::caps::http::tls::client_config(None).unwrap()).insecure_http(true);
     let s = secret(&sb, &sb.credentials().user_spec());
     let origin = s.origin.clone();
     for _ in 0..5 {
@@ -68,7 +69,8 @@ async fn wrong_password_user_or_domain_is_refused() {
         format!("{}\\other:{}", c.domain, c.password),
         format!("OTHERDOM\\{}:{}", c.user, c.password),
     ] {
-        let pools = NtlmPools::new(1, true, ml_connector::caps::http::tls::client_config(None).unwrap());
+        let pools =
+            NtlmPools::new(1, true, ml_connector::caps::http::tls::client_config(None).unwrap()).insecure_http(true);
         let s = secret(&sb, &account);
         let err =
             pools.send(&s, &s.origin.clone(), company_list(&sb), Duration::from_secs(10)).await.expect_err("refused");
@@ -84,7 +86,9 @@ async fn wrong_password_user_or_domain_is_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pool_size_caps_parallel_calls() {
     let sb = start(GpConfig { latency: Duration::from_millis(50), ..GpConfig::default() }).await;
-    let pools = Arc::new(NtlmPools::new(3, true, ml_connector::caps::http::tls::client_config(None).unwrap()));
+    let pools = Arc::new(
+        NtlmPools::new(3, true, ml_connector::caps::http::tls::client_config(None).unwrap()).insecure_http(true),
+    );
     let s = secret(&sb, &sb.credentials().user_spec());
     let mut tasks = Vec::new();
     for _ in 0..24 {

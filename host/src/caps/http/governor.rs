@@ -5,7 +5,8 @@
 //! to 2N through in some 60 s window, and Chargebee counts "requests in the last 60 s". The log
 //! admits a call only when fewer than `limit` calls were sent in the last `window`, so no
 //! rolling window ever holds more than `limit`. A 429 pauses the key for everyone: for the
-//! Retry-After it gave, else for a capped exponential backoff with jitter.
+//! Retry-After it gave (at most `max_pause`: a server's `Retry-After: 999999999` must not stop
+//! a key for decades), else for a capped exponential backoff with jitter.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -17,6 +18,8 @@ use tokio::time::Instant;
 pub struct RateGovernor {
     limit: usize,
     window: Duration,
+    /// Longest pause a 429's Retry-After may impose (`[host] max_retry_after_s`).
+    max_pause: Duration,
     inner: Mutex<Inner>,
 }
 
@@ -42,8 +45,15 @@ impl RateGovernor {
         RateGovernor {
             limit: limit.saturating_sub(headroom).max(1),
             window: window + margin,
+            max_pause: super::guard::DEFAULT_MAX_RETRY_AFTER,
             inner: Mutex::new(Inner::default()),
         }
+    }
+
+    /// The same governor with another ceiling on Retry-After pauses.
+    pub fn with_max_pause(mut self, max_pause: Duration) -> RateGovernor {
+        self.max_pause = max_pause;
+        self
     }
 
     /// Calls admitted per window after headroom.
@@ -73,11 +83,11 @@ impl RateGovernor {
         }
     }
 
-    /// The remote said 429. Returns how long the key is paused.
+    /// The remote said 429. Returns how long the key is paused (the Retry-After, capped).
     pub fn rate_limited(&self, retry_after: Option<Duration>) -> Duration {
         let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let pause = match retry_after {
-            Some(d) => d,
+            Some(d) => d.min(self.max_pause),
             None => {
                 g.strikes = g.strikes.saturating_add(1);
                 backoff(g.strikes)
@@ -129,6 +139,20 @@ mod tests {
         let t = Instant::now();
         g.acquire().await;
         assert!(t.elapsed() >= Duration::from_secs(3));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_huge_retry_after_pauses_for_the_maximum_only() {
+        let g = RateGovernor::new(1000, Duration::from_secs(60)).with_max_pause(Duration::from_secs(30));
+        let paused = g.rate_limited(Some(Duration::from_secs(999_999_999)));
+        assert_eq!(paused, Duration::from_secs(30));
+        let t = Instant::now();
+        g.acquire().await;
+        let waited = t.elapsed();
+        assert!(waited >= Duration::from_secs(30) && waited < Duration::from_secs(31), "{waited:?}");
+        // The default ceiling is an hour.
+        let g = RateGovernor::new(1000, Duration::from_secs(60));
+        assert_eq!(g.rate_limited(Some(Duration::from_secs(999_999_999))), Duration::from_secs(3600));
     }
 
     #[test]

@@ -4,9 +4,12 @@
 //! role's allowlist (deny by default); a credential, if given, is bound to exactly this origin;
 //! the host name resolves to public addresses unless the role may reach private networks. Only
 //! then does the host inject the credential and send. Redirects are never followed (a redirect
-//! could leave the allowlist). Denials are audited. 429 becomes `rate-limited` with Retry-After.
+//! could leave the allowlist); headers the host owns are refused (`guard`). Denials are audited.
+//! 429 becomes `rate-limited` with Retry-After, capped at `[host] max_retry_after_s`. NTLM over
+//! plain http only where the role allows it (`allow_insecure_ntlm`).
 
 pub mod governor;
+pub mod guard;
 pub mod ntlm;
 pub mod origin;
 pub mod tls;
@@ -42,14 +45,40 @@ pub fn configure(env: &ConfigureEnv<'_>) -> anyhow::Result<HttpPolicy> {
     }
     let max_in_flight = usize::try_from(env.connection.max_in_flight).unwrap_or(1).max(1);
     let private = env.role_config.allow_private_network;
+    let insecure_ntlm = env.role_config.allow_insecure_ntlm;
+    if insecure_ntlm {
+        warn_insecure_ntlm(env);
+    }
+    let max_retry_after = Duration::from_secs(env.host.max_retry_after_s);
     Ok(HttpPolicy {
         allow,
         allow_private_network: private,
+        allow_insecure_ntlm: insecure_ntlm,
+        max_retry_after,
         clients: env.clients.clone(),
-        ntlm: ntlm::NtlmPools::new(max_in_flight, private, env.clients.tls.clone()),
+        ntlm: ntlm::NtlmPools::new(max_in_flight, private, env.clients.tls.clone())
+            .insecure_http(insecure_ntlm)
+            .max_retry_after(max_retry_after),
         // GP pacing is the role's explicit setting: its other requests share the same limit.
         pacer: env.role_config.paced.then(|| Arc::new(tokio::sync::Semaphore::new(max_in_flight))),
     })
+}
+
+/// Said once per role at start: its NTLM account may cross the network in the clear.
+fn warn_insecure_ntlm(env: &ConfigureEnv<'_>) {
+    for name in env.role_config.secrets.values() {
+        if let Some(s) = env.secrets.get(name)
+            && s.scheme == SecretScheme::Ntlm
+            && s.origin.scheme == "http"
+        {
+            tracing::warn!(
+                connection = %env.connection.id,
+                role = %env.role,
+                "NTLM secret {name:?} is used over plain http ({}) because allow_insecure_ntlm = true: its handshake can be relayed or cracked by anyone on the path; use https",
+                s.origin
+            );
+        }
+    }
 }
 
 /// Largest response body handed to a guest.
@@ -105,6 +134,10 @@ impl HttpClients {
 pub struct HttpPolicy {
     pub allow: Vec<AllowedOrigin>,
     pub allow_private_network: bool,
+    /// NTLM over plain http (the role's `allow_insecure_ntlm`).
+    pub allow_insecure_ntlm: bool,
+    /// Ceiling on a 429's Retry-After (`[host] max_retry_after_s`).
+    pub max_retry_after: Duration,
     pub clients: HttpClients,
     /// Authenticated keep-alive connections for `ntlm` secrets, sized by the connection's
     /// pacing limit (see `ntlm`).
@@ -147,8 +180,8 @@ fn method(m: Method) -> reqwest::Method {
     }
 }
 
-/// Retry-After, as the SDK reads it (seconds or an HTTP date), in ms.
-fn retry_after_ms(headers: &reqwest::header::HeaderMap) -> Option<u64> {
+/// Retry-After, as the SDK reads it (seconds or an HTTP date), in ms, uncapped.
+pub(crate) fn retry_after_ms(headers: &reqwest::header::HeaderMap) -> Option<u64> {
     let v = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
     ml_connector_sdk::retry_after::retry_after_ms(v, std::time::SystemTime::now())
 }
@@ -198,8 +231,16 @@ impl Host for InstanceState {
         if let Err(reason) = http.check(&url, secret.as_deref()) {
             return self.deny(&what, reason).await;
         }
+        if let Err(reason) = guard::check_headers(&req.headers, secret.is_some()) {
+            return self.deny(&what, reason).await;
+        }
+        let ntlm_secret = secret.as_ref().filter(|s| s.scheme == SecretScheme::Ntlm);
+        if ntlm_secret.is_some() && url.scheme() == "http" && !http.allow_insecure_ntlm {
+            let reason = "NTLM over plain http is refused (use https, or allow_insecure_ntlm on a trusted network)";
+            return self.deny(&what, reason.into()).await;
+        }
         let timeout = req.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS).min(MAX_TIMEOUT_MS);
-        if let Some(secret) = secret.as_ref().filter(|s| s.scheme == SecretScheme::Ntlm) {
+        if let Some(secret) = ntlm_secret {
             let origin = Origin::of(&url).map_err(|e| anyhow::anyhow!("checked origin: {e}"))?;
             let ntlm_req = ntlm::NtlmRequest {
                 method: method(req.method),
@@ -232,7 +273,7 @@ impl Host for InstanceState {
             Some(p) => Some(p.clone().acquire_owned().await.map_err(|_| anyhow::anyhow!("pacer closed"))?),
             None => None,
         };
-        let result = send(builder).await;
+        let result = send(builder, http.max_retry_after).await;
         drop(permit);
         if let Some(g) = &governor {
             match &result {
@@ -248,11 +289,11 @@ impl Host for InstanceState {
     }
 }
 
-async fn send(builder: reqwest::RequestBuilder) -> Result<Response, HttpError> {
+async fn send(builder: reqwest::RequestBuilder, max_retry_after: Duration) -> Result<Response, HttpError> {
     let mut resp = builder.send().await.map_err(classify)?;
     let status = resp.status().as_u16();
     if status == 429 {
-        return Err(HttpError::RateLimited(retry_after_ms(resp.headers())));
+        return Err(HttpError::RateLimited(guard::cap_retry_after(retry_after_ms(resp.headers()), max_retry_after)));
     }
     let headers = resp
         .headers()

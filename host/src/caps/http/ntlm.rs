@@ -6,6 +6,11 @@
 //! connections whose size is the connection's pacing limit (`max_in_flight`): at most that many
 //! calls reach GP at once from this role, and each reuses a warm, authenticated connection.
 //! The NTLMv2 client is the `sspi` crate; TLS (https) is rustls with the platform's roots.
+//!
+//! Hardening: plain `http://` is refused unless the role allows it (`insecure_http`); bodies
+//! the handshake reads and discards (challenge, 401) are read up to [`MAX_DRAIN`] only, so an
+//! endless 401 body cannot exhaust memory; a 429's Retry-After is capped; the host owns the
+//! connection's headers (a guest's `authorization`, `host`, `connection`… are refused).
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -32,6 +37,9 @@ use crate::caps::secrets::value::ResolvedSecret;
 /// Largest response body handed to a guest (same as plain HTTP).
 const MAX_BODY: usize = 16 * 1024 * 1024;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Most bytes read from a body the handshake discards (a challenge's or a 401's): IIS sends a
+/// small HTML page; more is a hostile or broken server, and the connection is dropped.
+pub const MAX_DRAIN: usize = 64 * 1024;
 
 /// A request as the NTLM path sends it (already checked against the role's policy).
 pub struct NtlmRequest {
@@ -45,13 +53,34 @@ pub struct NtlmRequest {
 pub struct NtlmPools {
     size: usize,
     allow_private_network: bool,
+    insecure_http: bool,
+    max_retry_after: Duration,
     tls: Arc<rustls::ClientConfig>,
     pools: Mutex<HashMap<(String, String), Arc<Pool>>>,
 }
 
 impl NtlmPools {
     pub fn new(size: usize, allow_private_network: bool, tls: Arc<rustls::ClientConfig>) -> NtlmPools {
-        NtlmPools { size: size.max(1), allow_private_network, tls, pools: Mutex::new(HashMap::new()) }
+        NtlmPools {
+            size: size.max(1),
+            allow_private_network,
+            insecure_http: false,
+            max_retry_after: super::guard::DEFAULT_MAX_RETRY_AFTER,
+            tls,
+            pools: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Allow NTLM over plain `http://` (refused by default: see the role's `allow_insecure_ntlm`).
+    pub fn insecure_http(mut self, allow: bool) -> NtlmPools {
+        self.insecure_http = allow;
+        self
+    }
+
+    /// Ceiling on a 429's Retry-After (default an hour).
+    pub fn max_retry_after(mut self, max: Duration) -> NtlmPools {
+        self.max_retry_after = max;
+        self
     }
 
     /// Send with the secret's Windows account. `timeout` bounds the whole call, waiting for a
@@ -64,6 +93,11 @@ impl NtlmPools {
         req: NtlmRequest,
         timeout: Duration,
     ) -> Result<Response, HttpError> {
+        if origin.scheme == "http" && !self.insecure_http {
+            return Err(HttpError::Denied(format!(
+                "NTLM over plain http to {origin} is refused (use https, or allow_insecure_ntlm on a trusted network)"
+            )));
+        }
         let pool = {
             let mut pools = self.pools.lock().unwrap_or_else(|p| p.into_inner());
             pools
@@ -74,6 +108,7 @@ impl NtlmPools {
                         origin.clone(),
                         self.size,
                         self.allow_private_network,
+                        self.max_retry_after,
                         self.tls.clone(),
                     ))
                 })
@@ -103,6 +138,7 @@ struct Pool {
     secret: Arc<ResolvedSecret>,
     origin: Origin,
     allow_private_network: bool,
+    max_retry_after: Duration,
     slots: Semaphore,
     idle: Mutex<Vec<SendRequest<Full<Bytes>>>>,
     handshakes: std::sync::atomic::AtomicU64,
@@ -125,6 +161,7 @@ impl Pool {
         origin: Origin,
         size: usize,
         allow_private_network: bool,
+        max_retry_after: Duration,
         tls: Arc<rustls::ClientConfig>,
     ) -> Pool {
         Pool {
@@ -132,6 +169,7 @@ impl Pool {
             secret,
             origin,
             allow_private_network,
+            max_retry_after,
             slots: Semaphore::new(size),
             idle: Mutex::new(Vec::new()),
             handshakes: 0.into(),
@@ -145,7 +183,7 @@ impl Pool {
         // have lost its authentication (401, nothing processed): both go to a fresh connection,
         // where the request itself rides on the handshake's AUTHENTICATE leg.
         while let Some(mut conn) = self.take_idle() {
-            match exchange(&mut conn, request.clone()).await {
+            match exchange(&mut conn, request.clone(), self.max_retry_after).await {
                 Ok(resp) => {
                     self.put_idle(conn);
                     return Ok(resp);
@@ -266,14 +304,14 @@ impl Pool {
             .find_map(|v| v.strip_prefix("NTLM "))
             .ok_or_else(|| refused("the server offered no NTLM challenge".into()))?;
         let token = B64.decode(token.trim()).map_err(|e| refused(format!("challenge is not base64: {e}")))?;
-        drain(challenge).await;
+        drain(challenge).await.map_err(refused)?;
 
         let last = context_step(&mut ntlm, &mut acq.credentials_handle, &target, Some(token))
             .map_err(|e| refused(e.to_string()))?;
         let authenticate = B64.encode(&last);
         let mut real = hyper::Request::from_parts(parts, body);
         real.headers_mut().insert(hyper::header::AUTHORIZATION, header_value(&format!("NTLM {authenticate}"))?);
-        match exchange(sender, real).await {
+        match exchange(sender, real, self.max_retry_after).await {
             Ok(resp) => Ok(resp),
             Err(Failure::Reauthenticate) => Err(HttpError::Protocol(format!(
                 "{} refused the Windows account of secret {:?} (wrong user, domain or password)",
@@ -332,14 +370,11 @@ fn to_hyper(req: &NtlmRequest, origin: &Origin) -> Result<hyper::Request<Full<By
     }
     let mut b =
         hyper::Request::builder().method(req.method.clone()).uri(path).header(hyper::header::HOST, host_header(origin));
+    // The connection and its authentication are ours to manage: a guest's `authorization`,
+    // `host`, `connection`… are refused (the capability refuses them first; this is for direct
+    // callers of the pool).
+    super::guard::check_headers(&req.headers, true).map_err(HttpError::Denied)?;
     for (name, value) in &req.headers {
-        // The connection's authentication is ours to manage; a guest's header would break it.
-        if name.eq_ignore_ascii_case("authorization")
-            || name.eq_ignore_ascii_case("host")
-            || name.eq_ignore_ascii_case("connection")
-        {
-            continue;
-        }
         b = b.header(name.as_str(), value.as_str());
     }
     b.body(Full::new(Bytes::from(req.body.clone()))).map_err(|e| HttpError::Protocol(format!("bad request: {e}")))
@@ -359,7 +394,11 @@ where
 }
 
 /// One request on an authenticated connection.
-async fn exchange(conn: &mut SendRequest<Full<Bytes>>, req: hyper::Request<Full<Bytes>>) -> Result<Response, Failure> {
+async fn exchange(
+    conn: &mut SendRequest<Full<Bytes>>,
+    req: hyper::Request<Full<Bytes>>,
+    max_retry_after: Duration,
+) -> Result<Response, Failure> {
     conn.ready().await.map_err(|e| Failure::BeforeSend(HttpError::Connect(e.to_string())))?;
     let resp = conn.send_request(req).await.map_err(|e| {
         // hyper tells us when the request never left (e.g. the connection was already closed).
@@ -373,16 +412,12 @@ async fn exchange(conn: &mut SendRequest<Full<Bytes>>, req: hyper::Request<Full<
     })?;
     let status = resp.status().as_u16();
     if status == 401 {
-        drain(resp).await;
+        // Whether or not the body fits, this connection is done: the caller drops it.
+        let _ = drain(resp).await;
         return Err(Failure::Reauthenticate);
     }
     if status == 429 {
-        let after = resp
-            .headers()
-            .get(hyper::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(|s| s * 1000);
+        let after = super::guard::cap_retry_after(super::retry_after_ms(resp.headers()), max_retry_after);
         return Err(Failure::AfterSend(HttpError::RateLimited(after)));
     }
     let headers = resp
@@ -408,8 +443,14 @@ async fn exchange(conn: &mut SendRequest<Full<Bytes>>, req: hyper::Request<Full<
     Ok(Response { status, headers, body: buf })
 }
 
-async fn drain(resp: hyper::Response<hyper::body::Incoming>) {
-    let _ = resp.into_body().collect().await;
+/// Read and discard a body, at most [`MAX_DRAIN`] bytes of it. `Err` when it is longer (or the
+/// read fails): the connection then has unread bytes and must not be used again.
+async fn drain(resp: hyper::Response<hyper::body::Incoming>) -> Result<(), String> {
+    let mut body = http_body_util::Limited::new(resp.into_body(), MAX_DRAIN);
+    while let Some(frame) = body.frame().await {
+        frame.map_err(|e| format!("discarding a response body: {e} (limit {MAX_DRAIN} bytes)"))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

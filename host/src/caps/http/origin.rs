@@ -2,7 +2,7 @@
 //! the addresses a role may not reach unless it is granted private networks. A leaf module: the
 //! config, the secrets and the NTLM pool all name origins.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use anyhow::{Context, bail};
 
@@ -93,23 +93,57 @@ impl AllowedOrigin {
     }
 }
 
-/// Addresses a role may not reach unless it is granted private networks.
+/// Addresses a role may not reach unless it is granted private networks: everything that is
+/// not ordinary public unicast. IPv6 forms that carry an IPv4 address (mapped, compatible,
+/// NAT64, 6to4, Teredo) are judged by the IPv4 address they lead to, so `[::ffff:127.0.0.1]`,
+/// `[::7f00:1]` or `[64:ff9b::a9fe:a9fe]` (the cloud metadata address) are as private as the
+/// address they embed.
 pub fn is_private(ip: IpAddr) -> bool {
     match ip {
-        IpAddr::V4(v4) => {
-            v4.is_private()
-                || v4.is_loopback()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64 // 100.64/10 CGNAT
-        }
-        IpAddr::V6(v6) => {
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || (v6.segments()[0] & 0xfe00) == 0xfc00 // unique local
-                || (v6.segments()[0] & 0xffc0) == 0xfe80 // link local
-                || v6.to_ipv4_mapped().is_some_and(|v4| is_private(IpAddr::V4(v4)))
+        IpAddr::V4(v4) => is_private_v4(v4),
+        IpAddr::V6(v6) => is_private_v6(v6),
+    }
+}
+
+fn is_private_v4(ip: Ipv4Addr) -> bool {
+    let [a, b, c, _] = ip.octets();
+    a == 0 // 0.0.0.0/8 "this network", 0.0.0.0 included
+        || a == 10 // 10/8
+        || a == 127 // loopback
+        || (a == 100 && (b & 0xc0) == 64) // 100.64/10 CGNAT
+        || (a == 169 && b == 254) // link-local, cloud metadata
+        || (a == 172 && (b & 0xf0) == 16) // 172.16/12
+        || (a == 192 && b == 168) // 192.168/16
+        || (a == 192 && b == 0 && c == 0) // 192.0.0/24 IETF protocol assignments
+        || (a == 192 && b == 0 && c == 2) // 192.0.2/24 TEST-NET-1
+        || (a == 198 && (b & 0xfe) == 18) // 198.18/15 benchmarking
+        || (a == 198 && b == 51 && c == 100) // TEST-NET-2
+        || (a == 203 && b == 0 && c == 113) // TEST-NET-3
+        || a >= 224 // 224/4 multicast, 240/4 reserved, 255.255.255.255 broadcast
+}
+
+fn is_private_v6(ip: Ipv6Addr) -> bool {
+    let s = ip.segments();
+    let embedded = |hi: u16, lo: u16| Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo));
+    if s[..6] == [0, 0, 0, 0, 0, 0xffff] || s[..6] == [0; 6] {
+        // IPv4-mapped and IPv4-compatible (`::` and `::1` land in 0.0.0.0/8: private too).
+        return is_private_v4(embedded(s[6], s[7]));
+    }
+    if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        return is_private_v4(embedded(s[6], s[7])); // NAT64 well-known prefix
+    }
+    match s[0] {
+        0x2002 => is_private_v4(embedded(s[1], s[2])), // 6to4 carries its gateway's IPv4
+        // Teredo: server IPv4 in bits 32..64, client IPv4 (inverted) in the last 32.
+        0x2001 if s[1] == 0 => is_private_v4(embedded(s[2], s[3])) || is_private_v4(embedded(!s[6], !s[7])),
+        0x2001 if s[1] == 0xdb8 => true,       // documentation
+        0x64 if s[1] == 0xff9b => true,        // 64:ff9b:1::/48 local-use NAT64 and the rest
+        0x100 if s[1..4] == [0, 0, 0] => true, // 100::/64 discard-only
+        x => {
+            (x & 0xfe00) == 0xfc00 // fc00::/7 unique local
+                || (x & 0xffc0) == 0xfe80 // fe80::/10 link-local
+                || (x & 0xffc0) == 0xfec0 // fec0::/10 site-local (deprecated, still routable inside)
+                || (x & 0xff00) == 0xff00 // ff00::/8 multicast
         }
     }
 }
@@ -137,23 +171,79 @@ mod tests {
 
     #[test]
     fn private_addresses() {
-        for ip in [
-            "127.0.0.1",
+        let private = [
+            // IPv4
+            "0.0.0.0",
+            "0.1.2.3",
             "10.1.2.3",
-            "192.168.0.1",
             "172.16.0.1",
+            "172.31.255.255",
+            "192.168.0.1",
+            "127.0.0.1",
+            "127.255.255.254",
             "169.254.169.254",
             "100.64.0.1",
+            "100.127.255.255",
+            "198.18.0.1",
+            "198.19.255.255",
+            "192.0.0.8",
+            "192.0.2.1",
+            "198.51.100.7",
+            "203.0.113.9",
+            "224.0.0.1",
+            "239.255.255.250",
+            "240.0.0.1",
+            "255.255.255.255",
+            // IPv6
+            "::",
             "::1",
-            "fe80::1",
+            "fc00::1",
             "fd00::1",
+            "fe80::1",
+            "febf::1",
+            "fec0::1",
+            "ff02::1",
+            "ff0e::1",
             "::ffff:10.0.0.1",
-            "0.0.0.0",
-        ] {
-            assert!(is_private(ip.parse().unwrap()), "{ip}");
+            "::ffff:127.0.0.1",
+            "::ffff:169.254.169.254",
+            "::7f00:1",
+            "::a9fe:a9fe",
+            "::10.0.0.1",
+            "64:ff9b::a9fe:a9fe",
+            "64:ff9b::7f00:1",
+            "64:ff9b:1::1",
+            "2002:7f00:1::1",
+            "2002:a9fe:a9fe::1",
+            "2002:c0a8:101::",
+            "2001:0:4136:e378:8000:63bf:80ff:fffe", // Teredo, client 127.0.0.1 (inverted)
+            "2001:db8::1",
+            "100::1",
+        ];
+        for ip in private {
+            assert!(is_private(ip.parse().unwrap()), "{ip} should be private");
         }
-        for ip in ["8.8.8.8", "2606:4700::1111", "100.128.0.1"] {
-            assert!(!is_private(ip.parse().unwrap()), "{ip}");
+        let public = [
+            "8.8.8.8",
+            "1.1.1.1",
+            "100.128.0.1",
+            "100.63.255.255",
+            "172.32.0.1",
+            "172.15.255.255",
+            "192.169.0.1",
+            "198.20.0.1",
+            "198.17.255.255",
+            "223.255.255.255",
+            "11.0.0.1",
+            "2606:4700::1111",
+            "2001:4860:4860::8888",
+            "2a00:1450:4001::1",
+            "::ffff:8.8.8.8",
+            "64:ff9b::808:808",
+            "2002:808:808::1",
+        ];
+        for ip in public {
+            assert!(!is_private(ip.parse().unwrap()), "{ip} should be public");
         }
     }
 }

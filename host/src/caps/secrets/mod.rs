@@ -7,6 +7,7 @@ pub mod value;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use mlc_store::Store;
@@ -92,7 +93,9 @@ pub async fn resolve(
             (None, None) => bail!("secret {name} has no origin"),
         };
         // One governor per key, shared by every connection and worker using it.
-        let governor = site.map(|s| Arc::new(RateGovernor::new(s.requests_per_window, s.window)));
+        let max_pause = Duration::from_secs(config.host.max_retry_after_s);
+        let governor =
+            site.map(|s| Arc::new(RateGovernor::new(s.requests_per_window, s.window).with_max_pause(max_pause)));
         let secret =
             ResolvedSecret { name: name.clone(), scheme: sc.scheme, origin, value: SecretValue::new(value), governor };
         out.insert(name.clone(), Arc::new(secret));
