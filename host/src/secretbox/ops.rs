@@ -30,7 +30,7 @@ pub async fn set(path: &Path, store: &dyn SecretStore, name: &str, value: &str) 
         ring = Keyring::load(path)?;
     }
     let key = ring.sealing_key().context("no master key")?;
-    store.secret_put(name, &key.id().hex(), &seal(key, name, value)?).await?;
+    store.secret_put(name, Some(&key.id().hex()), &seal(key, name, value)?).await?;
     Ok(SetOutcome { key_id: key.id(), created_key })
 }
 

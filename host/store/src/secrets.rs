@@ -18,8 +18,9 @@ pub struct SecretMeta {
 
 #[async_trait]
 pub trait SecretStore: Send + Sync + 'static {
-    /// Insert or overwrite `name`'s ciphertext, sealed under master key `key_id`.
-    async fn secret_put(&self, name: &str, key_id: &str, ciphertext: &[u8]) -> anyhow::Result<()>;
+    /// Insert or overwrite `name`'s ciphertext, sealed under master key `key_id` (`None`: a
+    /// format without key ids).
+    async fn secret_put(&self, name: &str, key_id: Option<&str>, ciphertext: &[u8]) -> anyhow::Result<()>;
     async fn secret_get(&self, name: &str) -> anyhow::Result<Option<Vec<u8>>>;
     /// Every stored secret, by name.
     async fn secret_list(&self) -> anyhow::Result<Vec<SecretMeta>>;

@@ -7,7 +7,7 @@ use crate::{SecretMeta, SecretStore};
 
 #[async_trait]
 impl<DB: Dialect> SecretStore for SqlStore<DB> {
-    async fn secret_put(&self, name: &str, key_id: &str, ciphertext: &[u8]) -> anyhow::Result<()> {
+    async fn secret_put(&self, name: &str, key_id: Option<&str>, ciphertext: &[u8]) -> anyhow::Result<()> {
         sqlx::query(sql::<DB>(
             "INSERT INTO secrets (name, ciphertext, key_id, updated_at) VALUES ($1, $2, $3, {now}) \
              ON CONFLICT (name) DO UPDATE SET ciphertext = excluded.ciphertext, key_id = excluded.key_id, \
