@@ -18,7 +18,7 @@ use mlc_store::SecretStore;
 
 use super::keyring::{self, Keyring, next_path, old_path, sync_dir, write_key_file};
 use super::{KeyId, MasterKey, seal};
-use crate::caps::secrets::SecretValue;
+use crate::caps::secrets::value::SecretValue;
 
 /// Passes over the store before [`reseal`] gives up on secrets that keep changing under it.
 const MAX_PASSES: usize = 8;
