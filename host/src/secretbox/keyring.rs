@@ -42,7 +42,7 @@ impl Keyring {
         let mut others = read_old_keys(path)?;
         let (current, from_env) = match env_key {
             Some(hex) => {
-                let key = MasterKey::from_hex(hex).with_context(|| format!("{ENV}"))?;
+                let key = MasterKey::from_hex(hex).context(ENV)?;
                 others.extend(file_key.filter(|k| k.id != key.id));
                 (Some(key), true)
             }
