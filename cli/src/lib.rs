@@ -40,6 +40,11 @@ pub enum Command {
         #[arg(long, short, default_value = "ml-connector.toml")]
         config: PathBuf,
     },
+    /// Sealed secrets and the master key: set, list, init-key, rotate-master.
+    Secret {
+        #[command(subcommand)]
+        action: SecretCommand,
+    },
     /// Admin-plane tokens: create (shown once), list (never the token), revoke.
     Token {
         #[command(subcommand)]
@@ -126,6 +131,33 @@ pub enum TokenCommand {
     /// Revoke a token by name (at once, for every replica).
     Revoke {
         name: String,
+        #[arg(long, short, default_value = "ml-connector.toml")]
+        config: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum SecretCommand {
+    /// Store a secret encrypted (value read from stdin); configure it as `stored = true`. With
+    /// no master key file and nothing stored yet, creates the key (and says so).
+    Set {
+        name: String,
+        #[arg(long, short, default_value = "ml-connector.toml")]
+        config: PathBuf,
+    },
+    /// Stored secrets: name, master key id and state, last update. Never a value.
+    List {
+        #[arg(long, short, default_value = "ml-connector.toml")]
+        config: PathBuf,
+    },
+    /// Create the master key file (`[host] master_key`); refused if it exists.
+    InitKey {
+        #[arg(long, short, default_value = "ml-connector.toml")]
+        config: PathBuf,
+    },
+    /// Replace the master key and re-seal every stored secret under it, while hosts run;
+    /// run it again to resume after a crash.
+    RotateMaster {
         #[arg(long, short, default_value = "ml-connector.toml")]
         config: PathBuf,
     },

@@ -4,7 +4,7 @@ use anyhow::Context;
 use clap::Parser;
 use ml_connector::jobs::PollMode;
 use ml_connector::{app::App, config::Config, secretbox, serve};
-use ml_connector_cli::{Cli, Command, TokenCommand};
+use ml_connector_cli::{Cli, Command, SecretCommand, TokenCommand};
 
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -43,17 +43,8 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::SecretSet { name, config } => {
-            let cfg = Config::load(&config)?;
-            let mut value = String::new();
-            std::io::stdin().read_line(&mut value).context("reading the secret from stdin")?;
-            let value = value.trim_end_matches(['\r', '\n']).to_string();
-            anyhow::ensure!(!value.is_empty(), "empty secret");
-            let store = mlc_store::open(&cfg.host.database).await?;
-            store.secret_put(&name, &secretbox::seal(&value)?).await?;
-            println!("stored secret {name} (encrypted)");
-            Ok(())
-        }
+        Command::SecretSet { name, config } => secret(SecretCommand::Set { name, config }).await,
+        Command::Secret { action } => secret(action).await,
         Command::Sandbox { which } => which.run().await,
         Command::Token { action } => token(action).await,
         Command::Backfill { config, connection, since, until, events } => {
@@ -145,6 +136,70 @@ async fn token(action: TokenCommand) -> anyhow::Result<()> {
             println!("token {name} revoked");
             Ok(())
         }
+    }
+}
+
+/// `secret …`: the work is in `ml_connector::secretbox::ops`; this reads stdin and prints.
+async fn secret(action: SecretCommand) -> anyhow::Result<()> {
+    let config = match &action {
+        SecretCommand::Set { config, .. }
+        | SecretCommand::List { config }
+        | SecretCommand::InitKey { config }
+        | SecretCommand::RotateMaster { config } => Config::load(config)?,
+    };
+    let key_file = &config.host.master_key;
+    if let SecretCommand::InitKey { .. } = action {
+        let key = secretbox::ops::init_key(key_file)?;
+        println!("created master key {} in {}: back it up", key.id(), key_file.display());
+        return Ok(());
+    }
+    let store = mlc_store::open(&config.host.database).await?;
+    match action {
+        SecretCommand::Set { name, .. } => {
+            let mut value = String::new();
+            std::io::stdin().read_line(&mut value).context("reading the secret from stdin")?;
+            let value = value.trim_end_matches(['\r', '\n']);
+            let done = secretbox::ops::set(key_file, store.as_ref(), &name, value).await?;
+            if done.created_key {
+                println!("created master key {} in {}: back it up", done.key_id, key_file.display());
+            }
+            println!("stored secret {name} (sealed under master key {})", done.key_id);
+        }
+        SecretCommand::List { .. } => {
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis();
+            let now = i64::try_from(now)?;
+            println!("{:<32} {:<16}  {:<22} KEY", "NAME", "KEY ID", "UPDATED (UTC)");
+            for (meta, state) in secretbox::ops::list(key_file, store.as_ref()).await? {
+                let day = ml_connector_sdk::dates::iso_date(meta.updated_at / 1000);
+                let age = format_age(now - meta.updated_at);
+                let id = meta.key_id.as_deref().unwrap_or("-");
+                println!("{:<32} {id:<16}  {day} ({age:>5}) {state}", meta.name);
+            }
+        }
+        SecretCommand::RotateMaster { .. } => {
+            let r = secretbox::rotate::rotate(key_file, store.as_ref()).await?;
+            let resumed = if r.resumed { " (resumed a rotation left half-done)" } else { "" };
+            println!(
+                "master key {} → {}{resumed}: {} secret(s) re-sealed; the old key is kept as {}",
+                r.from,
+                r.to,
+                r.resealed,
+                secretbox::keyring::old_path(key_file, r.from).display()
+            );
+        }
+        SecretCommand::InitKey { .. } => {}
+    }
+    Ok(())
+}
+
+/// "3d", "5h", "12m", "now": how long ago, roughly.
+fn format_age(ms: i64) -> String {
+    let s = ms.max(0) / 1000;
+    match s {
+        s if s >= 86_400 => format!("{}d", s / 86_400),
+        s if s >= 3_600 => format!("{}h", s / 3_600),
+        s if s >= 60 => format!("{}m", s / 60),
+        _ => "now".into(),
     }
 }
 

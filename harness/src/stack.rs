@@ -255,6 +255,7 @@ fn config(dir: &Path, spec: &StackSpec, cb: &ChargebeeSandbox, gp: &gp_sandbox::
     let host = HostConfig {
         database,
         cache_dir: dir.join("cache"),
+        master_key: dir.join("master.key"),
         workers: spec.workers,
         lease_ms: i64::try_from(spec.lease_ms)?,
         poll_ms: 50,

@@ -150,6 +150,9 @@ pub struct HostConfig {
     /// larger value is cut to this (a hostile `Retry-After: 999999999` must not stop a
     /// connection for decades).
     pub max_retry_after_s: u64,
+    /// The master key file sealing stored secrets (relative to the config file; rotation keeps
+    /// `<file>.next` and `<file>.<id>.old` beside it). `MLC_MASTER_KEY` (hex) overrides it.
+    pub master_key: PathBuf,
 }
 
 impl Default for HostConfig {
@@ -170,6 +173,7 @@ impl Default for HostConfig {
             period_recheck_s: 300,
             extra_ca: None,
             max_retry_after_s: 3600,
+            master_key: PathBuf::from("master.key"),
         }
     }
 }
@@ -242,7 +246,8 @@ pub enum SecretScheme {
     Ntlm,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// `Debug` never shows an inline value (configs are logged and printed in errors).
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SecretSource {
     /// Read from this environment variable at start.
@@ -251,6 +256,17 @@ pub enum SecretSource {
     Stored(bool),
     /// Inline value: only for demos and tests; logged as a warning at start.
     Value(String),
+}
+
+impl std::fmt::Debug for SecretSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            // The variable's name, not its value: the value is read at start, never kept here.
+            SecretSource::Env(var) => f.debug_tuple("Env").field(var).finish(),
+            SecretSource::Stored(b) => f.debug_tuple("Stored").field(b).finish(),
+            SecretSource::Value(_) => f.write_str("Value(<redacted>)"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -418,6 +434,7 @@ impl Config {
             }
         };
         fix(&mut self.host.cache_dir);
+        fix(&mut self.host.master_key);
         if let Some(ca) = &mut self.host.extra_ca {
             fix(ca);
         }
@@ -458,9 +475,13 @@ impl Config {
     }
 
     /// The host's own files a component must never be granted: the compiled cache (native code
-    /// the host runs), the database (secrets, state, the queue).
+    /// the host runs), the database (secrets, state, the queue), the master key (and its
+    /// rotation files beside it).
     pub fn protected_paths(&self) -> Vec<(String, PathBuf)> {
-        let mut out = vec![("the component cache".to_string(), self.host.cache_dir.clone())];
+        let mut out = vec![
+            ("the component cache".to_string(), self.host.cache_dir.clone()),
+            ("the master key".to_string(), self.host.master_key.clone()),
+        ];
         if let Some(rest) = self.host.database.strip_prefix("sqlite://") {
             let file = rest.split('?').next().unwrap_or(rest);
             if !file.is_empty() && !file.starts_with(':') {
@@ -588,5 +609,36 @@ fn canonical(p: &Path) -> PathBuf {
             }
             _ => return abs,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    #[test]
+    fn debug_of_secrets_never_shows_an_inline_value() {
+        let cfg: Config = toml::from_str(
+            "[secrets.demo]\nscheme = \"bearer\"\norigin = \"https://x.example\"\nvalue = \"hunter2-inline\"\n\
+             [secrets.envd]\nscheme = \"bearer\"\norigin = \"https://x.example\"\nenv = \"SOME_VAR\"\n",
+        )
+        .unwrap();
+        let sc = &cfg.secrets["demo"];
+        for text in [format!("{:?}", sc.source), format!("{sc:?}"), format!("{sc:#?}"), format!("{cfg:?}")] {
+            assert!(!text.contains("hunter2-inline"), "{text}");
+            assert!(text.contains("<redacted>"), "{text}");
+        }
+        assert!(format!("{:?}", cfg.secrets["envd"]).contains("SOME_VAR"));
+    }
+
+    #[test]
+    fn master_key_defaults_beside_the_config_file() {
+        let dir = std::env::temp_dir().join(format!("mlc-cfg-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("a.toml"), "").unwrap();
+        std::fs::write(dir.join("b.toml"), "[host]\nmaster_key = \"keys/mk\"\n").unwrap();
+        assert_eq!(Config::load(&dir.join("a.toml")).unwrap().host.master_key, dir.join("master.key"));
+        assert_eq!(Config::load(&dir.join("b.toml")).unwrap().host.master_key, dir.join("keys/mk"));
     }
 }

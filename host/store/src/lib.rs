@@ -27,7 +27,7 @@ pub use queue::{
     backoff_delay,
 };
 pub use records::{Batch, Committed, RecordRow, Records};
-pub use secrets::SecretStore;
+pub use secrets::{SecretMeta, SecretStore};
 pub use sqlite::SqliteStore;
 pub use state::ComponentState;
 pub use timeline::{AuditEvent, Timeline};

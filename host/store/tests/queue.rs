@@ -320,8 +320,19 @@ async fn records_audit_state_secrets(db: Db) {
     s.state_delete("c/src", "cursor").await.unwrap();
     assert_eq!(s.state_get("c/src", "cursor").await.unwrap(), None);
 
-    s.secret_put("k", b"\x01sealed").await.unwrap();
+    s.secret_put("k", Some("00aa"), b"\x01sealed").await.unwrap();
     assert_eq!(s.secret_get("k").await.unwrap().as_deref(), Some(&b"\x01sealed"[..]));
+    let list = s.secret_list().await.unwrap();
+    assert_eq!((list.len(), list[0].name.as_str(), list[0].key_id.as_deref()), (1, "k", Some("00aa")));
+    assert!(list[0].updated_at > 0);
+    // Compare-and-swap: a stale expected ciphertext replaces nothing.
+    assert!(!s.secret_replace("k", b"stale", "00bb", b"\x02new").await.unwrap());
+    assert!(s.secret_replace("k", b"\x01sealed", "00bb", b"\x02new").await.unwrap());
+    assert_eq!(s.secret_get("k").await.unwrap().as_deref(), Some(&b"\x02new"[..]));
+    assert_eq!(s.secret_list().await.unwrap()[0].key_id.as_deref(), Some("00bb"));
+    assert!(!s.secret_replace("missing", b"x", "00bb", b"y").await.unwrap());
+    s.secret_put("old", None, b"\x03v1").await.unwrap();
+    assert_eq!(s.secret_list().await.unwrap()[1].key_id, None);
 }
 
 async fn batches_commit_all_or_nothing(db: Db) {

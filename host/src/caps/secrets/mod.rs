@@ -15,6 +15,7 @@ use wasmtime::component::{HasSelf, Linker, Resource};
 
 use crate::bindings::host::ml_connector::plugin::secrets::{Host, HostSecret, SecretError, add_to_linker};
 use crate::config::{Config, SecretSource};
+use crate::secretbox::Keyring;
 
 use super::chargebee::{ChargebeeSite, KEY_GRANT};
 use super::http::governor::RateGovernor;
@@ -64,6 +65,7 @@ pub async fn resolve(
     sites: &BTreeMap<String, ChargebeeSite>,
     store: &dyn Store,
 ) -> anyhow::Result<ResolvedSecrets> {
+    let keyring = open_keyring(config, store).await?;
     let mut out = BTreeMap::new();
     for (name, sc) in &config.secrets {
         let value = match &sc.source {
@@ -80,7 +82,7 @@ pub async fn resolve(
                         "secret {name} is configured as stored but is not in the store (ml-connector secret-set {name})"
                     )
                 })?;
-                crate::secretbox::open(&sealed).with_context(|| format!("secret {name}: decrypting"))?
+                keyring.open(name, &sealed)?
             }
         };
         if value.is_empty() {
@@ -101,6 +103,18 @@ pub async fn resolve(
         out.insert(name.clone(), Arc::new(secret));
     }
     Ok(out)
+}
+
+/// The master keys, refusing to start when the store holds sealed secrets and the key file
+/// is missing (restoring it is the fix; a new key would open none of them).
+async fn open_keyring(config: &Config, store: &dyn Store) -> anyhow::Result<Keyring> {
+    let keyring = Keyring::load(&config.host.master_key)?;
+    let stored = store.secret_list().await?;
+    keyring.require_current(stored.len())?;
+    for meta in stored.iter().filter(|m| m.key_id.as_deref().is_some_and(|id| !keyring.knows(id))) {
+        tracing::warn!(secret = %meta.name, key_id = ?meta.key_id, "stored secret is sealed under a master key this host does not have");
+    }
+    Ok(keyring)
 }
 
 /// The one site whose API key `name` is, if any; two sites on different origins are refused.
