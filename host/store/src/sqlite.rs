@@ -21,10 +21,14 @@ pub type SqliteStore = SqlStore<Sqlite>;
 
 impl SqlStore<Sqlite> {
     pub async fn connect(url: &str) -> anyhow::Result<SqliteStore> {
-        let opts = SqliteConnectOptions::from_str(url)?
+        let (url, synchronous) = synchronous_of(url)?;
+        if synchronous != SqliteSynchronous::Full {
+            tracing::warn!("SQLite store with synchronous={synchronous:?}: a power cut can lose webhooks already answered 200");
+        }
+        let opts = SqliteConnectOptions::from_str(&url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
+            .synchronous(synchronous)
             .busy_timeout(Duration::from_secs(15))
             .foreign_keys(true);
         if let Some(dir) = opts.get_filename().parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -35,6 +39,24 @@ impl SqlStore<Sqlite> {
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?;
         Ok(SqliteStore { pool, writer })
     }
+}
+
+/// `?synchronous=full|normal` on the URL (default full): `normal` trades the last commits'
+/// durability on a power cut for speed — for measuring what FULL costs, not for production.
+fn synchronous_of(url: &str) -> anyhow::Result<(String, SqliteSynchronous)> {
+    let Some((base, query)) = url.split_once('?') else { return Ok((url.to_string(), SqliteSynchronous::Full)) };
+    let mut kept = Vec::new();
+    let mut sync = SqliteSynchronous::Full;
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        match pair.split_once('=') {
+            Some(("synchronous", "full")) => sync = SqliteSynchronous::Full,
+            Some(("synchronous", "normal")) => sync = SqliteSynchronous::Normal,
+            Some(("synchronous", other)) => anyhow::bail!("synchronous={other:?}: use full (default) or normal"),
+            _ => kept.push(pair),
+        }
+    }
+    let url = if kept.is_empty() { base.to_string() } else { format!("{base}?{}", kept.join("&")) };
+    Ok((url, sync))
 }
 
 impl Dialect for Sqlite {
@@ -59,5 +81,19 @@ impl Driver for Sqlite {
 impl RowsAffected for SqliteQueryResult {
     fn rows_affected(&self) -> u64 {
         SqliteQueryResult::rows_affected(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn synchronous_defaults_to_full_and_normal_is_explicit() {
+        assert_eq!(synchronous_of("sqlite://a.db").unwrap(), ("sqlite://a.db".into(), SqliteSynchronous::Full));
+        let (url, sync) = synchronous_of("sqlite://a.db?synchronous=normal&mode=rwc").unwrap();
+        assert_eq!((url.as_str(), sync), ("sqlite://a.db?mode=rwc", SqliteSynchronous::Normal));
+        assert!(synchronous_of("sqlite://a.db?synchronous=off").is_err());
     }
 }

@@ -1,6 +1,7 @@
 //! Property tests and bounded fuzz loops over the readers of what other systems send us:
 //! gp-target's XML reader (GP's SOAP answers, `xml.rs` here) and chargebee-source's JSON readers
-//! (records, events, webhook bodies, list pages; `json.rs`). Both plugins run natively.
+//! (records, events, webhook bodies, list pages; `json.rs`), and the host's config reader
+//! (`config.rs`). Both plugins run natively.
 //!
 //! Stable Rust: proptest with a fixed number of cases, a deterministic RNG (CI sees the same
 //! inputs every run, so a failure reproduces) and no regression files. Every loop runs on its own
@@ -8,6 +9,7 @@
 //! suite; outputs are checked against the input's size, so an unbounded allocation shows.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod config;
 mod json;
 mod xml;
 
