@@ -114,7 +114,7 @@ mod tests {
     #[test]
     fn clipped_text_says_so() {
         assert_eq!(clip("short", 10), "short");
-        assert_eq!(clip("héllo wörld", 5), "héllo… [8 more bytes cut]");
+        assert_eq!(clip("héllo wörld", 5), "héllo… [7 more bytes cut]");
         let line = Line::new("c", "s", Label::Info, &"x".repeat(MAX_DETAIL + 10)).build();
         assert!(line.detail.ends_with("… [10 more bytes cut]"), "{}", &line.detail[MAX_DETAIL..]);
     }

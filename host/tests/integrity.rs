@@ -104,6 +104,7 @@ fn config_with_grant(dir: &Path, grant: &Path) -> String {
 [host]
 database = "sqlite://{db}"
 cache_dir = "{cache}"
+master_key = "{key}"
 [components.c]
 path = "c.wasm"
 sha256 = "00"
@@ -119,6 +120,7 @@ dirs = [{{ host = "{grant}", guest = "/data" }}]
 "#,
         db = dir.join("state/ml-connector.db").display(),
         cache = dir.join("cache").display(),
+        key = dir.join("keys/master.key").display(),
         grant = grant.display()
     )
 }

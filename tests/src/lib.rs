@@ -98,7 +98,7 @@ backoff_cap_ms = 500
 max_attempts = 5
 
 [admin]
-listen = "127.0.0.1:0" # any free port
+listen = '127.0.0.1:0' # any free port (single quotes: tests rewrite the webhook listen line)
 
 [secrets.api-key]
 scheme = "basic-api-key"

@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 use ml_connector::config::Config;
 use ml_connector_tests::*;
 
-/// A stand-in connection whose target is the hostile one in `mode = "hang"`, cut after 1 s.
-async fn hanging_target(name: &str) -> (RunningHost, Stub, TestDb) {
+/// A stand-in connection whose target is the hostile one in `mode = "hang"`, cut after 1 s: the
+/// host built, not started (no workers take the test's jobs).
+async fn hanging_target(name: &str) -> (std::sync::Arc<ml_connector::app::App>, Stub, TestDb) {
     init_tracing();
     let db = TestDb::from_env().await;
     let stub = start_stub().await;
@@ -19,16 +20,20 @@ async fn hanging_target(name: &str) -> (RunningHost, Stub, TestDb) {
     let text = standin_config(&db.url, &shared_cache(), &stub, &[], &extra);
     let mut config: Config = toml::from_str(&text).unwrap();
     config.components.get_mut("hostile-target").unwrap().call_timeout_ms = 1_000;
-    let host = start_host(&scratch(name), &config.to_toml().unwrap()).await.unwrap();
-    (host, stub, db)
+    let dir = scratch(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("ml-connector.toml");
+    std::fs::write(&path, config.to_toml().unwrap()).unwrap();
+    let app = ml_connector::app::App::build(Config::load(&path).unwrap()).await.unwrap();
+    (app, stub, db)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_target_hanging_in_list_documents_is_cut_during_reconcile() {
-    let (host, _stub, _db) = hanging_target("hang-reconcile").await;
-    let conn = host.app.connections["hang"].clone();
+    let (app, _stub, _db) = hanging_target("hang-reconcile").await;
+    let conn = app.connections["hang"].clone();
     let t = Instant::now();
-    let err = ml_connector::reconcile::run(&host.app, &conn).await.expect_err("cut, not a hang");
+    let err = ml_connector::reconcile::run(&app, &conn).await.expect_err("cut, not a hang");
     let err = format!("{err:#}");
     assert!(err.contains("1000 ms wall-clock limit") && err.contains("CUST_1"), "{err}");
     assert!(t.elapsed() < Duration::from_secs(15), "cut at its limit, took {:?}", t.elapsed());
@@ -36,8 +41,8 @@ async fn a_target_hanging_in_list_documents_is_cut_during_reconcile() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_target_hanging_in_the_period_recheck_does_not_stall_the_schedule() {
-    let (host, _stub, _db) = hanging_target("hang-period").await;
-    let store = host.app.store.clone();
+    let (app, _stub, _db) = hanging_target("hang-period").await;
+    let store = app.store.clone();
     // A job parked on a closed period, as the pipeline leaves it.
     let job = mlc_store::NewJob {
         connection: "hang".into(),
@@ -55,16 +60,16 @@ async fn a_target_hanging_in_the_period_recheck_does_not_stall_the_schedule() {
 
     // The re-check itself returns at the call limit, releases nothing and says why.
     let t = Instant::now();
-    assert_eq!(ml_connector::schedule::recheck_periods(&host.app).await.unwrap(), 0);
+    assert_eq!(ml_connector::schedule::recheck_periods(&app).await.unwrap(), 0);
     assert!(t.elapsed() < Duration::from_secs(10), "took {:?}", t.elapsed());
     let lines = store.audit("hang", None, None).await.unwrap();
     assert!(lines.iter().any(|l| l.stage == "period-check" && l.detail.contains("wall-clock limit")), "{lines:#?}");
 
     // The schedule keeps sweeping while re-checks hang beside it.
-    let mut app = host.app.config.clone();
-    app.host.period_recheck_s = 1;
-    app.connections[0].events_poll_s = Some(1);
-    let app = ml_connector::app::App::build(app).await.unwrap();
+    let mut config = app.config.clone();
+    config.host.period_recheck_s = 1;
+    config.connections[0].events_poll_s = Some(1);
+    let app = ml_connector::app::App::build(config).await.unwrap();
     let stop = tokio_util::sync::CancellationToken::new();
     let schedule = tokio::spawn(ml_connector::schedule::run(app.clone(), stop.clone()));
     let swept = wait_until(Duration::from_secs(8), async || {
