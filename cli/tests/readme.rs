@@ -66,3 +66,16 @@ fn every_command_that_reads_a_config_takes_dash_c() {
         assert!(Cli::try_parse_from(&words).is_ok(), "`{}` refuses -c", words.join(" "));
     }
 }
+
+#[test]
+fn the_sample_config_in_the_readme_is_a_valid_config() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).expect("README.md");
+    let block = readme
+        .split("```toml\n")
+        .skip(1)
+        .filter_map(|b| b.split("```").next())
+        .find(|b| b.trim_start().starts_with("[host]"))
+        .expect("a sample config block");
+    let config: ml_connector::config::Config = toml::from_str(block).unwrap_or_else(|e| panic!("{e}"));
+    assert!(!config.connections.is_empty() && config.admin.listen.starts_with("127.0.0.1"));
+}
