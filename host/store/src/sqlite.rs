@@ -23,7 +23,9 @@ impl SqlStore<Sqlite> {
     pub async fn connect(url: &str) -> anyhow::Result<SqliteStore> {
         let (url, synchronous) = synchronous_of(url)?;
         if synchronous != SqliteSynchronous::Full {
-            tracing::warn!("SQLite store with synchronous={synchronous:?}: a power cut can lose webhooks already answered 200");
+            tracing::warn!(
+                "SQLite store with synchronous={synchronous:?}: a power cut can lose webhooks already answered 200"
+            );
         }
         let opts = SqliteConnectOptions::from_str(&url)?
             .create_if_missing(true)

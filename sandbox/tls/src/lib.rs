@@ -48,6 +48,12 @@ impl SandboxTls {
     /// A new CA and a certificate for `names` (DNS names or IP addresses; `*.example.com` allowed).
     pub fn generate(names: &[String]) -> anyhow::Result<SandboxTls> {
         anyhow::ensure!(!names.is_empty(), "a sandbox certificate needs at least one name");
+        for name in names {
+            anyhow::ensure!(
+                valid_name(name),
+                "{name:?} is neither an IP address nor a DNS name (letters, digits, '-', '.', a leading '*.')"
+            );
+        }
         let ca = new_ca()?;
         let leaf_key = KeyPair::generate().context("generating the server key")?;
         let mut params = CertificateParams::new(names.to_vec())
@@ -92,6 +98,19 @@ impl SandboxTls {
     pub async fn accept(&self, tcp: TcpStream) -> io::Result<Conn> {
         Ok(Conn::Tls(Box::new(self.acceptor.accept(tcp).await?)))
     }
+}
+
+/// An IP address, or a DNS name (labels of letters, digits and '-'; a leading `*.` allowed).
+fn valid_name(name: &str) -> bool {
+    if name.parse::<std::net::IpAddr>().is_ok() {
+        return true;
+    }
+    let host = name.strip_prefix("*.").unwrap_or(name);
+    !host.is_empty()
+        && host.len() <= 253
+        && host
+            .split('.')
+            .all(|l| !l.is_empty() && l.len() <= 63 && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
 }
 
 fn new_ca() -> anyhow::Result<CertifiedIssuer<'static, KeyPair>> {

@@ -57,8 +57,25 @@ secrets = { gp = "gp" }
 dirs = [{ host = "/srv/x", guest = "/x" }]
 "#;
 
-const TOKENS: &[&str] =
-    &["[", "]", "[[", "=", "\"", "'", "\n", "{", "}", ",", ".", "\\u0000", "connections", "host", "-1", "1e999", "\"\"\""];
+const TOKENS: &[&str] = &[
+    "[",
+    "]",
+    "[[",
+    "=",
+    "\"",
+    "'",
+    "\n",
+    "{",
+    "}",
+    ",",
+    ".",
+    "\\u0000",
+    "connections",
+    "host",
+    "-1",
+    "1e999",
+    "\"\"\"",
+];
 
 fn read(text: &str) -> Result<(), TestCaseError> {
     if let Ok(cfg) = toml::from_str::<Config>(text) {
