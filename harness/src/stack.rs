@@ -213,6 +213,16 @@ impl Stack {
         }
     }
 
+    /// Jobs of `tenant` that ended parked or dead (what a clean run has none of).
+    pub async fn stuck(&self, tenant: &str) -> anyhow::Result<Vec<mlc_store::Job>> {
+        let filter = mlc_store::JobFilter {
+            connection: Some(tenant.into()),
+            states: vec![mlc_store::JobState::Parked, mlc_store::JobState::Dead],
+            ..Default::default()
+        };
+        self.app.store.jobs(&filter).await
+    }
+
     /// One line per job still to run, with the state of the record it waits for.
     async fn unfinished(&self, tenant: &str) -> anyhow::Result<String> {
         use mlc_store::JobState::*;

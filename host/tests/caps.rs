@@ -186,3 +186,29 @@ async fn state_quota_per_component_is_a_typed_error_audited_once() {
     };
     assert_eq!(results.iter().filter(|ok| **ok).count(), 16, "{results:?}");
 }
+
+#[tokio::test]
+async fn queue_enqueues_per_call_are_capped_with_a_typed_error_audited_once() {
+    let store = store().await;
+    let mut source = instance(CONFIG, "acme", Role::Source, store.clone()).await.unwrap();
+    let trigger = |i: usize| Trigger {
+        event_id: None,
+        event_type: "poll".into(),
+        kind: RecordKind::Invoice,
+        resource_id: format!("inv_{i}"),
+        occurred_at: 0,
+    };
+    for i in 0..1_000 {
+        assert!(source.enqueue(format!("ev_{i}"), trigger(i), None).await.unwrap().is_ok(), "enqueue {i}");
+    }
+    for i in 1_000..1_010 {
+        let refused = source.enqueue(format!("ev_{i}"), trigger(i), None).await.unwrap();
+        assert!(matches!(&refused, Err(m) if m.starts_with("queue quota")), "{refused:?}");
+    }
+    assert_eq!(
+        store.jobs(&mlc_store::JobFilter { limit: Some(5_000), ..Default::default() }).await.unwrap().len(),
+        1_000
+    );
+    let lines = store.audit("acme", None, None).await.unwrap();
+    assert_eq!(lines.iter().filter(|l| l.stage == "queue" && l.outcome == "denied").count(), 1, "{lines:#?}");
+}

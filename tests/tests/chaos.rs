@@ -101,16 +101,7 @@ async fn crash_faults_and_disorder_lose_nothing_and_post_nothing_twice() {
         cb.counters(&site.name).unwrap()
     );
     assert!(gp.faults_injected > 0, "the chaos happened");
-    let stuck = s
-        .app
-        .store
-        .jobs(&mlc_store::JobFilter {
-            connection: Some("acme".into()),
-            states: vec![mlc_store::JobState::Parked, mlc_store::JobState::Dead],
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let stuck = s.stuck("acme").await.unwrap();
     for j in &stuck {
         println!("stuck: {} {:?} {:?}", j.key, j.record_key, j.last_error);
     }

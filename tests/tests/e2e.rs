@@ -50,16 +50,7 @@ async fn backfill_then_webhooks_land_every_document_once() {
 
     s.backfill("acme").await.unwrap();
     let stats = s.drain("acme", Duration::from_secs(180)).await.unwrap();
-    let timeline = s
-        .app
-        .store
-        .jobs(&mlc_store::JobFilter {
-            connection: Some("acme".into()),
-            states: vec![mlc_store::JobState::Parked, mlc_store::JobState::Dead],
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let timeline = s.stuck("acme").await.unwrap();
     assert!(
         timeline.is_empty(),
         "parked or dead after backfill: {:#?}",

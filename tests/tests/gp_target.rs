@@ -829,16 +829,7 @@ async fn sba_end_to_end_backfill_replay_and_reconcile_clean() {
 
     s.backfill("acme").await.unwrap();
     let st = s.drain("acme", Duration::from_secs(180)).await.unwrap();
-    let stuck = s
-        .app
-        .store
-        .jobs(&mlc_store::JobFilter {
-            connection: Some("acme".into()),
-            states: vec![mlc_store::JobState::Parked, mlc_store::JobState::Dead],
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let stuck = s.stuck("acme").await.unwrap();
     assert!(
         stuck.is_empty() && st.parked + st.dead == 0,
         "{:#?}",

@@ -35,16 +35,7 @@ async fn end_to_end_over_https_with_ntlm_over_tls() {
     s.cb.control().seed(&site.name, &seed).unwrap();
     s.backfill("acme").await.unwrap();
     let stats = s.drain("acme", Duration::from_secs(120)).await;
-    let parked = s
-        .app
-        .store
-        .jobs(&mlc_store::JobFilter {
-            connection: Some("acme".into()),
-            states: vec![mlc_store::JobState::Parked, mlc_store::JobState::Dead],
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let parked = s.stuck("acme").await.unwrap();
     let reasons: Vec<_> = parked.iter().map(|j| (&j.key, &j.last_error)).collect();
     assert!(parked.is_empty(), "parked or dead: {reasons:#?}");
     let stats = stats.unwrap();
