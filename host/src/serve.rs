@@ -47,14 +47,17 @@ pub struct Running {
 impl Running {
     /// `http(s)://addr` of the webhook listener.
     pub fn base_url(&self) -> Option<String> {
-        let tls = self.listeners.first().is_some_and(|l| l.tls && Some(l.addr) == self.intake);
-        self.intake.map(|a| format!("{}://{a}", if tls { "https" } else { "http" }))
+        self.url_of(self.intake?)
     }
 
     /// `http(s)://addr` of the admin listener.
     pub fn admin_url(&self) -> Option<String> {
-        let listener = self.listeners.iter().find(|l| Some(l.addr) == self.admin)?;
-        Some(format!("{}://{}", if listener.tls { "https" } else { "http" }, listener.addr))
+        self.url_of(self.admin?)
+    }
+
+    fn url_of(&self, addr: SocketAddr) -> Option<String> {
+        let listener = self.listeners.iter().find(|l| l.addr == addr)?;
+        Some(format!("{}://{addr}", if listener.tls { "https" } else { "http" }))
     }
 
     /// Kill the workers and the schedule mid-flight (their jobs stay leased to a dead owner;

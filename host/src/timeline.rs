@@ -96,6 +96,14 @@ pub fn truncate(s: &str, max: usize) -> &str {
     }
 }
 
+/// Longest `last_error` kept on a job or a record (the reason may carry a guest's text).
+pub const MAX_LAST_ERROR: usize = 4096;
+
+/// A reason as `last_error` keeps it: clipped to [`MAX_LAST_ERROR`], the cut marked.
+pub fn clip_error(reason: &str) -> String {
+    clip(reason, MAX_LAST_ERROR).into_owned()
+}
+
 /// `s` cut to at most `max` characters with the cut marked (`… [N more bytes cut]`), so a reader
 /// knows the text is not whole. Guest text that reaches the timeline, `last_error` or the logs
 /// goes through here.

@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 use crate::app::App;
 use crate::jobs::{JobKind, TriggerJob};
 use crate::pipeline::{self, Outcome};
+use crate::timeline::clip_error as clip;
 
 /// Run workers until `stop` is cancelled; in-flight jobs finish first (or their leases lapse).
 pub async fn run(app: Arc<App>, stop: CancellationToken) -> anyhow::Result<()> {
@@ -137,13 +138,6 @@ pub async fn run_job(app: &App, job: Job) -> anyhow::Result<()> {
         tracing::warn!(job = job.id, "lease lost before the job settled; its new owner decides");
     }
     Ok(())
-}
-
-/// The longest `last_error` kept.
-const MAX_LAST_ERROR: usize = 4096;
-
-fn clip(reason: &str) -> String {
-    crate::timeline::clip(reason, MAX_LAST_ERROR).into_owned()
 }
 
 async fn execute(app: &App, job: &Job) -> anyhow::Result<Outcome> {

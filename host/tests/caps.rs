@@ -51,8 +51,7 @@ secrets = { gp = "gp" }
 "#;
 
 async fn store() -> Arc<dyn mlc_store::Store> {
-    let path = std::env::temp_dir().join(format!("mlc-caps-{}.db", uuid::Uuid::new_v4().simple()));
-    mlc_store::open(&format!("sqlite://{}", path.display())).await.expect("store")
+    ml_connector::caps::testing::scratch_store().await.expect("store")
 }
 
 fn get(url: &str) -> Request {

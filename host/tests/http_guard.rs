@@ -39,8 +39,7 @@ fn ok(_: &HeaderMap) -> Response {
 }
 
 async fn store() -> Arc<dyn mlc_store::Store> {
-    let path = std::env::temp_dir().join(format!("mlc-guard-{}.db", uuid::Uuid::new_v4().simple()));
-    mlc_store::open(&format!("sqlite://{}", path.display())).await.expect("store")
+    ml_connector::caps::testing::scratch_store().await.expect("store")
 }
 
 fn request(url: &str, headers: &[(&str, &str)]) -> Request {

@@ -59,8 +59,7 @@ fn target_config(gp: &gp_sandbox::Sandbox, extra_ca: Option<&std::path::Path>) -
 
 /// GET the WSDL through the target role's `http` capability, with its NTLM account.
 async fn wsdl_over_ntlm(config: &str, wsdl: &str) -> Result<u16, HttpError> {
-    let path = std::env::temp_dir().join(format!("mlc-tls-{}.db", uuid::Uuid::new_v4().simple()));
-    let store = mlc_store::open(&format!("sqlite://{}", path.display())).await.unwrap();
+    let store = ml_connector::caps::testing::scratch_store().await.unwrap();
     let mut target = ml_connector::caps::testing::instance(config, "t", Role::Target, store).await.unwrap();
     let gp = target.lookup("gp".into()).await.unwrap().unwrap();
     let req = Request { method: Method::Get, url: wsdl.into(), headers: vec![], body: None, timeout_ms: Some(10_000) };
@@ -96,8 +95,7 @@ async fn the_host_trusts_the_extra_ca_and_nothing_else() {
     // A file that holds no certificate is refused at load, naming it.
     let empty = dir.join("empty.pem");
     std::fs::write(&empty, "not a certificate\n").unwrap();
-    let path = std::env::temp_dir().join(format!("mlc-tls-{}.db", uuid::Uuid::new_v4().simple()));
-    let store = mlc_store::open(&format!("sqlite://{}", path.display())).await.unwrap();
+    let store = ml_connector::caps::testing::scratch_store().await.unwrap();
     let err = ml_connector::caps::testing::instance(&target_config(&gp, Some(&empty)), "t", Role::Target, store)
         .await
         .err()

@@ -17,6 +17,12 @@ use crate::role::Role;
 
 use super::{CallContext, Caps, ConfigureEnv, InstanceState, RolePolicy};
 
+/// A fresh SQLite store in the temp dir, for a test's instances.
+pub async fn scratch_store() -> anyhow::Result<Arc<dyn Store>> {
+    let path = std::env::temp_dir().join(format!("mlc-caps-{}.db", uuid::Uuid::new_v4().simple()));
+    mlc_store::open(&format!("sqlite://{}", path.display())).await
+}
+
 /// The per-call state of `role` in `connection`, configured from `config` (a TOML text as an
 /// operator writes it) over `store`.
 pub async fn instance(

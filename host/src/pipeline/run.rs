@@ -76,7 +76,7 @@ impl Run<'_> {
             state: state.to_string(),
             canonical,
             ledger,
-            last_error: err.map(|e| crate::timeline::clip(e, 4096).into_owned()),
+            last_error: err.map(crate::timeline::clip_error),
             updated_at: 0,
         }
     }
