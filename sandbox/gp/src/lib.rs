@@ -38,6 +38,7 @@ mod sandbox;
 pub mod schema;
 pub mod seed;
 pub mod server;
+pub mod tds;
 pub mod service;
 pub mod xmldom;
 
