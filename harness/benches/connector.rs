@@ -314,10 +314,13 @@ async fn gp() -> anyhow::Result<()> {
         let inst = conn.target.pre.instantiate_async(&mut store).await?;
         let cust = GpCustomer {
             id: c.into(),
+            source_id: c.into(),
             name: format!("Bench {c}"),
             short_name: None,
             email: None,
+            phone: None,
             currency: "USD".into(),
+            currency_id: "USD".into(),
             class_id: None,
             payment_terms: None,
             address: None,

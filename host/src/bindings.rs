@@ -63,6 +63,7 @@ pub mod target {
             "ml-connector:plugin/types": crate::bindings::host::ml_connector::plugin::types,
             "ml-connector:plugin/secrets": crate::bindings::host::ml_connector::plugin::secrets,
             "ml-connector:plugin/http": crate::bindings::host::ml_connector::plugin::http,
+            "ml-connector:plugin/econnect": crate::bindings::host::ml_connector::plugin::econnect,
             "ml-connector:plugin/audit": crate::bindings::host::ml_connector::plugin::audit,
             "ml-connector:plugin/log": crate::bindings::host::ml_connector::plugin::log,
             "ml-connector:plugin/state": crate::bindings::host::ml_connector::plugin::state,

@@ -295,9 +295,12 @@ pub fn receivables_invoice(
     ml_connector::bindings::types::ReceivablesInvoice {
         number: number.into(),
         customer_id: customer.into(),
+        customer_source_id: customer.into(),
         batch: ml_connector::bindings::types::BatchKey { source: "RM_Sales".into(), id: batch.into() },
         date: date.into(),
         currency: "USD".into(),
+        currency_id: "USD".into(),
+        exchange: None,
         sales,
         trade_discount: 0,
         freight: 0,
@@ -307,5 +310,7 @@ pub fn receivables_invoice(
         description: None,
         customer_po: None,
         distributions: vec![],
+        tax_schedule: None,
+        tax_details: vec![],
     }
 }

@@ -463,10 +463,13 @@ fn today() -> String {
 fn customer(id: &str, name: &str) -> GpCustomer {
     GpCustomer {
         id: id.into(),
+        source_id: id.to_lowercase(),
         name: name.into(),
         short_name: Some("ACME".into()),
         email: Some("ap@acme.example".into()),
+        phone: None,
         currency: "USD".into(),
+        currency_id: "Z-US$".into(),
         class_id: None,
         payment_terms: None,
         address: None,
@@ -484,15 +487,20 @@ fn receipt(number: &str, customer: &str, amount: i64, applies: &[(&str, i64)]) -
     CashReceipt {
         number: number.into(),
         customer_id: customer.into(),
+        customer_source_id: customer.to_lowercase(),
         batch: BatchKey { source: "RM_Cash".into(), id: "CB-CASH".into() },
         date: today(),
         currency: "USD".into(),
+        currency_id: "Z-US$".into(),
+        exchange: None,
         amount,
         checkbook: "UPTOWN TRUST".into(),
         receipt_type: ReceiptType::PaymentCard,
         check_card_number: Some("txn_42".into()),
+        card_name: Some("VISA".into()),
         description: Some("Card payment".into()),
         applies: applies.iter().map(|(n, a)| Apply { invoice_number: n.to_string(), amount: *a }).collect(),
+        distributions: vec![],
     }
 }
 
@@ -500,15 +508,22 @@ fn memo(number: &str, customer: &str, sales: i64, tax: i64, applies: &[(&str, i6
     CreditMemo {
         number: number.into(),
         customer_id: customer.into(),
+        customer_source_id: customer.to_lowercase(),
         batch: BatchKey { source: "RM_Sales".into(), id: "CB-SLS".into() },
         date: today(),
         currency: "USD".into(),
+        currency_id: "Z-US$".into(),
+        exchange: None,
         sales,
+        trade_discount: 0,
+        misc: 0,
         tax,
         total: sales + tax,
         description: Some("Credit".into()),
         applies: applies.iter().map(|(n, a)| Apply { invoice_number: n.to_string(), amount: *a }).collect(),
         distributions: vec![],
+        tax_schedule: None,
+        tax_details: vec![],
     }
 }
 

@@ -104,6 +104,8 @@ fn customer(o: &Obj, id: &str) -> Result<Customer, String> {
         },
         net_term_days: i32::try_from(net_term_days)
             .map_err(|_| format!("{}: net_term_days {net_term_days} is out of range", o.what))?,
+        phone: None,
+        custom_fields: Vec::new(),
     })
 }
 
@@ -142,6 +144,10 @@ fn invoice(o: &Obj, id: &str) -> Result<Invoice, String> {
         po_number: o.opt_str("po_number")?,
         lines,
         currency,
+        price_type: "tax_exclusive".into(),
+        exchange_rate: None,
+        round_off: 0,
+        line_taxes: Vec::new(),
     })
 }
 
@@ -258,6 +264,12 @@ fn credit_note(o: &Obj, id: &str) -> Result<CreditNote, String> {
         total: o.int("total")?,
         allocations,
         currency,
+        discount: 0,
+        round_off: 0,
+        price_type: "tax_exclusive".into(),
+        exchange_rate: None,
+        line_taxes: Vec::new(),
+        lines: Vec::new(),
     })
 }
 
@@ -312,6 +324,8 @@ fn payment(o: &Obj, id: &str, sign: i64) -> Result<Payment, String> {
         method: o.str("payment_method")?,
         reference,
         allocations,
+        card_brand: None,
+        exchange_rate: None,
     })
 }
 

@@ -98,10 +98,15 @@ pub fn map(c: &CreditNote, s: &Settings) -> Result<Vec<LedgerDoc>, MappingError>
     Ok(vec![LedgerDoc::CreditMemo(CreditMemo {
         number: s.scheme("credit_memo", SALES_DOC_NUMBER_MAX)?.gp_id(&c.id).map_err(|m| err("credit-note.id", m))?,
         customer_id: gp_customer_id(s, &c.customer_id, "credit-note.customer-id")?,
+        customer_source_id: c.customer_id.clone(),
         batch: BatchKey { source: "RM_Sales".into(), id: batch },
         date: c.date.clone(),
+        currency_id: currency.clone(),
+        exchange: None,
         currency,
         sales,
+        trade_discount: 0,
+        misc: 0,
         tax,
         total,
         description: describe(
@@ -111,6 +116,8 @@ pub fn map(c: &CreditNote, s: &Settings) -> Result<Vec<LedgerDoc>, MappingError>
         )?,
         applies,
         distributions,
+        tax_schedule: None,
+        tax_details: Vec::new(),
     })])
 }
 

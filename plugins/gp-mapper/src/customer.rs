@@ -38,9 +38,12 @@ pub fn map(c: &Customer, s: &Settings) -> Result<Vec<LedgerDoc>, MappingError> {
     };
     Ok(vec![LedgerDoc::Customer(GpCustomer {
         id,
+        source_id: c.id.clone(),
         name: truncate(&name, NAME_MAX),
         short_name: Some(truncate(&name, SHORT_NAME_MAX).trim_end().to_string()),
         email: present(&c.email).map(str::to_string),
+        phone: None,
+        currency_id: s.currency(&iso)?,
         currency: s.currency(&iso)?,
         class_id: s.class_id()?,
         payment_terms: s.payment_terms(c.net_term_days)?,

@@ -49,6 +49,8 @@ pub fn customer() -> Customer {
             zip: Some("12345".into()),
         }),
         net_term_days: 30,
+        phone: None,
+        custom_fields: Vec::new(),
     }
 }
 
@@ -98,6 +100,10 @@ pub fn invoice() -> Invoice {
             },
             line("li_2", "Setup fee", 1, 1_000, 85, "charge_item_price", Some("setup-USD")),
         ],
+        price_type: "tax_exclusive".into(),
+        exchange_rate: None,
+        round_off: 0,
+        line_taxes: Vec::new(),
     }
 }
 
@@ -111,6 +117,8 @@ pub fn payment() -> Payment {
         method: "card".into(),
         reference: Some("ch_3NkTqs2eZvKYlo2C".into()),
         allocations: vec![Allocation { invoice_id: "1001".into(), amount: 11_435 }],
+        card_brand: Some("visa".into()),
+        exchange_rate: None,
     }
 }
 
@@ -127,6 +135,12 @@ pub fn credit_note() -> CreditNote {
         tax: 85,
         total: 1_085,
         allocations: vec![Allocation { invoice_id: "1001".into(), amount: 1_085 }],
+        discount: 0,
+        round_off: 0,
+        price_type: "tax_exclusive".into(),
+        exchange_rate: None,
+        line_taxes: Vec::new(),
+        lines: Vec::new(),
     }
 }
 

@@ -99,8 +99,11 @@ pub fn map(inv: &Invoice, s: &Settings) -> Result<Vec<LedgerDoc>, MappingError> 
     Ok(vec![LedgerDoc::Invoice(ReceivablesInvoice {
         number: gp_invoice_number(s, &inv.id, "invoice.id")?,
         customer_id: gp_customer_id(s, &inv.customer_id, "invoice.customer-id")?,
+        customer_source_id: inv.customer_id.clone(),
         batch: BatchKey { source: "RM_Sales".into(), id: batch },
         date: inv.date.clone(),
+        currency_id: currency.clone(),
+        exchange: None,
         currency,
         sales,
         trade_discount: discount,
@@ -111,6 +114,8 @@ pub fn map(inv: &Invoice, s: &Settings) -> Result<Vec<LedgerDoc>, MappingError> 
         description,
         customer_po: present(&inv.po_number).map(|po| truncate(po, CUSTOMER_PO_MAX)),
         distributions: distributions(inv, s, &iso)?,
+        tax_schedule: None,
+        tax_details: Vec::new(),
     })])
 }
 

@@ -45,15 +45,20 @@ pub fn map(p: &Payment, s: &Settings) -> Result<Vec<LedgerDoc>, MappingError> {
     Ok(vec![LedgerDoc::CashReceipt(CashReceipt {
         number: s.scheme("receipt", RECEIPT_NUMBER_MAX)?.gp_id(&p.id).map_err(|m| err("payment.id", m))?,
         customer_id: gp_customer_id(s, &p.customer_id, "payment.customer-id")?,
+        customer_source_id: p.customer_id.clone(),
         batch: BatchKey { source: "RM_Cash".into(), id: batch },
         date: p.date.clone(),
+        currency_id: currency.clone(),
+        exchange: None,
         currency,
         amount: p.amount,
         checkbook: s.checkbook(&iso)?,
         receipt_type: receipt_type(s, &p.method)?,
         check_card_number: present(&p.reference).map(|r| truncate(r, CHECK_NUMBER_MAX)),
+        card_name: None,
         description: describe(s.or("map.receipt.description", DEFAULT_DESCRIPTION), "map.receipt.description", &vars)?,
         applies,
+        distributions: Vec::new(),
     })])
 }
 

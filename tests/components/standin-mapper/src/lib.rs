@@ -20,9 +20,12 @@ impl Guest for StandinMapper {
         match rec.body {
             RecordBody::Customer(c) => Ok(vec![LedgerDoc::Customer(GpCustomer {
                 id: c.id.to_uppercase(),
+                source_id: c.id.clone(),
                 name: c.company.unwrap_or_else(|| c.id.clone()),
                 short_name: None,
                 email: c.email,
+                phone: None,
+                currency_id: c.currency.clone().unwrap_or_else(|| "USD".into()),
                 currency: c.currency.unwrap_or_else(|| "USD".into()),
                 class_id: None,
                 payment_terms: None,
@@ -37,10 +40,13 @@ impl Guest for StandinMapper {
                 }
                 let customer = GpCustomer {
                     id: inv.customer_id.to_uppercase(),
+                    source_id: inv.customer_id.clone(),
                     name: inv.customer_id.clone(),
                     short_name: None,
                     email: None,
+                    phone: None,
                     currency: inv.currency.clone(),
+                    currency_id: inv.currency.clone(),
                     class_id: None,
                     payment_terms: None,
                     address: None,
@@ -48,8 +54,11 @@ impl Guest for StandinMapper {
                 let doc = ReceivablesInvoice {
                     number: format!("{prefix}-{}", inv.id),
                     customer_id: inv.customer_id.to_uppercase(),
+                    customer_source_id: inv.customer_id.clone(),
                     batch: BatchKey { source: "RM_Sales".into(), id: "CB-STANDIN".into() },
                     date: inv.date,
+                    currency_id: inv.currency.clone(),
+                    exchange: None,
                     currency: inv.currency,
                     sales: inv.sub_total,
                     trade_discount: inv.discount,
@@ -60,6 +69,8 @@ impl Guest for StandinMapper {
                     description: Some(format!("mapped by standin-mapper {VERSION}")),
                     customer_po: inv.po_number,
                     distributions: vec![],
+                    tax_schedule: None,
+                    tax_details: vec![],
                 };
                 Ok(vec![LedgerDoc::Customer(customer), LedgerDoc::Invoice(doc)])
             }

@@ -101,6 +101,8 @@ impl Guest for StandinSource {
                 currency: Some(currency),
                 billing_address: None,
                 net_term_days: 0,
+                phone: None,
+                custom_fields: Vec::new(),
             }),
             _ => RecordBody::Invoice(Invoice {
                 id: id.clone(),
@@ -127,6 +129,10 @@ impl Guest for StandinSource {
                     entity_type: "adhoc".into(),
                     entity_id: None,
                 }],
+                price_type: "tax_exclusive".into(),
+                exchange_rate: None,
+                round_off: 0,
+                line_taxes: Vec::new(),
             }),
         };
         Ok(vec![SourceRecord {
