@@ -12,7 +12,10 @@ pub enum SqlValue {
     /// INTN / INT1..INT8 / BITN.
     Int(i64),
     /// NUMERICN / DECIMALN: `units` × 10^-`scale`.
-    Decimal { units: i128, scale: u8 },
+    Decimal {
+        units: i128,
+        scale: u8,
+    },
     /// NVARCHAR / NCHAR / BIGVARCHR / BIGCHAR.
     Text(String),
     /// DATETIME / DATETIMN / DATETIME2N / DATEN (date and time of day, no zone).
