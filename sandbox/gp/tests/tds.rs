@@ -1,0 +1,235 @@
+//! The SQL Server endpoint (TDS 7.4) with a real client, tiberius, against `serve` and an
+//! in-memory backend that records what reaches the Session.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "tds_client/fake.rs"]
+mod fake;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use fake::{Fake, PASSWORD, USER};
+use gp_sandbox::tds::{SqlValue, serve};
+use tiberius::numeric::Numeric;
+use tiberius::time::chrono::{NaiveDate, NaiveDateTime};
+use tiberius::{AuthMethod, Client, Config, EncryptionLevel};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_util::compat::{Compat, TokioAsyncWriteCompatExt};
+
+type Tds = Client<Compat<TcpStream>>;
+
+async fn start() -> (SocketAddr, Fake) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let fake = Fake::default();
+    tokio::spawn(serve(listener, Arc::new(fake.clone())));
+    (addr, fake)
+}
+
+async fn connect_as(addr: SocketAddr, user: &str, password: &str) -> tiberius::Result<Tds> {
+    let mut config = Config::new();
+    config.host("127.0.0.1");
+    config.port(addr.port());
+    config.database("TWO");
+    config.authentication(AuthMethod::sql_server(user, password));
+    config.encryption(EncryptionLevel::NotSupported);
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    tcp.set_nodelay(true).unwrap();
+    Client::connect(config, tcp.compat_write()).await
+}
+
+async fn connect(addr: SocketAddr) -> Tds {
+    connect_as(addr, USER, PASSWORD).await.unwrap()
+}
+
+fn server_code(e: &tiberius::error::Error) -> u32 {
+    match e {
+        tiberius::error::Error::Server(token) => token.code(),
+        other => panic!("expected a server error, got {other:?}"),
+    }
+}
+
+/// The server error a batch ends with (tiberius reports it at the send or at the read).
+async fn batch_error(c: &mut Tds, sql: &str) -> u32 {
+    match c.simple_query(sql).await {
+        Err(e) => server_code(&e),
+        Ok(stream) => server_code(&stream.into_results().await.expect_err("an error")),
+    }
+}
+
+const WRAPPER: &str = "DECLARE @rc int, @e int, @s varchar(255); EXEC @rc = dbo.taRMTransaction @I_vDOCNUMBR = @P1, \
+    @I_vRMDTYPAL = @P2, @I_vDOCAMNT = @P3, @I_vDOCDATE = @P4, @O_iErrorState = @e OUTPUT, @oErrString = @s OUTPUT; \
+    SELECT @rc AS rc, @e AS error_state, @s AS error_string";
+
+fn doc_date() -> NaiveDateTime {
+    NaiveDate::from_ymd_opt(2024, 1, 31).unwrap().and_hms_opt(0, 0, 0).unwrap()
+}
+
+fn prim(y: i32, m: u8, d: u8) -> SqlValue {
+    let date = time::Date::from_calendar_date(y, time::Month::try_from(m).unwrap(), d).unwrap();
+    SqlValue::DateTime(time::PrimitiveDateTime::new(date, time::Time::MIDNIGHT))
+}
+
+#[tokio::test]
+async fn login_right_and_wrong_password() {
+    let (addr, fake) = start().await;
+    let client = connect(addr).await;
+    client.close().await.unwrap();
+    let err = connect_as(addr, USER, "wrong").await.err().expect("wrong password refused");
+    assert_eq!(server_code(&err), 18456);
+    assert!(err.to_string().contains(&format!("Login failed for user '{USER}'")), "{err}");
+    assert_eq!(fake.events(), vec!["login TWO"]);
+}
+
+#[tokio::test]
+async fn wrapper_call_reaches_the_session_in_a_transaction() {
+    let (addr, fake) = start().await;
+    let mut c = connect(addr).await;
+    c.simple_query("BEGIN TRANSACTION").await.unwrap().into_results().await.unwrap();
+    let amount = Numeric::new_with_scale(12_345_000, 5);
+    let row = c
+        .query(WRAPPER, &[&"INV-0001", &1i32, &amount, &doc_date()])
+        .await
+        .unwrap()
+        .into_row()
+        .await
+        .unwrap()
+        .expect("one row");
+    assert_eq!(row.get::<i32, _>("rc"), Some(0));
+    assert_eq!(row.get::<i32, _>("error_state"), Some(0));
+    assert_eq!(row.get::<&str, _>("error_string"), Some(""));
+    c.simple_query("COMMIT TRANSACTION").await.unwrap().into_results().await.unwrap();
+
+    let rec = fake.snapshot();
+    assert_eq!(rec.events, vec!["login TWO", "begin", "call taRMTransaction", "commit"]);
+    let (proc, params) = &rec.calls[0];
+    assert_eq!(proc, "taRMTransaction");
+    assert_eq!(
+        params,
+        &vec![
+            ("@I_vDOCNUMBR".to_string(), SqlValue::Text("INV-0001".into())),
+            ("@I_vRMDTYPAL".to_string(), SqlValue::Int(1)),
+            ("@I_vDOCAMNT".to_string(), SqlValue::Decimal { units: 12_345_000, scale: 5 }),
+            ("@I_vDOCDATE".to_string(), prim(2024, 1, 31)),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn refused_call_then_rollback() {
+    let (addr, fake) = start().await;
+    let mut c = connect(addr).await;
+    c.simple_query("BEGIN TRAN").await.unwrap().into_results().await.unwrap();
+    let wrapper = WRAPPER.replace("taRMTransaction", "taFail");
+    let row = c.query(wrapper, &[&"X", &1i32, &Numeric::new_with_scale(1, 0), &doc_date()]).await.unwrap();
+    let row = row.into_row().await.unwrap().unwrap();
+    assert_eq!(row.get::<i32, _>(0), Some(1));
+    assert_eq!(row.get::<i32, _>(1), Some(1234));
+    assert_eq!(row.get::<&str, _>(2), Some("1234 5678"));
+    c.simple_query("IF @@TRANCOUNT > 0 ROLLBACK TRANSACTION").await.unwrap().into_results().await.unwrap();
+    // Nothing open any more: the same statement is a no-op, a bare ROLLBACK is error 3903.
+    c.simple_query("IF @@TRANCOUNT > 0 ROLLBACK TRANSACTION").await.unwrap().into_results().await.unwrap();
+    assert_eq!(batch_error(&mut c, "ROLLBACK").await, 3903);
+    assert_eq!(fake.events(), vec!["login TWO", "begin", "call taFail", "rollback"]);
+}
+
+#[tokio::test]
+async fn query_returns_every_column_type() {
+    let (addr, fake) = start().await;
+    let mut c = connect(addr).await;
+    let sql = "SELECT RMDTYPAL, DOCAMNT, CUSTNAME, DOCDATE, CSTPONBR FROM RM00101 WHERE CUSTNMBR = @P1";
+    let rows = c.query(sql, &[&"AARONFIT0001"]).await.unwrap().into_first_result().await.unwrap();
+    assert_eq!(rows.len(), 2);
+    let (a, b) = (&rows[0], &rows[1]);
+    assert_eq!(a.get::<i32, _>(0), Some(1));
+    assert_eq!(a.get::<Numeric, _>(1), Some(Numeric::new_with_scale(12_345_000, 5)));
+    assert_eq!(a.get::<&str, _>(2), Some("Aäron Fitz "));
+    assert_eq!(a.get::<NaiveDateTime, _>(3), Some(doc_date()));
+    assert_eq!(a.get::<&str, _>(4), None);
+    assert_eq!(b.get::<i32, _>(0), Some(-7));
+    assert_eq!(b.get::<Numeric, _>(1), Some(Numeric::new_with_scale(-5_000, 5)));
+    assert_eq!(b.get::<&str, _>(2), None);
+    assert_eq!(b.get::<NaiveDateTime, _>(3), None);
+    assert_eq!(b.get::<&str, _>("CSTPONBR"), Some("PO-1"));
+    let (got, params) = &fake.snapshot().queries[0];
+    assert_eq!(got, sql);
+    assert_eq!(params, &vec![SqlValue::Text("AARONFIT0001".into())]);
+    // The same text as a plain batch (no parameters) reaches the session too.
+    let plain = c.simple_query("SELECT 1 AS one; SELECT CUSTNMBR FROM RM00101").await.unwrap();
+    let sets = plain.into_results().await.unwrap();
+    assert_eq!(sets.len(), 2);
+    assert_eq!(sets[0][0].get::<i32, _>("one"), Some(1));
+    assert_eq!(fake.snapshot().queries[1], ("SELECT CUSTNMBR FROM RM00101".to_string(), vec![]));
+}
+
+#[tokio::test]
+async fn long_statement_goes_plp_and_still_parses() {
+    let (addr, fake) = start().await;
+    let mut c = connect(addr).await;
+    let padding = format!("/* {} */", "x".repeat(6000));
+    let long = WRAPPER.replacen("EXEC", &format!("{padding} EXEC"), 1);
+    assert!(long.len() > 4000);
+    let row = c.query(long, &[&"INV-2", &3i32, &Numeric::new_with_scale(5, 1), &doc_date()]).await.unwrap();
+    assert_eq!(row.into_row().await.unwrap().unwrap().get::<i32, _>("error_state"), Some(0));
+    assert_eq!(fake.snapshot().calls[0].1[0].1, SqlValue::Text("INV-2".into()));
+}
+
+#[tokio::test]
+async fn unknown_statements_and_session_errors_leave_the_connection_usable() {
+    let (addr, _fake) = start().await;
+    let mut c = connect(addr).await;
+    let err = c.simple_query("DROP TABLE RM00101").await.err().expect("error 102");
+    assert_eq!(server_code(&err), 102);
+    assert!(err.to_string().contains("Incorrect syntax near 'DROP'."), "{err}");
+    let err = c.query("SELECT X FROM NOWHERE WHERE A = @P1", &[&1i32]).await.err().expect("error 208");
+    assert_eq!(server_code(&err), 208);
+    let nope = WRAPPER.replace("taRMTransaction", "taNope");
+    let err = c.query(nope, &[&"X", &1i32, &Numeric::new_with_scale(1, 0), &doc_date()]).await.err();
+    assert_eq!(server_code(&err.expect("error 2812")), 2812);
+    let one = c.query("SELECT 1", &[]).await.unwrap().into_row().await.unwrap().unwrap();
+    assert_eq!(one.get::<i32, _>(0), Some(1));
+    let version = c.simple_query("SELECT @@VERSION").await.unwrap().into_row().await.unwrap().unwrap();
+    assert!(version.get::<&str, _>(0).unwrap().contains("SQL Server"));
+}
+
+#[tokio::test]
+async fn use_set_and_several_statements() {
+    let (addr, fake) = start().await;
+    let mut c = connect(addr).await;
+    let batch =
+        "SET NOCOUNT ON; SET XACT_ABORT ON\nset textsize 2147483647\nUSE [DYNAMICS]; USE TWO; BEGIN TRAN; COMMIT TRAN";
+    c.simple_query(batch).await.unwrap().into_results().await.unwrap();
+    assert_eq!(batch_error(&mut c, "USE NOPE").await, 911);
+    assert_eq!(fake.events(), vec!["login TWO", "use DYNAMICS", "use TWO", "begin", "commit"]);
+}
+
+#[tokio::test]
+async fn a_procedure_that_rolls_back_ends_the_transaction() {
+    let (addr, fake) = start().await;
+    let mut c = connect(addr).await;
+    c.simple_query("BEGIN TRANSACTION").await.unwrap().into_results().await.unwrap();
+    let wrapper = WRAPPER.replace("taRMTransaction", "taRollsBack");
+    let row = c.query(wrapper, &[&"X", &1i32, &Numeric::new_with_scale(1, 0), &doc_date()]).await.unwrap();
+    assert_eq!(row.into_row().await.unwrap().unwrap().get::<i32, _>(1), Some(99));
+    let n = c.simple_query("SELECT @@TRANCOUNT").await.unwrap().into_row().await.unwrap().unwrap();
+    assert_eq!(n.get::<i32, _>(0), Some(0));
+    assert_eq!(batch_error(&mut c, "COMMIT TRANSACTION").await, 3902);
+    assert_eq!(fake.events(), vec!["login TWO", "begin", "call taRollsBack"]);
+}
+
+#[tokio::test]
+async fn closing_mid_transaction_rolls_back() {
+    let (addr, fake) = start().await;
+    let mut c = connect(addr).await;
+    c.simple_query("BEGIN TRANSACTION").await.unwrap().into_results().await.unwrap();
+    drop(c);
+    for _ in 0..100 {
+        if fake.events().last().map(String::as_str) == Some("rollback") {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("no rollback after disconnect: {:?}", fake.events());
+}
