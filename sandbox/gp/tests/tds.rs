@@ -233,3 +233,75 @@ async fn closing_mid_transaction_rolls_back() {
     }
     panic!("no rollback after disconnect: {:?}", fake.events());
 }
+
+// ------------------------------------------------------------------------------------------
+// python-tds (pytds): RPC by name with OUTPUT parameters, TM requests, parameterised queries.
+
+fn python() -> String {
+    std::env::var("GP_SANDBOX_PYTHON").unwrap_or_else(|_| "python3".to_string())
+}
+
+fn has_pytds() -> bool {
+    std::process::Command::new(python()).args(["-c", "import pytds"]).status().is_ok_and(|s| s.success())
+}
+
+#[tokio::test]
+async fn python_tds_client() {
+    if !tokio::task::spawn_blocking(has_pytds).await.unwrap() {
+        eprintln!("SKIPPED python_tds_client: {} cannot `import pytds` (pip install python-tds)", python());
+        return;
+    }
+    let (addr, fake) = start().await;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/tds_client/pytds_client.py");
+    let args = [script.to_string(), "127.0.0.1".into(), addr.port().to_string(), USER.into(), PASSWORD.into()];
+    let run = move || std::process::Command::new(python()).args(&args).output().expect("run python");
+    let out = tokio::time::timeout(Duration::from_secs(60), tokio::task::spawn_blocking(run)).await.unwrap().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "pytds script failed:\n{stdout}\n{stderr}");
+    let report: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap_or_default())
+        .unwrap_or_else(|e| panic!("bad report ({e}): {stdout}\n{stderr}"));
+    eprintln!("pytds report: {report}");
+    assert_eq!(report["wrong_login"]["number"], 18456, "{report}");
+    assert_eq!(report["ok_outputs"], serde_json::json!([0, ""]));
+    assert_eq!(report["ok_status"], 0);
+    assert_eq!(report["fail_outputs"], serde_json::json!([1234, "1234 5678"]));
+    assert_eq!(report["fail_status"], 1);
+    assert_eq!(report["error_text"], serde_json::json!([["text of Some(Int(1234))"]]));
+    assert_eq!(report["columns"], serde_json::json!(["RMDTYPAL", "DOCAMNT", "CUSTNAME", "DOCDATE", "CSTPONBR"]));
+    // (pytds reads NUMERIC(19,5) 123.45000 as Decimal('123.45').)
+    assert_eq!(
+        report["rows"],
+        serde_json::json!([
+            [1, "123.45", "Aäron Fitz ", "2024-01-31T00:00:00", null],
+            [-7, "-0.05", null, null, "PO-1"]
+        ])
+    );
+    assert_eq!(report["bad_statement"], 102);
+    assert_eq!(report["after_error"], 1);
+    assert_eq!(report["autocommit_outputs"], serde_json::json!([0, ""]));
+
+    let rec = fake.snapshot();
+    let (proc, params) = &rec.calls[0];
+    assert_eq!(proc, "taRMTransaction");
+    assert_eq!(
+        params,
+        &vec![
+            ("@I_vDOCNUMBR".to_string(), SqlValue::Text("INV-PY-1".into())),
+            ("@I_vRMDTYPAL".to_string(), SqlValue::Int(1)),
+            // pytds sends Decimal('123.45000') at the scale it normalises to: NUMERIC(5,2).
+            ("@I_vDOCAMNT".to_string(), SqlValue::Decimal { units: 12_345, scale: 2 }),
+            ("@I_vDOCDATE".to_string(), prim(2024, 1, 31)),
+        ]
+    );
+    assert_eq!(rec.calls[1].0, "taFail");
+    assert_eq!(rec.queries[0].1, vec![SqlValue::Int(1234)]);
+    assert_eq!(rec.queries[1].1, vec![SqlValue::Text("AARONFIT0001".into())]);
+    // Transactions: TM begin before the first call, commit (+ begin again: pytds commits with
+    // "continue"), the rest rolled back at close; the autocommit connection has none.
+    let events: Vec<&str> = rec.events.iter().map(String::as_str).collect();
+    assert_eq!(&events[..4], &["login TWO", "begin", "call taRMTransaction", "call taFail"], "{events:?}");
+    let commit = events.iter().position(|e| *e == "commit").expect("a commit");
+    assert_eq!(events[commit + 1], "begin", "{events:?}");
+    assert_eq!(&events[events.len() - 2..], &["login TWO", "call taRMApply"], "{events:?}");
+}
