@@ -305,3 +305,193 @@ async fn python_tds_client() {
     assert_eq!(events[commit + 1], "begin", "{events:?}");
     assert_eq!(&events[events.len() - 2..], &["login TWO", "call taRMApply"], "{events:?}");
 }
+
+// ------------------------------------------------------------------------------------------
+// Fuzz-ish: a real client's bytes, mutated and truncated, plus random packets after a valid
+// login. The server must neither panic (serve_connection is awaited here, so a panic fails the
+// test) nor hang (each connection ends within the timeout once the client's bytes end).
+
+mod fuzz {
+    use super::*;
+    use gp_sandbox::tds::serve_connection;
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+    use std::pin::Pin;
+    use std::sync::Mutex;
+    use std::task::{Context, Poll};
+    use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+
+    /// A TCP stream that keeps a copy of everything written to it.
+    struct Recording {
+        inner: TcpStream,
+        log: Arc<Mutex<Vec<u8>>>,
+    }
+
+    impl AsyncRead for Recording {
+        fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+            Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
+        }
+    }
+
+    impl AsyncWrite for Recording {
+        fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<std::io::Result<usize>> {
+            let this = self.get_mut();
+            let polled = Pin::new(&mut this.inner).poll_write(cx, data);
+            if let Poll::Ready(Ok(n)) = polled {
+                this.log.lock().unwrap().extend_from_slice(&data[..n]);
+            }
+            polled
+        }
+        fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+            Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+        }
+        fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+            Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+        }
+    }
+
+    /// What tiberius sends for login, a transaction, the wrapper call, a query and a long
+    /// (PLP) statement.
+    async fn record_session() -> Vec<u8> {
+        let (addr, _fake) = start().await;
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let mut config = Config::new();
+        config.port(addr.port());
+        config.database("TWO");
+        config.authentication(AuthMethod::sql_server(USER, PASSWORD));
+        config.encryption(EncryptionLevel::NotSupported);
+        let tcp = Recording { inner: TcpStream::connect(addr).await.unwrap(), log: log.clone() };
+        let mut c = Client::connect(config, tcp.compat_write()).await.unwrap();
+        c.simple_query("BEGIN TRANSACTION").await.unwrap().into_results().await.unwrap();
+        let amount = Numeric::new_with_scale(12_345_000, 5);
+        c.query(WRAPPER, &[&"INV-1", &1i32, &amount, &doc_date()]).await.unwrap().into_results().await.unwrap();
+        c.query("SELECT CUSTNMBR FROM RM00101 WHERE CUSTNMBR = @P1", &[&"A"])
+            .await
+            .unwrap()
+            .into_results()
+            .await
+            .unwrap();
+        let long = format!("SELECT 1 /* {} */", "y".repeat(5000));
+        c.query(long, &[&1.5f64]).await.unwrap().into_results().await.unwrap();
+        c.simple_query("COMMIT").await.unwrap().into_results().await.unwrap();
+        c.close().await.unwrap();
+        let bytes = log.lock().unwrap().clone();
+        bytes
+    }
+
+    /// Where the LOGIN7 message ends in `wire`.
+    fn login_end(wire: &[u8]) -> usize {
+        let mut at = 0;
+        while at + 8 <= wire.len() {
+            let len = u16::from_be_bytes([wire[at + 2], wire[at + 3]]) as usize;
+            let (kind, eom) = (wire[at], wire[at + 1] & 1 == 1);
+            at += len;
+            if kind == 0x10 && eom {
+                return at;
+            }
+        }
+        panic!("no LOGIN7 in the recording");
+    }
+
+    fn packet(kind: u8, payload: &[u8]) -> Vec<u8> {
+        let mut p = vec![kind, 1];
+        p.extend_from_slice(&((payload.len() + 8) as u16).to_be_bytes());
+        p.extend_from_slice(&[0, 0, 1, 0]);
+        p.extend_from_slice(payload);
+        p
+    }
+
+    fn random_bytes(rng: &mut StdRng, max: usize) -> Vec<u8> {
+        let n = rng.random_range(0..max);
+        (0..n).map(|_| rng.random()).collect()
+    }
+
+    /// A request with a valid header and ALL_HEADERS, then random bytes (after an RPC or TM
+    /// prefix now and then).
+    fn random_request(rng: &mut StdRng) -> Vec<u8> {
+        let kinds = [0x01, 0x03, 0x03, 0x06, 0x0E, 0x10, 0x11, 0x12, rng.random()];
+        let kind = kinds[rng.random_range(0..kinds.len())];
+        let mut payload = Vec::new();
+        if rng.random_bool(0.7) {
+            payload.extend_from_slice(&22u32.to_le_bytes());
+            payload.extend_from_slice(&18u32.to_le_bytes());
+            payload.extend_from_slice(&[2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0]);
+        }
+        match (kind, rng.random_range(0..3)) {
+            (0x03, 0) => payload.extend_from_slice(&[0xFF, 0xFF, 10, 0, 0, 0]),
+            (0x03, 1) => payload.extend_from_slice(&[3, 0, b't', 0, b'a', 0, b'X', 0, 0, 0, 2, b'@', 0, b'A', 0, 0]),
+            (0x0E, _) => payload.extend_from_slice(&[rng.random_range(0..12), 0]),
+            _ => {}
+        }
+        payload.extend(random_bytes(rng, 300));
+        packet(kind, &payload)
+    }
+
+    fn mutate(rng: &mut StdRng, wire: &[u8], login: usize) -> Vec<u8> {
+        let mut out = wire.to_vec();
+        match rng.random_range(0..7) {
+            0 => out.truncate(rng.random_range(0..wire.len())),
+            1 | 2 => {
+                let from = if rng.random_bool(0.5) { 0 } else { login };
+                for _ in 0..rng.random_range(1..8) {
+                    let at = rng.random_range(from..out.len());
+                    out[at] = rng.random();
+                }
+            }
+            3 => {
+                out.truncate(login);
+                for _ in 0..rng.random_range(1..5) {
+                    out.extend(random_request(rng));
+                }
+            }
+            4 => out = random_bytes(rng, 2000),
+            5 => {
+                out.truncate(login);
+                out.extend(random_bytes(rng, 2000));
+            }
+            _ => {
+                out.truncate(login);
+                let mut p = random_request(rng);
+                p[2..4].copy_from_slice(&rng.random::<u16>().to_be_bytes());
+                out.extend(p);
+            }
+        }
+        out
+    }
+
+    /// Plays `bytes` as a client and returns the server's answer.
+    async fn feed(bytes: Vec<u8>) -> Vec<u8> {
+        let (mut client, server) = tokio::io::duplex(1 << 20);
+        let (_stop, shutdown) = tokio::sync::watch::channel(false);
+        let backend: Arc<dyn gp_sandbox::tds::Backend> = Arc::new(Fake::default());
+        let talk = async move {
+            let _ = client.write_all(&bytes).await;
+            let _ = client.shutdown().await;
+            let mut reply = Vec::new();
+            let _ = client.read_to_end(&mut reply).await;
+            reply
+        };
+        let both = async { tokio::join!(serve_connection(server, backend, shutdown), talk) };
+        tokio::time::timeout(Duration::from_secs(5), both).await.expect("the server hung").1
+    }
+
+    #[tokio::test]
+    async fn mutated_and_random_requests_never_panic_or_hang() {
+        let wire = record_session().await;
+        let login = login_end(&wire);
+        assert!(wire.len() > login + 5000, "the recording holds the requests after login");
+        let replay = feed(wire.clone()).await;
+        let utf16 = |s: &str| s.encode_utf16().flat_map(u16::to_le_bytes).collect::<Vec<u8>>();
+        let has = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).any(|w| w == needle);
+        assert!(has(&replay, &utf16("error_state")), "the replayed session got its answers");
+        let mut answered = 0;
+        let mut rng = StdRng::seed_from_u64(0x7D5_2024);
+        for _ in 0..600 {
+            let bytes = mutate(&mut rng, &wire, login);
+            let reply = feed(bytes).await;
+            answered += usize::from(reply.len() > 300);
+        }
+        eprintln!("fuzz: 600 mutated sessions, {answered} got past login");
+        assert!(answered > 100);
+    }
+}
