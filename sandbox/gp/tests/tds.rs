@@ -51,6 +51,14 @@ fn server_code(e: &tiberius::error::Error) -> u32 {
     }
 }
 
+/// The error of a request that must fail.
+fn refused<T>(result: tiberius::Result<T>) -> tiberius::error::Error {
+    match result {
+        Ok(_) => panic!("expected an error"),
+        Err(e) => e,
+    }
+}
+
 /// The server error a batch ends with (tiberius reports it at the send or at the read).
 async fn batch_error(c: &mut Tds, sql: &str) -> u32 {
     match c.simple_query(sql).await {
@@ -77,7 +85,7 @@ async fn login_right_and_wrong_password() {
     let (addr, fake) = start().await;
     let client = connect(addr).await;
     client.close().await.unwrap();
-    let err = connect_as(addr, USER, "wrong").await.err().expect("wrong password refused");
+    let err = refused(connect_as(addr, USER, "wrong").await);
     assert_eq!(server_code(&err), 18456);
     assert!(err.to_string().contains(&format!("Login failed for user '{USER}'")), "{err}");
     assert_eq!(fake.events(), vec!["login TWO"]);
@@ -180,14 +188,14 @@ async fn long_statement_goes_plp_and_still_parses() {
 async fn unknown_statements_and_session_errors_leave_the_connection_usable() {
     let (addr, _fake) = start().await;
     let mut c = connect(addr).await;
-    let err = c.simple_query("DROP TABLE RM00101").await.err().expect("error 102");
+    let err = refused(c.simple_query("DROP TABLE RM00101").await);
     assert_eq!(server_code(&err), 102);
     assert!(err.to_string().contains("Incorrect syntax near 'DROP'."), "{err}");
-    let err = c.query("SELECT X FROM NOWHERE WHERE A = @P1", &[&1i32]).await.err().expect("error 208");
+    let err = refused(c.query("SELECT X FROM NOWHERE WHERE A = @P1", &[&1i32]).await);
     assert_eq!(server_code(&err), 208);
     let nope = WRAPPER.replace("taRMTransaction", "taNope");
-    let err = c.query(nope, &[&"X", &1i32, &Numeric::new_with_scale(1, 0), &doc_date()]).await.err();
-    assert_eq!(server_code(&err.expect("error 2812")), 2812);
+    let err = refused(c.query(nope, &[&"X", &1i32, &Numeric::new_with_scale(1, 0), &doc_date()]).await);
+    assert_eq!(server_code(&err), 2812);
     let one = c.query("SELECT 1", &[]).await.unwrap().into_row().await.unwrap().unwrap();
     assert_eq!(one.get::<i32, _>(0), Some(1));
     let version = c.simple_query("SELECT @@VERSION").await.unwrap().into_row().await.unwrap().unwrap();
@@ -375,8 +383,7 @@ mod fuzz {
         c.query(long, &[&1.5f64]).await.unwrap().into_results().await.unwrap();
         c.simple_query("COMMIT").await.unwrap().into_results().await.unwrap();
         c.close().await.unwrap();
-        let bytes = log.lock().unwrap().clone();
-        bytes
+        log.lock().unwrap().clone()
     }
 
     /// Where the LOGIN7 message ends in `wire`.

@@ -64,7 +64,8 @@ mod tests {
         let r = reply();
         assert_eq!(client_encryption(&r).unwrap(), Some(encryption::NOT_SUP));
         assert_eq!(r[25], 0xFF);
-        assert_eq!(r.len(), 26 + 6 + 1 + 1 + 0 + 1);
+        // VERSION 6 bytes, ENCRYPTION 1, INSTOPT 1, THREADID 0, MARS 1.
+        assert_eq!(r.len(), 26 + 6 + 1 + 1 + 1);
     }
 
     #[test]

@@ -104,7 +104,7 @@ impl<'a> Reader<'a> {
 
 /// UTF-16LE bytes (an even count) as a string; unpaired surrogates are refused.
 pub fn utf16_to_string(bytes: &[u8], what: &str) -> Parse<String> {
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         return malformed(format!("{what}: odd UTF-16 byte count {}", bytes.len()));
     }
     let units = bytes.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]]));

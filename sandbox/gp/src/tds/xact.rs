@@ -91,10 +91,10 @@ impl Conn {
 
     /// The connection is closing: a transaction still open is rolled back.
     pub async fn close(&mut self) {
-        if self.session.in_transaction() {
-            if let Err(e) = self.session.rollback().await {
-                tracing::warn!(error = %e, "TDS: rollback at disconnect failed");
-            }
+        if self.session.in_transaction()
+            && let Err(e) = self.session.rollback().await
+        {
+            tracing::warn!(error = %e, "TDS: rollback at disconnect failed");
         }
     }
 }
