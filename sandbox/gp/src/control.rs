@@ -110,7 +110,8 @@ impl Control {
         currencies: &[Currency],
         checkbooks: &[Checkbook],
     ) -> anyhow::Result<()> {
-        crate::seed::add_company(self.db(), company, currencies, checkbooks)
+        let interid = crate::reference::derive_interid(company);
+        crate::seed::add_company(self.db(), company, &interid, currencies, checkbooks)
             .await
             .with_context(|| format!("adding company {}", company.id))
     }

@@ -15,6 +15,7 @@ mod company;
 mod customers;
 mod documents;
 mod periods;
+mod reference;
 mod validation_log;
 
 use std::path::Path;
@@ -25,6 +26,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, SqlitePool, Transaction};
 
 pub use documents::DocTable;
+pub use reference::{Rate, SeedValue};
 
 pub type Tx = Transaction<'static, sqlx::Sqlite>;
 
@@ -34,7 +36,10 @@ pub type Tx = Transaction<'static, sqlx::Sqlite>;
 /// migrator would add a `_sqlx_migrations` table to GP's tables and refuse a database kept with
 /// `--database` as soon as a migration file is edited (checksum mismatch): useful for the host's
 /// store, only in the way for a test double.
-const MIGRATIONS: &[(&str, &str)] = &[("0001_gp_tables", include_str!("../../migrations/0001_gp_tables.sql"))];
+const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_gp_tables", include_str!("../../migrations/0001_gp_tables.sql")),
+    ("0002_reference_and_lines", include_str!("../../migrations/0002_reference_and_lines.sql")),
+];
 
 #[derive(Clone)]
 pub struct Db {

@@ -1,0 +1,1 @@
+//! eConnect over TDS: see mod docs below.
