@@ -9,6 +9,7 @@
 //! customers, batches, receivables documents, applies and the Web Services exception log. The
 //! tables are created by `migrations/*.sql`.
 
+mod addresses;
 mod applies;
 mod batches;
 mod company;
@@ -25,6 +26,7 @@ use anyhow::Context as _;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
 use sqlx::{Row, SqlitePool, Transaction};
 
+pub use addresses::Address;
 pub use documents::DocTable;
 pub use reference::{Rate, SeedValue};
 
