@@ -41,8 +41,8 @@ mod sandbox;
 pub mod schema;
 pub mod seed;
 pub mod server;
-pub mod tds;
 pub mod service;
+pub mod tds;
 pub mod xmldom;
 
 // The endpoints keep their crate-root paths (`gp_sandbox::soap::read_envelope`…): clients'

@@ -135,7 +135,8 @@ async fn multicurrency(db: &Db, company: &Company, currencies: &[Currency]) -> a
             "Z-C$" => (format!("{year}-01-01"), format!("{year}-12-31")),
             _ => (format!("{}-01-01", year - 2), "1900-01-01".to_string()),
         };
-        let sql = "INSERT OR IGNORE INTO mc00100 (exgtblid, curncyid, exchdate, xchgrate, expndate) VALUES (?, ?, ?, ?, ?)";
+        let sql =
+            "INSERT OR IGNORE INTO mc00100 (exgtblid, curncyid, exchdate, xchgrate, expndate) VALUES (?, ?, ?, ?, ?)";
         let rate = sample_rate(&c.iso_code);
         db.seed_row(sql, &[Text(&table), Text(&c.currency_id), Text(&from), Text(rate), Text(&to)]).await?;
     }

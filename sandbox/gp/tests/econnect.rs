@@ -2,6 +2,9 @@
 //! return eConnect's numbers and leave nothing, read queries answer, SOAP reads what eConnect
 //! wrote and eConnect reads what SOAP wrote.
 
+// Test helpers: a failed step should stop the test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use gp_sandbox::DocType;
@@ -36,29 +39,59 @@ async fn call(s: &mut EconnectSession, proc: &str, list: &[(&str, SqlValue)]) ->
 }
 
 fn customer(id: &str) -> Vec<(&'static str, SqlValue)> {
-    vec![("CUSTNMBR", t(id)), ("CUSTNAME", t("eConnect Customer")), ("CUSTCLAS", t("INTERNET")), ("PYMTRMID", t("Net 30"))]
+    vec![
+        ("CUSTNMBR", t(id)),
+        ("CUSTNAME", t("eConnect Customer")),
+        ("CUSTCLAS", t("INTERNET")),
+        ("PYMTRMID", t("Net 30")),
+    ]
 }
 
 fn invoice(number: &str, cust: &str) -> Vec<(&'static str, SqlValue)> {
     let date = format!("{}-03-15", this_year());
     vec![
-        ("RMDTYPAL", SqlValue::Int(1)), ("DOCNUMBR", t(number)), ("DOCDATE", d(&date)), ("BACHNUMB", t("EC-B1")),
-        ("CUSTNMBR", t(cust)), ("DOCAMNT", n("106.00000")), ("SLSAMNT", n("100.00000")), ("TAXAMNT", n("6.00000")),
-        ("TAXSCHID", t("USASTCITY-6*")), ("CREATEDIST", SqlValue::Int(0)),
+        ("RMDTYPAL", SqlValue::Int(1)),
+        ("DOCNUMBR", t(number)),
+        ("DOCDATE", d(&date)),
+        ("BACHNUMB", t("EC-B1")),
+        ("CUSTNMBR", t(cust)),
+        ("DOCAMNT", n("106.00000")),
+        ("SLSAMNT", n("100.00000")),
+        ("TAXAMNT", n("6.00000")),
+        ("TAXSCHID", t("USASTCITY-6*")),
+        ("CREATEDIST", SqlValue::Int(0)),
     ]
 }
 
-fn dist(number: &str, cust: &str, kind: i64, account: &str, debit: &str, credit: &str) -> Vec<(&'static str, SqlValue)> {
+fn dist(
+    number: &str,
+    cust: &str,
+    kind: i64,
+    account: &str,
+    debit: &str,
+    credit: &str,
+) -> Vec<(&'static str, SqlValue)> {
     vec![
-        ("RMDTYPAL", SqlValue::Int(1)), ("DOCNUMBR", t(number)), ("CUSTNMBR", t(cust)), ("DISTTYPE", SqlValue::Int(kind)),
-        ("ACTNUMST", t(account)), ("DEBITAMT", n(debit)), ("CRDTAMNT", n(credit)),
+        ("RMDTYPAL", SqlValue::Int(1)),
+        ("DOCNUMBR", t(number)),
+        ("CUSTNMBR", t(cust)),
+        ("DISTTYPE", SqlValue::Int(kind)),
+        ("ACTNUMST", t(account)),
+        ("DEBITAMT", n(debit)),
+        ("CRDTAMNT", n(credit)),
     ]
 }
 
 fn tax(number: &str, cust: &str, amount: &str) -> Vec<(&'static str, SqlValue)> {
     vec![
-        ("CUSTNMBR", t(cust)), ("DOCNUMBR", t(number)), ("RMDTYPAL", SqlValue::Int(1)), ("BACHNUMB", t("EC-B1")),
-        ("TAXDTLID", t("USASTCITY-6*")), ("TAXAMNT", n(amount)), ("STAXAMNT", n(amount)), ("TAXDTSLS", n("100.00000")),
+        ("CUSTNMBR", t(cust)),
+        ("DOCNUMBR", t(number)),
+        ("RMDTYPAL", SqlValue::Int(1)),
+        ("BACHNUMB", t("EC-B1")),
+        ("TAXDTLID", t("USASTCITY-6*")),
+        ("TAXAMNT", n(amount)),
+        ("STAXAMNT", n(amount)),
+        ("TAXDTSLS", n("100.00000")),
     ]
 }
 
@@ -137,15 +170,21 @@ async fn each_procedure_refuses_with_its_number() {
     bad_schedule.retain(|(k, v)| *k != "CREATEDIST" || *v == SqlValue::Int(1));
     let receipt = |card: Option<&str>| {
         let mut r = vec![
-            ("CUSTNMBR", t("EC-C2")), ("DOCNUMBR", t("EC-PMT")), ("DOCDATE", d(&date)), ("ORTRXAMT", n("10.00")),
-            ("GLPOSTDT", d(&date)), ("BACHNUMB", t("EC-CASH")), ("CSHRCTYP", SqlValue::Int(2)),
+            ("CUSTNMBR", t("EC-C2")),
+            ("DOCNUMBR", t("EC-PMT")),
+            ("DOCDATE", d(&date)),
+            ("ORTRXAMT", n("10.00")),
+            ("GLPOSTDT", d(&date)),
+            ("BACHNUMB", t("EC-CASH")),
+            ("CSHRCTYP", SqlValue::Int(2)),
         ];
         if let Some(c) = card {
             r.push(("CRCARDID", t(c)));
         }
         r
     };
-    let cases: Vec<(&str, Vec<(&str, SqlValue)>, u32)> = vec![
+    type Case<'a> = (&'a str, Vec<(&'a str, SqlValue)>, u32);
+    let cases: Vec<Case> = vec![
         ("taUpdateCreateCustomerRcd", bad_class, 9036),
         ("taUpdateCreateCustomerRcd", bad_terms, 9037),
         ("taRMDistribution", unknown_account, 716),
@@ -155,7 +194,11 @@ async fn each_procedure_refuses_with_its_number() {
         ("taRMTransaction", bad_schedule, 7023),
         ("taRMCashReceiptInsert", receipt(Some("Diners")), 9038),
         ("taRMCashReceiptInsert", receipt(None), 9003),
-        ("taCreateInternetAddresses", vec![("Master_Type", t("VEN")), ("Master_ID", t("EC-C2")), ("ADRSCODE", t("PRIMARY"))], 9045),
+        (
+            "taCreateInternetAddresses",
+            vec![("Master_Type", t("VEN")), ("Master_ID", t("EC-C2")), ("ADRSCODE", t("PRIMARY"))],
+            9045,
+        ),
     ];
     for (proc, params, number) in cases {
         let o = call(&mut s, proc, &params).await;
@@ -181,7 +224,12 @@ async fn sql_level_errors_and_login() {
     assert_eq!(e.number, 201, "{e:?}");
     assert_eq!(s.query("SELECT * FROM RM00101", &[]).await.unwrap_err().number, 102);
     let login = sb.sql_login();
-    let ok = Login { user: login.user.clone(), password: login.password.clone(), database: "TWO".into(), app_name: String::new() };
+    let ok = Login {
+        user: login.user.clone(),
+        password: login.password.clone(),
+        database: "TWO".into(),
+        app_name: String::new(),
+    };
     assert_eq!(backend.login(&ok).await.unwrap().database(), "TWO");
     let system = Login { database: "DYNAMICS".into(), ..ok.clone() };
     assert!(backend.login(&system).await.is_ok());
@@ -189,7 +237,10 @@ async fn sql_level_errors_and_login() {
     assert_eq!(backend.login(&wrong).await.err().unwrap().number, 18456);
     let unknown = Login { database: "NOPE".into(), ..ok };
     let e = backend.login(&unknown).await.err().unwrap();
-    assert_eq!((e.number, e.message.as_str()), (4060, "Cannot open database \"NOPE\" requested by the login. The login failed."));
+    assert_eq!(
+        (e.number, e.message.as_str()),
+        (4060, "Cannot open database \"NOPE\" requested by the login. The login failed.")
+    );
 }
 
 #[tokio::test]
@@ -198,27 +249,41 @@ async fn receipt_apply_void_and_every_read_query() {
     let mut s = session(&sb).await;
     let date = format!("{}-03-15", this_year());
     assert_eq!(call(&mut s, "taUpdateCreateCustomerRcd", &customer("EC-CUST")).await.error_state, 0);
-    let inet = [("Master_Type", t("CUS")), ("Master_ID", t("EC-CUST")), ("ADRSCODE", t("PRIMARY")), ("INET1", t("a@b.test"))];
+    let inet =
+        [("Master_Type", t("CUS")), ("Master_ID", t("EC-CUST")), ("ADRSCODE", t("PRIMARY")), ("INET1", t("a@b.test"))];
     assert_eq!(call(&mut s, "taCreateInternetAddresses", &inet).await.error_state, 0);
     let mut inv = invoice("EC-INV-2", "EC-CUST");
     inv.retain(|(k, _)| *k != "CREATEDIST");
     assert_eq!(call(&mut s, "taRMTransaction", &inv).await.error_state, 0, "CREATEDIST default 1 builds distributions");
     let receipt = [
-        ("CUSTNMBR", t("EC-CUST")), ("DOCNUMBR", t("EC-PMT-1")), ("DOCDATE", d(&date)), ("ORTRXAMT", n("50.00")),
-        ("GLPOSTDT", d(&date)), ("BACHNUMB", t("EC-CASH")), ("CSHRCTYP", SqlValue::Int(2)), ("CRCARDID", t("VISA")),
+        ("CUSTNMBR", t("EC-CUST")),
+        ("DOCNUMBR", t("EC-PMT-1")),
+        ("DOCDATE", d(&date)),
+        ("ORTRXAMT", n("50.00")),
+        ("GLPOSTDT", d(&date)),
+        ("BACHNUMB", t("EC-CASH")),
+        ("CSHRCTYP", SqlValue::Int(2)),
+        ("CRCARDID", t("VISA")),
     ];
     assert_eq!(call(&mut s, "taRMCashReceiptInsert", &receipt).await.error_state, 0);
     let apply = |amount: &str| {
         vec![
-            ("APTODCNM", t("EC-INV-2")), ("APFRDCNM", t("EC-PMT-1")), ("APPTOAMT", n(amount)),
-            ("APFRDCTY", SqlValue::Int(9)), ("APTODCTY", SqlValue::Int(1)),
+            ("APTODCNM", t("EC-INV-2")),
+            ("APFRDCNM", t("EC-PMT-1")),
+            ("APPTOAMT", n(amount)),
+            ("APFRDCTY", SqlValue::Int(9)),
+            ("APTODCTY", SqlValue::Int(1)),
         ]
     };
     assert_eq!(call(&mut s, "taRMApply", &apply("60.00")).await.error_state, 9024, "over the receipt");
     assert_eq!(call(&mut s, "taRMApply", &apply("40.00")).await.error_state, 0);
     let void = [
-        ("CUSTNMBR", t("EC-CUST")), ("DOCNUMBR", t("EC-PMT-1")), ("VOIDSTTS", SqlValue::Int(1)), ("RMDTYPAL", SqlValue::Int(9)),
-        ("VOIDDATE", d(&date)), ("GLPOSTDT", d(&date)),
+        ("CUSTNMBR", t("EC-CUST")),
+        ("DOCNUMBR", t("EC-PMT-1")),
+        ("VOIDSTTS", SqlValue::Int(1)),
+        ("RMDTYPAL", SqlValue::Int(9)),
+        ("VOIDDATE", d(&date)),
+        ("GLPOSTDT", d(&date)),
     ];
     assert_eq!(call(&mut s, "taRMVoidTransaction", &void).await.error_state, 0);
     assert_eq!(call(&mut s, "taRMVoidTransaction", &void).await.error_state, 9044);
@@ -261,5 +326,9 @@ async fn econnect_reads_what_soap_wrote() {
     let rs = s.query(q, &[t("SOAP-CUST")]).await.unwrap();
     assert_eq!(rs.rows, vec![vec![SqlValue::Int(1), t("SOAP-INV"), SqlValue::Int(1)]]);
     let q = "SELECT SEQNUMBR, DISTTYPE, ACTNUMST, DEBITAMT, CRDTAMNT, DistRef FROM RM10101 INNER JOIN GL00105 ON GL00105.ACTINDX = RM10101.DSTINDX WHERE RMDTYPAL = @P1 AND DOCNUMBR = @P2 ORDER BY SEQNUMBR";
-    assert_eq!(s.query(q, &[SqlValue::Int(1), t("SOAP-INV")]).await.unwrap().rows.len(), 2, "GP's default distributions");
+    assert_eq!(
+        s.query(q, &[SqlValue::Int(1), t("SOAP-INV")]).await.unwrap().rows.len(),
+        2,
+        "GP's default distributions"
+    );
 }

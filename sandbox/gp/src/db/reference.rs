@@ -35,7 +35,11 @@ impl Db {
     }
 
     /// ACTNUMST of an account index.
-    pub async fn account_number(conn: &mut SqliteConnection, company: i32, actindx: i64) -> sqlx::Result<Option<String>> {
+    pub async fn account_number(
+        conn: &mut SqliteConnection,
+        company: i32,
+        actindx: i64,
+    ) -> sqlx::Result<Option<String>> {
         let row = sqlx::query("SELECT actnumst FROM gl00105 WHERE company_id = ? AND actindx = ?")
             .bind(company)
             .bind(actindx)
@@ -72,10 +76,8 @@ impl Db {
 
     /// MC40000's default Sales rate type.
     pub async fn default_rate_type(conn: &mut SqliteConnection, company: i32) -> sqlx::Result<String> {
-        let row = sqlx::query("SELECT defslstp FROM mc40000 WHERE company_id = ?")
-            .bind(company)
-            .fetch_optional(conn)
-            .await?;
+        let row =
+            sqlx::query("SELECT defslstp FROM mc40000 WHERE company_id = ?").bind(company).fetch_optional(conn).await?;
         Ok(row.map(|r| r.try_get("defslstp")).transpose()?.unwrap_or_else(|| "SELL".to_string()))
     }
 
@@ -100,8 +102,10 @@ impl Db {
         .bind(date.iso())
         .fetch_optional(conn)
         .await?;
-        row.map(|r| Ok(Rate { rate: r.try_get("xchgrate")?, table: r.try_get("exgtblid")?, date: r.try_get("exchdate")? }))
-            .transpose()
+        row.map(|r| {
+            Ok(Rate { rate: r.try_get("xchgrate")?, table: r.try_get("exgtblid")?, date: r.try_get("exchdate")? })
+        })
+        .transpose()
     }
 
     /// The company whose INTERID (company database name) this is.

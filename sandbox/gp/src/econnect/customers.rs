@@ -83,7 +83,8 @@ async fn address(
     }
     let code = args.text("ADRSCODE", errors);
     let mut a = Db::primary_address(tx, company, id).await?.filter(|a| code.as_ref().is_none_or(|c| *c == a.code));
-    let mut a = a.take().unwrap_or_else(|| Address { code: code.unwrap_or_else(|| "PRIMARY".into()), ..Address::default() });
+    let mut a =
+        a.take().unwrap_or_else(|| Address { code: code.unwrap_or_else(|| "PRIMARY".into()), ..Address::default() });
     for (field, name) in [
         (&mut a.contact, "CNTCPRSN"),
         (&mut a.line1, "ADDRESS1"),

@@ -168,7 +168,7 @@ async fn header(
 
 fn exchange(args: &Args, errors: &mut Vec<GpError>) -> Exchange {
     // XCHGRATE 0 (eConnect's default) means "look it up".
-    let rate = args.decimal("XCHGRATE").filter(|r| r.parse::<f64>().map_or(true, |v| v != 0.0));
+    let rate = args.decimal("XCHGRATE").filter(|r| !r.parse::<f64>().is_ok_and(|v| v == 0.0));
     Exchange { rate, rate_type: args.text("RATETPID", errors), date: args.date("EXCHDATE", errors) }
 }
 
@@ -200,7 +200,8 @@ async fn stored_lines(
     let mut taxes = Vec::new();
     for row in ledger::tax_rows(tx, company, rmdtypal, &doc.number).await? {
         let mut l = row.line;
-        (l.tax, l.sales_tax, l.taxable_sales) = (too_precise(l.tax), too_precise(l.sales_tax), too_precise(l.taxable_sales));
+        (l.tax, l.sales_tax, l.taxable_sales) =
+            (too_precise(l.tax), too_precise(l.sales_tax), too_precise(l.taxable_sales));
         taxes.push(l);
     }
     for table in ["rm10101", "rm10601"] {
@@ -284,7 +285,8 @@ pub(super) async fn transaction(ctx: &Ctx<'_>, tx: &mut Tx, args: &Args) -> OpRe
         document: amount("DOCAMNT"),
     };
     if amounts.document != amounts.computed_document() {
-        let (expected, got) = (format_minor(amounts.computed_document(), digits), format_minor(amounts.document, digits));
+        let (expected, got) =
+            (format_minor(amounts.computed_document(), digits), format_minor(amounts.document, digits));
         errors.push(GpError::DocumentAmountMismatch { expected, got });
         amounts.document = amounts.computed_document();
     }

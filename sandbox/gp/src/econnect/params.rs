@@ -24,51 +24,118 @@ use Kind::{Char, Date as Dt, Int, Num};
 type Param = (&'static str, Kind, bool);
 
 const CUSTOMER: &[Param] = &[
-    ("CUSTNMBR", Char(15), true), ("CUSTNAME", Char(64), false), ("SHRTNAME", Char(15), false),
-    ("STMTNAME", Char(64), false), ("CUSTCLAS", Char(15), false), ("ADRSCODE", Char(15), false),
-    ("CNTCPRSN", Char(60), false), ("ADDRESS1", Char(60), false), ("ADDRESS2", Char(60), false),
-    ("ADDRESS3", Char(60), false), ("CITY", Char(35), false), ("STATE", Char(29), false),
-    ("ZIPCODE", Char(10), false), ("COUNTRY", Char(60), false), ("PHNUMBR1", Char(21), false),
-    ("TAXSCHID", Char(15), false), ("PYMTRMID", Char(20), false), ("CURNCYID", Char(15), false),
-    ("HOLD", Int, false), ("INACTIVE", Int, false), ("UseCustomerClass", Int, false), ("UpdateIfExists", Int, false),
+    ("CUSTNMBR", Char(15), true),
+    ("CUSTNAME", Char(64), false),
+    ("SHRTNAME", Char(15), false),
+    ("STMTNAME", Char(64), false),
+    ("CUSTCLAS", Char(15), false),
+    ("ADRSCODE", Char(15), false),
+    ("CNTCPRSN", Char(60), false),
+    ("ADDRESS1", Char(60), false),
+    ("ADDRESS2", Char(60), false),
+    ("ADDRESS3", Char(60), false),
+    ("CITY", Char(35), false),
+    ("STATE", Char(29), false),
+    ("ZIPCODE", Char(10), false),
+    ("COUNTRY", Char(60), false),
+    ("PHNUMBR1", Char(21), false),
+    ("TAXSCHID", Char(15), false),
+    ("PYMTRMID", Char(20), false),
+    ("CURNCYID", Char(15), false),
+    ("HOLD", Int, false),
+    ("INACTIVE", Int, false),
+    ("UseCustomerClass", Int, false),
+    ("UpdateIfExists", Int, false),
 ];
 const INTERNET: &[Param] = &[
-    ("Master_Type", Char(3), true), ("Master_ID", Char(30), true), ("ADRSCODE", Char(15), true),
-    ("INET1", Char(200), false), ("EmailToAddress", Char(8000), false),
+    ("Master_Type", Char(3), true),
+    ("Master_ID", Char(30), true),
+    ("ADRSCODE", Char(15), true),
+    ("INET1", Char(200), false),
+    ("EmailToAddress", Char(8000), false),
 ];
 const DISTRIBUTION: &[Param] = &[
-    ("RMDTYPAL", Int, true), ("DOCNUMBR", Char(20), true), ("CUSTNMBR", Char(15), true), ("SEQNUMBR", Int, false),
-    ("DISTTYPE", Int, true), ("DistRef", Char(30), false), ("ACTNUMST", Char(75), false), ("DEBITAMT", Num, false),
+    ("RMDTYPAL", Int, true),
+    ("DOCNUMBR", Char(20), true),
+    ("CUSTNMBR", Char(15), true),
+    ("SEQNUMBR", Int, false),
+    ("DISTTYPE", Int, true),
+    ("DistRef", Char(30), false),
+    ("ACTNUMST", Char(75), false),
+    ("DEBITAMT", Num, false),
     ("CRDTAMNT", Num, false),
 ];
 const TAX: &[Param] = &[
-    ("CUSTNMBR", Char(15), true), ("DOCNUMBR", Char(20), true), ("RMDTYPAL", Int, true), ("BACHNUMB", Char(15), true),
-    ("TAXDTLID", Char(15), true), ("TAXAMNT", Num, true), ("STAXAMNT", Num, true), ("TAXDTSLS", Num, true),
-    ("ACTNUMST", Char(75), false), ("SEQNUMBR", Int, false),
+    ("CUSTNMBR", Char(15), true),
+    ("DOCNUMBR", Char(20), true),
+    ("RMDTYPAL", Int, true),
+    ("BACHNUMB", Char(15), true),
+    ("TAXDTLID", Char(15), true),
+    ("TAXAMNT", Num, true),
+    ("STAXAMNT", Num, true),
+    ("TAXDTSLS", Num, true),
+    ("ACTNUMST", Char(75), false),
+    ("SEQNUMBR", Int, false),
 ];
 const TRANSACTION: &[Param] = &[
-    ("RMDTYPAL", Int, true), ("DOCNUMBR", Char(20), true), ("DOCDATE", Dt, true), ("BACHNUMB", Char(15), true),
-    ("CUSTNMBR", Char(15), true), ("DOCAMNT", Num, true), ("SLSAMNT", Num, true), ("DOCDESCR", Char(30), false),
-    ("CSTPONBR", Char(20), false), ("TAXSCHID", Char(15), false), ("TRDISAMT", Num, false), ("FRTAMNT", Num, false),
-    ("MISCAMNT", Num, false), ("TAXAMNT", Num, false), ("PYMTRMID", Char(20), false), ("DUEDATE", Dt, false),
-    ("CURNCYID", Char(15), false), ("XCHGRATE", Num, false), ("RATETPID", Char(15), false), ("EXCHDATE", Dt, false),
+    ("RMDTYPAL", Int, true),
+    ("DOCNUMBR", Char(20), true),
+    ("DOCDATE", Dt, true),
+    ("BACHNUMB", Char(15), true),
+    ("CUSTNMBR", Char(15), true),
+    ("DOCAMNT", Num, true),
+    ("SLSAMNT", Num, true),
+    ("DOCDESCR", Char(30), false),
+    ("CSTPONBR", Char(20), false),
+    ("TAXSCHID", Char(15), false),
+    ("TRDISAMT", Num, false),
+    ("FRTAMNT", Num, false),
+    ("MISCAMNT", Num, false),
+    ("TAXAMNT", Num, false),
+    ("PYMTRMID", Char(20), false),
+    ("DUEDATE", Dt, false),
+    ("CURNCYID", Char(15), false),
+    ("XCHGRATE", Num, false),
+    ("RATETPID", Char(15), false),
+    ("EXCHDATE", Dt, false),
     ("CREATEDIST", Int, false),
 ];
 const CASH_RECEIPT: &[Param] = &[
-    ("CUSTNMBR", Char(15), true), ("DOCNUMBR", Char(20), true), ("DOCDATE", Dt, true), ("ORTRXAMT", Num, true),
-    ("GLPOSTDT", Dt, true), ("BACHNUMB", Char(15), true), ("CSHRCTYP", Int, true), ("CHEKBKID", Char(15), false),
-    ("CHEKNMBR", Char(20), false), ("CRCARDID", Char(15), false), ("TRXDSCRN", Char(30), false),
-    ("CURNCYID", Char(15), false), ("XCHGRATE", Num, false), ("RATETPID", Char(15), false), ("EXCHDATE", Dt, false),
+    ("CUSTNMBR", Char(15), true),
+    ("DOCNUMBR", Char(20), true),
+    ("DOCDATE", Dt, true),
+    ("ORTRXAMT", Num, true),
+    ("GLPOSTDT", Dt, true),
+    ("BACHNUMB", Char(15), true),
+    ("CSHRCTYP", Int, true),
+    ("CHEKBKID", Char(15), false),
+    ("CHEKNMBR", Char(20), false),
+    ("CRCARDID", Char(15), false),
+    ("TRXDSCRN", Char(30), false),
+    ("CURNCYID", Char(15), false),
+    ("XCHGRATE", Num, false),
+    ("RATETPID", Char(15), false),
+    ("EXCHDATE", Dt, false),
     ("CREATEDIST", Int, false),
 ];
 const APPLY: &[Param] = &[
-    ("APTODCNM", Char(21), true), ("APFRDCNM", Char(21), true), ("APPTOAMT", Num, true), ("APFRDCTY", Int, true),
-    ("APTODCTY", Int, true), ("DISTKNAM", Num, false), ("WROFAMNT", Num, false), ("APPLYDATE", Dt, false),
+    ("APTODCNM", Char(21), true),
+    ("APFRDCNM", Char(21), true),
+    ("APPTOAMT", Num, true),
+    ("APFRDCTY", Int, true),
+    ("APTODCTY", Int, true),
+    ("DISTKNAM", Num, false),
+    ("WROFAMNT", Num, false),
+    ("APPLYDATE", Dt, false),
     ("GLPOSTDT", Dt, false),
 ];
 const VOID: &[Param] = &[
-    ("CUSTNMBR", Char(15), true), ("DOCNUMBR", Char(20), true), ("VOIDSTTS", Int, true), ("RMDTYPAL", Int, true),
-    ("VOIDDATE", Dt, true), ("GLPOSTDT", Dt, true),
+    ("CUSTNMBR", Char(15), true),
+    ("DOCNUMBR", Char(20), true),
+    ("VOIDSTTS", Int, true),
+    ("RMDTYPAL", Int, true),
+    ("VOIDDATE", Dt, true),
+    ("GLPOSTDT", Dt, true),
 ];
 
 /// The emulated procedures and their parameter lists.
@@ -115,7 +182,8 @@ impl Args {
             values.insert(param, value.clone());
         }
         if let Some((missing, _, _)) = signature.iter().find(|(n, _, req)| *req && !values.contains_key(n)) {
-            let message = format!("Procedure or function '{name}' expects parameter '@I_v{missing}', which was not supplied.");
+            let message =
+                format!("Procedure or function '{name}' expects parameter '@I_v{missing}', which was not supplied.");
             return Err(sql_error(201, 16, message));
         }
         Ok(Args { procedure: name, values })
@@ -156,7 +224,9 @@ impl Args {
             SqlValue::Text(s) => s.trim().parse().ok().or_else(|| bad(errors, name, s)),
             SqlValue::Decimal { units, scale } => {
                 let f = 10i128.pow(u32::from(*scale));
-                (units % f == 0).then(|| (units / f) as i64).or_else(|| bad(errors, name, &decimal_text(*units, *scale)))
+                (units % f == 0)
+                    .then(|| (units / f) as i64)
+                    .or_else(|| bad(errors, name, &decimal_text(*units, *scale)))
             }
             other => bad(errors, name, &format!("{other:?}")),
         }

@@ -23,7 +23,11 @@ enum Col {
 /// 10^(5 − currency digits): minor units → 5-decimal units.
 macro_rules! scale {
     ($digits:expr) => {
-        concat!("(CASE ", $digits, " WHEN 0 THEN 100000 WHEN 1 THEN 10000 WHEN 2 THEN 1000 WHEN 3 THEN 100 WHEN 4 THEN 10 ELSE 1 END)")
+        concat!(
+            "(CASE ",
+            $digits,
+            " WHEN 0 THEN 100000 WHEN 1 THEN 10000 WHEN 2 THEN 1000 WHEN 3 THEN 100 WHEN 4 THEN 10 ELSE 1 END)"
+        )
     };
 }
 
@@ -44,8 +48,15 @@ struct Query {
 use Col::{Date as D, Dec, Int as I, Money as M, Text as T};
 
 const DOC_COLS: &[(&str, Col)] = &[
-    ("RMDTYPAL", I), ("DOCNUMBR", T), ("CUSTNMBR", T), ("DOCDATE", D), ("BACHNUMB", T), ("CURNCYID", T),
-    ("ORTRXAMT", M), ("CURTRXAM", M), ("VOIDSTTS", I),
+    ("RMDTYPAL", I),
+    ("DOCNUMBR", T),
+    ("CUSTNMBR", T),
+    ("DOCDATE", D),
+    ("BACHNUMB", T),
+    ("CURNCYID", T),
+    ("ORTRXAMT", M),
+    ("CURTRXAM", M),
+    ("VOIDSTTS", I),
 ];
 
 macro_rules! doc_state_sql {
@@ -72,9 +83,22 @@ const QUERIES: &[Query] = &[
               LEFT JOIN rm00102 a ON a.company_id = c.company_id AND a.custnmbr = c.custnmbr AND a.is_primary = 1 \
               WHERE c.company_id = ?1 AND c.custnmbr = ?2",
         columns: &[
-            ("CUSTNMBR", T), ("CUSTNAME", T), ("SHRTNAME", T), ("CUSTCLAS", T), ("CURNCYID", T), ("PYMTRMID", T),
-            ("ADRSCODE", T), ("ADDRESS1", T), ("ADDRESS2", T), ("CITY", T), ("STATE", T), ("ZIP", T), ("COUNTRY", T),
-            ("PHONE1", T), ("INACTIVE", I), ("HOLD", I),
+            ("CUSTNMBR", T),
+            ("CUSTNAME", T),
+            ("SHRTNAME", T),
+            ("CUSTCLAS", T),
+            ("CURNCYID", T),
+            ("PYMTRMID", T),
+            ("ADRSCODE", T),
+            ("ADDRESS1", T),
+            ("ADDRESS2", T),
+            ("CITY", T),
+            ("STATE", T),
+            ("ZIP", T),
+            ("COUNTRY", T),
+            ("PHONE1", T),
+            ("INACTIVE", I),
+            ("HOLD", I),
         ],
     },
     Query {
@@ -85,32 +109,65 @@ const QUERIES: &[Query] = &[
     Query {
         text: "SELECT RMDTYPAL, DOCNUMBR, CUSTNMBR, DOCDATE, BACHNUMB, BCHSOURC, CURNCYID, DOCAMNT, SLSAMNT, TRDISAMT, FRTAMNT, MISCAMNT, TAXAMNT, DOCDESCR, CSTPONBR, TAXSCHID FROM RM10301 WHERE RMDTYPAL = @P1 AND DOCNUMBR = @P2",
         sql: concat!(
-            "SELECT d.rmdtypal, d.docnumbr, d.custnmbr, d.docdate, d.bachnumb, d.bchsourc, d.curncyid, d.docamnt * ", scale!("m.decplcur"),
-            ", d.slsamnt * ", scale!("m.decplcur"), ", d.trdisamt * ", scale!("m.decplcur"), ", d.frtamnt * ", scale!("m.decplcur"),
-            ", d.miscamnt * ", scale!("m.decplcur"), ", d.taxamnt * ", scale!("m.decplcur"),
+            "SELECT d.rmdtypal, d.docnumbr, d.custnmbr, d.docdate, d.bachnumb, d.bchsourc, d.curncyid, d.docamnt * ",
+            scale!("m.decplcur"),
+            ", d.slsamnt * ",
+            scale!("m.decplcur"),
+            ", d.trdisamt * ",
+            scale!("m.decplcur"),
+            ", d.frtamnt * ",
+            scale!("m.decplcur"),
+            ", d.miscamnt * ",
+            scale!("m.decplcur"),
+            ", d.taxamnt * ",
+            scale!("m.decplcur"),
             ", d.docdescr, d.cstponbr, e.taxschid FROM rm10301 d \
              LEFT JOIN mc40200 m ON m.company_id = d.company_id AND m.curncyid = d.curncyid \
              LEFT JOIN rm_document_ext e ON e.company_id = d.company_id AND e.rmdtypal = d.rmdtypal AND e.docnumbr = d.docnumbr \
              WHERE d.company_id = ?1 AND d.rmdtypal = ?2 AND d.docnumbr = ?3"
         ),
         columns: &[
-            ("RMDTYPAL", I), ("DOCNUMBR", T), ("CUSTNMBR", T), ("DOCDATE", D), ("BACHNUMB", T), ("BCHSOURC", T),
-            ("CURNCYID", T), ("DOCAMNT", M), ("SLSAMNT", M), ("TRDISAMT", M), ("FRTAMNT", M), ("MISCAMNT", M),
-            ("TAXAMNT", M), ("DOCDESCR", T), ("CSTPONBR", T), ("TAXSCHID", T),
+            ("RMDTYPAL", I),
+            ("DOCNUMBR", T),
+            ("CUSTNMBR", T),
+            ("DOCDATE", D),
+            ("BACHNUMB", T),
+            ("BCHSOURC", T),
+            ("CURNCYID", T),
+            ("DOCAMNT", M),
+            ("SLSAMNT", M),
+            ("TRDISAMT", M),
+            ("FRTAMNT", M),
+            ("MISCAMNT", M),
+            ("TAXAMNT", M),
+            ("DOCDESCR", T),
+            ("CSTPONBR", T),
+            ("TAXSCHID", T),
         ],
     },
     Query {
         text: "SELECT DOCNUMBR, CUSTNMBR, DOCDATE, BACHNUMB, BCHSOURC, CURNCYID, ORTRXAMT, CSHRCTYP, CHEKBKID, CHEKNMBR, CRCARDID, TRXDSCRN FROM RM10201 WHERE DOCNUMBR = @P1",
         sql: concat!(
-            "SELECT d.docnumbr, d.custnmbr, d.docdate, d.bachnumb, d.bchsourc, d.curncyid, d.docamnt * ", scale!("m.decplcur"),
+            "SELECT d.docnumbr, d.custnmbr, d.docdate, d.bachnumb, d.bchsourc, d.curncyid, d.docamnt * ",
+            scale!("m.decplcur"),
             ", CASE d.cshrctyp WHEN 'Cash' THEN 1 WHEN 'Payment Card' THEN 2 ELSE 0 END, d.chekbkid, d.cheknmbr, e.crcardid, \
              d.docdescr FROM rm10201 d LEFT JOIN mc40200 m ON m.company_id = d.company_id AND m.curncyid = d.curncyid \
              LEFT JOIN rm_document_ext e ON e.company_id = d.company_id AND e.rmdtypal = d.rmdtypal AND e.docnumbr = d.docnumbr \
              WHERE d.company_id = ?1 AND d.docnumbr = ?2"
         ),
         columns: &[
-            ("DOCNUMBR", T), ("CUSTNMBR", T), ("DOCDATE", D), ("BACHNUMB", T), ("BCHSOURC", T), ("CURNCYID", T),
-            ("ORTRXAMT", M), ("CSHRCTYP", I), ("CHEKBKID", T), ("CHEKNMBR", T), ("CRCARDID", T), ("TRXDSCRN", T),
+            ("DOCNUMBR", T),
+            ("CUSTNMBR", T),
+            ("DOCDATE", D),
+            ("BACHNUMB", T),
+            ("BCHSOURC", T),
+            ("CURNCYID", T),
+            ("ORTRXAMT", M),
+            ("CSHRCTYP", I),
+            ("CHEKBKID", T),
+            ("CHEKNMBR", T),
+            ("CRCARDID", T),
+            ("TRXDSCRN", T),
         ],
     },
     Query {
@@ -125,15 +182,23 @@ const QUERIES: &[Query] = &[
     },
     Query {
         text: "SELECT RMDTYPAL, DOCNUMBR, DCSTATUS FROM RM00401 WHERE CUSTNMBR = @P1 ORDER BY RMDTYPAL, DOCNUMBR",
-        sql: concat!("SELECT rmdtypal, docnumbr, dcstatus FROM ", all_docs!(), " WHERE company_id = ?1 AND custnmbr = ?2 ORDER BY rmdtypal, docnumbr"),
+        sql: concat!(
+            "SELECT rmdtypal, docnumbr, dcstatus FROM ",
+            all_docs!(),
+            " WHERE company_id = ?1 AND custnmbr = ?2 ORDER BY rmdtypal, docnumbr"
+        ),
         columns: &[("RMDTYPAL", I), ("DOCNUMBR", T), ("DCSTATUS", I)],
     },
     Query {
         text: "SELECT SEQNUMBR, DISTTYPE, ACTNUMST, DEBITAMT, CRDTAMNT, DistRef FROM RM10101 INNER JOIN GL00105 ON GL00105.ACTINDX = RM10101.DSTINDX WHERE RMDTYPAL = @P1 AND DOCNUMBR = @P2 ORDER BY SEQNUMBR",
         sql: concat!(
-            "SELECT l.seqnumbr, l.disttype, g.actnumst, l.debitamt * ", scale!("x.digits"), ", l.crdtamnt * ", scale!("x.digits"),
+            "SELECT l.seqnumbr, l.disttype, g.actnumst, l.debitamt * ",
+            scale!("x.digits"),
+            ", l.crdtamnt * ",
+            scale!("x.digits"),
             ", l.distref FROM rm10101 l JOIN gl00105 g ON g.company_id = l.company_id AND g.actindx = l.dstindx \
-             LEFT JOIN (SELECT d.company_id, d.rmdtypal, d.docnumbr, m.decplcur AS digits FROM ", all_docs!(),
+             LEFT JOIN (SELECT d.company_id, d.rmdtypal, d.docnumbr, m.decplcur AS digits FROM ",
+            all_docs!(),
             " d JOIN mc40200 m ON m.company_id = d.company_id AND m.curncyid = d.curncyid) x \
              ON x.company_id = l.company_id AND x.rmdtypal = l.rmdtypal AND x.docnumbr = l.docnumbr \
              WHERE l.company_id = ?1 AND l.rmdtypal = ?2 AND l.docnumbr = ?3 ORDER BY l.seqnumbr"
@@ -143,8 +208,14 @@ const QUERIES: &[Query] = &[
     Query {
         text: "SELECT TAXDTLID, TAXAMNT, STAXAMNT, TDTTXSLS FROM RM10601 WHERE RMDTYPAL = @P1 AND DOCNUMBR = @P2 ORDER BY TAXDTLID",
         sql: concat!(
-            "SELECT l.taxdtlid, l.taxamnt * ", scale!("x.digits"), ", l.staxamnt * ", scale!("x.digits"), ", l.tdttxsls * ", scale!("x.digits"),
-            " FROM rm10601 l LEFT JOIN (SELECT d.company_id, d.rmdtypal, d.docnumbr, m.decplcur AS digits FROM ", all_docs!(),
+            "SELECT l.taxdtlid, l.taxamnt * ",
+            scale!("x.digits"),
+            ", l.staxamnt * ",
+            scale!("x.digits"),
+            ", l.tdttxsls * ",
+            scale!("x.digits"),
+            " FROM rm10601 l LEFT JOIN (SELECT d.company_id, d.rmdtypal, d.docnumbr, m.decplcur AS digits FROM ",
+            all_docs!(),
             " d JOIN mc40200 m ON m.company_id = d.company_id AND m.curncyid = d.curncyid) x \
              ON x.company_id = l.company_id AND x.rmdtypal = l.rmdtypal AND x.docnumbr = l.docnumbr \
              WHERE l.company_id = ?1 AND l.rmdtypal = ?2 AND l.docnumbr = ?3 ORDER BY l.taxdtlid"
@@ -155,13 +226,25 @@ const QUERIES: &[Query] = &[
         text: "SELECT BACHNUMB, BCHSOURC, BCHSTTUS, MKDTOPST, NUMOFTRX, BCHTOTAL FROM SY00500 WHERE BACHNUMB = @P1 AND BCHSOURC = @P2",
         sql: concat!(
             "SELECT b.bachnumb, b.bchsourc, b.bchsttus, 0, \
-             (SELECT COUNT(*) FROM ", all_docs!(), " d WHERE d.company_id = b.company_id AND d.dcstatus = 1 AND d.bachnumb = b.bachnumb AND d.bchsourc = b.bchsourc), \
-             (SELECT COALESCE(SUM(d.docamnt * ", scale!("m.decplcur"), "), 0) FROM ", all_docs!(),
+             (SELECT COUNT(*) FROM ",
+            all_docs!(),
+            " d WHERE d.company_id = b.company_id AND d.dcstatus = 1 AND d.bachnumb = b.bachnumb AND d.bchsourc = b.bchsourc), \
+             (SELECT COALESCE(SUM(d.docamnt * ",
+            scale!("m.decplcur"),
+            "), 0) FROM ",
+            all_docs!(),
             " d JOIN mc40200 m ON m.company_id = d.company_id AND m.curncyid = d.curncyid \
               WHERE d.company_id = b.company_id AND d.dcstatus = 1 AND d.bachnumb = b.bachnumb AND d.bchsourc = b.bchsourc) \
              FROM sy00500 b WHERE b.company_id = ?1 AND b.bachnumb = ?2 AND b.bchsourc = ?3"
         ),
-        columns: &[("BACHNUMB", T), ("BCHSOURC", T), ("BCHSTTUS", I), ("MKDTOPST", I), ("NUMOFTRX", I), ("BCHTOTAL", M)],
+        columns: &[
+            ("BACHNUMB", T),
+            ("BCHSOURC", T),
+            ("BCHSTTUS", I),
+            ("MKDTOPST", I),
+            ("NUMOFTRX", I),
+            ("BCHTOTAL", M),
+        ],
     },
     Query {
         text: "SELECT PERIODID, YEAR1, PSERIES_2 FROM SY40100 WHERE SERIES = 0 AND FORIGIN = 1 AND PERIODDT <= @P1 AND PERDENDT >= @P1",
@@ -264,7 +347,8 @@ pub(super) async fn run(
         };
     }
     let rows = query.fetch_all(conn).await.map_err(super::internal)?;
-    let columns = q.columns.iter().map(|&(name, col)| Column { name: name.to_string(), kind: wire_type(col) }).collect();
+    let columns =
+        q.columns.iter().map(|&(name, col)| Column { name: name.to_string(), kind: wire_type(col) }).collect();
     let rows = rows.iter().map(|r| row(r, q.columns)).collect::<Result<_, _>>().map_err(super::internal)?;
     Ok(ResultSet { columns, rows })
 }

@@ -80,15 +80,16 @@ pub(super) async fn void(ctx: &Ctx<'_>, tx: &mut Tx, args: &Args) -> OpResult<()
         Some((_, owner, _, _)) if owner == customer => {}
         _ => errors.push(GpError::NotFound { kind: doc_type.label(), id: number.clone() }),
     }
-    let voided = sqlx::query("SELECT voidstts FROM rm_document_ext WHERE company_id = ? AND rmdtypal = ? AND docnumbr = ?")
-        .bind(company)
-        .bind(rmdtypal)
-        .bind(&number)
-        .fetch_optional(&mut **tx)
-        .await?
-        .map(|r| r.try_get::<i64, _>("voidstts"))
-        .transpose()?
-        .unwrap_or(0);
+    let voided =
+        sqlx::query("SELECT voidstts FROM rm_document_ext WHERE company_id = ? AND rmdtypal = ? AND docnumbr = ?")
+            .bind(company)
+            .bind(rmdtypal)
+            .bind(&number)
+            .fetch_optional(&mut **tx)
+            .await?
+            .map(|r| r.try_get::<i64, _>("voidstts"))
+            .transpose()?
+            .unwrap_or(0);
     if voided != 0 {
         errors.push(GpError::AlreadyVoided { number: number.clone() });
     }

@@ -127,14 +127,13 @@ pub async fn tax_rows(
     rmdtypal: i64,
     number: &str,
 ) -> sqlx::Result<Vec<TaxRow>> {
-    let rows = sqlx::query(
-        "SELECT * FROM rm10601 WHERE company_id = ? AND rmdtypal = ? AND docnumbr = ? ORDER BY taxdtlid",
-    )
-    .bind(company)
-    .bind(rmdtypal)
-    .bind(number)
-    .fetch_all(conn)
-    .await?;
+    let rows =
+        sqlx::query("SELECT * FROM rm10601 WHERE company_id = ? AND rmdtypal = ? AND docnumbr = ? ORDER BY taxdtlid")
+            .bind(company)
+            .bind(rmdtypal)
+            .bind(number)
+            .fetch_all(conn)
+            .await?;
     rows.iter()
         .map(|r| {
             let line = TaxLine {

@@ -21,8 +21,16 @@ const fn ours(number: u32, text: &'static str) -> ErrorCode {
 }
 
 pub const CATALOGUE: &[ErrorCode] = &[
-    real(190, "taRMTransaction", "Document number (DOCNUMBR) already exists in either RM00401, RM10301, RM20101 or RM30101"),
-    real(221, "taRMTransaction", "The Customer Number (CUSTNMBR) does not exist in the Customer Master Table - RM00101"),
+    real(
+        190,
+        "taRMTransaction",
+        "Document number (DOCNUMBR) already exists in either RM00401, RM10301, RM20101 or RM30101",
+    ),
+    real(
+        221,
+        "taRMTransaction",
+        "The Customer Number (CUSTNMBR) does not exist in the Customer Master Table - RM00101",
+    ),
     real(483, "taRMTransaction", "The Currency ID does not exist in MC40200"),
     real(
         621,

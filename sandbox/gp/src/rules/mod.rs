@@ -139,7 +139,9 @@ pub enum GpError {
     ApplyAmountZero,
     #[error("Account does not exist for Account Number String (ACTNUMST) passed: {account:?}")]
     AccountMissing { account: String },
-    #[error("Tax amount (TAXAMNT) does not equal tax details in RM10601 ({details} in the details, {document} on the document)")]
+    #[error(
+        "Tax amount (TAXAMNT) does not equal tax details in RM10601 ({details} in the details, {document} on the document)"
+    )]
     TaxMismatch { details: String, document: String },
     #[error("The Tax Schedule ID entered (TAXSCHID) does not exist in the Sales Tax master table - TX00101: {id:?}")]
     TaxScheduleMissing { id: String },
@@ -159,7 +161,9 @@ pub enum GpError {
     PaymentTermsMissing { id: String },
     #[error("The Credit Card ID (CRCARDID) {id:?} does not exist in the Credit Card master table - SY03100")]
     CardNameMissing { id: String },
-    #[error("No exchange rate for currency {currency} (rate type {rate_type}) is valid on {date}; pass XCHGRATE or enter a rate in the rate table")]
+    #[error(
+        "No exchange rate for currency {currency} (rate type {rate_type}) is valid on {date}; pass XCHGRATE or enter a rate in the rate table"
+    )]
     ExchangeRateMissing { currency: String, rate_type: String, date: String },
     #[error("Exchange rate (XCHGRATE) {value:?} must be greater than zero")]
     ExchangeRateInvalid { value: String },

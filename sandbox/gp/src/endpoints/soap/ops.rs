@@ -156,11 +156,7 @@ fn require_policy(shared: &Shared, body: &Node, operation: &str) -> OpResult<()>
     };
     let id = policy.str_at(&["Key", "Id"]).map(str::trim).unwrap_or_default().to_ascii_lowercase();
     let known = id.is_empty() || id == EMPTY_GUID || id == policy_id(operation);
-    if known || shared.service.rules.allow_any_policy {
-        Ok(())
-    } else {
-        Err(GpError::PolicyUnknown { id }.into())
-    }
+    if known || shared.service.rules.allow_any_policy { Ok(()) } else { Err(GpError::PolicyUnknown { id }.into()) }
 }
 
 const EMPTY_GUID: &str = "00000000-0000-0000-0000-000000000000";
@@ -261,7 +257,10 @@ async fn run_in_company(shared: &Shared, co: &Company, op: &str, body: &Node) ->
             found.map(Some).ok_or_else(|| GpError::CustomerMissing { customer: id }.into())
         }
         "GetCustomerList" => Ok(Some(svc.customer_list(co, body.at(&["criteria"])).await?)),
-        "CreateReceivablesInvoice" | "CreateReceivablesDebitMemo" | "CreateReceivablesCreditMemo" | "CreateCashReceipt" => {
+        "CreateReceivablesInvoice"
+        | "CreateReceivablesDebitMemo"
+        | "CreateReceivablesCreditMemo"
+        | "CreateCashReceipt" => {
             require_policy(shared, body, op)?;
             let (member, doc_type) = match op {
                 "CreateReceivablesInvoice" => ("receivablesInvoice", DocType::Invoice),
