@@ -119,6 +119,11 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     for c in sandbox.control().companies().await? {
         println!("  company {:>3}: {}  (SBA: {})", c.id, c.name, sandbox.sba_company_url(&c.name));
     }
+    let login = sandbox.sql_login();
+    println!("  SQL login (eConnect):   {} / {}", login.user, login.password);
+    for (id, interid, name) in sandbox.control().company_databases().await? {
+        println!("  company database {interid:<6} company {id:>3}: {name}  (system database: DYNAMICS)");
+    }
     println!("Ctrl-C to stop.");
     tokio::signal::ctrl_c().await?;
     sandbox.shutdown().await;

@@ -70,6 +70,10 @@ pub struct GpConfig {
     /// — SOAP, SBA, the WSDL — is served over TLS only; NTLM authenticates each TLS connection
     /// as it does each TCP connection.
     pub tls: Option<GpTls>,
+    /// The SQL Server login of the eConnect endpoint (default `mlc_econnect`, random password).
+    pub sql_login: crate::econnect::SqlLogin,
+    /// Where the SQL (TDS) endpoint listens; `None`: no SQL endpoint.
+    pub sql_bind: Option<SocketAddr>,
 }
 
 /// HTTPS settings: a CA and a server certificate are generated at start
@@ -109,6 +113,8 @@ impl Default for GpConfig {
             seed: 0,
             seed_data: SeedData::default(),
             tls: None,
+            sql_login: crate::econnect::SqlLogin::generated(),
+            sql_bind: None,
         }
     }
 }

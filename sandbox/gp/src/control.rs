@@ -27,6 +27,11 @@ impl Control {
         Ok(self.db().companies().await?)
     }
 
+    /// Every company's (id, company database name INTERID, name), as DYNAMICS..SY01500 lists them.
+    pub async fn company_databases(&self) -> anyhow::Result<Vec<(i32, String, String)>> {
+        Ok(self.db().company_databases().await?)
+    }
+
     /// Every RM document of a company, in work, open and history.
     pub async fn documents(&self, company: i32) -> anyhow::Result<Vec<Document>> {
         Ok(self.db().documents(company).await?)
@@ -110,7 +115,8 @@ impl Control {
         currencies: &[Currency],
         checkbooks: &[Checkbook],
     ) -> anyhow::Result<()> {
-        crate::seed::add_company(self.db(), company, currencies, checkbooks)
+        let interid = crate::reference::derive_interid(company);
+        crate::seed::add_company(self.db(), company, &interid, currencies, checkbooks)
             .await
             .with_context(|| format!("adding company {}", company.id))
     }

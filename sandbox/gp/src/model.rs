@@ -55,6 +55,7 @@ pub struct Customer {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DocType {
     Invoice,
+    DebitMemo,
     CreditMemo,
     CashReceipt,
 }
@@ -63,6 +64,7 @@ impl DocType {
     pub fn rmdtypal(self) -> i64 {
         match self {
             Self::Invoice => 1,
+            Self::DebitMemo => 3,
             Self::CreditMemo => 7,
             Self::CashReceipt => 9,
         }
@@ -71,6 +73,7 @@ impl DocType {
     pub fn from_rmdtypal(v: i64) -> Option<Self> {
         match v {
             1 => Some(Self::Invoice),
+            3 => Some(Self::DebitMemo),
             7 => Some(Self::CreditMemo),
             9 => Some(Self::CashReceipt),
             _ => None,
@@ -81,6 +84,7 @@ impl DocType {
     pub fn wsdl_name(self) -> &'static str {
         match self {
             Self::Invoice => "Invoice",
+            Self::DebitMemo => "Debit Memo",
             Self::CreditMemo => "Credit Memo",
             Self::CashReceipt => "Cash Receipt",
         }
@@ -88,7 +92,7 @@ impl DocType {
 
     pub fn batch_source(self) -> &'static str {
         match self {
-            Self::Invoice | Self::CreditMemo => "RM_Sales",
+            Self::Invoice | Self::DebitMemo | Self::CreditMemo => "RM_Sales",
             Self::CashReceipt => "RM_Cash",
         }
     }
@@ -97,6 +101,7 @@ impl DocType {
     pub fn label(self) -> &'static str {
         match self {
             Self::Invoice => "Receivables invoice",
+            Self::DebitMemo => "Receivables debit memo",
             Self::CreditMemo => "Receivables credit memo",
             Self::CashReceipt => "Cash receipt",
         }

@@ -20,6 +20,7 @@ pub struct Sandbox {
     credentials: Credentials,
     tenant: String,
     https: Option<Https>,
+    sql_login: crate::econnect::SqlLogin,
     control: Control,
     stop: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
@@ -63,6 +64,7 @@ impl GpSandbox {
             credentials: config.credentials.clone(),
             tenant: config.tenant,
             https,
+            sql_login: config.sql_login.clone(),
             control: Control { shared },
             stop,
             task: Some(task),
@@ -180,6 +182,19 @@ impl Sandbox {
 
     pub fn control(&self) -> &Control {
         &self.control
+    }
+
+    /// The SQL Server login the eConnect endpoint accepts.
+    pub fn sql_login(&self) -> &crate::econnect::SqlLogin {
+        &self.sql_login
+    }
+
+    /// The eConnect backend on this sandbox's database (what the TDS endpoint serves): same
+    /// tables, rules and counters as SOAP and SBA.
+    pub fn econnect_backend(&self) -> Arc<crate::econnect::EconnectBackend> {
+        let s = &self.control.shared.service;
+        let service = service::Service { db: s.db.clone(), rules: s.rules.clone(), counters: s.counters.clone() };
+        Arc::new(crate::econnect::EconnectBackend::new(Arc::new(service), self.sql_login.clone()))
     }
 
     /// Stops accepting, lets open connections finish their current request, and waits.

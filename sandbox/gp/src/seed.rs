@@ -8,6 +8,8 @@ use crate::model::{Checkbook, Company, Currency};
 #[derive(Debug, Clone)]
 pub struct CompanySeed {
     pub company: Company,
+    /// The company database name (SY01500 INTERID) eConnect logs into, e.g. `TWO`.
+    pub interid: String,
     pub currencies: Vec<Currency>,
     pub checkbooks: Vec<Checkbook>,
 }
@@ -35,7 +37,7 @@ fn checkbook(id: &str, currency_id: &str, description: &str) -> Checkbook {
 }
 
 impl Default for SeedData {
-    /// Fabrikam (id -1, as in Microsoft's samples) with USD/EUR/JPY, and a company whose name
+    /// Fabrikam (id -1, database `TWO`, as in Microsoft's samples) with USD/EUR/JPY/CAD, and a company whose name
     /// has parens (SBA paths must cope); last year closed, this year and next open.
     fn default() -> Self {
         let year = Date::today().year;
@@ -48,10 +50,12 @@ impl Default for SeedData {
                         functional_currency: "Z-US$".into(),
                         default_checkbook: Some("UPTOWN TRUST".into()),
                     },
+                    interid: "TWO".into(),
                     currencies: vec![
                         currency("Z-US$", "USD", 2),
                         currency("Z-EURO", "EUR", 2),
                         currency("Z-YEN", "JPY", 0),
+                        currency("Z-C$", "CAD", 2),
                     ],
                     checkbooks: vec![
                         checkbook("UPTOWN TRUST", "Z-US$", "Uptown Trust operating account"),
@@ -66,6 +70,7 @@ impl Default for SeedData {
                         functional_currency: "Z-US$".into(),
                         default_checkbook: Some("FIRST BANK".into()),
                     },
+                    interid: "CBM".into(),
                     currencies: vec![currency("Z-US$", "USD", 2), currency("Z-UK", "GBP", 2)],
                     checkbooks: vec![
                         checkbook("FIRST BANK", "Z-US$", "First Bank"),
@@ -85,10 +90,12 @@ impl Default for SeedData {
 pub async fn add_company(
     db: &Db,
     company: &Company,
+    interid: &str,
     currencies: &[Currency],
     checkbooks: &[Checkbook],
 ) -> anyhow::Result<()> {
     db.insert_company(company).await?;
+    crate::reference::company(db, company, interid, currencies).await?;
     for c in currencies {
         db.insert_currency(company.id, c).await?;
     }
@@ -111,8 +118,9 @@ pub async fn add_fiscal_year(db: &Db, company: i32, year: i32, closed: bool) -> 
 }
 
 pub async fn apply(db: &Db, seed: &SeedData) -> anyhow::Result<()> {
+    crate::reference::system(db).await?;
     for c in &seed.companies {
-        add_company(db, &c.company, &c.currencies, &c.checkbooks).await?;
+        add_company(db, &c.company, &c.interid, &c.currencies, &c.checkbooks).await?;
         for y in &seed.fiscal_years {
             add_fiscal_year(db, c.company.id, y.year, y.closed).await?;
         }

@@ -101,7 +101,8 @@ impl XmlReader<'_> {
                 }
                 Some(offset) => {
                     if self.strict {
-                        let skip_start = if seen_at_pos { pos + 1 } else { pos };
+                        // A repeated (unbounded) member at `pos` skips nothing.
+                        let skip_start = if seen_at_pos && offset > 0 { pos + 1 } else { pos };
                         if let Some(missing) = fields[skip_start..pos + offset].iter().find(|f| required(f)) {
                             let later = el.children.iter().any(|c| c.name.local == missing.name);
                             let why = if later {

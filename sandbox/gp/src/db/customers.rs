@@ -40,6 +40,16 @@ impl Db {
         row.as_ref().map(Self::customer_row).transpose()
     }
 
+    /// A customer read inside a write transaction.
+    pub async fn customer_in(tx: &mut Tx, company: i32, id: &str) -> sqlx::Result<Option<Customer>> {
+        let row = sqlx::query("SELECT * FROM rm00101 WHERE company_id = ? AND custnmbr = ?")
+            .bind(company)
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?;
+        row.as_ref().map(Self::customer_row).transpose()
+    }
+
     pub async fn customers(&self, company: i32) -> sqlx::Result<Vec<Customer>> {
         let rows = sqlx::query("SELECT * FROM rm00101 WHERE company_id = ? ORDER BY custnmbr")
             .bind(company)

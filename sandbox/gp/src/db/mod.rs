@@ -9,12 +9,14 @@
 //! customers, batches, receivables documents, applies and the Web Services exception log. The
 //! tables are created by `migrations/*.sql`.
 
+mod addresses;
 mod applies;
 mod batches;
 mod company;
 mod customers;
 mod documents;
 mod periods;
+mod reference;
 mod validation_log;
 
 use std::path::Path;
@@ -24,7 +26,9 @@ use anyhow::Context as _;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
 use sqlx::{Row, SqlitePool, Transaction};
 
+pub use addresses::Address;
 pub use documents::DocTable;
+pub use reference::{Rate, SeedValue};
 
 pub type Tx = Transaction<'static, sqlx::Sqlite>;
 
@@ -34,7 +38,10 @@ pub type Tx = Transaction<'static, sqlx::Sqlite>;
 /// migrator would add a `_sqlx_migrations` table to GP's tables and refuse a database kept with
 /// `--database` as soon as a migration file is edited (checksum mismatch): useful for the host's
 /// store, only in the way for a test double.
-const MIGRATIONS: &[(&str, &str)] = &[("0001_gp_tables", include_str!("../../migrations/0001_gp_tables.sql"))];
+const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_gp_tables", include_str!("../../migrations/0001_gp_tables.sql")),
+    ("0002_reference_and_lines", include_str!("../../migrations/0002_reference_and_lines.sql")),
+];
 
 #[derive(Clone)]
 pub struct Db {

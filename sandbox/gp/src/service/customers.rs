@@ -1,6 +1,7 @@
 //! Customers (RM00101): CreateCustomer, UpdateCustomer, GetCustomerByKey, GetCustomerList.
 
 use super::criteria::bool_restriction_matches;
+use super::customer_setup::{check_setup, write_addresses};
 use super::members::{flag, text};
 use super::{OpError, OpResult, Service};
 use crate::date::now_timestamp;
@@ -52,6 +53,9 @@ impl Service {
             check_addresses(&mut errors, addresses);
             c.addresses = Some(addresses.clone());
         }
+        let mut conn = self.db.acquire().await?;
+        let (class, terms) = (c.class_id.as_deref(), c.payment_terms_id.as_deref());
+        check_setup(&mut conn, company.id, &self.rules, class, terms, &mut errors).await?;
         if !errors.is_empty() {
             return Err(OpError::Rejected(errors));
         }
@@ -69,6 +73,7 @@ impl Service {
             return Err(GpError::CustomerExists { id: c.id }.into());
         }
         Db::put_customer(&mut tx, company.id, &c).await?;
+        write_addresses(&mut tx, company.id, &c).await?;
         tx.commit().await?;
         self.counters.customer_written();
         Ok(())
@@ -81,6 +86,7 @@ impl Service {
         c.modified = now_timestamp();
         let mut tx = self.db.begin_write().await?;
         Db::put_customer(&mut tx, company.id, &c).await?;
+        write_addresses(&mut tx, company.id, &c).await?;
         tx.commit().await?;
         self.counters.customer_written();
         Ok(())

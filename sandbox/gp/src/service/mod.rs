@@ -6,6 +6,7 @@
 
 mod batches;
 mod criteria;
+pub(crate) mod customer_setup;
 mod customers;
 mod documents;
 mod members;

@@ -50,6 +50,7 @@ fn object_type(res: Resource) -> &'static str {
     match res {
         Resource::Customers => "Microsoft.Dynamics.GP.Customer",
         Resource::Documents(DocType::Invoice) => "Microsoft.Dynamics.GP.ReceivablesInvoice",
+        Resource::Documents(DocType::DebitMemo) => "Microsoft.Dynamics.GP.ReceivablesDebitMemo",
         Resource::Documents(DocType::CreditMemo) => "Microsoft.Dynamics.GP.ReceivablesCreditMemo",
         Resource::Documents(DocType::CashReceipt) => "Microsoft.Dynamics.GP.CashReceipt",
         Resource::Batches => "Microsoft.Dynamics.GP.Batch",

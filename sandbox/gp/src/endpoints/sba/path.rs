@@ -98,6 +98,7 @@ pub(super) fn resource(segments: &[String]) -> Option<Resource> {
         "customers" => Resource::Customers,
         "receivablesinvoices" => Resource::Documents(DocType::Invoice),
         "receivablescreditmemos" => Resource::Documents(DocType::CreditMemo),
+        "receivablesdebitmemos" => Resource::Documents(DocType::DebitMemo),
         "cashreceipts" => Resource::Documents(DocType::CashReceipt),
         "batches" => Resource::Batches,
         _ => return None,
@@ -108,6 +109,7 @@ pub(super) fn resource(segments: &[String]) -> Option<Resource> {
 pub(super) fn document_type_name(doc_type: DocType) -> &'static str {
     match doc_type {
         DocType::Invoice => "ReceivablesInvoice",
+        DocType::DebitMemo => "ReceivablesDebitMemo",
         DocType::CreditMemo => "ReceivablesCreditMemo",
         DocType::CashReceipt => "CashReceipt",
     }
@@ -116,6 +118,7 @@ pub(super) fn document_type_name(doc_type: DocType) -> &'static str {
 pub(super) fn path_collection(doc_type: DocType) -> &'static str {
     match doc_type {
         DocType::Invoice => "Sales/ReceivablesInvoices",
+        DocType::DebitMemo => "Sales/ReceivablesDebitMemos",
         DocType::CreditMemo => "Sales/ReceivablesCreditMemos",
         DocType::CashReceipt => "Sales/CashReceipts",
     }
@@ -130,9 +133,11 @@ pub(super) fn operation(method: &Method, res: Resource, keyed: bool) -> Option<&
         ("PATCH", Resource::Customers, true) => "UpdateCustomer",
         ("POST", Resource::Documents(DocType::Invoice), false) => "CreateReceivablesInvoice",
         ("POST", Resource::Documents(DocType::CreditMemo), false) => "CreateReceivablesCreditMemo",
+        ("POST", Resource::Documents(DocType::DebitMemo), false) => "CreateReceivablesDebitMemo",
         ("POST", Resource::Documents(DocType::CashReceipt), false) => "CreateCashReceipt",
         ("GET", Resource::Documents(DocType::Invoice), true) => "GetReceivablesInvoiceByKey",
         ("GET", Resource::Documents(DocType::CreditMemo), true) => "GetReceivablesCreditMemoByKey",
+        ("GET", Resource::Documents(DocType::DebitMemo), true) => "GetReceivablesDebitMemoByKey",
         ("GET", Resource::Documents(DocType::CashReceipt), true) => "GetCashReceiptByKey",
         ("GET", Resource::Documents(_), false) => "GetReceivablesDocumentList",
         ("GET", Resource::Batches, true) => "GetBatchByKey",

@@ -20,6 +20,8 @@ pub const OPERATIONS: &[&str] = &[
     "GetCustomerList",
     "CreateReceivablesInvoice",
     "GetReceivablesInvoiceByKey",
+    "CreateReceivablesDebitMemo",
+    "GetReceivablesDebitMemoByKey",
     "CreateReceivablesCreditMemo",
     "GetReceivablesCreditMemoByKey",
     "CreateCashReceipt",
@@ -42,6 +44,7 @@ fn object_type(operation: &str) -> &'static str {
             "Microsoft.Dynamics.GP.Customer"
         }
         "CreateReceivablesInvoice" | "GetReceivablesInvoiceByKey" => "Microsoft.Dynamics.GP.ReceivablesInvoice",
+        "CreateReceivablesDebitMemo" | "GetReceivablesDebitMemoByKey" => "Microsoft.Dynamics.GP.ReceivablesDebitMemo",
         "CreateReceivablesCreditMemo" | "GetReceivablesCreditMemoByKey" => {
             "Microsoft.Dynamics.GP.ReceivablesCreditMemo"
         }
@@ -144,12 +147,19 @@ async fn company(shared: &Shared, body: &Node) -> OpResult<Company> {
     shared.service.company(id).await
 }
 
-fn require_policy(body: &Node, operation: &str) -> OpResult<()> {
-    match body.get("policy") {
-        Some(p) if !p.is_nil() => Ok(()),
-        _ => Err(GpError::PolicyMissing { operation: operation.to_string() }.into()),
-    }
+/// A Policy must be sent; its key must be the empty GUID or the one GetPolicyByOperation gives
+/// for this operation (unless `allow_any_policy`).
+fn require_policy(shared: &Shared, body: &Node, operation: &str) -> OpResult<()> {
+    let policy = match body.get("policy") {
+        Some(p) if !p.is_nil() => p,
+        _ => return Err(GpError::PolicyMissing { operation: operation.to_string() }.into()),
+    };
+    let id = policy.str_at(&["Key", "Id"]).map(str::trim).unwrap_or_default().to_ascii_lowercase();
+    let known = id.is_empty() || id == EMPTY_GUID || id == policy_id(operation);
+    if known || shared.service.rules.allow_any_policy { Ok(()) } else { Err(GpError::PolicyUnknown { id }.into()) }
 }
+
+const EMPTY_GUID: &str = "00000000-0000-0000-0000-000000000000";
 
 fn object<'a>(body: &'a Node, member: &str) -> OpResult<&'a Node> {
     body.at(&[member]).ok_or_else(|| GpError::Contract(format!("{member} is required")).into())
@@ -232,12 +242,12 @@ async fn run_in_company(shared: &Shared, co: &Company, op: &str, body: &Node) ->
     let svc = &shared.service;
     match op {
         "CreateCustomer" => {
-            require_policy(body, op)?;
+            require_policy(shared, body, op)?;
             svc.create_customer(co, object(body, "customer")?).await?;
             Ok(None)
         }
         "UpdateCustomer" => {
-            require_policy(body, op)?;
+            require_policy(shared, body, op)?;
             svc.update_customer(co, object(body, "customer")?).await?;
             Ok(None)
         }
@@ -247,10 +257,14 @@ async fn run_in_company(shared: &Shared, co: &Company, op: &str, body: &Node) ->
             found.map(Some).ok_or_else(|| GpError::CustomerMissing { customer: id }.into())
         }
         "GetCustomerList" => Ok(Some(svc.customer_list(co, body.at(&["criteria"])).await?)),
-        "CreateReceivablesInvoice" | "CreateReceivablesCreditMemo" | "CreateCashReceipt" => {
-            require_policy(body, op)?;
+        "CreateReceivablesInvoice"
+        | "CreateReceivablesDebitMemo"
+        | "CreateReceivablesCreditMemo"
+        | "CreateCashReceipt" => {
+            require_policy(shared, body, op)?;
             let (member, doc_type) = match op {
                 "CreateReceivablesInvoice" => ("receivablesInvoice", DocType::Invoice),
+                "CreateReceivablesDebitMemo" => ("receivablesDebitMemo", DocType::DebitMemo),
                 "CreateReceivablesCreditMemo" => ("receivablesCreditMemo", DocType::CreditMemo),
                 _ => ("cashReceipt", DocType::CashReceipt),
             };
@@ -259,9 +273,13 @@ async fn run_in_company(shared: &Shared, co: &Company, op: &str, body: &Node) ->
             svc.create_document(co, doc_type, doc, &applies).await?;
             Ok(None)
         }
-        "GetReceivablesInvoiceByKey" | "GetReceivablesCreditMemoByKey" | "GetCashReceiptByKey" => {
+        "GetReceivablesInvoiceByKey"
+        | "GetReceivablesDebitMemoByKey"
+        | "GetReceivablesCreditMemoByKey"
+        | "GetCashReceiptByKey" => {
             let doc_type = match op {
                 "GetReceivablesInvoiceByKey" => DocType::Invoice,
+                "GetReceivablesDebitMemoByKey" => DocType::DebitMemo,
                 "GetReceivablesCreditMemoByKey" => DocType::CreditMemo,
                 _ => DocType::CashReceipt,
             };

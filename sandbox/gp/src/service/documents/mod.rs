@@ -4,6 +4,7 @@
 //! reports them all at once), then writes it under SQLite's write lock with its applies
 //! ([`write`]).
 
+mod lines;
 mod reader;
 mod write;
 
@@ -38,6 +39,7 @@ impl Service {
             return Err(OpError::Rejected(r.errors));
         };
         let amounts = r.amounts(&currency);
+        let lines = lines::read(&mut r.errors, node, doc_type, &currency);
         let applies = r.applies(applies, &currency, amounts.document);
         let (Some(number), Some(customer_id), Some(batch_id), true) =
             (number, customer_id, batch_id, r.errors.is_empty())
@@ -67,7 +69,7 @@ impl Service {
             created: now.clone(),
             modified: now,
         };
-        self.insert_document(company, doc, &applies).await
+        self.insert_document(company, doc, &applies, &lines).await
     }
 
     pub async fn get_document(&self, company: &Company, doc_type: DocType, number: &str) -> OpResult<Option<Node>> {

@@ -3,6 +3,7 @@
 
 use super::super::{OpError, OpResult, Service};
 use crate::db::Db;
+use crate::ledger::{self, Lines};
 use crate::model::{Apply, Company, DocType, Document, TxState};
 use crate::money::format_minor;
 use crate::rules::GpError;
@@ -19,13 +20,14 @@ impl Service {
         company: &Company,
         mut doc: Document,
         applies: &[Apply],
+        lines: &Lines,
     ) -> OpResult<Document> {
         let mut tx = self.db.begin_write().await?;
         let scope = (!self.rules.doc_number_unique_across_types).then_some(doc.doc_type);
         if Db::doc_number_taken(&mut tx, company.id, &doc.number, scope).await? {
             return Err(GpError::DuplicateDocument { number: doc.number }.into());
         }
-        let mut errors = Vec::new();
+        let (checked, mut errors) = ledger::check(&mut tx, company, &self.rules, &doc, lines).await?;
         for a in applies {
             let target = Db::balance_in_tx(&mut tx, company.id, DocType::Invoice, &a.to_number).await?;
             match self.apply_refusal(&doc, a, target) {
@@ -45,6 +47,7 @@ impl Service {
         Db::ensure_batch(&mut tx, company.id, &doc.batch_id, &doc.batch_source, checkbook.as_deref()).await?;
         doc.remaining -= applies.iter().map(|a| a.amount_minor).sum::<i64>();
         Db::insert_document(&mut tx, company.id, &doc).await?;
+        ledger::store(&mut tx, company.id, &doc, lines, &checked).await?;
         tx.commit().await?;
         self.counters.document_written();
         Ok(doc)

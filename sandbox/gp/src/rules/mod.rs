@@ -3,7 +3,10 @@
 //! Texts tagged REAL below are eConnect's own (taErrorCode) or GP's client message; the others
 //! are the emulator's wording for conditions GP also refuses, with synthetic numbers from 9001
 //! up so a caller can tell them apart. The same error is returned by SOAP (through the logged
-//! ValidationResult) and by SBA (in the JSON error body).
+//! ValidationResult), by SBA (in the JSON error body) and by eConnect (`@oErrString`, texts in
+//! `DYNAMICS..taErrorCode`, [`catalogue`]).
+
+pub mod catalogue;
 
 /// Field lengths: GP's table definitions (RM00101, RM10301, SY00500…) as eConnect enforces them.
 pub mod len {
@@ -41,6 +44,18 @@ pub struct RulesConfig {
     pub allow_apply_to_unposted: bool,
     /// Lower-case customer ids: refused (default) or upper-cased as GP's field format does.
     pub upcase_customer_ids: bool,
+    /// Lenient: store distributions as sent, without the account, DISTTYPE, balance and
+    /// receivables checks (off: refused like GP).
+    pub skip_distribution_checks: bool,
+    /// Lenient: store tax details as sent, without the TAXDTLID and Σ TAXAMNT checks.
+    pub skip_tax_checks: bool,
+    /// Lenient: accept unknown customer classes, payment terms, card names and tax schedules.
+    pub allow_unknown_setup_ids: bool,
+    /// Lenient: a non-functional currency with no rate given and none in MC00100 is taken at
+    /// rate 1 instead of being refused.
+    pub allow_missing_exchange_rate: bool,
+    /// Lenient: accept any Policy key (off: only the empty GUID or one GetPolicyByOperation gave).
+    pub allow_any_policy: bool,
 }
 
 impl Default for RulesConfig {
@@ -51,6 +66,11 @@ impl Default for RulesConfig {
             doc_number_unique_across_types: false,
             allow_apply_to_unposted: true,
             upcase_customer_ids: false,
+            skip_distribution_checks: false,
+            skip_tax_checks: false,
+            allow_unknown_setup_ids: false,
+            allow_missing_exchange_rate: false,
+            allow_any_policy: false,
         }
     }
 }
@@ -117,6 +137,46 @@ pub enum GpError {
     ApplyTargetUnposted { number: String },
     #[error("Apply amount (APPTOAMT) must be greater than zero")]
     ApplyAmountZero,
+    #[error("Account does not exist for Account Number String (ACTNUMST) passed: {account:?}")]
+    AccountMissing { account: String },
+    #[error(
+        "Tax amount (TAXAMNT) does not equal tax details in RM10601 ({details} in the details, {document} on the document)"
+    )]
+    TaxMismatch { details: String, document: String },
+    #[error("The Tax Schedule ID entered (TAXSCHID) does not exist in the Sales Tax master table - TX00101: {id:?}")]
+    TaxScheduleMissing { id: String },
+    #[error("Distributions do not balance: debits {debits}, credits {credits}")]
+    DistributionsUnbalanced { debits: String, credits: String },
+    #[error("Distribution type (DISTTYPE) {dist_type} is not valid for document type (RMDTYPAL) {rmdtypal}")]
+    DistributionTypeInvalid { dist_type: i64, rmdtypal: i64 },
+    #[error("The receivables distributions total {got}; the document amount is {expected}")]
+    ReceivablesMismatch { expected: String, got: String },
+    #[error("Distributions are required when GP does not create them (CREATEDIST = 0)")]
+    DistributionsRequired,
+    #[error("The Tax Detail ID (TAXDTLID) {id:?} does not exist in the Sales Tax Detail master table - TX00201")]
+    TaxDetailMissing { id: String },
+    #[error("The Customer Class (CUSTCLAS) {id:?} does not exist in the Customer Class master table - RM00201")]
+    ClassMissing { id: String },
+    #[error("The Payment Terms ID (PYMTRMID) {id:?} does not exist in the Payment Terms master table - SY03300")]
+    PaymentTermsMissing { id: String },
+    #[error("The Credit Card ID (CRCARDID) {id:?} does not exist in the Credit Card master table - SY03100")]
+    CardNameMissing { id: String },
+    #[error(
+        "No exchange rate for currency {currency} (rate type {rate_type}) is valid on {date}; pass XCHGRATE or enter a rate in the rate table"
+    )]
+    ExchangeRateMissing { currency: String, rate_type: String, date: String },
+    #[error("Exchange rate (XCHGRATE) {value:?} must be greater than zero")]
+    ExchangeRateInvalid { value: String },
+    #[error("Policy {id} is not a policy of this GP installation; get one with GetPolicyByOperation")]
+    PolicyUnknown { id: String },
+    #[error("Document type (RMDTYPAL) {rmdtypal} is not valid for {procedure}")]
+    DocTypeInvalid { rmdtypal: i64, procedure: &'static str },
+    #[error("Cash receipt type (CSHRCTYP) {value} is not valid: 0 check, 1 cash, 2 credit card")]
+    CashTypeInvalid { value: i64 },
+    #[error("Document {number} is already voided")]
+    AlreadyVoided { number: String },
+    #[error("Master_Type {value:?} is not valid; CUS is the customer master")]
+    MasterTypeInvalid { value: String },
     #[error("{0}")]
     Contract(String),
 }
@@ -153,6 +213,24 @@ impl GpError {
             Self::ApplyTargetUnposted { .. } => 9025,
             Self::ApplyAmountZero => 9026,
             Self::Contract(_) => 9030,
+            Self::AccountMissing { .. } => 716,
+            Self::TaxMismatch { .. } => 712,
+            Self::TaxScheduleMissing { .. } => 7023,
+            Self::DistributionsUnbalanced { .. } => 9031,
+            Self::DistributionTypeInvalid { .. } => 9032,
+            Self::ReceivablesMismatch { .. } => 9033,
+            Self::DistributionsRequired => 9034,
+            Self::TaxDetailMissing { .. } => 9035,
+            Self::ClassMissing { .. } => 9036,
+            Self::PaymentTermsMissing { .. } => 9037,
+            Self::CardNameMissing { .. } => 9038,
+            Self::ExchangeRateMissing { .. } => 9039,
+            Self::ExchangeRateInvalid { .. } => 9040,
+            Self::PolicyUnknown { .. } => 9041,
+            Self::DocTypeInvalid { .. } => 9042,
+            Self::CashTypeInvalid { .. } => 9043,
+            Self::AlreadyVoided { .. } => 9044,
+            Self::MasterTypeInvalid { .. } => 9045,
         }
     }
 
@@ -170,7 +248,18 @@ impl GpError {
             Self::BatchSource { .. } => &["BatchKey"],
             Self::CheckbookMissing { .. } | Self::CheckbookCurrency { .. } => &["BankAccountKey"],
             Self::CompanyMissing { .. } => &["Context"],
-            Self::PolicyMissing { .. } => &["Policy"],
+            Self::PolicyMissing { .. } | Self::PolicyUnknown { .. } => &["Policy"],
+            Self::AccountMissing { .. }
+            | Self::DistributionsUnbalanced { .. }
+            | Self::DistributionTypeInvalid { .. }
+            | Self::ReceivablesMismatch { .. }
+            | Self::DistributionsRequired => &["Distributions"],
+            Self::TaxMismatch { .. } | Self::TaxDetailMissing { .. } => &["Taxes"],
+            Self::TaxScheduleMissing { .. } => &["TaxScheduleKey"],
+            Self::ClassMissing { .. } => &["ClassKey"],
+            Self::PaymentTermsMissing { .. } => &["PaymentTermsKey"],
+            Self::CardNameMissing { .. } => &["PaymentCardTypeKey"],
+            Self::ExchangeRateMissing { .. } | Self::ExchangeRateInvalid { .. } => &["CurrencyKey"],
             _ if self.code() >= 9020 && self.code() < 9030 => &["Extensions"],
             _ => &[],
         };
