@@ -16,6 +16,12 @@ pub struct SandboxArgs {
     /// Address to listen on. Loopback by default: the sandbox has a known password.
     #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
     pub bind: IpAddr,
+    /// TCP port of the SQL Server (TDS) endpoint for eConnect (0 picks a free one).
+    #[arg(long, default_value_t = 1433)]
+    pub sql_port: u16,
+    /// SQL login password of the eConnect endpoint (or GP_SANDBOX_SQL_PASSWORD); random if neither is given.
+    #[arg(long)]
+    pub sql_password: Option<String>,
     /// Seed for random fault injection.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -86,6 +92,11 @@ impl SandboxArgs {
             overload: self.overload,
             seed: self.seed,
             tls: self.tls.then(|| GpTls { names: self.tls_names.clone(), ca_file: Some(self.ca_file()) }),
+            sql_bind: Some(SocketAddr::new(self.bind, self.sql_port)),
+            sql_login: match self.sql_password.clone().or_else(|| std::env::var("GP_SANDBOX_SQL_PASSWORD").ok()) {
+                Some(password) => crate::econnect::SqlLogin { password, ..crate::econnect::SqlLogin::generated() },
+                None => crate::econnect::SqlLogin::generated(),
+            },
             ..GpConfig::default()
         }
     }
@@ -120,6 +131,9 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
         println!("  company {:>3}: {}  (SBA: {})", c.id, c.name, sandbox.sba_company_url(&c.name));
     }
     let login = sandbox.sql_login();
+    if let Some(sql) = sandbox.sql_addr() {
+        println!("  SQL Server (TDS 7.4):   {sql}  (no TLS: clients set encryption off / not supported)");
+    }
     println!("  SQL login (eConnect):   {} / {}", login.user, login.password);
     for (id, interid, name) in sandbox.control().company_databases().await? {
         println!("  company database {interid:<6} company {id:>3}: {name}  (system database: DYNAMICS)");

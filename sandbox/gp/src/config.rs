@@ -72,7 +72,7 @@ pub struct GpConfig {
     pub tls: Option<GpTls>,
     /// The SQL Server login of the eConnect endpoint (default `mlc_econnect`, random password).
     pub sql_login: crate::econnect::SqlLogin,
-    /// Where the SQL (TDS) endpoint listens; `None`: no SQL endpoint.
+    /// Where the SQL (TDS) endpoint listens (default: a free loopback port); `None`: no SQL endpoint.
     pub sql_bind: Option<SocketAddr>,
 }
 
@@ -114,7 +114,7 @@ impl Default for GpConfig {
             seed_data: SeedData::default(),
             tls: None,
             sql_login: crate::econnect::SqlLogin::generated(),
-            sql_bind: None,
+            sql_bind: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
         }
     }
 }

@@ -21,6 +21,8 @@ pub struct Sandbox {
     tenant: String,
     https: Option<Https>,
     sql_login: crate::econnect::SqlLogin,
+    sql_addr: Option<SocketAddr>,
+    sql_task: Option<JoinHandle<()>>,
     control: Control,
     stop: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
@@ -59,7 +61,20 @@ impl GpSandbox {
         let addr = listener.local_addr()?;
         let acceptor = https.as_ref().map(|h| h.tls.clone());
         let task = tokio::spawn(server::serve(listener, shared.clone(), acceptor));
+        let (sql_addr, sql_task) = match config.sql_bind {
+            Some(bind) => {
+                let sql = tokio::net::TcpListener::bind(bind)
+                    .await
+                    .with_context(|| format!("binding the GP sandbox's SQL endpoint to {bind}"))?;
+                let addr = sql.local_addr()?;
+                let backend = econnect_backend(&shared.service, &config.sql_login);
+                (Some(addr), Some(tokio::spawn(crate::tds::serve_until(sql, backend, stop.subscribe()))))
+            }
+            None => (None, None),
+        };
         Ok(Sandbox {
+            sql_addr,
+            sql_task,
             addr,
             credentials: config.credentials.clone(),
             tenant: config.tenant,
@@ -71,6 +86,12 @@ impl GpSandbox {
             _tempdir: tempdir,
         })
     }
+}
+
+/// The eConnect backend over `s`'s database, rules and counters (what SOAP and SBA use).
+fn econnect_backend(s: &service::Service, login: &crate::econnect::SqlLogin) -> Arc<crate::econnect::EconnectBackend> {
+    let service = service::Service { db: s.db.clone(), rules: s.rules.clone(), counters: s.counters.clone() };
+    Arc::new(crate::econnect::EconnectBackend::new(Arc::new(service), login.clone()))
 }
 
 /// What every request handler shares, from the configuration.
@@ -192,15 +213,21 @@ impl Sandbox {
     /// The eConnect backend on this sandbox's database (what the TDS endpoint serves): same
     /// tables, rules and counters as SOAP and SBA.
     pub fn econnect_backend(&self) -> Arc<crate::econnect::EconnectBackend> {
-        let s = &self.control.shared.service;
-        let service = service::Service { db: s.db.clone(), rules: s.rules.clone(), counters: s.counters.clone() };
-        Arc::new(crate::econnect::EconnectBackend::new(Arc::new(service), self.sql_login.clone()))
+        econnect_backend(&self.control.shared.service, &self.sql_login)
+    }
+
+    /// Where the SQL Server (TDS) endpoint listens; none when [`GpConfig::sql_bind`] was `None`.
+    pub fn sql_addr(&self) -> Option<SocketAddr> {
+        self.sql_addr
     }
 
     /// Stops accepting, lets open connections finish their current request, and waits.
     pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
         if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+        if let Some(task) = self.sql_task.take() {
             let _ = task.await;
         }
         self.control.shared.service.db.close().await;
