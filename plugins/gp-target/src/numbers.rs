@@ -119,7 +119,7 @@ pub mod tests {
     #[test]
     fn stems_keep_only_letters_and_digits() {
         assert_eq!(stem("Acme & Sons, Inc."), "ACMESONSINC");
-        assert_eq!(stem("Ünïcode café 42 Ltd"), "NICODECAF42");
+        assert_eq!(stem("Ünïcode café 42 Ltd"), "NCODECAF42L");
         assert_eq!(stem("ab"), "AB");
         assert_eq!(stem("  --  "), "CUST");
     }

@@ -1,7 +1,8 @@
 //! eConnect XML documents (docs/econnect.md): `RMCustomerMasterType`, `RMTransactionType`,
 //! `RMCashReceiptsType`, `RMApplyType`. Nodes and their elements in eConnect.xsd's order,
 //! children before their header; amounts in major units with 5 decimals (`numeric(19,5)`),
-//! dates `YYYY-MM-DD`. Every value goes through `xml::escape` (via `xml::el`).
+//! dates `YYYY-MM-DD`. Element order is eConnect.xsd's (the tests check it against
+//! `sandbox/gp/wsdl/eConnect.xsd`; e.g. TAXSCHID comes before CSTPONBR). Every value goes through `xml::escape` (via `xml::el`).
 
 use ml_connector_sdk::money::{exponent, to_decimal};
 
@@ -173,8 +174,8 @@ fn transaction(d: &Doc) -> Result<String, String> {
     x += &el("DOCAMNT", &amount(d.total, cur));
     x += &el("SLSAMNT", &amount(d.sales, cur));
     x += &opt("DOCDESCR", &d.description.as_deref().map(|t| cut(t, 30)));
-    x += &opt("CSTPONBR", &d.po);
     x += &opt("TAXSCHID", &d.tax_schedule);
+    x += &opt("CSTPONBR", &d.po);
     x += &el("TRDISAMT", &amount(d.discount, cur));
     if d.kind == DocKind::Invoice {
         x += &el("FRTAMNT", &amount(d.freight, cur));

@@ -217,3 +217,6 @@ impl Transport for Econnect<'_> {
         self.sql.note(detail);
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -258,3 +258,74 @@ pub fn current_amount(body: &str, currency: &str) -> Option<i64> {
     let v = Tree::parse(body).ok()?.text(&["CurrentDocumentAmount", "Value"])?;
     from_decimal(&v, currency).ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Dist, DistKind, Exchange, TaxLine};
+
+    const WSDL: &str = include_str!("../../../../sandbox/gp/wsdl/DynamicsGP.wsdl");
+
+    /// A WSDL complexType's own member names, in order.
+    fn members(t: &str) -> Vec<String> {
+        let start = WSDL.find(&format!("<xs:complexType name=\"{t}\"")).unwrap_or_default();
+        let body = &WSDL[start..];
+        let body = &body[..body.find("</xs:complexType>").unwrap_or(body.len())];
+        body.split(" name=\"").skip(2).filter_map(|s| s.split('"').next()).map(str::to_string).collect()
+    }
+
+    fn in_order(xml: &str, node: &str, types: &[&str]) {
+        let order: Vec<String> = types.iter().flat_map(|t| members(t)).collect();
+        let el = crate::dom::find(xml, node).ok().flatten().unwrap_or_default();
+        let ranks: Vec<usize> = el
+            .children
+            .iter()
+            .map(|c| order.iter().position(|o| *o == c.name).unwrap_or_else(|| panic!("{node}: no member {}", c.name)))
+            .collect();
+        assert!(ranks.windows(2).all(|w| w[0] < w[1]), "{node} out of WSDL order: {xml}");
+    }
+
+    #[test]
+    fn documents_carry_distributions_taxes_rates_and_card_names_in_wsdl_order() {
+        let d = Doc {
+            sales: 10_000,
+            tax: 800,
+            total: 10_800,
+            tax_schedule: Some("USASTCITY-6*".into()),
+            taxes: vec![TaxLine { id: "USASTE".into(), amount: 800, taxable: 10_000, account: Some("000-2310-00".into()) }],
+            distributions: vec![Dist {
+                kind: DistKind::Sales,
+                account: "000-4100-00".into(),
+                debit: 0,
+                credit: 10_000,
+                reference: Some("Plan".into()),
+            }],
+            exchange: Some(Exchange { rate: "1.085".into(), date: "2025-11-24".into(), rate_type: None }),
+            ..Doc::new(DocKind::Invoice, "INV-1", "ACME", "B", "2025-11-25", "USD")
+        };
+        let (_, body) = create_document("-1", &d);
+        in_order(&body, "receivablesInvoice", &["BusinessObject", "ReceivablesDocument"]);
+        in_order(&body, "ReceivablesDistribution", &["BusinessObject", "Distribution", "ReceivablesDistribution"]);
+        in_order(&body, "ReceivablesTax", &["BusinessObject", "Tax", "ReceivablesTax"]);
+        for part in [
+            "<ExchangeRate>1.085</ExchangeRate><ExchangeDate>2025-11-24T00:00:00</ExchangeDate>",
+            "<TaxScheduleKey><Id>USASTCITY-6*</Id></TaxScheduleKey>",
+            "<DistributionTypeKey><Id>9</Id></DistributionTypeKey><Reference>Plan</Reference><GLAccountKey><Id>000-4100-00</Id><IsEncrypted>false</IsEncrypted></GLAccountKey>",
+            "<Key><TaxDetailKey><Id>USASTE</Id></TaxDetailKey></Key><SalesTaxAmount><Value>8.00</Value>",
+        ] {
+            assert!(body.contains(part), "{part} not in {body}");
+        }
+        let r = Doc {
+            total: 500,
+            receipt_type: "Payment Card".into(),
+            card_name: Some("Visa".into()),
+            checkbook: Some("UPTOWN".into()),
+            distributions: d.distributions.clone(),
+            ..Doc::new(DocKind::CashReceipt, "PAY-1", "ACME", "B", "2025-11-25", "USD")
+        };
+        let (_, body) = create_document("-1", &r);
+        in_order(&body, "cashReceipt", &["BusinessObject", "CashReceipt"]);
+        assert!(body.contains("<PaymentCardTypeKey><Id>Visa</Id></PaymentCardTypeKey>"), "{body}");
+        assert!(body.contains("<Distributions><CashReceiptDistribution>"), "{body}");
+    }
+}
