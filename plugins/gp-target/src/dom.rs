@@ -158,7 +158,10 @@ mod tests {
         let mut c = find(answer, "Res")?.ok_or("no Res")?;
         c.name = "customer".into();
         c.set(Element::leaf("Name", "New <Co>"), &["Key", "Name", "ClassKey", "PostResultsTo"]);
-        c.set(Element::with("ClassKey", vec![Element::leaf("Id", "USA")]), &["Key", "Name", "ClassKey", "PostResultsTo"]);
+        c.set(
+            Element::with("ClassKey", vec![Element::leaf("Id", "USA")]),
+            &["Key", "Name", "ClassKey", "PostResultsTo"],
+        );
         assert_eq!(
             c.xml(),
             "<customer><Key><Id>A&amp;B</Id></Key><Name>New &lt;Co&gt;</Name><ClassKey><Id>USA</Id></ClassKey><PostResultsTo>Sales Offset Account</PostResultsTo><Nil xsi:nil=\"true\"/></customer>"

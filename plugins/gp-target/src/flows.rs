@@ -80,7 +80,9 @@ pub fn write(t: &dyn Transport, store: &dyn Store, doc: &Doc) -> Result<Outcome,
                 )))
             }
         }
-        None if ambiguous => Err(Failure::Transient(format!("{label}: not in GP after an unanswered create; will retry"))),
+        None if ambiguous => {
+            Err(Failure::Transient(format!("{label}: not in GP after an unanswered create; will retry")))
+        }
         None => Err(Failure::Transient(format!("{label}: GP called the number a duplicate but has no such document"))),
     }
 }

@@ -15,7 +15,6 @@ pub trait Store {
     fn set(&self, key: &str, value: &[u8]) -> Result<(), String>;
 }
 
-
 const STEM_LEN: usize = 11;
 /// 0001..=9999; a stem with every number taken is refused rather than widened.
 const MAX_SEQ: u32 = 9999;
@@ -51,7 +50,8 @@ pub fn remember(store: &dyn Store, source_id: &str, number: &str) -> Result<(), 
     if source_id.is_empty() || stored(store, source_id).as_deref() == Some(number) {
         return Ok(());
     }
-    let set = |k: String, v: &str| store.set(&k, v.as_bytes()).map_err(|e| Failure::Permanent(format!("state {k}: {e}")));
+    let set =
+        |k: String, v: &str| store.set(&k, v.as_bytes()).map_err(|e| Failure::Permanent(format!("state {k}: {e}")));
     set(format!("custno:{number}"), source_id)?;
     set(key(source_id), number)
 }

@@ -142,7 +142,7 @@ impl Transport for Econnect<'_> {
 
     /// The fiscal period before anything is written, then the rate.
     fn prepare(&self, d: &Doc) -> Result<Doc, Failure> {
-        let rows = self.query(Query::FiscalPeriod, &[d.date.clone()])?;
+        let rows = self.query(Query::FiscalPeriod, std::slice::from_ref(&d.date))?;
         if rows.is_empty() {
             return Err(Failure::PeriodClosed(format!(
                 "A fiscal period has not been set up for the document date {}",

@@ -15,7 +15,10 @@ fn xsd_members(t: &str) -> Vec<String> {
     // A node of an `_Items` list is an anonymous type inside the list's.
     let (start, skip) = match XSD.find(&format!("<xs:complexType name=\"{t}\">")) {
         Some(i) => (i, 2),
-        None => (XSD.find(&format!("<xs:complexType name=\"{t}_Items\">")).unwrap_or_else(|| panic!("{t} not in the XSD")), 3),
+        None => (
+            XSD.find(&format!("<xs:complexType name=\"{t}_Items\">")).unwrap_or_else(|| panic!("{t} not in the XSD")),
+            3,
+        ),
     };
     let body = &XSD[start..];
     let body = &body[..body.find("</xs:complexType>").unwrap_or(body.len())];
@@ -52,11 +55,27 @@ fn invoice() -> Doc {
         tax_schedule: Some("USASTCITY-6*".into()),
         taxes: vec![TaxLine { id: "USASTE-PS6N-0".into(), amount: 790, taxable: 9_500, account: None }],
         distributions: vec![
-            Dist { kind: DistKind::Receivables, account: "000-1200-00".into(), debit: 10_640, credit: 0, reference: None },
-            Dist { kind: DistKind::Sales, account: "000-4100-00".into(), debit: 0, credit: 9_850, reference: Some("Plan".into()) },
+            Dist {
+                kind: DistKind::Receivables,
+                account: "000-1200-00".into(),
+                debit: 10_640,
+                credit: 0,
+                reference: None,
+            },
+            Dist {
+                kind: DistKind::Sales,
+                account: "000-4100-00".into(),
+                debit: 0,
+                credit: 9_850,
+                reference: Some("Plan".into()),
+            },
             Dist { kind: DistKind::Tax, account: "000-2310-00".into(), debit: 0, credit: 790, reference: None },
         ],
-        exchange: Some(Exchange { rate: "1.0850000".into(), date: "2025-11-24".into(), rate_type: Some("SELL".into()) }),
+        exchange: Some(Exchange {
+            rate: "1.0850000".into(),
+            date: "2025-11-24".into(),
+            rate_type: Some("SELL".into()),
+        }),
         ..Doc::new(DocKind::Invoice, "CBINV-1001", "ACME0001", "CB251125-SLS", "2025-11-25", "USD")
     }
 }
@@ -149,13 +168,12 @@ fn a_customer_create_sends_everything_and_an_update_only_what_changed() {
     in_xsd_order(&xml, "taUpdateCreateCustomerRcd");
     in_xsd_order(&xml, "taCreateInternetAddresses");
     assert!(xml.contains("<CUSTNMBR>ACME0001</CUSTNMBR><CUSTNAME>Acme &amp; Sons</CUSTNAME><CUSTCLAS>USA-ILMO-T1</CUSTCLAS><ADRSCODE>PRIMARY</ADRSCODE><ADDRESS1>1 Road</ADDRESS1>"), "{xml}");
-    assert!(xml.contains("<UpdateIfExists>0</UpdateIfExists>") && xml.contains("<INET1>ap@acme.example</INET1>"), "{xml}");
-    let xml = doc::customer(&acme(), true, &[Owned::Name]);
-    assert_eq!(
-        children(&xml, "taUpdateCreateCustomerRcd"),
-        vec!["CUSTNMBR", "CUSTNAME", "UpdateIfExists"],
+    assert!(
+        xml.contains("<UpdateIfExists>0</UpdateIfExists>") && xml.contains("<INET1>ap@acme.example</INET1>"),
         "{xml}"
     );
+    let xml = doc::customer(&acme(), true, &[Owned::Name]);
+    assert_eq!(children(&xml, "taUpdateCreateCustomerRcd"), vec!["CUSTNMBR", "CUSTNAME", "UpdateIfExists"], "{xml}");
     assert!(xml.contains("<UpdateIfExists>1</UpdateIfExists>") && !xml.contains("INET1"), "{xml}");
     let xml = doc::customer(&acme(), true, &[Owned::Email]);
     assert_eq!(children(&xml, "taUpdateCreateCustomerRcd"), vec!["CUSTNMBR", "UpdateIfExists"]);
@@ -172,7 +190,10 @@ fn rows(columns: &[&str], values: &[&[&str]]) -> Rows {
 #[test]
 fn rows_read_into_customers_and_documents() -> Result<(), Failure> {
     let c = rows(
-        &["CUSTNMBR", "CUSTNAME", "SHRTNAME", "CUSTCLAS", "CURNCYID", "PYMTRMID", "ADRSCODE", "ADDRESS1", "CITY", "PHONE1"],
+        &[
+            "CUSTNMBR", "CUSTNAME", "SHRTNAME", "CUSTCLAS", "CURNCYID", "PYMTRMID", "ADRSCODE", "ADDRESS1", "CITY",
+            "PHONE1",
+        ],
         &[&["ACME0001", "Acme & Sons", "", "USA-ILMO-T1", "Z-US$", "Net 30", "PRIMARY", "1 Road", "Chicago", "555"]],
     );
     let theirs = read::customer(&c, Some("ap@acme.example".into())).ok_or(Failure::Transient("none".into()))?;
@@ -185,9 +206,10 @@ fn rows_read_into_customers_and_documents() -> Result<(), Failure> {
     );
     let d = read::document(DocKind::Invoice, &work, "USD")?.ok_or(Failure::Transient("none".into()))?;
     assert_eq!((d.total, d.sales, d.tax, d.totals_only), (10_640, 10_000, 790, false));
-    let open = rows(&["RMDTYPAL", "DOCNUMBR", "CUSTNMBR", "DOCDATE", "CURNCYID", "ORTRXAMT", "CURTRXAM"], &[&[
-        "1", "CBINV-1001", "ACME0001", "2025-11-25 00:00:00", "Z-US$", "106.40000", "50.00000",
-    ]]);
+    let open = rows(
+        &["RMDTYPAL", "DOCNUMBR", "CUSTNMBR", "DOCDATE", "CURNCYID", "ORTRXAMT", "CURTRXAM"],
+        &[&["1", "CBINV-1001", "ACME0001", "2025-11-25 00:00:00", "Z-US$", "106.40000", "50.00000"]],
+    );
     let d = read::document(DocKind::Invoice, &open, "USD")?.ok_or(Failure::Transient("none".into()))?;
     assert_eq!((d.total, d.date.as_str(), d.totals_only), (10_640, "2025-11-25", true));
     assert!(read::minor(&open, 0, "ORTRXAMT", "JPY").is_err(), "106.4 yen is not a yen amount");
@@ -196,15 +218,31 @@ fn rows_read_into_customers_and_documents() -> Result<(), Failure> {
 
 #[test]
 fn econnect_errors_map_to_the_flows_failures() {
-    let refused = |n: i32, text: &str| EcError::Refused { node: "taRMTransaction".into(), number: n, text: text.into(), details: vec![(n, text.into())] };
-    let dup = read::write_failure(refused(190, "Document number (DOCNUMBR) already exists in either RM00401, RM10301, RM20101 or RM30101"));
-    assert!(matches!(&dup, Failure::Duplicate(m) if m.starts_with("eConnect error 190: Document number") && m.ends_with("(taRMTransaction)")), "{dup:?}");
+    let refused = |n: i32, text: &str| EcError::Refused {
+        node: "taRMTransaction".into(),
+        number: n,
+        text: text.into(),
+        details: vec![(n, text.into())],
+    };
+    let dup = read::write_failure(refused(
+        190,
+        "Document number (DOCNUMBR) already exists in either RM00401, RM10301, RM20101 or RM30101",
+    ));
+    assert!(
+        matches!(&dup, Failure::Duplicate(m) if m.starts_with("eConnect error 190: Document number") && m.ends_with("(taRMTransaction)")),
+        "{dup:?}"
+    );
     assert!(matches!(read::write_failure(refused(9001, PERIOD_CLOSED)), Failure::PeriodClosed(_)));
     assert!(matches!(
-        read::write_failure(refused(221, "The Customer Number (CUSTNMBR) does not exist in the Customer Master Table - RM00101")),
+        read::write_failure(refused(
+            221,
+            "The Customer Number (CUSTNMBR) does not exist in the Customer Master Table - RM00101"
+        )),
         Failure::MissingDependency(_)
     ));
-    assert!(matches!(read::write_failure(refused(621, "Document Amount is incorrect")), Failure::Rejected(m) if m == "eConnect error 621: Document Amount is incorrect (taRMTransaction)"));
+    assert!(
+        matches!(read::write_failure(refused(621, "Document Amount is incorrect")), Failure::Rejected(m) if m == "eConnect error 621: Document Amount is incorrect (taRMTransaction)")
+    );
     assert!(matches!(read::write_failure(EcError::Transient("lost".into())), Failure::Ambiguous(_)));
     assert!(matches!(read::write_failure(EcError::Invalid("x".into())), Failure::Permanent(m) if m.contains("bug")));
     assert!(matches!(read::write_failure(EcError::Denied("x".into())), Failure::Permanent(_)));
@@ -250,12 +288,15 @@ fn open_period() -> Rows {
 
 #[test]
 fn the_period_is_checked_before_anything_is_written() {
-    let closed = Fake::default().answer(Query::FiscalPeriod, rows(&["PERIODID", "YEAR1", "PSERIES_2"], &[&["11", "2025", "1"]]));
+    let closed =
+        Fake::default().answer(Query::FiscalPeriod, rows(&["PERIODID", "YEAR1", "PSERIES_2"], &[&["11", "2025", "1"]]));
     let r = flows::write(&Econnect { sql: &closed }, &Mem::default(), &invoice());
     assert_eq!(r, Err(Failure::PeriodClosed(PERIOD_CLOSED.into())));
     assert!(closed.sent.borrow().is_empty());
     let missing = Fake::default();
-    assert!(matches!(flows::write(&Econnect { sql: &missing }, &Mem::default(), &invoice()), Err(Failure::PeriodClosed(m)) if m.contains("not been set up")));
+    assert!(
+        matches!(flows::write(&Econnect { sql: &missing }, &Mem::default(), &invoice()), Err(Failure::PeriodClosed(m)) if m.contains("not been set up"))
+    );
     assert_eq!(Econnect { sql: &missing }.period_open("2025-11-25"), Ok(Some(false)));
 }
 
@@ -263,17 +304,27 @@ fn the_period_is_checked_before_anything_is_written() {
 fn a_foreign_currency_without_a_rate_takes_gp_s_or_is_refused() {
     let d = Doc { exchange: None, ..invoice() };
     let funl = rows(&["FUNLCURR", "DEFSLSTP"], &[&["Z-EURO", "SELL"]]);
-    let none = Fake::default().answer(Query::FiscalPeriod, open_period()).answer(Query::FunctionalCurrency, funl.clone());
+    let none =
+        Fake::default().answer(Query::FiscalPeriod, open_period()).answer(Query::FunctionalCurrency, funl.clone());
     let r = flows::write(&Econnect { sql: &none }, &Mem::default(), &d);
-    assert!(matches!(&r, Err(Failure::Rejected(m)) if m.contains("Z-US$") && m.contains("SELL") && m.contains("2025-11-25")), "{r:?}");
+    assert!(
+        matches!(&r, Err(Failure::Rejected(m)) if m.contains("Z-US$") && m.contains("SELL") && m.contains("2025-11-25")),
+        "{r:?}"
+    );
     assert!(none.sent.borrow().is_empty());
-    let rated = Fake::default()
-        .answer(Query::FiscalPeriod, open_period())
-        .answer(Query::FunctionalCurrency, funl)
-        .answer(Query::ExchangeRate, rows(&["XCHGRATE", "EXCHDATE", "EXPNDATE", "EXGTBLID"], &[&["0.9200000", "2025-11-20", "", "T"]]));
+    let rated =
+        Fake::default().answer(Query::FiscalPeriod, open_period()).answer(Query::FunctionalCurrency, funl).answer(
+            Query::ExchangeRate,
+            rows(&["XCHGRATE", "EXCHDATE", "EXPNDATE", "EXGTBLID"], &[&["0.9200000", "2025-11-20", "", "T"]]),
+        );
     assert_eq!(flows::write(&Econnect { sql: &rated }, &Mem::default(), &d), Ok(Outcome::Created));
-    assert!(rated.sent.borrow()[0].contains("<XCHGRATE>0.9200000</XCHGRATE><RATETPID>SELL</RATETPID><EXCHDATE>2025-11-20</EXCHDATE>"));
-    assert!(rated.asked.borrow().contains(&(Query::ExchangeRate, vec!["Z-US$".into(), "SELL".into(), "2025-11-25".into()])));
+    assert!(
+        rated.sent.borrow()[0]
+            .contains("<XCHGRATE>0.9200000</XCHGRATE><RATETPID>SELL</RATETPID><EXCHDATE>2025-11-20</EXCHDATE>")
+    );
+    assert!(
+        rated.asked.borrow().contains(&(Query::ExchangeRate, vec!["Z-US$".into(), "SELL".into(), "2025-11-25".into()]))
+    );
 }
 
 #[test]
@@ -289,16 +340,28 @@ fn after_an_ambiguous_or_duplicate_failure_the_document_is_looked_up() {
         .answer(Query::Currency, usd.clone())
         .execute_fails(EcError::Transient("connection lost after COMMIT".into()));
     assert_eq!(flows::write(&Econnect { sql: &same }, &Mem::default(), &invoice()), Ok(Outcome::AlreadyPresent));
-    let other = rows(&["RMDTYPAL", "DOCNUMBR", "CUSTNMBR", "DOCDATE", "CURNCYID", "ORTRXAMT", "CURTRXAM"], &[&["1", "CBINV-1001", "OTHER", "2025-11-25", "Z-US$", "1.00000", "1.00000"]]);
+    let other = rows(
+        &["RMDTYPAL", "DOCNUMBR", "CUSTNMBR", "DOCDATE", "CURNCYID", "ORTRXAMT", "CURTRXAM"],
+        &[&["1", "CBINV-1001", "OTHER", "2025-11-25", "Z-US$", "1.00000", "1.00000"]],
+    );
     let conflict = Fake::default()
         .answer(Query::FiscalPeriod, open_period())
         .answer(Query::DocumentOpen, other)
         .answer(Query::Currency, usd)
-        .execute_fails(EcError::Refused { node: "taRMTransaction".into(), number: 190, text: "Document number (DOCNUMBR) already exists".into(), details: vec![] });
+        .execute_fails(EcError::Refused {
+            node: "taRMTransaction".into(),
+            number: 190,
+            text: "Document number (DOCNUMBR) already exists".into(),
+            details: vec![],
+        });
     let r = flows::write(&Econnect { sql: &conflict }, &Mem::default(), &invoice());
     assert!(matches!(&r, Err(Failure::Conflict(m)) if m.contains("customer") && m.contains("amount")), "{r:?}");
-    let nothing = Fake::default().answer(Query::FiscalPeriod, open_period()).execute_fails(EcError::Transient("timeout".into()));
-    assert!(matches!(flows::write(&Econnect { sql: &nothing }, &Mem::default(), &invoice()), Err(Failure::Transient(_))));
+    let nothing =
+        Fake::default().answer(Query::FiscalPeriod, open_period()).execute_fails(EcError::Transient("timeout".into()));
+    assert!(matches!(
+        flows::write(&Econnect { sql: &nothing }, &Mem::default(), &invoice()),
+        Err(Failure::Transient(_))
+    ));
 }
 
 #[test]
@@ -311,13 +374,20 @@ fn customers_get_numbers_and_documents_resolve_them() {
     let d = Doc { customer: String::new(), customer_source: "cb_1".into(), ..receipt() };
     assert_eq!(flows::resolved(&store, &d).map(|d| d.customer), Ok("ACMESONS0001".into()));
     let orphan = Doc { customer: String::new(), customer_source: "cb_2".into(), ..receipt() };
-    assert!(matches!(flows::write(&Econnect { sql: &fake }, &store, &orphan), Err(Failure::MissingDependency(m)) if m == "customer cb_2 has no GP number yet"));
+    assert!(
+        matches!(flows::write(&Econnect { sql: &fake }, &store, &orphan), Err(Failure::MissingDependency(m)) if m == "customer cb_2 has no GP number yet")
+    );
 }
 
 #[test]
 fn the_company_is_checked_against_the_database() {
-    let fake = Fake::default().answer(Query::Company, rows(&["CMPANYID", "INTERID", "CMPNYNAM"], &[&["1", "TWO", "Fabrikam, Inc."]]));
+    let fake = Fake::default()
+        .answer(Query::Company, rows(&["CMPANYID", "INTERID", "CMPNYNAM"], &[&["1", "TWO", "Fabrikam, Inc."]]));
     assert_eq!(check_company(&fake, "Fabrikam, Inc.", Some("two")), Ok(()));
-    assert!(matches!(check_company(&fake, "Fabrikam, Inc.", Some("FAB")), Err(Failure::Permanent(m)) if m.contains("TWO") && m.contains("gp.database")));
-    assert!(matches!(check_company(&Fake::default(), "Acme", None), Err(Failure::Permanent(m)) if m.contains("gp.company")));
+    assert!(
+        matches!(check_company(&fake, "Fabrikam, Inc.", Some("FAB")), Err(Failure::Permanent(m)) if m.contains("TWO") && m.contains("gp.database"))
+    );
+    assert!(
+        matches!(check_company(&Fake::default(), "Acme", None), Err(Failure::Permanent(m)) if m.contains("gp.company"))
+    );
 }

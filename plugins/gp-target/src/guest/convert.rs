@@ -129,16 +129,19 @@ pub fn to_doc(d: &LedgerDoc) -> Option<Doc> {
             tax_schedule: i.tax_schedule.clone(),
             taxes: taxes(&i.tax_details),
             distributions: dists(&i.distributions),
-            ..blank(DocKind::Invoice, Head {
-                number: &i.number,
-                customer: &i.customer_id,
-                source: &i.customer_source_id,
-                batch: &i.batch,
-                date: &i.date,
-                currency: &i.currency,
-                currency_id: &i.currency_id,
-                exchange: &i.exchange,
-            })
+            ..blank(
+                DocKind::Invoice,
+                Head {
+                    number: &i.number,
+                    customer: &i.customer_id,
+                    source: &i.customer_source_id,
+                    batch: &i.batch,
+                    date: &i.date,
+                    currency: &i.currency,
+                    currency_id: &i.currency_id,
+                    exchange: &i.exchange,
+                },
+            )
         },
         LedgerDoc::CreditMemo(c) => Doc {
             sales: c.sales,
@@ -151,16 +154,19 @@ pub fn to_doc(d: &LedgerDoc) -> Option<Doc> {
             tax_schedule: c.tax_schedule.clone(),
             taxes: taxes(&c.tax_details),
             distributions: dists(&c.distributions),
-            ..blank(DocKind::CreditMemo, Head {
-                number: &c.number,
-                customer: &c.customer_id,
-                source: &c.customer_source_id,
-                batch: &c.batch,
-                date: &c.date,
-                currency: &c.currency,
-                currency_id: &c.currency_id,
-                exchange: &c.exchange,
-            })
+            ..blank(
+                DocKind::CreditMemo,
+                Head {
+                    number: &c.number,
+                    customer: &c.customer_id,
+                    source: &c.customer_source_id,
+                    batch: &c.batch,
+                    date: &c.date,
+                    currency: &c.currency,
+                    currency_id: &c.currency_id,
+                    exchange: &c.exchange,
+                },
+            )
         },
         LedgerDoc::CashReceipt(r) => Doc {
             total: r.amount,
@@ -171,16 +177,19 @@ pub fn to_doc(d: &LedgerDoc) -> Option<Doc> {
             card_name: r.card_name.clone(),
             applies: applies(&r.applies),
             distributions: dists(&r.distributions),
-            ..blank(DocKind::CashReceipt, Head {
-                number: &r.number,
-                customer: &r.customer_id,
-                source: &r.customer_source_id,
-                batch: &r.batch,
-                date: &r.date,
-                currency: &r.currency,
-                currency_id: &r.currency_id,
-                exchange: &r.exchange,
-            })
+            ..blank(
+                DocKind::CashReceipt,
+                Head {
+                    number: &r.number,
+                    customer: &r.customer_id,
+                    source: &r.customer_source_id,
+                    batch: &r.batch,
+                    date: &r.date,
+                    currency: &r.currency,
+                    currency_id: &r.currency_id,
+                    exchange: &r.exchange,
+                },
+            )
         },
     })
 }

@@ -20,8 +20,8 @@ pub struct HostHttp {
 
 impl Sender for HostHttp {
     fn send(&self, call: &Call) -> Result<(u16, String), Unanswered> {
-        let key = secrets::lookup("gp")
-            .map_err(|e| Unanswered { message: format!("secret gp: {e:?}"), permanent: true })?;
+        let key =
+            secrets::lookup("gp").map_err(|e| Unanswered { message: format!("secret gp: {e:?}"), permanent: true })?;
         let req = Request {
             method: match call.verb {
                 Verb::Get => Method::Get,
@@ -40,10 +40,9 @@ impl Sender for HostHttp {
                 Err(Unanswered { message: format!("denied by host policy: {why}"), permanent: true })
             }
             Err(HttpError::Timeout) => Err(Unanswered { message: format!("{op}: timed out"), permanent: false }),
-            Err(HttpError::Connect(m)) | Err(HttpError::Protocol(m)) => Err(Unanswered {
-                permanent: m.contains("refused the Windows account"),
-                message: format!("{op}: {m}"),
-            }),
+            Err(HttpError::Connect(m)) | Err(HttpError::Protocol(m)) => {
+                Err(Unanswered { permanent: m.contains("refused the Windows account"), message: format!("{op}: {m}") })
+            }
             Err(HttpError::RateLimited(_)) => {
                 Err(Unanswered { message: format!("{op}: GP is throttling"), permanent: false })
             }
@@ -76,7 +75,9 @@ fn query_name(q: Query) -> QueryName {
 
 fn error(e: EconnectError) -> EcError {
     match e {
-        EconnectError::Refused(r) => EcError::Refused { node: r.node, number: r.number, text: r.text, details: r.details },
+        EconnectError::Refused(r) => {
+            EcError::Refused { node: r.node, number: r.number, text: r.text, details: r.details }
+        }
         EconnectError::Invalid(m) => EcError::Invalid(m),
         EconnectError::Denied(m) => EcError::Denied(m),
         EconnectError::Server(m) => EcError::Server(m),

@@ -57,9 +57,9 @@ fn soap_company(sender: &dyn Sender, url: &str, name: &str) -> Result<String, Fa
         body: Some(body),
         lookup: false,
     };
-    let (status, answer) = sender.send(&call).map_err(|u| {
-        if u.permanent { Failure::Permanent(u.message) } else { Failure::Transient(u.message) }
-    })?;
+    let (status, answer) = sender
+        .send(&call)
+        .map_err(|u| if u.permanent { Failure::Permanent(u.message) } else { Failure::Transient(u.message) })?;
     if !(200..300).contains(&status) {
         return Err(Failure::Transient(format!("GetCompanyList: GP answered HTTP {status}")));
     }

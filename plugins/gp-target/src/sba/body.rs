@@ -79,7 +79,6 @@ pub(crate) fn date(d: &str) -> Json {
     s(&format!("{d}T00:00:00"))
 }
 
-
 /// A decimal text as a JSON number when it is one, else as a string (never raw text).
 fn decimal(v: &str) -> Json {
     let t = v.trim();
@@ -134,8 +133,9 @@ fn primary(c: &Party, changes: &[Owned]) -> Json {
 fn addresses(c: &Party, theirs: &Value, changes: &[Owned]) -> Json {
     let mut list: Vec<Value> = theirs.get("Addresses").and_then(Value::as_array).cloned().unwrap_or_default();
     let ours: Value = serde_json::from_str(&Json::Obj(address_members(c, changes)).text()).unwrap_or_default();
-    let is_primary =
-        |a: &Value| a.pointer("/Key/Id").and_then(Value::as_str).is_some_and(|id| id.trim() == crate::soap::customer::PRIMARY);
+    let is_primary = |a: &Value| {
+        a.pointer("/Key/Id").and_then(Value::as_str).is_some_and(|id| id.trim() == crate::soap::customer::PRIMARY)
+    };
     match (list.iter_mut().find(|a| is_primary(a)), ours.as_object()) {
         (Some(Value::Object(a)), Some(members)) => {
             for (k, v) in members {
@@ -198,7 +198,10 @@ fn distributions(d: &Doc) -> Option<Json> {
             d.distributions
                 .iter()
                 .map(|r| {
-                    let mut m = vec![("DistributionTypeKey", Json::Obj(vec![("Id", Json::Num(r.kind.disttype().to_string()))]))];
+                    let mut m = vec![(
+                        "DistributionTypeKey",
+                        Json::Obj(vec![("Id", Json::Num(r.kind.disttype().to_string()))]),
+                    )];
                     if let Some(reference) = &r.reference {
                         m.push(("Reference", s(reference)));
                     }
@@ -316,4 +319,3 @@ pub fn document_body(d: &Doc) -> Json {
     }
     Json::Obj(top)
 }
-

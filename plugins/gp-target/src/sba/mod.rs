@@ -162,7 +162,8 @@ impl Protocol for Sba {
         let v = payload(body)?;
         let Some(id) = str_at(&v, &["Key", "Id"]) else { return Ok(None) };
         let primary = v.get("Addresses").and_then(Value::as_array).and_then(|list| {
-            list.iter().find(|a| str_at(a, &["Key", "Id"]).is_some_and(|id| id.trim() == crate::soap::customer::PRIMARY))
+            list.iter()
+                .find(|a| str_at(a, &["Key", "Id"]).is_some_and(|id| id.trim() == crate::soap::customer::PRIMARY))
         });
         let at = |path: &[&str]| primary.and_then(|a| non_empty(str_at(a, path)));
         Ok(Some(Party {

@@ -12,27 +12,103 @@ use crate::xml::{Tree, escape};
 
 /// Customer's members in WSDL order (base BusinessObject first).
 const CUSTOMER: &[&str] = &[
-    "Extensions", "Key", "IsOnHold", "IsActive", "ShipCompleteOnly", "Name", "Shortname", "StatementName", "ClassKey",
-    "Priority", "DefaultAddressKey", "ShipToAddressKey", "BillToAddressKey", "StatementToAddressKey", "Comment1",
-    "Comment2", "TradeDiscountPercent", "PaymentTermsKey", "DiscountGracePeriod", "DueDateGracePeriod",
-    "PriceLevelKey", "Notes", "BalanceType", "FinanceCharge", "MinimumPayment", "CreditLimit", "MaximumWriteoff",
-    "AllowRevaluation", "PostResultsTo", "OrderFullfillmentShortageDefault", "IncludeInDemandPlanning",
-    "PaymentCardAccount", "BankName", "BankBranch", "UserLanguageKey", "TaxExemptNumbers", "TaxRegistrationNumber",
-    "CurrencyKey", "RateTypeKey", "StatementCycle", "HistoryOptions", "SendEmailStatements", "BankAccountKey",
-    "DefaultCashAccountType", "CashGLAccountKey", "AccountsReceivableGLAccountKey", "SalesGLAccountKey",
-    "CostOfGoodsSoldGLAccountKey", "InventoryGLAccountKey", "PaymentTermsDiscountTakenGLAccountKey",
-    "PaymentTermsDiscountAvailableGLAccountKey", "FinanceChargesGLAccountKey", "WriteoffGLAccountKey",
-    "SalesOrderReturnsGLAccountKey", "OverpaymentWriteoffGLAccountKey", "StatementRecipients", "CreatedDate",
-    "ModifiedDate", "LastModifiedDate", "CorporateAccountKey", "UserDefined1", "UserDefined2", "Addresses",
+    "Extensions",
+    "Key",
+    "IsOnHold",
+    "IsActive",
+    "ShipCompleteOnly",
+    "Name",
+    "Shortname",
+    "StatementName",
+    "ClassKey",
+    "Priority",
+    "DefaultAddressKey",
+    "ShipToAddressKey",
+    "BillToAddressKey",
+    "StatementToAddressKey",
+    "Comment1",
+    "Comment2",
+    "TradeDiscountPercent",
+    "PaymentTermsKey",
+    "DiscountGracePeriod",
+    "DueDateGracePeriod",
+    "PriceLevelKey",
+    "Notes",
+    "BalanceType",
+    "FinanceCharge",
+    "MinimumPayment",
+    "CreditLimit",
+    "MaximumWriteoff",
+    "AllowRevaluation",
+    "PostResultsTo",
+    "OrderFullfillmentShortageDefault",
+    "IncludeInDemandPlanning",
+    "PaymentCardAccount",
+    "BankName",
+    "BankBranch",
+    "UserLanguageKey",
+    "TaxExemptNumbers",
+    "TaxRegistrationNumber",
+    "CurrencyKey",
+    "RateTypeKey",
+    "StatementCycle",
+    "HistoryOptions",
+    "SendEmailStatements",
+    "BankAccountKey",
+    "DefaultCashAccountType",
+    "CashGLAccountKey",
+    "AccountsReceivableGLAccountKey",
+    "SalesGLAccountKey",
+    "CostOfGoodsSoldGLAccountKey",
+    "InventoryGLAccountKey",
+    "PaymentTermsDiscountTakenGLAccountKey",
+    "PaymentTermsDiscountAvailableGLAccountKey",
+    "FinanceChargesGLAccountKey",
+    "WriteoffGLAccountKey",
+    "SalesOrderReturnsGLAccountKey",
+    "OverpaymentWriteoffGLAccountKey",
+    "StatementRecipients",
+    "CreatedDate",
+    "ModifiedDate",
+    "LastModifiedDate",
+    "CorporateAccountKey",
+    "UserDefined1",
+    "UserDefined2",
+    "Addresses",
 ];
 
 /// CustomerAddress's members in WSDL order (AddressBase → Address → InternationalAddress →
 /// BusinessAddress → ConstituentAddress → CustomerAddress).
 const ADDRESS: &[&str] = &[
-    "Extensions", "Line1", "Line2", "Line3", "City", "State", "PostalCode", "CountryRegion", "Phone1", "Phone2",
-    "Phone3", "Fax", "CountryRegionCodeKey", "Name", "ContactPerson", "UPSZone", "ShippingMethodKey",
-    "TaxScheduleKey", "CreatedDate", "ModifiedDate", "LastModifiedDate", "UserDefined1", "UserDefined2",
-    "InternetAddresses", "Key", "SalespersonKey", "SalesTerritoryKey", "WarehouseKey", "DeleteOnUpdate",
+    "Extensions",
+    "Line1",
+    "Line2",
+    "Line3",
+    "City",
+    "State",
+    "PostalCode",
+    "CountryRegion",
+    "Phone1",
+    "Phone2",
+    "Phone3",
+    "Fax",
+    "CountryRegionCodeKey",
+    "Name",
+    "ContactPerson",
+    "UPSZone",
+    "ShippingMethodKey",
+    "TaxScheduleKey",
+    "CreatedDate",
+    "ModifiedDate",
+    "LastModifiedDate",
+    "UserDefined1",
+    "UserDefined2",
+    "InternetAddresses",
+    "Key",
+    "SalespersonKey",
+    "SalesTerritoryKey",
+    "WarehouseKey",
+    "DeleteOnUpdate",
 ];
 
 const INTERNET: &[&str] = &["MessengerAddress", "EmailToAddress", "EmailCcAddress", "EmailBccAddress"];
@@ -78,7 +154,8 @@ fn set_address(a: &mut Element, c: &Party, changes: &[Owned]) {
     if changes.contains(&Owned::Email)
         && let Some(email) = &c.email
     {
-        let mut inet = a.child("InternetAddresses").cloned().unwrap_or_else(|| Element::with("InternetAddresses", vec![]));
+        let mut inet =
+            a.child("InternetAddresses").cloned().unwrap_or_else(|| Element::with("InternetAddresses", vec![]));
         inet.set(Element::leaf("EmailToAddress", email), INTERNET);
         a.set(inet, ADDRESS);
     }
@@ -167,7 +244,8 @@ pub fn parse(body: &str) -> Result<Option<Party>, String> {
     let x = Tree::parse(body).map_err(|e| format!("GP's GetCustomerByKey answer: {e}"))?;
     let Some(id) = x.text(&[R, "Key", "Id"]) else { return Ok(None) };
     let some = |path: &[&str]| x.text(path).filter(|s| !s.is_empty());
-    let primary = dom::find(body, R)?.and_then(|r| r.child("Addresses")?.children.iter().find(|a| is_primary(a)).cloned());
+    let primary =
+        dom::find(body, R)?.and_then(|r| r.child("Addresses")?.children.iter().find(|a| is_primary(a)).cloned());
     let at = |a: &Element, name: &str| a.child(name).map(|e| e.text.trim().to_string()).filter(|s| !s.is_empty());
     Ok(Some(Party {
         id,
@@ -238,11 +316,23 @@ mod tests {
             ..Party::default()
         };
         let (_, body) = create("-1", &c);
-        let order = ["<Name>", "<ClassKey>", "<PaymentTermsKey>", "<PostResultsTo>", "<CurrencyKey>", "<CreatedDate>", "<Addresses>"];
+        let order = [
+            "<Name>",
+            "<ClassKey>",
+            "<PaymentTermsKey>",
+            "<PostResultsTo>",
+            "<CurrencyKey>",
+            "<CreatedDate>",
+            "<Addresses>",
+        ];
         let at: Vec<usize> = order.iter().filter_map(|t| body.find(t)).collect();
         assert_eq!(at.len(), order.len(), "{body}");
         assert!(at.windows(2).all(|w| w[0] < w[1]), "{body}");
-        assert!(body.contains("<Line1>1 Road</Line1><Line2></Line2><City>Chicago</City>") || body.contains("<Line1>1 Road</Line1><Line2/><City>Chicago</City>"), "{body}");
+        assert!(
+            body.contains("<Line1>1 Road</Line1><Line2></Line2><City>Chicago</City>")
+                || body.contains("<Line1>1 Road</Line1><Line2/><City>Chicago</City>"),
+            "{body}"
+        );
         assert!(body.contains("<Phone1><Value>+1 555</Value></Phone1>"), "{body}");
     }
 }

@@ -124,7 +124,9 @@ fn amounts(d: &Doc) -> String {
     if let Some(po) = &d.po {
         x += &el("CustomerPONumber", po);
     }
-    for (name, v) in [("TradeDiscountAmount", d.discount), ("FreightAmount", d.freight), ("MiscellaneousAmount", d.misc)] {
+    for (name, v) in
+        [("TradeDiscountAmount", d.discount), ("FreightAmount", d.freight), ("MiscellaneousAmount", d.misc)]
+    {
         if v != 0 {
             x += &format!("<{name}>{}</{name}>", money(v, cur));
         }
@@ -292,7 +294,12 @@ mod tests {
             tax: 800,
             total: 10_800,
             tax_schedule: Some("USASTCITY-6*".into()),
-            taxes: vec![TaxLine { id: "USASTE".into(), amount: 800, taxable: 10_000, account: Some("000-2310-00".into()) }],
+            taxes: vec![TaxLine {
+                id: "USASTE".into(),
+                amount: 800,
+                taxable: 10_000,
+                account: Some("000-2310-00".into()),
+            }],
             distributions: vec![Dist {
                 kind: DistKind::Sales,
                 account: "000-4100-00".into(),

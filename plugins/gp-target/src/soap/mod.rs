@@ -52,7 +52,6 @@ pub(crate) fn date(d: &str) -> String {
     escape(&format!("{d}T00:00:00"))
 }
 
-
 /// A SOAP fault: its faultcode and faultstring and, for validation faults, the logged result's GUID.
 pub struct Fault {
     pub code: String,
