@@ -1,30 +1,34 @@
-//! The Dynamics GP target component: ensures customers and writes receivables invoices, cash
-//! receipts (with their applies) and credit memos into unposted batches, over GP Web Services
-//! (SOAP, `gp.endpoint = "soap"`, the default) or GP's Service Based Architecture (REST/JSON,
-//! `gp.endpoint = "sba"`; its shapes are inferred, see `sba`). NTLM is the host's business:
-//! requests carry the `gp` secret handle and the host authenticates the connection; this
-//! component never sees the Windows password. See README.md.
+//! The Dynamics GP target component: ensures customers (allocating readable customer numbers)
+//! and writes receivables invoices, cash receipts (with their applies) and credit memos into
+//! unposted batches, over one of three transports chosen by `gp.endpoint`: GP Web Services
+//! (SOAP, the default), GP's Service Based Architecture (REST/JSON, inferred shapes), or
+//! eConnect (whole eConnect documents and read queries through the host's `econnect`). NTLM and
+//! the SQL login are the host's business: this component never sees a credential. See README.md.
 //!
 //! Idempotent by construction: document numbers arrive derived from Chargebee ids. A create
-//! refused as a duplicate, or one that failed ambiguously (timeout, connection lost after the
-//! request left, GP's system exception), is followed by a look-up: the same document →
-//! `already-present`; a different one → `conflict` naming the fields; nothing there after an
-//! ambiguous failure → `transient`.
+//! refused as a duplicate, or one that failed ambiguously, is followed by a look-up: the same
+//! document → `already-present`; a different one → `conflict` naming the fields; nothing there
+//! after an ambiguous failure → `transient`.
 //!
-//! Layout: `model` (the target's own view of documents and the idempotency decisions), `wire`
-//! (the protocol trait and its types; a leaf), `xml` (reading GP's XML with quick-xml, and the
-//! one escaping function), `soap` and `sba` (requests and answers of each protocol; pure, so
-//! they run natively in tests), `config` (settings → protocol), `client` (the flows, over the
-//! host's `http`), and the WIT export.
-//! Feature `component` (default) brings the `target` world, `client` and the export; tests
-//! build the crate without it to run the request builders natively.
+//! Layout (everything but `guest` is pure and tests natively):
+//! - `model`: documents and customers as the target sees them, the idempotency decisions;
+//! - `transport`: the [`transport::Transport`] trait the flows use, and its [`transport::Failure`];
+//! - `flows`: ensure-customer, write (+ look-up), find, list — written once;
+//! - `numbers`: readable customer numbers kept in the component's `state`;
+//! - `http` (+ `wire`, `soap`, `sba`, `xml`, `dom`): the HTTP transports;
+//! - `econnect`: the eConnect transport (documents, rows, errors);
+//! - `config`: settings; `guest`: the WIT export and the host adapters (wasm only).
 
-#[cfg(feature = "component")]
-pub mod client;
 pub mod config;
+pub mod dom;
+pub mod econnect;
+pub mod flows;
+pub mod http;
 pub mod model;
+pub mod numbers;
 pub mod sba;
 pub mod soap;
+pub mod transport;
 pub mod wire;
 pub mod xml;
 

@@ -8,24 +8,191 @@ pub enum DocKind {
     CashReceipt,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+impl DocKind {
+    /// GP's RMDTYPAL: invoice 1, credit memo 7, cash receipt 9.
+    pub fn rmdtypal(self) -> i32 {
+        match self {
+            DocKind::Invoice => 1,
+            DocKind::CreditMemo => 7,
+            DocKind::CashReceipt => 9,
+        }
+    }
+
+    pub fn from_rmdtypal(n: i32) -> Option<DocKind> {
+        match n {
+            1 => Some(DocKind::Invoice),
+            7 => Some(DocKind::CreditMemo),
+            9 => Some(DocKind::CashReceipt),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Address {
+    pub line1: Option<String>,
+    pub line2: Option<String>,
+    pub city: Option<String>,
+    pub state: Option<String>,
+    pub country: Option<String>,
+    pub zip: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Party {
+    /// CUSTNMBR; empty on arrival = allocated by `numbers`.
     pub id: String,
+    /// The Chargebee customer id (empty when GP's copy was read).
+    pub source_id: String,
     pub name: String,
     pub short_name: Option<String>,
+    /// ISO 4217 (SOAP and SBA name currencies so).
     pub currency: String,
+    /// GP's CURNCYID (eConnect names currencies so); may be empty on GP's SOAP/SBA copy.
+    pub currency_id: String,
     pub email: Option<String>,
+    pub phone: Option<String>,
+    pub class_id: Option<String>,
+    pub payment_terms: Option<String>,
+    pub address: Option<Address>,
+}
+
+/// The customer fields the connector owns: the only ones it ever writes on an update.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owned {
+    Name,
+    Email,
+    Phone,
+    Address,
+    Class,
+    Terms,
+    Currency,
+}
+
+/// Owned fields where `ours` says something GP's copy does not; empty = nothing to update. A
+/// field we leave empty (`None`) is GP's to keep, never cleared.
+pub fn customer_changes(ours: &Party, theirs: &Party) -> Vec<Owned> {
+    let differs = |a: &Option<String>, b: &Option<String>| {
+        a.as_deref().is_some_and(|a| !a.trim().eq_ignore_ascii_case(b.as_deref().unwrap_or_default().trim()))
+    };
+    let mut out = Vec::new();
+    if ours.name.trim() != theirs.name.trim() {
+        out.push(Owned::Name);
+    }
+    if differs(&ours.email, &theirs.email) {
+        out.push(Owned::Email);
+    }
+    if differs(&ours.phone, &theirs.phone) {
+        out.push(Owned::Phone);
+    }
+    if ours.address.as_ref().is_some_and(|a| !same_address(a, theirs.address.as_ref())) {
+        out.push(Owned::Address);
+    }
+    if differs(&ours.class_id, &theirs.class_id) {
+        out.push(Owned::Class);
+    }
+    if differs(&ours.payment_terms, &theirs.payment_terms) {
+        out.push(Owned::Terms);
+    }
+    let currency_differs = if !ours.currency_id.is_empty() && !theirs.currency_id.is_empty() {
+        !ours.currency_id.trim().eq_ignore_ascii_case(theirs.currency_id.trim())
+    } else {
+        !ours.currency.trim().eq_ignore_ascii_case(theirs.currency.trim())
+    };
+    if currency_differs {
+        out.push(Owned::Currency);
+    }
+    out
+}
+
+fn same_address(ours: &Address, theirs: Option<&Address>) -> bool {
+    let empty = Address::default();
+    let t = theirs.unwrap_or(&empty);
+    let eq = |a: &Option<String>, b: &Option<String>| {
+        a.as_deref().unwrap_or_default().trim() == b.as_deref().unwrap_or_default().trim()
+    };
+    eq(&ours.line1, &t.line1)
+        && eq(&ours.line2, &t.line2)
+        && eq(&ours.city, &t.city)
+        && eq(&ours.state, &t.state)
+        && eq(&ours.country, &t.country)
+        && eq(&ours.zip, &t.zip)
+}
+
+/// GP distribution types (DISTTYPE), as the WIT's distribution-kind documents them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DistKind {
+    Cash,
+    Receivables,
+    Writeoff,
+    Other,
+    Sales,
+    TradeDiscount,
+    Freight,
+    Misc,
+    Tax,
+    Returns,
+}
+
+impl DistKind {
+    pub fn disttype(self) -> i32 {
+        match self {
+            DistKind::Cash => 1,
+            DistKind::Receivables => 3,
+            DistKind::Writeoff => 4,
+            DistKind::Other => 8,
+            DistKind::Sales => 9,
+            DistKind::TradeDiscount => 10,
+            DistKind::Freight => 11,
+            DistKind::Misc => 12,
+            DistKind::Tax => 13,
+            DistKind::Returns => 17,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dist {
+    pub kind: DistKind,
+    /// GL account number (ACTNUMST).
+    pub account: String,
+    pub debit: i64,
+    pub credit: i64,
+    pub reference: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaxLine {
+    /// TAXDTLID.
+    pub id: String,
+    pub amount: i64,
+    pub taxable: i64,
+    pub account: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exchange {
+    /// Decimal text, ≤ 7 places.
+    pub rate: String,
+    pub date: String,
+    pub rate_type: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Doc {
     pub kind: DocKind,
     pub number: String,
+    /// CUSTNMBR; empty on arrival = resolve `customer_source` (see `numbers`).
     pub customer: String,
+    pub customer_source: String,
     pub batch: String,
     /// YYYY-MM-DD
     pub date: String,
+    /// ISO 4217.
     pub currency: String,
+    /// GP's CURNCYID (eConnect's name for the currency).
+    pub currency_id: String,
+    pub exchange: Option<Exchange>,
     pub sales: i64,
     pub discount: i64,
     pub freight: i64,
@@ -39,8 +206,16 @@ pub struct Doc {
     /// Check | Cash | Payment Card (receipts; the WSDL enum)
     pub receipt_type: String,
     pub check_number: Option<String>,
+    /// SY03100 CARDNAME of a payment-card receipt.
+    pub card_name: Option<String>,
+    pub tax_schedule: Option<String>,
+    pub taxes: Vec<TaxLine>,
+    pub distributions: Vec<Dist>,
     /// (invoice number, amount)
     pub applies: Vec<(String, i64)>,
+    /// GP's copy carries only the document amount (eConnect's open/history tables): sales and
+    /// tax are not compared.
+    pub totals_only: bool,
 }
 
 impl Doc {
@@ -50,9 +225,12 @@ impl Doc {
             kind,
             number: number.into(),
             customer: customer.into(),
+            customer_source: String::new(),
             batch: batch.into(),
             date: date.into(),
             currency: currency.into(),
+            currency_id: String::new(),
+            exchange: None,
             sales: 0,
             discount: 0,
             freight: 0,
@@ -64,7 +242,12 @@ impl Doc {
             checkbook: None,
             receipt_type: String::new(),
             check_number: None,
+            card_name: None,
+            tax_schedule: None,
+            taxes: vec![],
+            distributions: vec![],
             applies: vec![],
+            totals_only: false,
         }
     }
 }
@@ -83,7 +266,7 @@ pub fn differences(ours: &Doc, theirs: &Doc) -> Vec<String> {
     check("date", ours.date.clone(), theirs.date.clone());
     check("currency", ours.currency.clone(), theirs.currency.clone());
     check("amount", ours.total.to_string(), theirs.total.to_string());
-    if ours.kind != DocKind::CashReceipt {
+    if ours.kind != DocKind::CashReceipt && !theirs.totals_only {
         check("sales", ours.sales.to_string(), theirs.sales.to_string());
         check("tax", ours.tax.to_string(), theirs.tax.to_string());
     }

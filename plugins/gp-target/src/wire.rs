@@ -1,14 +1,15 @@
 //! What the two ways of reaching GP have in common: a [`Protocol`] turns the target's
 //! operations into HTTP requests ([`Call`]) and GP's answers back into model values and a
-//! protocol-independent [`Refusal`]. The flows in `client` (ensure-customer, write with its
-//! look-up, find, list) are written once against this trait; `soap` (GP Web Services) and
-//! `sba` (Service Based Architecture) only build and read bytes.
+//! protocol-independent [`Refusal`]. `http::Http` turns it into a `transport::Transport` for
+//! the flows (written once in `flows`); `soap` (GP Web Services) and `sba` (Service Based
+//! Architecture) only build and read bytes.
 //!
 //! Everything here is pure (no host calls), so the request builders run natively in tests. A
-//! leaf: it imports only `model`, so `soap`, `sba` and `config` depend on it and not on each
+//! leaf: it imports only `model` and `transport`, so `soap`, `sba` and `config` depend on it and not on each
 //! other.
 
-use crate::model::{Doc, DocKind, Party};
+use crate::model::{Doc, DocKind, Owned, Party};
+use crate::transport::Theirs;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verb {
@@ -70,8 +71,9 @@ pub struct Summary {
 /// A way of talking to GP. Builders return the request; parsers read a 2xx body.
 pub trait Protocol {
     fn get_customer(&self, id: &str) -> Call;
-    /// Create (`update = false`) or update a customer.
-    fn save_customer(&self, c: &Party, update: bool) -> Call;
+    /// Create (`theirs` none) or update GP's copy with only the owned members in `changes`;
+    /// an error when GP's copy cannot be read back into a request.
+    fn save_customer(&self, c: &Party, theirs: Option<&Theirs>, changes: &[Owned]) -> Result<Call, String>;
     /// The customer in a by-key answer; none when it holds none; an error when unreadable.
     fn parse_customer(&self, body: &str) -> Result<Option<Party>, String>;
 

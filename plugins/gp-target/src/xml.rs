@@ -18,7 +18,13 @@ const MAX_DEPTH: usize = 64;
 /// one to a line feed, so only the reference keeps it (as .NET writes it).
 pub fn escape(s: &str) -> String {
     let escaped = quick_xml::escape::escape(s);
-    if escaped.contains('\r') { escaped.replace('\r', "&#xD;") } else { escaped.into_owned() }
+    // Some quick-xml versions write CR as `&#13;` themselves (only a CR can produce it: a `&`
+    // of the text is `&amp;`); one spelling, .NET's.
+    if escaped.contains('\r') || escaped.contains("&#13;") {
+        escaped.replace('\r', "&#xD;").replace("&#13;", "&#xD;")
+    } else {
+        escaped.into_owned()
+    }
 }
 
 /// An element: `<name>text</name>`, the text escaped. `name` is always one of ours.

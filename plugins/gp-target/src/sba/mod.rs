@@ -31,81 +31,19 @@
 //! emulator decodes the path before splitting it, IIS refuses `%2F` by default, and SBA's key
 //! syntax has no escape that is known to work). Chargebee-derived numbers never contain them.
 
-use ml_connector_sdk::money::{exponent, from_decimal, to_decimal};
+mod body;
+
+use ml_connector_sdk::money::from_decimal;
 use serde_json::Value;
 
-use crate::model::{Doc, DocKind, Party};
+use crate::model::{Address, Doc, DocKind, Owned, Party};
+use crate::transport::Theirs;
 use crate::wire::{Call, Protocol, Refusal, Summary, Verb, is_system_exception, summary_kind};
+use body::{Json, customer_payload, customer_update, document_body};
 
 /// Top-level member beside `Payload` carrying a document's applies (the emulator's
 /// `APPLIES_MEMBER`).
 pub const APPLIES: &str = "Applies";
-
-/// A JSON value written in a fixed member order with decimals as written (no float round trip).
-#[derive(Debug, Clone)]
-enum Json {
-    Str(String),
-    /// A JSON number, as its decimal text.
-    Num(String),
-    Obj(Vec<(&'static str, Json)>),
-    Arr(Vec<Json>),
-}
-
-impl Json {
-    fn write(&self, out: &mut String) {
-        match self {
-            Json::Str(s) => out.push_str(&Value::String(s.clone()).to_string()),
-            Json::Num(n) => out.push_str(n),
-            Json::Obj(members) => {
-                out.push('{');
-                for (i, (k, v)) in members.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    out.push_str(&Value::String((*k).to_string()).to_string());
-                    out.push(':');
-                    v.write(out);
-                }
-                out.push('}');
-            }
-            Json::Arr(items) => {
-                out.push('[');
-                for (i, v) in items.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    v.write(out);
-                }
-                out.push(']');
-            }
-        }
-    }
-
-    fn text(&self) -> String {
-        let mut out = String::new();
-        self.write(&mut out);
-        out
-    }
-}
-
-fn s(v: &str) -> Json {
-    Json::Str(v.to_string())
-}
-
-fn key(id: &str) -> Json {
-    Json::Obj(vec![("Id", s(id))])
-}
-
-fn money(minor: i64, currency: &str) -> Json {
-    Json::Obj(vec![
-        ("Value", Json::Num(to_decimal(minor, currency))),
-        ("DecimalDigits", Json::Num(exponent(currency).to_string())),
-    ])
-}
-
-fn date(d: &str) -> Json {
-    s(&format!("{d}T00:00:00"))
-}
 
 /// What a key may carry unencoded in a path segment: RFC 3986 unreserved characters.
 fn encode_key(k: &str) -> String {
@@ -154,83 +92,6 @@ impl Sba {
             lookup,
         }
     }
-}
-
-fn customer_payload(c: &Party) -> Json {
-    let mut m = vec![("Key", key(&c.id)), ("Name", s(&c.name))];
-    if let Some(short) = &c.short_name {
-        m.push(("Shortname", s(short)));
-    }
-    m.push(("CurrencyKey", Json::Obj(vec![("ISOCode", s(&c.currency))])));
-    if let Some(email) = &c.email {
-        // GP keeps e-mail on an address's InternetAddresses (as on SOAP).
-        let address = Json::Obj(vec![
-            ("InternetAddresses", Json::Obj(vec![("EmailToAddress", s(email))])),
-            ("Key", Json::Obj(vec![("CustomerKey", key(&c.id)), ("Id", s("PRIMARY"))])),
-        ]);
-        m.push(("Addresses", Json::Arr(vec![address])));
-    }
-    Json::Obj(vec![("Payload", Json::Obj(m))])
-}
-
-/// `{"Payload": <document>, "Applies": [...]}`, members in WSDL order as on SOAP.
-fn document_body(d: &Doc) -> Json {
-    let cur = &d.currency;
-    let batch = ("BatchKey", key(&d.batch));
-    let customer = ("CustomerKey", key(&d.customer));
-    let currency = ("CurrencyKey", Json::Obj(vec![("ISOCode", s(cur))]));
-    let mut m: Vec<(&'static str, Json)> = Vec::new();
-    match d.kind {
-        DocKind::Invoice | DocKind::CreditMemo => {
-            m.push(("Key", key(&d.number)));
-            m.push(("Date", date(&d.date)));
-            m.push(("DocumentAmount", money(d.total, cur)));
-            m.push(("SalesAmount", money(d.sales, cur)));
-            if let Some(desc) = &d.description {
-                m.push(("Description", s(desc)));
-            }
-            if let Some(po) = &d.po {
-                m.push(("CustomerPONumber", s(po)));
-            }
-            for (name, v) in
-                [("TradeDiscountAmount", d.discount), ("FreightAmount", d.freight), ("MiscellaneousAmount", d.misc)]
-            {
-                if v != 0 {
-                    m.push((name, money(v, cur)));
-                }
-            }
-            m.push(("TaxAmount", money(d.tax, cur)));
-            m.extend([batch, customer, currency]);
-        }
-        DocKind::CashReceipt => {
-            m.push(customer);
-            m.push(("Key", key(&d.number)));
-            if let Some(n) = &d.check_number {
-                m.push(("CheckCardNumber", s(n)));
-            }
-            m.push(batch);
-            m.push(("Type", s(&d.receipt_type)));
-            if let Some(cb) = &d.checkbook {
-                m.push(("BankAccountKey", key(cb)));
-            }
-            m.push(("Date", date(&d.date)));
-            m.push(("Amount", money(d.total, cur)));
-            if let Some(desc) = &d.description {
-                m.push(("Description", s(desc)));
-            }
-            m.push(currency);
-        }
-    }
-    let mut top = vec![("Payload", Json::Obj(m))];
-    if !d.applies.is_empty() {
-        let applies = d
-            .applies
-            .iter()
-            .map(|(to, amount)| Json::Obj(vec![("APTODCNM", s(to)), ("APPTOAMT", Json::Num(to_decimal(*amount, cur)))]))
-            .collect();
-        top.push((APPLIES, Json::Arr(applies)));
-    }
-    Json::Obj(top)
 }
 
 /// The object under `Payload`, or the body itself when GP sends it bare.
@@ -285,23 +146,44 @@ impl Protocol for Sba {
         self.call(Verb::Get, &format!("Sales/Customers({})", encode_key(id)), None, true)
     }
 
-    fn save_customer(&self, c: &Party, update: bool) -> Call {
-        if update {
-            self.call(Verb::Patch, &format!("Sales/Customers({})", encode_key(&c.id)), Some(customer_payload(c)), false)
-        } else {
-            self.call(Verb::Post, "Sales/Customers", Some(customer_payload(c)), false)
-        }
+    fn save_customer(&self, c: &Party, theirs: Option<&Theirs>, changes: &[Owned]) -> Result<Call, String> {
+        Ok(match theirs {
+            Some(t) => self.call(
+                Verb::Patch,
+                &format!("Sales/Customers({})", encode_key(&c.id)),
+                Some(customer_update(c, t, changes)?),
+                false,
+            ),
+            None => self.call(Verb::Post, "Sales/Customers", Some(customer_payload(c, None)), false),
+        })
     }
 
     fn parse_customer(&self, body: &str) -> Result<Option<Party>, String> {
         let v = payload(body)?;
         let Some(id) = str_at(&v, &["Key", "Id"]) else { return Ok(None) };
+        let primary = v.get("Addresses").and_then(Value::as_array).and_then(|list| {
+            list.iter()
+                .find(|a| str_at(a, &["Key", "Id"]).is_some_and(|id| id.trim() == crate::soap::customer::PRIMARY))
+        });
+        let at = |path: &[&str]| primary.and_then(|a| non_empty(str_at(a, path)));
         Ok(Some(Party {
             id: id.trim().to_string(),
             name: str_at(&v, &["Name"]).unwrap_or_default().to_string(),
             short_name: non_empty(str_at(&v, &["Shortname"])),
             currency: str_at(&v, &["CurrencyKey", "ISOCode"]).unwrap_or_default().to_string(),
-            email: None,
+            class_id: non_empty(str_at(&v, &["ClassKey", "Id"])),
+            payment_terms: non_empty(str_at(&v, &["PaymentTermsKey", "Id"])),
+            email: at(&["InternetAddresses", "EmailToAddress"]),
+            phone: at(&["Phone1", "Value"]),
+            address: primary.map(|_| Address {
+                line1: at(&["Line1"]),
+                line2: at(&["Line2"]),
+                city: at(&["City"]),
+                state: at(&["State"]),
+                country: at(&["CountryRegion"]),
+                zip: at(&["PostalCode"]),
+            }),
+            ..Party::default()
         }))
     }
 
