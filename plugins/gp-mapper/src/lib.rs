@@ -105,6 +105,8 @@ mod guest {
 
 #[cfg(test)]
 pub(crate) mod fixtures;
+#[cfg(test)]
+mod scenarios;
 
 #[cfg(test)]
 mod tests {
