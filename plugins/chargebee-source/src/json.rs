@@ -61,6 +61,27 @@ impl<'a> Obj<'a> {
         }
     }
 
+    /// A rate (`exchange_rate`, `tax_rate`): a JSON number as the shortest decimal text that reads
+    /// back as the same number (`1.0834`, not `1.08339999…`; `1.0` → `1`), never an exponent. A
+    /// string holding a plain decimal is taken as it is (tap-chargebee types some rates as text).
+    pub fn opt_rate(&self, field: &str) -> Result<Option<String>, String> {
+        let text = match self.get(field) {
+            None => return Ok(None),
+            Some(Value::Number(n)) => match n.as_f64() {
+                Some(f) if f.is_finite() && f >= 0.0 => format!("{f}"),
+                _ => return Err(format!("{}: field {field} is {n}, not a usable rate", self.what)),
+            },
+            Some(Value::String(s)) if s.trim().is_empty() => return Ok(None),
+            Some(Value::String(s)) => s.trim().to_string(),
+            Some(other) => return Err(format!("{}: field {field} should be a number, found {other}", self.what)),
+        };
+        let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
+        if int.is_empty() || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
+            return Err(format!("{}: field {field} is {text:?}, not a decimal rate", self.what));
+        }
+        Ok(Some(text))
+    }
+
     pub fn int(&self, field: &str) -> Result<i64, String> {
         self.opt_int(field)?.ok_or_else(|| format!("{}: field {field} is missing", self.what))
     }
@@ -111,6 +132,22 @@ mod tests {
         assert!(o.amount("sub_total").is_err());
         assert_eq!(o.amount("amount_paid"), Ok(153));
         assert_eq!(o.amount("amount_due"), Ok(0));
+    }
+
+    #[test]
+    fn rates_are_shortest_decimal_text() {
+        let v = json!({"a": 1.0834, "b": 1.0, "c": 0.1, "d": 150, "e": "1.25", "f": -1.0, "g": "1e3", "h": 0.0000001, "i": 0.30000000000000004});
+        let o = Obj::new("invoice x", &v).expect("object");
+        assert_eq!(o.opt_rate("a"), Ok(Some("1.0834".into())));
+        assert_eq!(o.opt_rate("b"), Ok(Some("1".into())));
+        assert_eq!(o.opt_rate("c"), Ok(Some("0.1".into())));
+        assert_eq!(o.opt_rate("d"), Ok(Some("150".into())));
+        assert_eq!(o.opt_rate("e"), Ok(Some("1.25".into())));
+        assert_eq!(o.opt_rate("h"), Ok(Some("0.0000001".into())));
+        assert_eq!(o.opt_rate("i"), Ok(Some("0.30000000000000004".into())), "the number Chargebee sent, exactly");
+        assert!(o.opt_rate("f").is_err());
+        assert!(o.opt_rate("g").is_err());
+        assert_eq!(o.opt_rate("missing"), Ok(None));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! walks the resource lists (backfill) and the events list (gap detection).
 //!
 //! Everything but the thin glue at the bottom compiles natively and is unit-tested: JSON →
-//! canonical in [`records`], events in [`events`], URLs/filters/errors in [`api`], the opaque poll
+//! canonical in [`records`] and [`documents`], events in [`events`], URLs/filters/errors in [`api`], the opaque poll
 //! cursor in [`cursor`], the call sequences in [`flow`] over a [`flow::Transport`].
 
 // The reference-shaped JSON fixtures in the tests are deep for `json!`.
@@ -11,6 +11,7 @@
 
 pub mod api;
 pub mod cursor;
+pub mod documents;
 pub mod events;
 pub mod flow;
 pub mod json;

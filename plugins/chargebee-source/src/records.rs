@@ -5,12 +5,12 @@
 //! list, while the canonical `payment` has no type or status, so [`disposition`] decides what a
 //! transaction means for the ledger (README: "Payments and refunds").
 
-use ml_connector_sdk::money;
 use ml_connector_sdk::source::ml_connector::plugin::types::{
-    Address, Allocation, CreditNote, Customer, Invoice, InvoiceLine, Payment, RecordBody, RecordKind, SourceRecord,
+    Address, Allocation, Customer, Payment, RecordBody, RecordKind, SourceRecord,
 };
 use serde_json::Value;
 
+use crate::documents::{credit_note, invoice};
 use crate::json::Obj;
 
 /// The Chargebee resource behind a record kind: its JSON key and its API collection.
@@ -104,9 +104,43 @@ fn customer(o: &Obj, id: &str) -> Result<Customer, String> {
         },
         net_term_days: i32::try_from(net_term_days)
             .map_err(|_| format!("{}: net_term_days {net_term_days} is out of range", o.what))?,
-        phone: None,
-        custom_fields: Vec::new(),
+        phone: o.opt_str("phone")?,
+        custom_fields: custom_fields(o),
     })
+}
+
+/// The `cf_*` attributes as text, in key order: strings as they are, numbers and booleans in
+/// their JSON spelling, anything else as JSON text; null is left out.
+fn custom_fields(o: &Obj) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = o
+        .map
+        .iter()
+        .filter(|(k, v)| k.starts_with("cf_") && !v.is_null())
+        .map(|(k, v)| {
+            let text = match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            (k.clone(), text)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// The card brand of a card transaction: `payment_method_details` is a JSON string whose card
+/// part names the brand (`{"card":{"brand":"visa",…}}`; INFERRED — the reference lists the field
+/// as a string without its content). Absent or unreadable → none (the mapper then needs
+/// `map.card.default`).
+fn card_brand(o: &Obj) -> Result<Option<String>, String> {
+    let Some(details) = o.opt_str("payment_method_details")? else {
+        return Ok(None);
+    };
+    let Ok(v) = serde_json::from_str::<Value>(&details) else {
+        return Ok(None);
+    };
+    let brand = v.get("card").and_then(|c| c.get("brand")).or_else(|| v.get("brand")).and_then(Value::as_str);
+    Ok(brand.map(str::trim).filter(|b| !b.is_empty()).map(str::to_string))
 }
 
 fn address(a: &Obj) -> Result<Address, String> {
@@ -123,153 +157,6 @@ fn address(a: &Obj) -> Result<Address, String> {
         state: a.opt_str("state_code")?.or(a.opt_str("state")?),
         country: a.opt_str("country")?,
         zip: a.opt_str("zip")?,
-    })
-}
-
-fn invoice(o: &Obj, id: &str) -> Result<Invoice, String> {
-    let currency = o.str("currency_code")?;
-    let lines = lines(o, id, &currency)?;
-    Ok(Invoice {
-        id: id.to_string(),
-        customer_id: o.str("customer_id")?,
-        date: document_date(o)?,
-        due_date: o.opt_date("due_date")?,
-        status: o.str("status")?,
-        sub_total: o.int("sub_total")?,
-        discount: discounts(o)?,
-        tax: o.amount("tax")?,
-        total: o.int("total")?,
-        amount_paid: o.amount("amount_paid")?,
-        amount_due: o.amount("amount_due")?,
-        po_number: o.opt_str("po_number")?,
-        lines,
-        currency,
-        price_type: "tax_exclusive".into(),
-        exchange_rate: None,
-        round_off: 0,
-        line_taxes: Vec::new(),
-    })
-}
-
-/// Pending invoices may not have a `date` yet; `generated_at` is the next best.
-fn document_date(o: &Obj) -> Result<String, String> {
-    match o.opt_date("date")? {
-        Some(d) => Ok(d),
-        None => o.opt_date("generated_at")?.ok_or_else(|| format!("{}: neither date nor generated_at is set", o.what)),
-    }
-}
-
-/// Document-level discounts: the `discounts[]` amounts (coupons, promotional credits ...).
-fn discounts(o: &Obj) -> Result<i64, String> {
-    let mut sum = 0i64;
-    for (n, d) in o.array("discounts")?.iter().enumerate() {
-        let d = Obj::new(format!("{} discount #{n}", o.what), d)?;
-        sum = sum.checked_add(d.int("amount")?).ok_or_else(|| format!("{}: discounts overflow", o.what))?;
-    }
-    Ok(sum)
-}
-
-fn lines(o: &Obj, doc_id: &str, currency: &str) -> Result<Vec<InvoiceLine>, String> {
-    let mut out = Vec::new();
-    for (n, item) in o.array("line_items")?.iter().enumerate() {
-        let raw = Obj::new(format!("{} line #{n}", o.what), item)?;
-        // Line ids are optional in the API types; a stable stand-in keeps lines addressable.
-        let id = raw.opt_str("id")?.unwrap_or_else(|| format!("{doc_id}-line-{}", n + 1));
-        let li = Obj { what: format!("{} line {id}", o.what), map: raw.map };
-        let mut description = li.opt_str("description")?.unwrap_or_default();
-        let quantity = match li.opt_int("quantity")? {
-            Some(q) => q,
-            None => match li.opt_str("quantity_in_decimal")? {
-                None => 1,
-                Some(text) => match whole_quantity(&text) {
-                    Some(q) => q,
-                    // The canonical quantity is whole units; the exact one rides in the text.
-                    None => {
-                        description = format!("{description} (quantity {text})");
-                        1
-                    }
-                },
-            },
-        };
-        let unit_amount = amount_or_decimal(&li, "unit_amount", currency)?;
-        let amount = match li.opt_int("amount")? {
-            Some(a) => a,
-            None => match li.opt_str("amount_in_decimal")? {
-                Some(text) => {
-                    money::from_decimal(&text, currency).map_err(|e| format!("{}: amount_in_decimal: {e}", li.what))?
-                }
-                None => unit_amount.checked_mul(quantity).ok_or_else(|| format!("{}: amount overflows", li.what))?,
-            },
-        };
-        out.push(InvoiceLine {
-            id,
-            description,
-            quantity,
-            unit_amount,
-            amount,
-            discount: li.amount("discount_amount")?,
-            tax: li.amount("tax_amount")?,
-            entity_type: li.str("entity_type")?,
-            entity_id: li.opt_str("entity_id")?,
-        });
-    }
-    Ok(out)
-}
-
-/// With multi-decimal pricing Chargebee may give only `<field>_in_decimal` (major units, string).
-fn amount_or_decimal(li: &Obj, field: &str, currency: &str) -> Result<i64, String> {
-    if let Some(v) = li.opt_int(field)? {
-        return Ok(v);
-    }
-    match li.opt_str(&format!("{field}_in_decimal"))? {
-        Some(text) => money::from_decimal(&text, currency).map_err(|e| format!("{}: {field}_in_decimal: {e}", li.what)),
-        None => Err(format!("{}: field {field} is missing", li.what)),
-    }
-}
-
-fn whole_quantity(text: &str) -> Option<i64> {
-    let (int, frac) = text.trim().split_once('.').unwrap_or((text.trim(), ""));
-    if frac.chars().all(|c| c == '0') { int.parse().ok() } else { None }
-}
-
-fn credit_note(o: &Obj, id: &str) -> Result<CreditNote, String> {
-    let currency = o.str("currency_code")?;
-    // Credit notes carry no top-level `tax` in API v2; `taxes[]` holds the per-tax amounts.
-    let tax = match o.opt_int("tax")? {
-        Some(t) => t,
-        None => {
-            let mut sum = 0i64;
-            for (n, t) in o.array("taxes")?.iter().enumerate() {
-                let t = Obj::new(format!("{} tax #{n}", o.what), t)?;
-                sum = sum.checked_add(t.int("amount")?).ok_or_else(|| format!("{}: taxes overflow", o.what))?;
-            }
-            sum
-        }
-    };
-    let mut allocations = Vec::new();
-    for (n, a) in o.array("allocations")?.iter().enumerate() {
-        let a = Obj::new(format!("{} allocation #{n}", o.what), a)?;
-        allocations.push(Allocation { invoice_id: a.str("invoice_id")?, amount: a.int("allocated_amount")? });
-    }
-    Ok(CreditNote {
-        id: id.to_string(),
-        customer_id: o.str("customer_id")?,
-        date: document_date(o)?,
-        reference_invoice_id: o.opt_str("reference_invoice_id")?,
-        credit_type: o.str("type")?,
-        // The site's own reason code is the more specific; reason_code is Chargebee's enum.
-        reason: o.opt_str("create_reason_code")?.or(o.opt_str("reason_code")?),
-        sub_total: o.int("sub_total")?,
-        tax,
-        total: o.int("total")?,
-        allocations,
-        currency,
-        discount: 0,
-        round_off: 0,
-        price_type: "tax_exclusive".into(),
-        exchange_rate: None,
-        line_taxes: Vec::new(),
-        lines: Vec::new(),
     })
 }
 
@@ -324,8 +211,8 @@ fn payment(o: &Obj, id: &str, sign: i64) -> Result<Payment, String> {
         method: o.str("payment_method")?,
         reference,
         allocations,
-        card_brand: None,
-        exchange_rate: None,
+        card_brand: card_brand(o)?,
+        exchange_rate: o.opt_rate("exchange_rate")?,
     })
 }
 
@@ -339,83 +226,6 @@ mod tests {
             Parsed::Record(r) => *r,
             Parsed::Skipped { id, why } => panic!("{id} skipped: {why}"),
         }
-    }
-
-    /// Shaped like chargebee-objects.md §3.2 (retrieve response envelope).
-    fn invoice_json() -> Value {
-        json!({"invoice": {
-            "id": "inv_1042", "customer_id": "cus_acme", "subscription_id": "sub_9", "recurring": true,
-            "status": "payment_due", "price_type": "tax_exclusive", "date": 1_700_000_000, "due_date": 1_702_592_000,
-            "net_term_days": 30, "currency_code": "USD", "exchange_rate": 1.0,
-            "total": 11_435, "sub_total": 11_000, "tax": 935, "amount_paid": 1_000, "amount_adjusted": 0,
-            "write_off_amount": 0, "credits_applied": 0, "amount_due": 10_435, "po_number": "PO-77",
-            "updated_at": 1_700_000_100, "resource_version": 1_700_000_100_123i64, "deleted": false, "object": "invoice",
-            "first_invoice": false, "term_finalized": true, "is_gifted": false,
-            "line_items": [
-                {"id": "li_1", "date_from": 1_700_000_000, "date_to": 1_702_592_000, "unit_amount": 5_000, "quantity": 2,
-                 "amount": 10_000, "pricing_model": "per_unit", "is_taxed": true, "tax_amount": 850, "tax_rate": 8.5,
-                 "discount_amount": 500, "item_level_discount_amount": 500, "description": "Pro plan",
-                 "entity_type": "plan_item_price", "entity_id": "pro-USD-monthly", "customer_id": "cus_acme", "object": "line_item"},
-                {"id": "li_2", "date_from": 1_700_000_000, "date_to": 1_700_000_000, "unit_amount": 1_000, "quantity": 1,
-                 "amount": 1_000, "is_taxed": true, "tax_amount": 85, "discount_amount": 0,
-                 "description": "Setup", "entity_type": "adhoc", "object": "line_item"}
-            ],
-            "discounts": [{"amount": 500, "description": "WELCOME10", "entity_type": "item_level_coupon", "entity_id": "WELCOME10", "object": "discount"}],
-            "taxes": [{"name": "CA", "amount": 935, "object": "tax"}],
-            "linked_payments": [{"txn_id": "txn_1", "applied_amount": 1_000, "applied_at": 1_700_000_050, "txn_status": "success"}],
-            "billing_address": {"first_name": "Ada", "line1": "1 Main St", "city": "Springfield", "state_code": "CA", "country": "US", "zip": "94000", "object": "billing_address"}
-        }})
-    }
-
-    #[test]
-    fn invoice_maps_every_field() {
-        let r = record(RecordKind::Invoice, invoice_json());
-        assert_eq!((r.id.as_str(), r.version, r.deleted), ("inv_1042", 1_700_000_100_123, false));
-        let RecordBody::Invoice(i) = r.body else { panic!("not an invoice") };
-        assert_eq!(i.customer_id, "cus_acme");
-        assert_eq!(i.currency, "USD");
-        assert_eq!(i.date, "2023-11-14");
-        assert_eq!(i.due_date.as_deref(), Some("2023-12-14"));
-        assert_eq!(i.status, "payment_due");
-        assert_eq!(
-            (i.sub_total, i.discount, i.tax, i.total, i.amount_paid, i.amount_due),
-            (11_000, 500, 935, 11_435, 1_000, 10_435)
-        );
-        assert_eq!(i.po_number.as_deref(), Some("PO-77"));
-        assert_eq!(i.lines.len(), 2);
-        let l = &i.lines[0];
-        assert_eq!(
-            (l.id.as_str(), l.description.as_str(), l.quantity, l.unit_amount, l.amount, l.discount, l.tax),
-            ("li_1", "Pro plan", 2, 5_000, 10_000, 500, 850)
-        );
-        assert_eq!((l.entity_type.as_str(), l.entity_id.as_deref()), ("plan_item_price", Some("pro-USD-monthly")));
-        assert_eq!(i.lines[1].entity_id, None);
-    }
-
-    #[test]
-    fn a_float_amount_is_refused_with_its_field() {
-        let mut v = invoice_json();
-        v["invoice"]["total"] = json!(114.35);
-        let err = from_envelope(RecordKind::Invoice, &v).expect_err("float refused");
-        assert!(err.contains("invoice inv_1042") && err.contains("total") && err.contains("114.35"), "{err}");
-        let mut v = invoice_json();
-        v["invoice"]["line_items"][1]["tax_amount"] = json!(85.5);
-        let err = from_envelope(RecordKind::Invoice, &v).expect_err("float refused");
-        assert!(err.contains("line li_2") && err.contains("tax_amount"), "{err}");
-    }
-
-    #[test]
-    fn decimal_quantities_and_prices() {
-        let mut v = invoice_json();
-        let li = &mut v["invoice"]["line_items"][1];
-        li.as_object_mut().expect("object").remove("quantity");
-        li.as_object_mut().expect("object").remove("unit_amount");
-        li["quantity_in_decimal"] = json!("1.5");
-        li["unit_amount_in_decimal"] = json!("6.66");
-        let RecordBody::Invoice(i) = record(RecordKind::Invoice, v).body else { panic!() };
-        assert_eq!((i.lines[1].quantity, i.lines[1].unit_amount), (1, 666));
-        assert_eq!(i.lines[1].description, "Setup (quantity 1.5)");
-        assert_eq!(whole_quantity("3.000"), Some(3));
     }
 
     #[test]
@@ -488,21 +298,42 @@ mod tests {
     }
 
     #[test]
-    fn credit_note_with_reference_and_allocations() {
-        let v = json!({"credit_note": {
-            "id": "CN-7", "customer_id": "cus_acme", "reference_invoice_id": "inv_1042", "type": "adjustment", "reason_code": "product_unsatisfactory",
-            "status": "adjusted", "date": 1_700_172_800, "price_type": "tax_exclusive", "currency_code": "USD",
-            "total": 1_085, "amount_allocated": 1_085, "amount_refunded": 0, "amount_available": 0, "sub_total": 1_000,
-            "resource_version": 9, "updated_at": 1_700_172_800, "deleted": false, "object": "credit_note",
-            "line_items": [{"id": "li_9", "date_from": 1, "date_to": 1, "unit_amount": 1_000, "quantity": 1, "amount": 1_000, "is_taxed": true,
-                            "tax_amount": 85, "description": "Refund setup", "entity_type": "adhoc", "object": "line_item"}],
-            "taxes": [{"name": "CA", "amount": 85}],
-            "allocations": [{"invoice_id": "inv_1042", "allocated_amount": 1_085, "allocated_at": 1_700_172_800, "invoice_status": "payment_due"}]
+    fn customer_phone_and_custom_fields_in_key_order() {
+        let v = json!({"customer": {
+            "id": "cus_acme", "phone": "+1 217 555 0100", "auto_collection": "off", "net_term_days": 0, "created_at": 1,
+            "deleted": false, "cf_gp_number": "ACMECORP0001", "cf_account_manager": "Ada", "cf_seats": 12, "cf_vip": true,
+            "cf_empty": null, "cfx_not_custom": "x", "object": "customer"
         }});
-        let RecordBody::CreditNote(c) = record(RecordKind::CreditNote, v).body else { panic!() };
-        assert_eq!(c.reference_invoice_id.as_deref(), Some("inv_1042"));
-        assert_eq!((c.credit_type.as_str(), c.reason.as_deref()), ("adjustment", Some("product_unsatisfactory")));
-        assert_eq!((c.sub_total, c.tax, c.total, c.date.as_str()), (1_000, 85, 1_085, "2023-11-16"));
-        assert_eq!((c.allocations[0].invoice_id.as_str(), c.allocations[0].amount), ("inv_1042", 1_085));
+        let RecordBody::Customer(c) = record(RecordKind::Customer, v).body else { panic!() };
+        assert_eq!(c.phone.as_deref(), Some("+1 217 555 0100"));
+        let cf: Vec<(&str, &str)> = c.custom_fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(
+            cf,
+            [("cf_account_manager", "Ada"), ("cf_gp_number", "ACMECORP0001"), ("cf_seats", "12"), ("cf_vip", "true")]
+        );
+    }
+
+    #[test]
+    fn card_brand_and_exchange_rate_of_a_payment() {
+        let mut v = txn("payment", "success");
+        let t = &mut v["transaction"];
+        t["payment_method"] = json!("card");
+        t["currency_code"] = json!("EUR");
+        t["exchange_rate"] = json!(1.0834);
+        t["masked_card_number"] = json!("************4242");
+        t["payment_method_details"] = json!(r#"{"card":{"brand":"visa","funding_type":"credit","last4":"4242"}}"#);
+        let RecordBody::Payment(p) = record(RecordKind::Payment, v.clone()).body else { panic!() };
+        assert_eq!(
+            (p.method.as_str(), p.card_brand.as_deref(), p.exchange_rate.as_deref()),
+            ("card", Some("visa"), Some("1.0834"))
+        );
+        v["transaction"]["payment_method_details"] = json!("not json");
+        let RecordBody::Payment(p) = record(RecordKind::Payment, v.clone()).body else { panic!() };
+        assert_eq!(p.card_brand, None);
+        v["transaction"].as_object_mut().expect("object").remove("payment_method_details");
+        let RecordBody::Payment(p) = record(RecordKind::Payment, v).body else { panic!() };
+        assert_eq!(p.card_brand, None);
+        let RecordBody::Payment(p) = record(RecordKind::Payment, txn("payment", "success")).body else { panic!() };
+        assert_eq!((p.card_brand, p.exchange_rate), (None, None));
     }
 }

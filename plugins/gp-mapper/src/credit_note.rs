@@ -1,19 +1,23 @@
 //! Chargebee credit note → GP credit memo (RM document type 7), batch source RM_Sales.
 //!
-//! The canonical credit note carries sub-total, tax and total only (no lines, no discount), so
-//! total must equal sub-total + tax. Applies: the allocations when there are any; otherwise an
+//! Amounts as invoices ([`crate::amounts`]): total = sub-total − discount + tax + round-off
+//! (tax included in the sub-total when tax-inclusive); lines, when Chargebee sent them, must sum
+//! to the sub-total and split the returns per sales account. Applies: the allocations when there are any; otherwise an
 //! `adjustment` note (which by Chargebee's definition reduces its reference invoice) applies its
 //! total to the reference invoice; `refundable` and `store` notes without allocations stay
 //! unapplied (on account), as in Chargebee. Distributions mirror the invoice's: receivables
-//! credit = total, sales (returns) debit = sub-total, tax debit = tax.
+//! credit = total, trade discount credit, returns debit = sales, misc debit, tax debit per detail.
 
-use crate::common::{Ledger, check_date, describe, iso_code, money, non_negative, present};
-use crate::customer::gp_customer_id;
+use crate::amounts::{Amounts, Source, amounts, sales_split};
+use crate::common::{Ledger, check_date, describe, present};
+use crate::customer::document_customer_id;
+use crate::exchange::{currencies, exchange};
 use crate::ids::{SALES_DOC_NUMBER_MAX, batch_id};
 use crate::invoice::gp_invoice_number;
 use crate::payment::applies;
 use crate::settings::Settings;
-use crate::wit::{Allocation, BatchKey, CreditMemo, CreditNote, DistributionKind, LedgerDoc};
+use crate::tax;
+use crate::wit::{Allocation, BatchKey, CreditMemo, CreditNote, Distribution, DistributionKind, LedgerDoc, TaxDetail};
 use crate::{MappingError, err};
 
 pub const DEFAULT_BATCH: &str = "CB{YYMMDD}-CRM";
@@ -21,24 +25,27 @@ pub const DEFAULT_DESCRIPTION: &str = "Chargebee {id}";
 
 pub fn map(c: &CreditNote, s: &Settings) -> Result<Vec<LedgerDoc>, MappingError> {
     check_date(&c.date, "credit-note.date")?;
-    let iso = iso_code(&c.currency, "credit-note.currency")?;
-    let currency = s.currency(&iso)?;
-    let sales = non_negative(c.sub_total, "credit-note.sub-total", &iso)?;
-    let tax = non_negative(c.tax, "credit-note.tax", &iso)?;
-    let expected = sales.checked_add(tax).ok_or_else(|| err("credit-note.total", "the amounts overflow"))?;
-    if c.total != expected {
-        return Err(err(
-            "credit-note.total",
-            format!(
-                "total {} ≠ sub-total {} + tax {} = {}",
-                money(c.total, &iso),
-                money(sales, &iso),
-                money(tax, &iso),
-                money(expected, &iso)
-            ),
-        ));
-    }
-    let total = c.total;
+    let (iso, currency_id) = currencies(s, &c.currency, "credit-note.currency")?;
+    let a = amounts(
+        &Source {
+            doc: "credit-note",
+            lines: &c.lines,
+            lines_required: false,
+            sub_total: c.sub_total,
+            discount: c.discount,
+            tax: c.tax,
+            round_off: c.round_off,
+            total: c.total,
+            price_type: &c.price_type,
+            line_taxes: &c.line_taxes,
+        },
+        &iso,
+    )?;
+    let total = a.total;
+    let explicit = s.choice("map.distributions", &["explicit", "gp_default"])? == "explicit";
+    let taxable = a.sales.saturating_sub(a.discount);
+    let tax_details = tax::details(s, "credit-note", &c.line_taxes, a.tax, taxable, &iso, explicit)?;
+    let exchange = exchange(s, &iso, c.exchange_rate.as_deref(), &c.date, "credit-note.exchange-rate")?;
 
     let reference_apply;
     let allocations: &[Allocation] = match (&c.allocations[..], present(&c.reference_invoice_id)) {
@@ -55,7 +62,7 @@ pub fn map(c: &CreditNote, s: &Settings) -> Result<Vec<LedgerDoc>, MappingError>
     }
 
     let batch_key = "map.batch.credit_memo";
-    let batch = batch_id(s.or(batch_key, DEFAULT_BATCH), &c.date, &currency).map_err(|m| err(batch_key, m))?;
+    let batch = batch_id(s.or(batch_key, DEFAULT_BATCH), &c.date, &currency_id).map_err(|m| err(batch_key, m))?;
     let vars = [
         ("id", c.id.as_str()),
         ("customer_id", c.customer_id.as_str()),
@@ -63,51 +70,21 @@ pub fn map(c: &CreditNote, s: &Settings) -> Result<Vec<LedgerDoc>, MappingError>
         ("type", c.credit_type.as_str()),
         ("invoice", present(&c.reference_invoice_id).unwrap_or("")),
     ];
-    let distributions = if s.choice("map.distributions", &["explicit", "gp_default"])? == "gp_default" {
-        Vec::new()
-    } else {
-        let mut ledger = Ledger::default();
-        if sales != 0 {
-            let returns = match s.account_opt("map.account.returns")? {
-                Some(a) => a,
-                None => {
-                    s.account("map.account.sales", "for the credit memo's sales debit (or set map.account.returns)")?
-                }
-            };
-            ledger.debit(DistributionKind::Sales, &returns, sales, None);
-        }
-        if tax != 0 {
-            ledger.debit(
-                DistributionKind::Tax,
-                &s.account("map.account.tax", "for the credit memo's tax debit")?,
-                tax,
-                None,
-            );
-        }
-        if total != 0 {
-            ledger.credit(
-                DistributionKind::Receivables,
-                &s.account("map.account.receivables", "for the credit memo's receivables credit")?,
-                total,
-                None,
-            );
-        }
-        ledger.finish("credit-note.distributions", &iso)?
-    };
+    let distributions = if explicit { distributions(c, s, &iso, &a, &tax_details)? } else { Vec::new() };
 
     Ok(vec![LedgerDoc::CreditMemo(CreditMemo {
         number: s.scheme("credit_memo", SALES_DOC_NUMBER_MAX)?.gp_id(&c.id).map_err(|m| err("credit-note.id", m))?,
-        customer_id: gp_customer_id(s, &c.customer_id, "credit-note.customer-id")?,
+        customer_id: document_customer_id(s, &c.customer_id, "credit-note.customer-id")?,
         customer_source_id: c.customer_id.clone(),
         batch: BatchKey { source: "RM_Sales".into(), id: batch },
         date: c.date.clone(),
-        currency_id: currency.clone(),
-        exchange: None,
-        currency,
-        sales,
-        trade_discount: 0,
-        misc: 0,
-        tax,
+        currency: iso,
+        currency_id,
+        exchange,
+        sales: a.sales,
+        trade_discount: a.trade_discount,
+        misc: a.misc,
+        tax: a.tax,
         total,
         description: describe(
             s.or("map.credit_memo.description", DEFAULT_DESCRIPTION),
@@ -116,9 +93,63 @@ pub fn map(c: &CreditNote, s: &Settings) -> Result<Vec<LedgerDoc>, MappingError>
         )?,
         applies,
         distributions,
-        tax_schedule: None,
-        tax_details: Vec::new(),
+        tax_schedule: s.tax_schedule()?,
+        tax_details,
     })])
+}
+
+/// The invoice's mirror: returns (kind `map.credit_memo.sales_kind`) debit per account or line,
+/// misc debit (positive round-off), tax debit per detail; receivables credit = total, trade
+/// discount credit = discount (and a negative round-off's).
+fn distributions(
+    c: &CreditNote,
+    s: &Settings,
+    iso: &str,
+    a: &Amounts,
+    details: &[TaxDetail],
+) -> Result<Vec<Distribution>, MappingError> {
+    let kind = match s.choice("map.credit_memo.sales_kind", &["returns", "sales"])? {
+        "sales" => DistributionKind::Sales,
+        _ => DistributionKind::Returns,
+    };
+    let per_line = s.choice("map.invoice.sales_distribution", &["by_account", "per_line"])? == "per_line";
+    let returns = s.account_opt("map.account.returns")?;
+    let mut ledger = Ledger::default();
+    for (account, amount, reference) in
+        sales_split(s, "credit-note", &c.lines, &a.line_sales, a.sales, per_line, returns.as_deref())?
+    {
+        ledger.debit(kind, &account, amount, reference);
+    }
+    if a.misc != 0 {
+        let account = s.account("map.account.round_off", "for the credit memo's round-off (GP misc)")?;
+        ledger.debit(DistributionKind::Misc, &account, a.misc, Some("Round-off".into()));
+    }
+    for d in details {
+        if let Some(account) = &d.account {
+            ledger.debit(DistributionKind::Tax, account, d.amount, Some(d.id.clone()));
+        }
+    }
+    if a.discount != 0 {
+        ledger.credit(
+            DistributionKind::TradeDiscount,
+            &s.account("map.account.discount", "for the credit memo's trade discount credit")?,
+            a.discount,
+            None,
+        );
+    }
+    if a.round_down != 0 {
+        let account = s.account("map.account.round_off", "for the credit memo's (negative) round-off")?;
+        ledger.credit(DistributionKind::TradeDiscount, &account, a.round_down, Some("Round-off".into()));
+    }
+    if a.total != 0 {
+        ledger.credit(
+            DistributionKind::Receivables,
+            &s.account("map.account.receivables", "for the credit memo's receivables credit")?,
+            a.total,
+            None,
+        );
+    }
+    ledger.finish("credit-note.distributions", iso)
 }
 
 #[cfg(test)]
@@ -159,7 +190,7 @@ mod tests {
         assert_eq!(
             d,
             [
-                (DistributionKind::Sales, "000-4000-00", 1_000, 0),
+                (DistributionKind::Returns, "000-4000-00", 1_000, 0),
                 (DistributionKind::Tax, "000-2100-00", 85, 0),
                 (DistributionKind::Receivables, "000-1200-00", 0, 1_085)
             ]
@@ -213,6 +244,7 @@ mod tests {
         c.sub_total = 1_001;
         c.tax = 100;
         c.total = 1_101;
+        c.line_taxes = vec![line_tax("li_9", 1_001, 100)];
         c.allocations = vec![Allocation { invoice_id: "1001".into(), amount: 1_101 }];
         let m = gp(c, settings()).expect("maps");
         assert_eq!((m.sales, m.tax, m.total, m.currency.as_str()), (1_001, 100, 1_101, "JPY"));

@@ -11,6 +11,8 @@ pub fn settings() -> Vec<(String, String)> {
         ("map.account.tax", "000-2100-00"),
         ("map.account.discount", "000-4100-00"),
         ("map.checkbook", "FIRST NATIONAL"),
+        ("map.tax.Sales Tax", "USSALES"),
+        ("map.card.visa", "VISA"),
     ]
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -49,7 +51,7 @@ pub fn customer() -> Customer {
             zip: Some("12345".into()),
         }),
         net_term_days: 30,
-        phone: None,
+        phone: Some(" +1 217 555 0100 ".into()),
         custom_fields: Vec::new(),
     }
 }
@@ -74,6 +76,20 @@ pub fn line(
         tax,
         entity_type: entity_type.into(),
         entity_id: entity_id.map(str::to_string),
+    }
+}
+
+/// A line tax named "Sales Tax" (mapped by [`settings`]) at 8.5 %.
+pub fn line_tax(line: &str, taxable: i64, amount: i64) -> LineTax {
+    LineTax {
+        line_id: Some(line.into()),
+        name: "Sales Tax".into(),
+        jurisdiction_type: None,
+        jurisdiction_name: None,
+        jurisdiction_code: None,
+        rate: "8.5".into(),
+        taxable,
+        amount,
     }
 }
 
@@ -103,7 +119,7 @@ pub fn invoice() -> Invoice {
         price_type: "tax_exclusive".into(),
         exchange_rate: None,
         round_off: 0,
-        line_taxes: Vec::new(),
+        line_taxes: vec![line_tax("li_1", 10_000, 850), line_tax("li_2", 1_000, 85)],
     }
 }
 
@@ -139,7 +155,7 @@ pub fn credit_note() -> CreditNote {
         round_off: 0,
         price_type: "tax_exclusive".into(),
         exchange_rate: None,
-        line_taxes: Vec::new(),
+        line_taxes: vec![line_tax("li_9", 1_000, 85)],
         lines: Vec::new(),
     }
 }

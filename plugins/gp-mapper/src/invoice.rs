@@ -1,18 +1,20 @@
 //! Chargebee invoice → GP receivables invoice (RM document type 1), batch source RM_Sales.
 //!
-//! Amounts are taken, never repaired: sales = Σ line amounts must equal Chargebee's sub-total,
-//! and total must equal sales − discount + tax; anything else is a mapping error at the field
-//! that disagrees. Distributions: receivables debit = total, trade discount debit = discount,
-//! sales credits = line amounts (per GL account or per line), tax credit = tax — balanced to the
-//! minor unit by construction and checked again.
+//! Amounts are taken, never repaired (see [`crate::amounts`]): Σ line amounts must equal
+//! Chargebee's sub-total and the total its identity; anything else is a mapping error at the
+//! field that disagrees. Tax details come from the line taxes ([`crate::tax`]).
+//! Distributions: receivables debit = total, trade discount debit = discount, round-off misc
+//! credit (or trade-discount debit when negative), sales credits per GL account or per line,
+//! one tax credit per tax detail — balanced to the minor unit by construction and checked again.
 
-use crate::common::{
-    CUSTOMER_PO_MAX, Ledger, check_date, checked_sum, describe, iso_code, money, non_negative, present, truncate,
-};
-use crate::customer::gp_customer_id;
+use crate::amounts::{Amounts, Source, amounts, sales_split};
+use crate::common::{CUSTOMER_PO_MAX, Ledger, check_date, describe, present, truncate};
+use crate::customer::document_customer_id;
+use crate::exchange::{currencies, exchange};
 use crate::ids::{SALES_DOC_NUMBER_MAX, batch_id};
 use crate::settings::Settings;
-use crate::wit::{BatchKey, DistributionKind, Invoice, LedgerDoc, ReceivablesInvoice};
+use crate::tax;
+use crate::wit::{BatchKey, Distribution, DistributionKind, Invoice, LedgerDoc, ReceivablesInvoice, TaxDetail};
 use crate::{MappingError, err};
 
 pub const DEFAULT_BATCH: &str = "CB{YYMMDD}-INV";
@@ -48,144 +50,105 @@ pub fn map(inv: &Invoice, s: &Settings) -> Result<Vec<LedgerDoc>, MappingError> 
         other => return Err(err("invoice.status", format!("unknown invoice status {other:?}"))),
     }
     check_date(&inv.date, "invoice.date")?;
-    let iso = iso_code(&inv.currency, "invoice.currency")?;
-    let currency = s.currency(&iso)?;
-
-    for (n, line) in inv.lines.iter().enumerate() {
-        non_negative(line.amount, &format!("invoice.lines[{n}].amount"), &iso)?;
-    }
-    let sales = checked_sum(inv.lines.iter().map(|l| l.amount), "invoice.lines")?;
-    if sales != inv.sub_total {
-        return Err(err(
-            "invoice.sub-total",
-            format!(
-                "the {} line amounts sum to {} but the sub-total is {}",
-                inv.lines.len(),
-                money(sales, &iso),
-                money(inv.sub_total, &iso)
-            ),
-        ));
-    }
-    let discount = non_negative(inv.discount, "invoice.discount", &iso)?;
-    let tax = non_negative(inv.tax, "invoice.tax", &iso)?;
-    let expected = sales
-        .checked_sub(discount)
-        .and_then(|v| v.checked_add(tax))
-        .ok_or_else(|| err("invoice.total", "the amounts overflow"))?;
-    if inv.total != expected {
-        return Err(err(
-            "invoice.total",
-            format!(
-                "total {} ≠ sales {} − discount {} + tax {} = {}",
-                money(inv.total, &iso),
-                money(sales, &iso),
-                money(discount, &iso),
-                money(tax, &iso),
-                money(expected, &iso)
-            ),
-        ));
-    }
-    let total = non_negative(inv.total, "invoice.total", &iso)?;
+    let (iso, currency_id) = currencies(s, &inv.currency, "invoice.currency")?;
+    let a = amounts(
+        &Source {
+            doc: "invoice",
+            lines: &inv.lines,
+            lines_required: true,
+            sub_total: inv.sub_total,
+            discount: inv.discount,
+            tax: inv.tax,
+            round_off: inv.round_off,
+            total: inv.total,
+            price_type: &inv.price_type,
+            line_taxes: &inv.line_taxes,
+        },
+        &iso,
+    )?;
+    let explicit = s.choice("map.distributions", &["explicit", "gp_default"])? == "explicit";
+    let taxable = a.sales.saturating_sub(a.discount);
+    let tax_details = tax::details(s, "invoice", &inv.line_taxes, a.tax, taxable, &iso, explicit)?;
+    let exchange = exchange(s, &iso, inv.exchange_rate.as_deref(), &inv.date, "invoice.exchange-rate")?;
 
     let batch_key = "map.batch.invoice";
-    let batch = batch_id(s.or(batch_key, DEFAULT_BATCH), &inv.date, &currency).map_err(|m| err(batch_key, m))?;
+    let batch = batch_id(s.or(batch_key, DEFAULT_BATCH), &inv.date, &currency_id).map_err(|m| err(batch_key, m))?;
     let vars = [
         ("id", inv.id.as_str()),
         ("customer_id", inv.customer_id.as_str()),
         ("po", present(&inv.po_number).unwrap_or("")),
     ];
     let description = describe(s.or("map.invoice.description", DEFAULT_DESCRIPTION), "map.invoice.description", &vars)?;
+    let distributions = if explicit { distributions(inv, s, &iso, &a, &tax_details)? } else { Vec::new() };
 
     Ok(vec![LedgerDoc::Invoice(ReceivablesInvoice {
         number: gp_invoice_number(s, &inv.id, "invoice.id")?,
-        customer_id: gp_customer_id(s, &inv.customer_id, "invoice.customer-id")?,
+        customer_id: document_customer_id(s, &inv.customer_id, "invoice.customer-id")?,
         customer_source_id: inv.customer_id.clone(),
         batch: BatchKey { source: "RM_Sales".into(), id: batch },
         date: inv.date.clone(),
-        currency_id: currency.clone(),
-        exchange: None,
-        currency,
-        sales,
-        trade_discount: discount,
+        currency: iso,
+        currency_id,
+        exchange,
+        sales: a.sales,
+        trade_discount: a.trade_discount,
         freight: 0,
-        misc: 0,
-        tax,
-        total,
+        misc: a.misc,
+        tax: a.tax,
+        total: a.total,
         description,
         customer_po: present(&inv.po_number).map(|po| truncate(po, CUSTOMER_PO_MAX)),
-        distributions: distributions(inv, s, &iso)?,
-        tax_schedule: None,
-        tax_details: Vec::new(),
+        distributions,
+        tax_schedule: s.tax_schedule()?,
+        tax_details,
     })])
 }
 
-fn distributions(inv: &Invoice, s: &Settings, iso: &str) -> Result<Vec<crate::wit::Distribution>, MappingError> {
-    if s.choice("map.distributions", &["explicit", "gp_default"])? == "gp_default" {
-        return Ok(Vec::new());
-    }
+/// Receivables debit = total, trade discount debit = discount, round-off (misc credit when
+/// positive, trade-discount debit when negative), sales credits per account or per line (net of
+/// tax when tax-inclusive), one tax credit per tax detail.
+fn distributions(
+    inv: &Invoice,
+    s: &Settings,
+    iso: &str,
+    a: &Amounts,
+    details: &[TaxDetail],
+) -> Result<Vec<Distribution>, MappingError> {
     let per_line = s.choice("map.invoice.sales_distribution", &["by_account", "per_line"])? == "per_line";
     let mut ledger = Ledger::default();
-    if inv.total != 0 {
+    if a.total != 0 {
         ledger.debit(
             DistributionKind::Receivables,
             &s.account("map.account.receivables", "for the invoice's receivables debit")?,
-            inv.total,
+            a.total,
             None,
         );
     }
-    if inv.discount != 0 {
+    if a.discount != 0 {
         ledger.debit(
             DistributionKind::TradeDiscount,
             &s.account("map.account.discount", "for the invoice's trade discount debit")?,
-            inv.discount,
+            a.discount,
             None,
         );
     }
-    // Sales credits, per account in first-seen order unless per line.
-    let mut by_account: Vec<(String, i64)> = Vec::new();
-    for (n, line) in inv.lines.iter().enumerate().filter(|(_, l)| l.amount != 0) {
-        let account = sales_account(s, n, line)?;
-        if per_line {
-            ledger.credit(DistributionKind::Sales, &account, line.amount, Some(line.description.clone()));
-        } else if let Some(slot) = by_account.iter_mut().find(|(a, _)| *a == account) {
-            slot.1 = checked_sum([slot.1, line.amount], "invoice.lines")?;
-        } else {
-            by_account.push((account, line.amount));
+    if a.round_down != 0 {
+        let account = s.account("map.account.round_off", "for the invoice's (negative) round-off")?;
+        ledger.debit(DistributionKind::TradeDiscount, &account, a.round_down, Some("Round-off".into()));
+    }
+    if a.misc != 0 {
+        let account = s.account("map.account.round_off", "for the invoice's round-off (GP misc)")?;
+        ledger.credit(DistributionKind::Misc, &account, a.misc, Some("Round-off".into()));
+    }
+    for (account, amount, reference) in sales_split(s, "invoice", &inv.lines, &a.line_sales, a.sales, per_line, None)? {
+        ledger.credit(DistributionKind::Sales, &account, amount, reference);
+    }
+    for d in details {
+        if let Some(account) = &d.account {
+            ledger.credit(DistributionKind::Tax, account, d.amount, Some(d.id.clone()));
         }
     }
-    for (account, amount) in by_account {
-        ledger.credit(DistributionKind::Sales, &account, amount, None);
-    }
-    if inv.tax != 0 {
-        ledger.credit(
-            DistributionKind::Tax,
-            &s.account("map.account.tax", "for the invoice's tax credit")?,
-            inv.tax,
-            None,
-        );
-    }
     ledger.finish("invoice.distributions", iso)
-}
-
-/// `map.account.sales.item.<entity-id>`, else `map.account.sales.type.<entity-type>`, else
-/// `map.account.sales`.
-fn sales_account(s: &Settings, n: usize, line: &crate::wit::InvoiceLine) -> Result<String, MappingError> {
-    if let Some(id) = &line.entity_id
-        && let Some(a) = s.account_opt(&format!("map.account.sales.item.{id}"))?
-    {
-        return Ok(a);
-    }
-    if let Some(a) = s.account_opt(&format!("map.account.sales.type.{}", line.entity_type))? {
-        return Ok(a);
-    }
-    s.account(
-        "map.account.sales",
-        &format!(
-            "for the sales credit of invoice line {n} ({} {})",
-            line.entity_type,
-            line.entity_id.as_deref().unwrap_or("")
-        ),
-    )
 }
 
 #[cfg(test)]
@@ -296,11 +259,15 @@ mod tests {
         inv.tax = 0;
         inv.discount = 0;
         inv.total = inv.sub_total;
+        inv.line_taxes.clear();
         let s = without(without(settings(), "map.account.tax"), "map.account.discount");
         assert!(gp(inv, s).is_ok());
-        // GP's own posting accounts: no distributions, no accounts needed.
-        let s = with(vec![], &[("map.distributions", "gp_default")]);
-        assert!(gp(invoice(), s).expect("maps").expect("doc").distributions.is_empty());
+        // GP's own posting accounts: no distributions, no accounts needed; tax details still sent.
+        let s = with(vec![], &[("map.distributions", "gp_default"), ("map.tax.Sales Tax", "USSALES")]);
+        let g = gp(invoice(), s).expect("maps").expect("doc");
+        assert!(g.distributions.is_empty());
+        let details: Vec<_> = g.tax_details.iter().map(|d| (d.id.as_str(), d.amount, d.account.clone())).collect();
+        assert_eq!(details, [("USSALES", 935, None)]);
     }
 
     #[test]
@@ -327,6 +294,7 @@ mod tests {
         inv.discount = 0;
         inv.tax = 999;
         inv.total = 10_998;
+        inv.line_taxes = vec![line_tax("li_1", 9_999, 999)];
         let g =
             gp(inv.clone(), with(settings(), &[("map.batch.invoice", "CB{YYMMDD}{CUR}")])).expect("maps").expect("doc");
         assert_eq!(
@@ -369,6 +337,6 @@ mod tests {
         inv.currency = "US".into();
         assert_eq!(gp(inv, settings()).expect_err("currency").field, "invoice.currency");
         let g = gp(invoice(), with(settings(), &[("map.currency.USD", "Z-US$")])).expect("maps").expect("doc");
-        assert_eq!(g.currency, "Z-US$");
+        assert_eq!((g.currency.as_str(), g.currency_id.as_str()), ("USD", "Z-US$"));
     }
 }

@@ -6,13 +6,16 @@
 //! [`settings`], GP ids/document numbers/batch ids in [`ids`], one module per record kind, and the
 //! helpers they share in [`common`]. See README.md for the settings and every decision.
 
+pub mod amounts;
 pub mod common;
 pub mod credit_note;
 pub mod customer;
+pub mod exchange;
 pub mod ids;
 pub mod invoice;
 pub mod payment;
 pub mod settings;
+pub mod tax;
 
 pub use ml_connector_sdk::mapper::exports::ml_connector::plugin::mapper_api::MappingError;
 pub use ml_connector_sdk::mapper::ml_connector::plugin::types as wit;
@@ -102,6 +105,8 @@ mod guest {
 
 #[cfg(test)]
 pub(crate) mod fixtures;
+#[cfg(test)]
+mod scenarios;
 
 #[cfg(test)]
 mod tests {

@@ -2,12 +2,15 @@
 //! to the invoices it paid. Apply targets use the invoice numbering scheme, so they name exactly
 //! the documents the invoice mapping produced.
 
-use crate::common::{CHECK_NUMBER_MAX, check_date, checked_sum, describe, iso_code, money, present, truncate};
-use crate::customer::gp_customer_id;
+use crate::common::{CHECK_NUMBER_MAX, Ledger, check_date, checked_sum, describe, money, present, truncate};
+use crate::customer::document_customer_id;
+use crate::exchange::{currencies, exchange};
 use crate::ids::{RECEIPT_NUMBER_MAX, batch_id};
 use crate::invoice::gp_invoice_number;
 use crate::settings::Settings;
-use crate::wit::{Allocation, Apply, BatchKey, CashReceipt, LedgerDoc, Payment, ReceiptType};
+use crate::wit::{
+    Allocation, Apply, BatchKey, CashReceipt, Distribution, DistributionKind, LedgerDoc, Payment, ReceiptType,
+};
 use crate::{MappingError, err};
 
 pub const DEFAULT_BATCH: &str = "CB{YYMMDD}-PMT";
@@ -30,11 +33,15 @@ pub fn map(p: &Payment, s: &Settings) -> Result<Vec<LedgerDoc>, MappingError> {
         };
     }
     check_date(&p.date, "payment.date")?;
-    let iso = iso_code(&p.currency, "payment.currency")?;
-    let currency = s.currency(&iso)?;
+    let (iso, currency_id) = currencies(s, &p.currency, "payment.currency")?;
     let applies = applies(s, &p.allocations, "payment.allocations", p.amount, &iso)?;
     let batch_key = "map.batch.receipt";
-    let batch = batch_id(s.or(batch_key, DEFAULT_BATCH), &p.date, &currency).map_err(|m| err(batch_key, m))?;
+    let batch = batch_id(s.or(batch_key, DEFAULT_BATCH), &p.date, &currency_id).map_err(|m| err(batch_key, m))?;
+    let receipt_type = receipt_type(s, &p.method)?;
+    let card_name = match receipt_type {
+        ReceiptType::PaymentCard => Some(s.card_name(present(&p.card_brand))?),
+        _ => None,
+    };
     let reference = present(&p.reference).unwrap_or("");
     let vars = [
         ("id", p.id.as_str()),
@@ -44,22 +51,47 @@ pub fn map(p: &Payment, s: &Settings) -> Result<Vec<LedgerDoc>, MappingError> {
     ];
     Ok(vec![LedgerDoc::CashReceipt(CashReceipt {
         number: s.scheme("receipt", RECEIPT_NUMBER_MAX)?.gp_id(&p.id).map_err(|m| err("payment.id", m))?,
-        customer_id: gp_customer_id(s, &p.customer_id, "payment.customer-id")?,
+        customer_id: document_customer_id(s, &p.customer_id, "payment.customer-id")?,
         customer_source_id: p.customer_id.clone(),
         batch: BatchKey { source: "RM_Cash".into(), id: batch },
         date: p.date.clone(),
-        currency_id: currency.clone(),
-        exchange: None,
-        currency,
-        amount: p.amount,
+        exchange: exchange(s, &iso, p.exchange_rate.as_deref(), &p.date, "payment.exchange-rate")?,
         checkbook: s.checkbook(&iso)?,
-        receipt_type: receipt_type(s, &p.method)?,
+        distributions: distributions(s, &iso, p.amount)?,
+        currency: iso,
+        currency_id,
+        amount: p.amount,
+        receipt_type,
         check_card_number: present(&p.reference).map(|r| truncate(r, CHECK_NUMBER_MAX)),
-        card_name: None,
+        card_name,
         description: describe(s.or("map.receipt.description", DEFAULT_DESCRIPTION), "map.receipt.description", &vars)?,
         applies,
-        distributions: Vec::new(),
     })])
+}
+
+/// Cash debit / receivables credit of the amount, when distributions are explicit and a cash
+/// account is set (`map.account.cash.<ISO>`, else `map.account.cash`); otherwise none, and GP
+/// takes the checkbook's cash account and the customer's receivables account.
+fn distributions(s: &Settings, iso: &str, amount: i64) -> Result<Vec<Distribution>, MappingError> {
+    if s.choice("map.distributions", &["explicit", "gp_default"])? == "gp_default" {
+        return Ok(Vec::new());
+    }
+    let cash = match s.account_opt(&format!("map.account.cash.{iso}"))? {
+        Some(a) => a,
+        None => match s.account_opt("map.account.cash")? {
+            Some(a) => a,
+            None => return Ok(Vec::new()),
+        },
+    };
+    let mut ledger = Ledger::default();
+    ledger.debit(DistributionKind::Cash, &cash, amount, None);
+    ledger.credit(
+        DistributionKind::Receivables,
+        &s.account("map.account.receivables", "for the receipt's receivables credit (map.account.cash is set)")?,
+        amount,
+        None,
+    );
+    ledger.finish("payment.distributions", iso)
 }
 
 /// `map.receipt_type.<method>`, else card → payment card, check → check, else
@@ -180,7 +212,7 @@ mod tests {
         p.currency = "EUR".into();
         let s = with(settings(), &[("map.checkbook.EUR", "EURO BANK"), ("map.currency.EUR", "Z-EUR")]);
         let r = gp(p.clone(), s).expect("maps").expect("doc");
-        assert_eq!((r.checkbook.as_str(), r.currency.as_str()), ("EURO BANK", "Z-EUR"));
+        assert_eq!((r.checkbook.as_str(), r.currency.as_str(), r.currency_id.as_str()), ("EURO BANK", "EUR", "Z-EUR"));
         assert_eq!(gp(p, without(settings(), "map.checkbook")).expect_err("missing").field, "map.checkbook");
     }
 

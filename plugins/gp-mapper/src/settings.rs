@@ -38,6 +38,14 @@ const KEYS: &[&str] = &[
     "map.checkbook",
     "map.receipt_type.default",
     "map.refunds",
+    "map.functional_currency",
+    "map.exchange_rate",
+    "map.rate_type",
+    "map.tax_schedule",
+    "map.account.round_off",
+    "map.account.cash",
+    "map.customer.number",
+    "map.credit_memo.sales_kind",
 ];
 
 /// Tables: `<prefix><suffix>`, with what the suffix must look like.
@@ -48,6 +56,10 @@ const TABLES: &[(&str, Suffix)] = &[
     ("map.receipt_type.", Suffix::Any),
     ("map.account.sales.type.", Suffix::Any),
     ("map.account.sales.item.", Suffix::Any),
+    ("map.account.tax.", Suffix::Any),
+    ("map.account.cash.", Suffix::Iso),
+    ("map.tax.", Suffix::Any),
+    ("map.card.", Suffix::Any),
 ];
 
 #[derive(Clone, Copy)]
@@ -63,6 +75,11 @@ const PAYMENT_TERMS_MAX: usize = 20;
 const CHECKBOOK_MAX: usize = 15;
 const CURRENCY_ID_MAX: usize = 15;
 const ACCOUNT_MAX: usize = 129;
+/// TAXDTLID, TAXSCHID, RATETPID, CRCARDID (card name).
+pub const TAX_DETAIL_MAX: usize = 15;
+const TAX_SCHEDULE_MAX: usize = 15;
+const RATE_TYPE_MAX: usize = 15;
+const CARD_NAME_MAX: usize = 15;
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -138,7 +155,7 @@ impl Settings {
     }
 
     /// A GP key-like value (class id, terms, checkbook, account) checked for length.
-    fn gp_key(&self, key: &str, max: usize) -> Result<Option<String>, MappingError> {
+    pub fn gp_key(&self, key: &str, max: usize) -> Result<Option<String>, MappingError> {
         match self.get(key) {
             None => Ok(None),
             Some(v) if v.chars().count() > max => Err(err(key, format!("{v:?} is longer than GP's {max} characters"))),
@@ -162,6 +179,33 @@ impl Settings {
     /// The GP currency for a Chargebee ISO code: `map.currency.<ISO>`, else the code itself.
     pub fn currency(&self, iso: &str) -> Result<String, MappingError> {
         Ok(self.gp_key(&format!("map.currency.{iso}"), CURRENCY_ID_MAX)?.unwrap_or_else(|| iso.to_string()))
+    }
+
+    /// `map.tax_schedule`: TAXSCHID sent with every invoice and credit memo (optional).
+    pub fn tax_schedule(&self) -> Result<Option<String>, MappingError> {
+        self.gp_key("map.tax_schedule", TAX_SCHEDULE_MAX)
+    }
+
+    /// `map.rate_type`: RATETPID sent with Chargebee's rate (optional).
+    pub fn rate_type(&self) -> Result<Option<String>, MappingError> {
+        self.gp_key("map.rate_type", RATE_TYPE_MAX)
+    }
+
+    /// GP card name (CRCARDID) for a Chargebee card brand: `map.card.<brand>`; no brand →
+    /// `map.card.default`. A brand without a mapping is an error naming its key.
+    pub fn card_name(&self, brand: Option<&str>) -> Result<String, MappingError> {
+        let key = match brand {
+            Some(b) => format!("map.card.{b}"),
+            None => "map.card.default".to_string(),
+        };
+        let why = match brand {
+            Some(b) => format!("for payment-card receipts paid with a {b} card (the GP card name, ≤ 15)"),
+            None => {
+                "for payment-card receipts whose card brand Chargebee did not send (the GP card name, ≤ 15)".to_string()
+            }
+        };
+        self.required(&key, &why)?;
+        Ok(self.gp_key(&key, CARD_NAME_MAX)?.unwrap_or_default())
     }
 
     /// `map.checkbook.<ISO>` (Chargebee's code), else `map.checkbook`.

@@ -5,7 +5,27 @@
 //! milliseconds; optional attributes are omitted rather than `null`; every object carries
 //! `object`.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
+
+/// The site's base currency: every document's `exchange_rate` converts to it.
+pub const BASE_CURRENCY: &str = "USD";
+
+/// Units of the base currency per unit of `currency` (what Chargebee sends as `exchange_rate`),
+/// fixed per currency so the data is deterministic; 6 decimals like Chargebee's.
+pub fn exchange_rate_of(currency: &str) -> f64 {
+    let per_usd: f64 = match currency {
+        "EUR" => 0.92,
+        "GBP" => 0.79,
+        "AUD" => 1.52,
+        "JPY" => 150.0,
+        "CAD" => 1.37,
+        "CHF" => 0.88,
+        _ => 1.0,
+    };
+    ((1.0 / per_usd) * 1e6).round() / 1e6
+}
 
 /// ISO 4217 exponent: how many minor units make one major unit (10^exponent).
 pub fn minor_unit_exponent(currency: &str) -> Option<u32> {
@@ -60,6 +80,8 @@ pub struct Customer {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub company: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub preferred_currency_code: Option<String>,
     /// `on` | `off`
     pub auto_collection: String,
@@ -75,6 +97,9 @@ pub struct Customer {
     pub refundable_credits: i64,
     pub excess_payments: i64,
     pub unbilled_charges: i64,
+    /// Custom fields (`cf_*`), at the top level of the object as Chargebee sends them.
+    #[serde(flatten, default)]
+    pub custom_fields: BTreeMap<String, String>,
     pub object: String,
 }
 
@@ -110,6 +135,13 @@ pub struct LineItemTax {
     pub tax_rate: f64,
     pub taxable_amount: i64,
     pub tax_amount: i64,
+    /// country | federal | state | county | city | special | …
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tax_juris_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tax_juris_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tax_juris_code: Option<String>,
     pub object: String,
 }
 
@@ -191,6 +223,9 @@ pub struct Invoice {
     pub amount_due: i64,
     pub sub_total: i64,
     pub tax: i64,
+    /// total − (sub_total − discounts + tax): cash rounding of the total.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub round_off_amount: i64,
     pub updated_at: i64,
     pub resource_version: i64,
     pub generated_at: i64,
@@ -272,6 +307,11 @@ pub struct Transaction {
     pub status: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refunded_txn_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub masked_card_number: Option<String>,
+    /// JSON text; for card payments `{"card":{"brand":…,"last4":…}}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_method_details: Option<String>,
     pub exchange_rate: f64,
     pub updated_at: i64,
     pub resource_version: i64,
@@ -318,6 +358,9 @@ pub struct CreditNote {
     pub date: i64,
     pub price_type: String,
     pub currency_code: String,
+    /// The reference invoice's rate (INFERRED: the reference lists no `exchange_rate` on credit
+    /// notes; the emulator sends it so a connector can book them at Chargebee's rate).
+    pub exchange_rate: f64,
     pub total: i64,
     pub amount_allocated: i64,
     pub amount_refunded: i64,
@@ -330,6 +373,8 @@ pub struct CreditNote {
     pub sub_total: i64,
     pub deleted: bool,
     pub line_items: Vec<LineItem>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub discounts: Vec<Discount>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub line_item_taxes: Vec<LineItemTax>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -356,4 +401,8 @@ pub struct Event {
     pub event_type: String,
     /// `{"invoice": {...}, "customer": {...}}`: snapshots as of the event.
     pub content: serde_json::Map<String, serde_json::Value>,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
 }

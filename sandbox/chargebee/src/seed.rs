@@ -254,7 +254,10 @@ fn plan_customer(rng: &mut StdRng, spec: &SeedSpec, span: &Span, c: usize) -> (C
     let net_term_days = [0, 15, 30, 30, 45][rng.random_range(0..5)];
     let created = span.start + rng.random_range(0..(span.until - span.start) / 2);
     let email_user: String = first.chars().filter(char::is_ascii_alphabetic).collect();
+    let (phone, custom_fields) = contact_fields(c, country, &company);
     let input = CustomerInput {
+        phone,
+        custom_fields,
         id: None,
         first_name: Some(first.into()),
         last_name: Some(last.into()),
@@ -276,6 +279,40 @@ fn plan_customer(rng: &mut StdRng, spec: &SeedSpec, span: &Span, c: usize) -> (C
         }),
     };
     (input, Terms { currency, net_term_days, created })
+}
+
+/// A customer's phone (every fourth has none) and custom fields: `cf_account_manager`, and
+/// `cf_gp_number`, a GP customer number (≤ 15 of 0-9 A-Z) from the company and the index.
+/// Derived from the index, not drawn, so adding them left the rest of the seeded data as it was.
+fn contact_fields(
+    c: usize,
+    country: &str,
+    company: &str,
+) -> (Option<String>, std::collections::BTreeMap<String, String>) {
+    let calling = match country {
+        "DE" => "+49 30",
+        "FR" => "+33 1",
+        "NL" => "+31 20",
+        "IE" => "+353 1",
+        "GB" => "+44 20",
+        "AU" => "+61 2",
+        "JP" => "+81 3",
+        "CA" => "+1 416",
+        _ => "+1 415",
+    };
+    let phone = (c % 4 != 3).then(|| format!("{calling} 555 {:04}", (c * 7919) % 10_000));
+    let stem: String = company
+        .split_whitespace()
+        .next()
+        .unwrap_or("CUST")
+        .chars()
+        .filter(char::is_ascii_alphabetic)
+        .take(10)
+        .collect();
+    let mut fields = std::collections::BTreeMap::new();
+    fields.insert("cf_account_manager".to_string(), FIRST[(c * 5) % FIRST.len()].to_string());
+    fields.insert("cf_gp_number".to_string(), format!("{}{:04}", stem.to_ascii_uppercase(), c + 1));
+    (phone, fields)
 }
 
 /// 1–4 catalog lines priced in the currency; one in five discounted 10 or 15 %.
@@ -400,7 +437,7 @@ fn pay(data: &mut SiteData, id: &str, due: i64, partial: Option<u32>, at_ms: i64
     if due <= 0 {
         return Err(SandboxError::Invalid("nothing due".into()));
     }
-    let method = ["bank_transfer", "check", "cash", "other"][(at_ms as usize / 1000) % 4];
+    let method = ["bank_transfer", "check", "cash", "card", "other"][(at_ms as usize / 1000) % 5];
     let mut input = PaymentInput::single(id, amount);
     input.payment_method = method.into();
     input.reference_number = Some(format!("REF-{}", at_ms / 1000 % 1_000_000));

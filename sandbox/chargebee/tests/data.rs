@@ -44,7 +44,24 @@ async fn generated_amounts_add_up() {
         }
         assert_eq!(inv.sub_total, lines);
         assert_eq!(inv.tax, tax);
-        assert_eq!(inv.total, inv.sub_total - discounts + inv.tax, "invoice {}", inv.id);
+        assert_eq!(inv.total, inv.sub_total - discounts + inv.tax + inv.round_off_amount, "invoice {}", inv.id);
+        let doc_discounts: i64 = inv.discounts.iter().map(|d| d.amount).sum();
+        assert_eq!(doc_discounts, discounts, "invoice {}", inv.id);
+        let line_taxes: i64 = inv.line_item_taxes.iter().map(|t| t.tax_amount).sum();
+        let summary: i64 = inv.taxes.iter().map(|t| t.amount).sum();
+        assert_eq!((line_taxes, summary), (inv.tax, inv.tax), "invoice {}", inv.id);
+        if inv.currency_code == "AUD" {
+            assert_eq!(inv.total % 5, 0, "AUD totals are rounded to 5 cents");
+            assert!(inv.round_off_amount.abs() <= 2);
+        } else {
+            assert_eq!(inv.round_off_amount, 0);
+        }
+        assert_eq!(inv.exchange_rate == 1.0, inv.currency_code == "USD", "invoice {}", inv.id);
+        if inv.currency_code == "USD" && inv.tax > 0 {
+            let juris: std::collections::BTreeSet<_> =
+                inv.line_item_taxes.iter().filter_map(|t| t.tax_juris_type.as_deref()).collect();
+            assert_eq!(juris.into_iter().collect::<Vec<_>>(), ["city", "county", "state"], "invoice {}", inv.id);
+        }
         assert_eq!(
             inv.amount_due,
             inv.total - inv.amount_paid - inv.amount_adjusted - inv.credits_applied,
@@ -69,9 +86,30 @@ async fn generated_amounts_add_up() {
         assert!(original.linked_refunds.iter().any(|l| l.txn_id == r.id));
         assert_eq!(r.linked_credit_notes.len(), 1);
     }
+    let cards: Vec<_> = txns.iter().filter(|t| t.payment_method == "card" && t.kind == "payment").collect();
+    assert!(!cards.is_empty(), "no card payments generated");
+    for t in &cards {
+        let details: serde_json::Value =
+            serde_json::from_str(t.payment_method_details.as_deref().expect("card details")).expect("JSON text");
+        assert!(details["card"]["brand"].as_str().is_some_and(|b| !b.is_empty()), "{details}");
+    }
+    let customers = control.customers(&site.name).unwrap();
+    assert!(customers.iter().any(|c| c.phone.is_some()) && customers.iter().any(|c| c.phone.is_none()));
+    for c in &customers {
+        let number = c.custom_fields.get("cf_gp_number").expect("cf_gp_number");
+        assert!(
+            number.len() <= 15 && number.chars().all(|ch| ch.is_ascii_uppercase() || ch.is_ascii_digit()),
+            "{number}"
+        );
+    }
     let cns = control.credit_notes(&site.name).unwrap();
     assert!(cns.iter().any(|c| c.kind == "adjustment") && cns.iter().any(|c| c.kind == "refundable"));
+    assert!(cns.iter().any(|c| !c.discounts.is_empty()), "no discounted credit note");
     for cn in &cns {
+        let discount: i64 = cn.discounts.iter().map(|d| d.amount).sum();
+        let tax: i64 = cn.line_item_taxes.iter().map(|t| t.tax_amount).sum();
+        let lines: i64 = cn.line_items.iter().map(|l| l.amount).sum();
+        assert_eq!((lines, cn.total), (cn.sub_total, cn.sub_total - discount + tax), "{}", cn.id);
         assert_eq!(cn.total, cn.amount_allocated + cn.amount_refunded + cn.amount_available, "{}", cn.id);
         let alloc: i64 = cn.allocations.iter().map(|a| a.allocated_amount).sum();
         assert_eq!(alloc, cn.amount_allocated);

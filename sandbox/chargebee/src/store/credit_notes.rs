@@ -3,12 +3,17 @@
 //! invoice's tax ratio.
 
 use super::{CreditNoteInput, CreditNoteKind, Kind, SandboxError, SiteData, round_half_up_div, snapshot};
-use crate::model::{Allocation, AppliedCredit, CreditNote, Invoice, IssuedCreditNote, LineItem, LineItemTax, Tax};
+use crate::model::{
+    Allocation, AppliedCredit, CreditNote, Discount, Invoice, IssuedCreditNote, LineItem, LineItemTax, Tax,
+};
 
 /// A credit note's amounts: the tax-inclusive total split into sub_total and tax in the
 /// invoice's ratio, and the rate that split implies (percent, two decimals).
 struct CreditSplit {
-    sub_total: i64,
+    /// Net of discount: what the tax is charged on.
+    net: i64,
+    /// The invoice's discount share: the credited line is `net + discount`, less a discount.
+    discount: i64,
     tax: i64,
     tax_rate: Option<f64>,
 }
@@ -17,12 +22,16 @@ impl CreditSplit {
     fn of(total: i64, inv: &Invoice) -> Self {
         let tax = round_half_up_div(total * inv.tax, inv.total.max(1));
         let sub_total = total - tax;
+        let inv_discount: i64 = inv.discounts.iter().map(|d| d.amount).sum();
+        let inv_net = inv.sub_total - inv_discount;
+        let discount =
+            if inv_discount > 0 && inv_net > 0 { round_half_up_div(sub_total * inv_discount, inv_net) } else { 0 };
         let tax_rate = if sub_total > 0 && tax > 0 {
             Some((tax as f64 * 10_000.0 / sub_total as f64).round() / 100.0)
         } else {
             None
         };
-        CreditSplit { sub_total, tax, tax_rate }
+        CreditSplit { net: sub_total, discount, tax, tax_rate }
     }
 }
 
@@ -50,21 +59,35 @@ fn check_credit_note(input: &CreditNoteInput, inv: &Invoice) -> Result<(), Sandb
     Ok(())
 }
 
-/// The single flat-fee line a credit note carries, with its tax lines.
+/// The single flat-fee line a credit note carries (its amount before the discount share), with
+/// its discount, and its tax split over the invoice's taxes in their proportions (the last
+/// takes the rounding), each with the jurisdiction the invoice's line taxes had.
 fn credit_lines(
     split: &CreditSplit,
     line_id: &str,
     inv: &Invoice,
     date: i64,
-) -> (LineItem, Vec<LineItemTax>, Vec<Tax>) {
+) -> (LineItem, Vec<Discount>, Vec<LineItemTax>, Vec<Tax>) {
+    let amount = split.net + split.discount;
+    let discounts = if split.discount > 0 {
+        vec![Discount {
+            amount: split.discount,
+            description: format!("Discount share of invoice {}", inv.id),
+            entity_type: "document_level_discount".into(),
+            line_item_id: None,
+            object: "discount".into(),
+        }]
+    } else {
+        Vec::new()
+    };
     let line = LineItem {
         id: line_id.into(),
         date_from: date,
         date_to: date,
-        unit_amount: split.sub_total,
+        unit_amount: amount,
         quantity: 1,
-        amount: split.sub_total,
-        discount_amount: 0,
+        amount,
+        discount_amount: split.discount,
         tax_amount: split.tax,
         is_taxed: split.tax > 0,
         tax_rate: split.tax_rate,
@@ -76,19 +99,38 @@ fn credit_lines(
         object: "line_item".into(),
     };
     if split.tax == 0 {
-        return (line, Vec::new(), Vec::new());
+        return (line, discounts, Vec::new(), Vec::new());
     }
-    let tax_name = inv.taxes.first().map(|t| t.name.clone()).unwrap_or_else(|| "Sales tax".into());
-    let line_tax = LineItemTax {
-        line_item_id: line_id.into(),
-        tax_name: tax_name.clone(),
-        tax_rate: split.tax_rate.unwrap_or(0.0),
-        taxable_amount: split.sub_total,
-        tax_amount: split.tax,
-        object: "line_item_tax".into(),
-    };
-    let tax = Tax { name: tax_name, amount: split.tax, description: None, object: "tax".into() };
-    (line, vec![line_tax], vec![tax])
+    let fallback = [Tax { name: "Sales tax".into(), amount: inv.tax, description: None, object: "tax".into() }];
+    let inv_taxes = if inv.taxes.is_empty() { &fallback[..] } else { &inv.taxes[..] };
+    let (mut line_taxes, mut taxes) = (Vec::new(), Vec::new());
+    let mut left = split.tax;
+    for (n, t) in inv_taxes.iter().enumerate() {
+        let part = if n + 1 == inv_taxes.len() {
+            left
+        } else {
+            round_half_up_div(split.tax * t.amount, inv.tax.max(1)).min(left)
+        };
+        left -= part;
+        let like = inv.line_item_taxes.iter().find(|l| l.tax_name == t.name);
+        let rate = match like {
+            Some(l) => l.tax_rate,
+            None => split.tax_rate.unwrap_or(0.0),
+        };
+        line_taxes.push(LineItemTax {
+            line_item_id: line_id.into(),
+            tax_name: t.name.clone(),
+            tax_rate: rate,
+            taxable_amount: split.net,
+            tax_amount: part,
+            tax_juris_type: like.and_then(|l| l.tax_juris_type.clone()),
+            tax_juris_name: like.and_then(|l| l.tax_juris_name.clone()),
+            tax_juris_code: like.and_then(|l| l.tax_juris_code.clone()),
+            object: "line_item_tax".into(),
+        });
+        taxes.push(Tax { name: t.name.clone(), amount: part, description: None, object: "tax".into() });
+    }
+    (line, discounts, line_taxes, taxes)
 }
 
 impl SiteData {
@@ -115,7 +157,7 @@ impl SiteData {
         let id = format!("CN-{}", self.next_credit_note_number);
         self.next_credit_note_number += 1;
         let line_id = self.random_id("li_");
-        let (line, line_item_taxes, taxes) = credit_lines(&split, &line_id, &inv, date);
+        let (line, discounts, line_item_taxes, taxes) = credit_lines(&split, &line_id, &inv, date);
         let allocate = if allocate { input.total.min(inv.amount_due) } else { 0 };
         let mut cn = CreditNote {
             id: id.clone(),
@@ -131,6 +173,7 @@ impl SiteData {
             date,
             price_type: "tax_exclusive".into(),
             currency_code: inv.currency_code.clone(),
+            exchange_rate: inv.exchange_rate,
             total: input.total,
             amount_allocated: allocate,
             amount_refunded: 0,
@@ -139,9 +182,10 @@ impl SiteData {
             generated_at: date,
             updated_at: secs,
             resource_version: version,
-            sub_total: split.sub_total,
+            sub_total: split.net + split.discount,
             deleted: false,
             line_items: vec![line],
+            discounts,
             line_item_taxes,
             taxes,
             allocations: Vec::new(),

@@ -22,6 +22,7 @@ impl SiteData {
             last_name: input.last_name,
             email: input.email,
             company: input.company,
+            phone: input.phone,
             preferred_currency_code: input.preferred_currency_code,
             auto_collection: if input.auto_collection { "on" } else { "off" }.into(),
             net_term_days: input.net_term_days,
@@ -35,6 +36,7 @@ impl SiteData {
             refundable_credits: 0,
             excess_payments: 0,
             unbilled_charges: 0,
+            custom_fields: input.custom_fields,
             object: "customer".into(),
         };
         self.index.insert((Kind::Customer, id), self.customers.len());

@@ -15,6 +15,9 @@ pub struct CustomerInput {
     pub net_term_days: i32,
     pub auto_collection: bool,
     pub billing_address: Option<BillingAddress>,
+    pub phone: Option<String>,
+    /// `cf_*` custom fields.
+    pub custom_fields: std::collections::BTreeMap<String, String>,
 }
 
 /// Changes to a customer; `None` leaves a field as it is.

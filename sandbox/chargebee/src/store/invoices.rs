@@ -2,7 +2,30 @@
 //! the due-date job's status refresh; plus the status rule every amount change goes through.
 
 use super::{InvoiceInput, Kind, LineInput, SandboxError, SiteData, check_currency, round_half_up_div, snapshot};
-use crate::model::{Customer, Discount, Invoice, LineItem, LineItemTax, Tax};
+use crate::model::{Customer, Discount, Invoice, LineItem, LineItemTax, Tax, exchange_rate_of};
+
+/// One tax a line pays: (tax_name, juris type, juris name, juris code, basis points).
+type Component = (String, Option<&'static str>, Option<&'static str>, Option<&'static str>, u32);
+
+/// How a line's tax rate splits into the taxes Chargebee reports. US "Sales tax" (the seed's
+/// California customers) is state 6 % + Los Angeles county 0.25 % + city for the rest; any
+/// other tax is one component named like the invoice's tax.
+fn components(tax_name: &str, rate_bp: u32) -> Vec<Component> {
+    if tax_name == "Sales tax" && rate_bp > 625 {
+        return vec![
+            ("CA State Tax".into(), Some("state"), Some("California"), Some("06"), 600),
+            ("CA County Tax".into(), Some("county"), Some("Los Angeles"), Some("037"), 25),
+            ("CA City Tax".into(), Some("city"), Some("Los Angeles"), Some("44000"), rate_bp - 625),
+        ];
+    }
+    vec![(tax_name.to_string(), None, None, None, rate_bp)]
+}
+
+/// Cash rounding of the total, in minor units (AUD: to 5 cents, as Australian invoices are);
+/// none for other currencies.
+fn rounding_step(currency: &str) -> Option<i64> {
+    (currency == "AUD").then_some(5)
+}
 
 /// An invoice's lines as Chargebee reports them: the line items and, beside them, the item
 /// discounts and per-line taxes that point back at a line by id.
@@ -32,13 +55,25 @@ fn check_line(l: &LineInput) -> Result<i64, SandboxError> {
     Ok(amount)
 }
 
-/// The invoice-level tax summary: one entry named like the lines' tax, if any tax was charged.
-fn tax_summary(tax_name: &str, tax: i64) -> Vec<Tax> {
-    if tax > 0 {
-        vec![Tax { name: tax_name.into(), amount: tax, description: Some(tax_name.into()), object: "tax".into() }]
-    } else {
-        Vec::new()
+/// The invoice-level tax summary: one entry per tax name of the line taxes, in first-seen order
+/// (Σ = the invoice's tax), if any tax was charged.
+fn tax_summary(line_taxes: &[LineItemTax], tax_name: &str, tax: i64) -> Vec<Tax> {
+    let mut out: Vec<Tax> = Vec::new();
+    if tax <= 0 {
+        return out;
     }
+    for t in line_taxes.iter().filter(|t| t.tax_amount > 0) {
+        match out.iter_mut().find(|x| x.name == t.tax_name) {
+            Some(x) => x.amount += t.tax_amount,
+            None => out.push(Tax {
+                name: t.tax_name.clone(),
+                amount: t.tax_amount,
+                description: Some(if t.tax_name == tax_name { tax_name.into() } else { t.tax_name.clone() }),
+                object: "tax".into(),
+            }),
+        }
+    }
+    out
 }
 
 impl SiteData {
@@ -64,7 +99,13 @@ impl SiteData {
         let sub_total: i64 = lines.line_items.iter().map(|l| l.amount).sum();
         let discount_total: i64 = lines.line_items.iter().map(|l| l.discount_amount).sum();
         let tax: i64 = lines.line_items.iter().map(|l| l.tax_amount).sum();
-        let total = sub_total - discount_total + tax;
+        let unrounded = sub_total - discount_total + tax;
+        let total = match rounding_step(&currency) {
+            Some(step) => round_half_up_div(unrounded, step) * step,
+            None => unrounded,
+        };
+        let round_off_amount = total - unrounded;
+        let taxes = tax_summary(&lines.line_taxes, &input.tax_name, tax);
         let first_invoice = !self.invoices.iter().any(|i| i.customer_id == customer.id && !i.deleted);
         let mut invoice = Invoice {
             id: id.clone(),
@@ -78,7 +119,7 @@ impl SiteData {
             net_term_days,
             paid_at: None,
             voided_at: None,
-            exchange_rate: 1.0,
+            exchange_rate: exchange_rate_of(&currency),
             currency_code: currency,
             total,
             amount_paid: 0,
@@ -88,6 +129,7 @@ impl SiteData {
             amount_due: total,
             sub_total,
             tax,
+            round_off_amount,
             updated_at: secs,
             resource_version: version,
             generated_at: date,
@@ -98,7 +140,7 @@ impl SiteData {
             line_items: lines.line_items,
             discounts: lines.discounts,
             line_item_taxes: lines.line_taxes,
-            taxes: tax_summary(&input.tax_name, tax),
+            taxes,
             linked_payments: Vec::new(),
             applied_credits: Vec::new(),
             adjustment_credit_notes: Vec::new(),
@@ -114,14 +156,31 @@ impl SiteData {
     }
 
     /// Prices every input line: amount = unit × quantity, tax on amount − discount at the
-    /// line's rate, rounded half up.
+    /// line's rate, per tax component (see [`components`]), each rounded half up.
     fn build_lines(&mut self, input: &InvoiceInput, customer_id: &str, date: i64) -> Result<BuiltLines, SandboxError> {
         let mut built = BuiltLines::default();
         for l in &input.lines {
             let amount = check_line(l)?;
             let taxable = amount - l.discount_amount;
-            let tax_amount = round_half_up_div(taxable * i64::from(l.tax_rate_bp), 10_000);
             let line_id = self.random_id("li_");
+            let mut tax_amount = 0;
+            if l.tax_rate_bp > 0 {
+                for (tax_name, juris_type, juris_name, juris_code, bp) in components(&input.tax_name, l.tax_rate_bp) {
+                    let part = round_half_up_div(taxable * i64::from(bp), 10_000);
+                    tax_amount += part;
+                    built.line_taxes.push(LineItemTax {
+                        line_item_id: line_id.clone(),
+                        tax_name,
+                        tax_rate: f64::from(bp) / 100.0,
+                        taxable_amount: taxable,
+                        tax_amount: part,
+                        tax_juris_type: juris_type.map(str::to_string),
+                        tax_juris_name: juris_name.map(str::to_string),
+                        tax_juris_code: juris_code.map(str::to_string),
+                        object: "line_item_tax".into(),
+                    });
+                }
+            }
             let rate = f64::from(l.tax_rate_bp) / 100.0;
             if l.discount_amount > 0 {
                 built.discounts.push(Discount {
@@ -130,16 +189,6 @@ impl SiteData {
                     entity_type: "item_level_discount".into(),
                     line_item_id: Some(line_id.clone()),
                     object: "discount".into(),
-                });
-            }
-            if l.tax_rate_bp > 0 {
-                built.line_taxes.push(LineItemTax {
-                    line_item_id: line_id.clone(),
-                    tax_name: input.tax_name.clone(),
-                    tax_rate: rate,
-                    taxable_amount: taxable,
-                    tax_amount,
-                    object: "line_item_tax".into(),
                 });
             }
             built.line_items.push(LineItem {

@@ -4,7 +4,19 @@
 use serde_json::Value;
 
 use super::{Kind, PaymentInput, SandboxError, SiteData, snapshot};
-use crate::model::{LinkedInvoice, LinkedPayment, Transaction};
+use crate::model::{LinkedInvoice, LinkedPayment, Transaction, exchange_rate_of};
+
+/// Brands a card payment is made with, picked from the transaction id (deterministic).
+const CARD_BRANDS: &[(&str, &str)] =
+    &[("visa", "4242"), ("mastercard", "4444"), ("american_express", "0005"), ("visa", "1881"), ("discover", "1117")];
+
+/// Card details of a `card` payment: (masked number, payment_method_details JSON text).
+fn card_details(txn_id: &str) -> (String, String) {
+    let pick = txn_id.bytes().map(usize::from).sum::<usize>() % CARD_BRANDS.len();
+    let (brand, last4) = CARD_BRANDS[pick];
+    let details = serde_json::json!({"card": {"brand": brand, "funding_type": "credit", "last4": last4}});
+    (format!("************{last4}"), details.to_string())
+}
 
 /// Where a payment goes, once checked: the invoices' indices in application order.
 struct Applications {
@@ -32,13 +44,17 @@ impl SiteData {
             };
             linked_invoices.push(self.apply_payment(ix, link, version));
         }
+        let rate = exchange_rate_of(&currency);
+        let card = (input.payment_method == "card").then(|| card_details(&txn_id));
         let txn = Transaction {
             id: txn_id.clone(),
             customer_id: customer_id.clone(),
+            gateway: if card.is_some() { "chargebee_payments" } else { "not_applicable" }.into(),
+            id_at_gateway: card.as_ref().map(|_| format!("ch_{}", txn_id.trim_start_matches("txn_"))),
+            masked_card_number: card.as_ref().map(|c| c.0.clone()),
+            payment_method_details: card.map(|c| c.1),
             payment_method: input.payment_method,
-            gateway: "not_applicable".into(),
             reference_number: input.reference_number,
-            id_at_gateway: None,
             kind: "payment".into(),
             date,
             currency_code: currency,
@@ -46,7 +62,7 @@ impl SiteData {
             amount_unused: 0,
             status: "success".into(),
             refunded_txn_id: None,
-            exchange_rate: 1.0,
+            exchange_rate: rate,
             updated_at: secs,
             resource_version: version,
             deleted: false,
