@@ -116,12 +116,29 @@ pub fn fabrikam_mapping() -> Vec<(&'static str, &'static str)> {
     vec![
         ("map.account.receivables", "000-1200-00"),
         ("map.account.sales", "000-4100-00"),
-        ("map.account.tax", "000-2300-00"),
-        ("map.account.discount", "000-4500-00"),
-        ("map.account.returns", "000-4200-00"),
+        ("map.account.tax", "000-2310-00"),
+        ("map.account.discount", "000-4300-00"),
+        ("map.account.returns", "000-4900-00"),
+        ("map.account.round_off", "000-7000-00"),
         ("map.checkbook.USD", "UPTOWN TRUST"),
         ("map.checkbook.EUR", "EURO BANK"),
         ("map.checkbook.JPY", "TOKYO BANK"),
+        ("map.currency.USD", "Z-US$"),
+        ("map.currency.EUR", "Z-EURO"),
+        ("map.currency.JPY", "Z-YEN"),
+        ("map.currency.CAD", "Z-C$"),
+        ("map.tax.VAT", "EU VAT 20"),
+        ("map.tax.GST", "AU GST 10"),
+        ("map.tax.JCT", "JP JCT 10"),
+        ("map.tax.GST/HST", "CA GSTHST"),
+        ("map.tax.CA State Tax", "CA STATE"),
+        ("map.tax.CA County Tax", "CA COUNTY"),
+        ("map.tax.CA City Tax", "CA CITY"),
+        ("map.tax.Sales tax", "US SALES"),
+        ("map.card.visa", "VISA"),
+        ("map.card.mastercard", "MasterCard"),
+        ("map.card.american_express", "American Express"),
+        ("map.card.discover", "Discover"),
     ]
 }
 
@@ -317,7 +334,7 @@ fn connection(t: &TenantSpec, spec: &StackSpec, gp: &gp_sandbox::Sandbox, gp_ori
         ("gp.endpoint".to_string(), t.endpoint.to_string()),
         ("gp.soap_url".into(), gp.soap_url()),
         ("gp.sba_url".into(), gp.sba_company_url("Fabrikam, Inc.")),
-        ("gp.company_id".into(), "-1".into()),
+        ("gp.company".into(), "Fabrikam, Inc.".into()),
     ]
     .into_iter()
     .collect();

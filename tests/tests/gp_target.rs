@@ -76,7 +76,21 @@ fn party() -> Party {
         short_name: Some("ACME".into()),
         currency: "USD".into(),
         email: Some("ap@acme.example".into()),
+        ..Party::default()
     }
+}
+
+/// GP's copy of the customer before an update: another name and email, read back the way each
+/// protocol answers a by-key read (SOAP's GetCustomerByKeyResult, SBA's JSON payload).
+fn theirs(p: &dyn Protocol, ext: &str) -> gp_target::transport::Theirs {
+    let old = Party { name: "Acme Old Name".into(), email: Some("old@acme.example".into()), ..party() };
+    let create = p.save_customer(&old, None, &[]).unwrap().body.unwrap();
+    let raw = match ext {
+        "xml" => create.replace("<customer>", "<GetCustomerByKeyResult>").replace("</customer>", "</GetCustomerByKeyResult>"),
+        _ => create,
+    };
+    let party = p.parse_customer(&raw).unwrap().expect("GP's copy reads back");
+    gp_target::transport::Theirs { party, raw }
 }
 
 fn doc(kind: DocKind, number: &str, currency: &str) -> Doc {
@@ -138,12 +152,16 @@ type Case = (String, Call, String, (Vec<(String, i64)>, String));
 
 fn cases(p: &dyn Protocol, ext: &str) -> Vec<Case> {
     let none = || (vec![], String::new());
+    let theirs = theirs(p, ext);
+    let changes = gp_target::model::customer_changes(&party(), &theirs.party);
+    assert!(!changes.is_empty(), "the update changes name and email");
+    let update = p.save_customer(&party(), Some(&theirs), &changes).unwrap();
     let mut out: Vec<Case> = vec![
-        (format!("CreateCustomer.{ext}"), p.save_customer(&party(), false), "CreateCustomer".into(), none()),
-        (format!("UpdateCustomer.{ext}"), p.save_customer(&party(), true), "UpdateCustomer".into(), none()),
+        (format!("CreateCustomer.{ext}"), p.save_customer(&party(), None, &[]).unwrap(), "CreateCustomer".into(), none()),
+        (format!("UpdateCustomer.{ext}"), update, "UpdateCustomer".into(), none()),
         (
             format!("CreateCustomer-no-email.{ext}"),
-            p.save_customer(&Party { email: None, short_name: None, ..party() }, false),
+            p.save_customer(&Party { email: None, short_name: None, ..party() }, None, &[]).unwrap(),
             "CreateCustomer".into(),
             none(),
         ),
@@ -313,25 +331,25 @@ fn the_contract_check_refuses_broken_requests() {
 
 #[test]
 fn settings_choose_the_protocol() {
+    use gp_target::config::{Company, Endpoint, settings_from};
     let settings = |pairs: &'static [(&'static str, &'static str)]| {
         move |k: &str| pairs.iter().find(|(key, _)| *key == k).map(|(_, v)| v.to_string())
     };
-    let url = |gp: gp_target::config::Gp| gp.protocol.get_customer("A").url;
-    assert!(
-        url(gp_target::config::config_from(settings(&[("gp.soap_url", "http://gp/soap")])).unwrap()).ends_with("/soap")
-    );
-    let sba = gp_target::config::config_from(settings(&[
-        ("gp.endpoint", "sba"),
-        ("gp.sba_url", "http://gp/GPService/Tenants(T)/Companies(C)"),
-    ]))
-    .unwrap();
+    let soap = settings_from(settings(&[("gp.soap_url", "http://gp/soap"), ("gp.company", "Fabrikam, Inc.")])).unwrap();
+    assert_eq!(soap.endpoint, Endpoint::Soap { url: "http://gp/soap".into() });
+    assert_eq!(soap.company, Some(Company::Name("Fabrikam, Inc.".into())));
+    let sba = settings_from(settings(&[("gp.endpoint", "sba"), ("gp.sba_url", "http://gp/GPService/Tenants(T)/Companies(C)")]))
+        .unwrap();
     assert_eq!(sba.timeout_ms, 30_000);
-    assert_eq!(url(sba), "http://gp/GPService/Tenants(T)/Companies(C)/Sales/Customers(A).json");
+    assert_eq!(sba.endpoint, Endpoint::Sba { url: "http://gp/GPService/Tenants(T)/Companies(C)".into() });
     assert!(
-        gp_target::config::config_from(settings(&[("gp.endpoint", "sba"), ("gp.soap_url", "http://gp/soap")]))
+        settings_from(settings(&[("gp.endpoint", "sba"), ("gp.soap_url", "http://gp/soap")]))
             .is_err_and(|e| e.contains("gp.sba_url"))
     );
-    assert!(gp_target::config::config_from(settings(&[("gp.endpoint", "odata")])).is_err_and(|e| e.contains("odata")));
+    assert!(settings_from(settings(&[("gp.endpoint", "odata")])).is_err_and(|e| e.contains("odata")));
+    // No silent default company: SOAP and eConnect without gp.company are refused, naming it.
+    assert!(settings_from(settings(&[("gp.soap_url", "http://gp/soap")])).is_err_and(|e| e.contains("gp.company")));
+    assert!(settings_from(settings(&[("gp.endpoint", "econnect")])).is_err_and(|e| e.contains("gp.company")));
 }
 
 // =============================================================== 2. the component in the host
@@ -376,7 +394,7 @@ async fn env(endpoint: &'static str, settings: &[(&str, &str)]) -> Env {
         ("gp.endpoint", endpoint.to_string()),
         ("gp.soap_url", gp.soap_url()),
         ("gp.sba_url", gp.sba_company_url("Fabrikam, Inc.")),
-        ("gp.company_id", "-1".into()),
+        ("gp.company", "Fabrikam, Inc.".into()),
     ];
     for (k, v) in settings {
         all.retain(|(key, _)| key != k);

@@ -41,6 +41,12 @@ pub const TAX_DETAILS: &[(&str, &str, i64)] = &[
     ("CA STATE", "7.25000", ACCOUNT_TAX),
     ("EU VAT 20", "20.00000", ACCOUNT_TAX),
     ("EU VAT 0", "0.00000", ACCOUNT_TAX),
+    ("CA COUNTY", "0.25000", ACCOUNT_TAX),
+    ("CA CITY", "1.00000", ACCOUNT_TAX),
+    ("US SALES", "6.25000", ACCOUNT_TAX),
+    ("JP JCT 10", "10.00000", ACCOUNT_TAX),
+    ("CA GSTHST", "13.00000", ACCOUNT_TAX),
+    ("AU GST 10", "10.00000", ACCOUNT_TAX),
 ];
 
 /// TX00101 / TX00102: (TAXSCHID, its details).
@@ -49,6 +55,7 @@ pub const TAX_SCHEDULES: &[(&str, &[&str])] = &[
     ("CA STATE", &["CA STATE"]),
     ("EU VAT 20", &["EU VAT 20"]),
     ("EU VAT", &["EU VAT 0", "EU VAT 20"]),
+    ("USALLCA", &["CA STATE", "CA COUNTY", "CA CITY", "US SALES"]),
 ];
 
 /// RM00201 customer classes.

@@ -204,7 +204,7 @@ fn cdata_comments_and_attributes_holding_markup_are_read_as_xml() {
     let body = envelope(
         r#"<GetCustomerByKeyResponse xmlns="http://schemas.microsoft.com/dynamics/gp/2006/01" note="a > b"><GetCustomerByKeyResult><!-- <Name>not this</Name> --><Key><Id>ACME</Id></Key><Name q="<>"><![CDATA[Acme <&> ]]>Sons</Name><CurrencyKey><ISOCode>EUR</ISOCode></CurrencyKey></GetCustomerByKeyResult></GetCustomerByKeyResponse>"#,
     );
-    let c = soap::parse_customer(&body).unwrap().expect("a customer");
+    let c = soap::customer::parse(&body).unwrap().expect("a customer");
     assert_eq!((c.id.as_str(), c.name.as_str(), c.currency.as_str()), ("ACME", "Acme <&> Sons", "EUR"));
 
     let doc = envelope(
@@ -242,8 +242,9 @@ fn hostile_values_reach_the_body_escaped() {
         short_name: Some("T&J".into()),
         currency: "USD".into(),
         email: Some("a<b@c.d".into()),
+        ..Party::default()
     };
-    let (_, body) = soap::customer("-1", &party, false);
+    let (_, body) = soap::customer::create("-1", &party);
     assert!(body.contains("<Name>Tom &amp; &quot;Jerry&quot; &lt;Ltd&gt;</Name>"), "{body}");
     let x = Tree::parse(&body).expect("well-formed");
     assert_eq!(x.text(&["customer", "Name"]).as_deref(), Some("Tom & \"Jerry\" <Ltd>"));
@@ -294,8 +295,9 @@ fn every_value_round_trips_through_a_soap_body() {
             short_name: Some(v[2].clone()),
             currency: v[4].clone(),
             email: Some(v[5].clone()),
+            ..Party::default()
         };
-        let (_, body) = soap::customer("-1", &party, true);
+        let (_, body) = soap::customer::create("-1", &party);
         let x = Tree::parse(&body).map_err(|e| TestCaseError::fail(format!("{e}: {body}")))?;
         prop_assert_eq!(x.text(&["customer", "Name"]), Some(v[1].trim().to_string()));
         prop_assert_eq!(x.text(&["EmailToAddress"]), Some(v[5].trim().to_string()));

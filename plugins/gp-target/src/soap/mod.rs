@@ -14,7 +14,7 @@ use crate::model::{Doc, DocKind, Owned, Party};
 use crate::transport::Theirs;
 use crate::wire::{Call, Protocol, Refusal, Summary, Verb, is_system_exception};
 use crate::xml::{Tree, el, escape};
-use document::{create_document, current_amount, document_list, get_document, parse_document, parse_document_list};
+pub use document::{create_document, current_amount, document_list, get_document, parse_document, parse_document_list};
 
 pub const NS_GP: &str = "http://schemas.microsoft.com/dynamics/gp/2006/01";
 pub const NS_DYN: &str = "http://schemas.microsoft.com/dynamics/2006/01";
