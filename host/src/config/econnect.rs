@@ -162,19 +162,47 @@ mod tests {
         let cases = [
             (config("source", GOOD, ""), "source econnect grant: only the target may be granted econnect"),
             (config("mapper", GOOD, ""), "mapper econnect grant: only the target"),
-            (config("target", r#"{ server = "gp-sql", database = "TWO", secret = "nope" }"#, ""), "secret \"nope\" is not in [secrets]"),
-            (config("target", r#"{ server = "gp-sql", database = "TWO", secret = "web" }"#, ""), "secret \"web\" must have scheme \"sql\""),
-            (config("target", r#"{ server = "gp-sql", database = "TWO", secret = "far" }"#, ""), "secret \"far\" is bound to tds://other:1433, not tds://gp-sql:1433"),
-            (config("target", r#"{ server = "gp-sql:1434", database = "TWO", secret = "sql" }"#, ""), "is bound to tds://GP-SQL, not tds://gp-sql:1434"),
-            (config("target", r#"{ server = "gp-sql", database = " ", secret = "sql" }"#, ""), "database is empty"),
-            (config("target", r#"{ server = "gp-sql", database = "TWO", secret = "sql", max_connections = 0 }"#, ""), "max_connections must be at least 1"),
             (
-                config("target", r#"{ server = "gp-sql", database = "TWO", secret = "sql", max_connections = 5 }"#, "paced = true\n"),
+                config("target", r#"{ server = "gp-sql", database = "TWO", secret = "nope" }"#, ""),
+                "secret \"nope\" is not in [secrets]",
+            ),
+            (
+                config("target", r#"{ server = "gp-sql", database = "TWO", secret = "web" }"#, ""),
+                "secret \"web\" must have scheme \"sql\"",
+            ),
+            (
+                config("target", r#"{ server = "gp-sql", database = "TWO", secret = "far" }"#, ""),
+                "secret \"far\" is bound to tds://other:1433, not tds://gp-sql:1433",
+            ),
+            (
+                config("target", r#"{ server = "gp-sql:1434", database = "TWO", secret = "sql" }"#, ""),
+                "is bound to tds://GP-SQL, not tds://gp-sql:1434",
+            ),
+            (config("target", r#"{ server = "gp-sql", database = " ", secret = "sql" }"#, ""), "database is empty"),
+            (
+                config("target", r#"{ server = "gp-sql", database = "TWO", secret = "sql", max_connections = 0 }"#, ""),
+                "max_connections must be at least 1",
+            ),
+            (
+                config(
+                    "target",
+                    r#"{ server = "gp-sql", database = "TWO", secret = "sql", max_connections = 5 }"#,
+                    "paced = true\n",
+                ),
                 "max_connections = 5 exceeds max_in_flight = 4 on a paced target",
             ),
-            (config("target", GOOD, "secrets = { login = \"sql\" }\n"), "sql secret \"sql\" as \"login\"; a sql login is used by an econnect grant only"),
-            (config("target", r#"{ server = "gp-sql/x", database = "TWO", secret = "sql" }"#, ""), "econnect server \"gp-sql/x\" is not host[:port]"),
-            (config("target", r#"{ server = "gp-sql", database = "TWO", secret = "sql", tls = true }"#, ""), "unknown field `tls`"),
+            (
+                config("target", GOOD, "secrets = { login = \"sql\" }\n"),
+                "sql secret \"sql\" as \"login\"; a sql login is used by an econnect grant only",
+            ),
+            (
+                config("target", r#"{ server = "gp-sql/x", database = "TWO", secret = "sql" }"#, ""),
+                "econnect server \"gp-sql/x\" is not host[:port]",
+            ),
+            (
+                config("target", r#"{ server = "gp-sql", database = "TWO", secret = "sql", tls = true }"#, ""),
+                "unknown field `tls`",
+            ),
         ];
         for (text, want) in cases {
             let err = format!("{:#}", check(&text).unwrap_err());
