@@ -159,6 +159,11 @@ async fn secret(action: SecretCommand) -> anyhow::Result<()> {
             let mut value = String::new();
             std::io::stdin().read_line(&mut value).context("reading the secret from stdin")?;
             let value = value.trim_end_matches(['\r', '\n']);
+            // A `sql` login must be user:password before it is sealed (the host splits it at load).
+            if config.secrets.get(&name).is_some_and(|s| s.scheme == ml_connector::config::SecretScheme::Sql) {
+                ml_connector::caps::econnect::split_login(value)
+                    .with_context(|| format!("secret {name} has scheme sql: its value is user:password"))?;
+            }
             let done = secretbox::ops::set(key_file, store.as_ref(), &name, value).await?;
             if done.created_key {
                 println!("created master key {} in {}: back it up", done.key_id, key_file.display());

@@ -30,6 +30,25 @@ fn text(o: &Output) -> String {
 }
 
 #[test]
+fn a_sql_login_must_be_user_colon_password() {
+    let dir = std::env::temp_dir().join(format!("mlc-cli-sql-{}", uuid_like()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("ml-connector.toml");
+    std::fs::write(
+        &config,
+        "[host]\ndatabase = \"sqlite://store.db\"\ncache_dir = \"cache\"\n\
+         [secrets.gp-sql]\nscheme = \"sql\"\norigin = \"tds://gp-sql.acme.local:1433\"\nstored = true\n",
+    )
+    .unwrap();
+    let o = run(&["secret", "set", "gp-sql"], &config, "just-a-password\n");
+    assert!(!o.status.success() && text(&o).contains("user:password"), "{}", text(&o));
+    assert!(!text(&o).contains("just-a-password"), "the value was echoed: {}", text(&o));
+    let o = run(&["secret", "set", "gp-sql"], &config, "mlc_gp:pa:ss\n");
+    assert!(o.status.success(), "{}", text(&o));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
 fn set_list_and_refusal_without_the_key() {
     let dir = std::env::temp_dir().join(format!("mlc-cli-secrets-{}", uuid_like()));
     std::fs::create_dir_all(&dir).unwrap();

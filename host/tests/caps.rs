@@ -211,3 +211,74 @@ async fn queue_enqueues_per_call_are_capped_with_a_typed_error_audited_once() {
     let lines = store.audit("acme", None, None).await.unwrap();
     assert_eq!(lines.iter().filter(|l| l.stage == "queue" && l.outcome == "denied").count(), 1, "{lines:#?}");
 }
+
+/// A config whose target holds an eConnect grant to `port` on loopback (or none).
+fn econnect_config(port: Option<u16>) -> String {
+    let grant = port.map_or(String::new(), |p| {
+        format!(
+            "econnect = {{ server = \"127.0.0.1:{p}\", database = \"TWO\", secret = \"gp-sql\", timeout_ms = 2000 }}\n"
+        )
+    });
+    let origin = port.unwrap_or(1433);
+    format!(
+        "[components.c]\npath = \"c.wasm\"\nsha256 = \"00\"\n\
+         [secrets.gp-sql]\nscheme = \"sql\"\norigin = \"tds://127.0.0.1:{origin}\"\nvalue = \"mlc:secret-pw\"\n\
+         [[connections]]\nid = \"acme\"\n\
+         [connections.source]\ncomponent = \"c\"\n[connections.mapper]\ncomponent = \"c\"\n\
+         [connections.target]\ncomponent = \"c\"\n{grant}"
+    )
+}
+
+/// A loopback port nothing listens on.
+fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+const APPLY_DOC: &str = "<eConnect><RMApplyType><taRMApply><APTODCNM>INV1</APTODCNM><APFRDCNM>PAY1</APFRDCNM>\
+<APPTOAMT>10</APPTOAMT><APFRDCTY>9</APFRDCTY><APTODCTY>1</APTODCTY></taRMApply></RMApplyType></eConnect>";
+
+#[tokio::test]
+async fn econnect_without_a_grant_is_denied_and_audited_once() {
+    use ml_connector::bindings::host::ml_connector::plugin::econnect::{EconnectError, Host as Econnect, QueryName};
+    ml_connector::install_crypto();
+    let store = store().await;
+    let mut target = instance(&econnect_config(None), "acme", Role::Target, store.clone()).await.unwrap();
+    let r = target.execute(APPLY_DOC.into()).await.unwrap();
+    assert!(matches!(&r, Err(EconnectError::Denied(m)) if m.contains("no econnect grant")), "{r:?}");
+    let r = target.query(QueryName::Customer, vec!["C1".into()]).await.unwrap();
+    assert!(matches!(&r, Err(EconnectError::Denied(_))), "{r:?}");
+    let lines = store.audit("acme", None, None).await.unwrap();
+    assert_eq!(lines.len(), 1, "one denial line per call: {lines:?}");
+    assert_eq!(lines[0].outcome, "denied");
+}
+
+#[tokio::test]
+async fn an_invalid_document_or_query_costs_no_connection() {
+    use ml_connector::bindings::host::ml_connector::plugin::econnect::{EconnectError, Host as Econnect, QueryName};
+    ml_connector::install_crypto();
+    let store = store().await;
+    let port = closed_port();
+    let mut target = instance(&econnect_config(Some(port)), "acme", Role::Target, store.clone()).await.unwrap();
+    // Refused before any connection: a connect error would say "connecting".
+    let bad = APPLY_DOC.replace("<APPTOAMT>10</APPTOAMT>", "<APPTOAMT>10.123456</APPTOAMT>");
+    let r = target.execute(bad).await.unwrap();
+    assert!(matches!(&r, Err(EconnectError::Invalid(m)) if m.contains("taRMApply/APPTOAMT")), "{r:?}");
+    let r = target.execute("<eConnect><!DOCTYPE x></eConnect>".into()).await.unwrap();
+    assert!(matches!(&r, Err(EconnectError::Invalid(_))), "{r:?}");
+    let r = target.query(QueryName::SalesWork, vec!["one".into(), "INV1".into()]).await.unwrap();
+    assert!(matches!(&r, Err(EconnectError::Invalid(m)) if m.contains("sales-work @P1")), "{r:?}");
+    let r = target.query(QueryName::FiscalPeriod, vec![]).await.unwrap();
+    assert!(matches!(&r, Err(EconnectError::Invalid(m)) if m.contains("takes 1 parameter")), "{r:?}");
+    // A valid document does try to connect (and the port is closed): transient, not committed.
+    let r = target.execute(APPLY_DOC.into()).await.unwrap();
+    assert!(
+        matches!(&r, Err(EconnectError::Transient(m)) if m.contains(&format!("connecting to 127.0.0.1:{port}")) && m.contains("not sent")),
+        "{r:?}"
+    );
+    let r = target.query(QueryName::Customer, vec!["C1".into()]).await.unwrap();
+    assert!(matches!(&r, Err(EconnectError::Transient(_))), "{r:?}");
+    // The login never shows in an answer.
+    assert!(!format!("{r:?}").contains("secret-pw"));
+    assert!(store.audit("acme", None, None).await.unwrap().is_empty(), "nothing audited by the host");
+}

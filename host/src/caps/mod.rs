@@ -1,5 +1,5 @@
 //! Host capabilities, one module each (Spin's factors are the model): `http`, `secrets`,
-//! `queue`, `audit`, `log`, `state`, `settings`. Each has the same small lifecycle:
+//! `econnect`, `queue`, `audit`, `log`, `state`, `settings`. Each has the same small lifecycle:
 //!
 //! 1. **link** — its WIT interface's host functions go into the linker of each world that
 //!    imports it, and only those ([`Role::capabilities`]; one linker per world, see
@@ -16,6 +16,7 @@
 
 pub mod audit;
 pub mod chargebee;
+pub mod econnect;
 pub mod http;
 pub mod instance;
 pub mod log;
@@ -41,6 +42,7 @@ pub use instance::InstanceState;
 pub enum Capability {
     Http,
     Secrets,
+    Econnect,
     Queue,
     Audit,
     Log,
@@ -49,9 +51,10 @@ pub enum Capability {
 }
 
 impl Capability {
-    pub const ALL: [Capability; 7] = [
+    pub const ALL: [Capability; 8] = [
         Capability::Http,
         Capability::Secrets,
+        Capability::Econnect,
         Capability::Queue,
         Capability::Audit,
         Capability::Log,
@@ -64,6 +67,7 @@ impl Capability {
         match self {
             Capability::Http => "ml-connector:plugin/http",
             Capability::Secrets => "ml-connector:plugin/secrets",
+            Capability::Econnect => "ml-connector:plugin/econnect",
             Capability::Queue => "ml-connector:plugin/queue",
             Capability::Audit => "ml-connector:plugin/audit",
             Capability::Log => "ml-connector:plugin/log",
@@ -77,6 +81,7 @@ impl Capability {
         match self {
             Capability::Http => http::link(linker),
             Capability::Secrets => secrets::link(linker),
+            Capability::Econnect => econnect::link(linker),
             Capability::Queue => queue::link(linker),
             Capability::Audit => audit::link(linker),
             Capability::Log => log::link(linker),
@@ -92,7 +97,7 @@ pub fn imports(role: Role) -> &'static [Capability] {
     match role {
         Role::Source => &[Secrets, Http, Queue, Audit, Log, State, Settings],
         Role::Mapper => &[Log],
-        Role::Target => &[Secrets, Http, Audit, Log, State, Settings],
+        Role::Target => &[Secrets, Http, Econnect, Audit, Log, State, Settings],
     }
 }
 
@@ -139,6 +144,7 @@ pub struct ConfigureEnv<'a> {
 pub struct RolePolicy {
     pub http: Option<http::HttpPolicy>,
     pub secrets: Option<secrets::SecretGrants>,
+    pub econnect: Option<econnect::EconnectPolicy>,
     pub queue: Option<queue::QueuePolicy>,
     pub audit: Option<audit::AuditPolicy>,
     pub log: Option<log::LogPolicy>,
@@ -155,6 +161,7 @@ impl RolePolicy {
             match cap {
                 Capability::Http => p.http = Some(http::configure(env).with_context(what)?),
                 Capability::Secrets => p.secrets = Some(secrets::configure(env).with_context(what)?),
+                Capability::Econnect => p.econnect = Some(econnect::configure(env).with_context(what)?),
                 Capability::Queue => p.queue = Some(queue::configure(env)),
                 Capability::Audit => p.audit = Some(audit::configure(env)),
                 Capability::Log => p.log = Some(log::configure(env)),

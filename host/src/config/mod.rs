@@ -4,6 +4,7 @@
 //! Grants are per connection *role* (source/mapper/target), so the same component can serve two
 //! tenants with different allowlists and secrets. Everything not granted is denied.
 
+mod econnect;
 mod grants;
 
 use std::collections::BTreeMap;
@@ -11,6 +12,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
+
+pub use econnect::{DEFAULT_PORT as SQL_DEFAULT_PORT, EconnectGrant};
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -246,6 +249,9 @@ pub enum SecretScheme {
     Bearer,
     /// The value is `DOMAIN\user:password` for connection-level NTLM.
     Ntlm,
+    /// The value is `user:password` of a SQL Server login, bound to `tds://host:port`; used only
+    /// by the target's `econnect` grant (the host logs in with it; no component ever sees it).
+    Sql,
 }
 
 /// `Debug` never shows an inline value (configs are logged and printed in errors).
@@ -384,6 +390,10 @@ pub struct RoleConfig {
     /// unless this says the network is trusted (and warns at start when it does).
     #[serde(default)]
     pub allow_insecure_ntlm: bool,
+    /// The target's eConnect grant: GP's SQL Server and company database, and the `sql` login
+    /// the host connects with (see [`EconnectGrant`]). Without it `econnect` answers `denied`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub econnect: Option<EconnectGrant>,
 }
 
 impl RoleConfig {
@@ -397,6 +407,7 @@ impl RoleConfig {
             dirs: vec![],
             paced: false,
             allow_insecure_ntlm: false,
+            econnect: None,
         }
     }
 }
@@ -471,6 +482,7 @@ impl Config {
     /// file, the master key file: whatever the caller knows the path of).
     pub fn validate_with(&self, also_protected: &[(&str, &Path)]) -> anyhow::Result<()> {
         self.validate_names()?;
+        self.check_econnect()?;
         let mut protected = self.protected_paths();
         protected.extend(also_protected.iter().map(|(what, p)| (what.to_string(), p.to_path_buf())));
         self.check_dir_grants(&protected)

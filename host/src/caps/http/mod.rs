@@ -198,6 +198,9 @@ fn inject(builder: reqwest::RequestBuilder, secret: &ResolvedSecret) -> Result<r
         SecretScheme::Ntlm => {
             return Err(HttpError::Protocol("NTLM secrets are sent through the connection pool".into()));
         }
+        SecretScheme::Sql => {
+            return Err(HttpError::Denied("a sql login is for econnect, not for HTTP".into()));
+        }
     })
 }
 

@@ -15,8 +15,19 @@ pub struct Origin {
 }
 
 impl Origin {
+    /// An origin as the config writes it: `http(s)://host[:port]`, or `tds://host[:port]` (a SQL
+    /// Server, port 1433 by default) for a `sql` secret. Requests are only ever http(s)
+    /// ([`Origin::of`]), so a `tds` origin never matches one.
     pub fn parse(text: &str) -> anyhow::Result<Origin> {
         let url = url::Url::parse(text).with_context(|| format!("not a URL: {text:?}"))?;
+        if url.scheme() == "tds" {
+            if !matches!(url.path(), "" | "/") || url.query().is_some() || !url.username().is_empty() {
+                bail!("{text:?} must be tds://host[:port] without path, query or user");
+            }
+            let host = url.host_str().filter(|h| !h.is_empty()).context("tds origin has no host")?;
+            let port = url.port().unwrap_or(crate::config::SQL_DEFAULT_PORT);
+            return Ok(Origin { scheme: "tds".into(), host: host.to_ascii_lowercase(), port });
+        }
         Origin::of(&url)
     }
 
