@@ -13,8 +13,8 @@ use anyhow::Context;
 use chargebee_sandbox::{ChargebeeConfig, ChargebeeSandbox, Plan, Region, SiteConfig, SiteInfo};
 use ml_connector::app::App;
 use ml_connector::config::{
-    ChargebeeBinding, ComponentConfig, Config, ConnectionConfig, HostConfig, RoleConfig, SecretConfig, SecretScheme,
-    SecretSource,
+    ChargebeeBinding, ComponentConfig, Config, ConnectionConfig, EconnectGrant, HostConfig, RoleConfig, SecretConfig,
+    SecretScheme, SecretSource,
 };
 use ml_connector::serve::{Running, ServeOptions};
 use tokio_util::sync::CancellationToken;
@@ -321,6 +321,15 @@ fn config(dir: &Path, spec: &StackSpec, cb: &ChargebeeSandbox, gp: &gp_sandbox::
     config.secrets.insert("webhook".into(), secret(SecretScheme::Basic, Some("http://127.0.0.1:1"), webhook));
     let gp_account = gp.credentials().user_spec();
     config.secrets.insert("gp".into(), secret(SecretScheme::Ntlm, Some(&gp_origin), gp_account));
+    if let Some(sql) = gp.sql_addr() {
+        // The eConnect login, bound to the emulator's SQL Server (used only by econnect grants).
+        let login = gp.sql_login();
+        let origin = format!("tds://{sql}");
+        config.secrets.insert(
+            "gp-sql".into(),
+            secret(SecretScheme::Sql, Some(&origin), format!("{}:{}", login.user, login.password)),
+        );
+    }
     for t in &spec.tenants {
         let site = cb.site(&t.site).with_context(|| format!("site {}", t.site))?;
         config.secrets.insert(format!("cb-{}", t.id), secret(SecretScheme::BasicApiKey, None, site.api_key.clone()));
@@ -356,6 +365,14 @@ fn connection(t: &TenantSpec, spec: &StackSpec, gp: &gp_sandbox::Sandbox, gp_ori
         allow_insecure_ntlm: !spec.tls,
         paced: true,
         secrets: [("gp".to_string(), "gp".to_string())].into_iter().collect(),
+        // eConnect straight into the company database (TWO = Fabrikam) when the tenant asks.
+        econnect: (t.endpoint == "econnect").then(|| EconnectGrant {
+            server: gp.sql_addr().map(|a| a.to_string()).unwrap_or_default(),
+            database: "TWO".into(),
+            secret: "gp-sql".into(),
+            max_connections: None,
+            timeout_ms: 30_000,
+        }),
         ..RoleConfig::new("gp-target")
     };
     ConnectionConfig {

@@ -299,7 +299,8 @@ pub fn receivables_invoice(
         batch: ml_connector::bindings::types::BatchKey { source: "RM_Sales".into(), id: batch.into() },
         date: date.into(),
         currency: "USD".into(),
-        currency_id: "USD".into(),
+        // Fabrikam's functional currency id.
+        currency_id: "Z-US$".into(),
         exchange: None,
         sales,
         trade_discount: 0,

@@ -215,18 +215,25 @@ fn cash_receipt(d: &Doc) -> Result<String, String> {
     Ok(wrap("RMCashReceiptsType", &inner))
 }
 
-/// The document's eConnect XML; an error when a value cannot be written (a rate that is no
+/// The document's eConnect XML, its applies (one `RMApplyType` each) after it in the same
+/// `<eConnect>` root: one SQL transaction, so a refused apply leaves no unapplied receipt behind
+/// and a retry never finds the document without its applies (the real pattern: a new receipt and
+/// its `taRMApply` in one document). An error when a value cannot be written (a rate that is no
 /// decimal).
 pub fn document(d: &Doc) -> Result<String, String> {
-    match d.kind {
-        DocKind::Invoice | DocKind::CreditMemo => transaction(d),
-        DocKind::CashReceipt => cash_receipt(d),
-    }
+    let xml = match d.kind {
+        DocKind::Invoice | DocKind::CreditMemo => transaction(d)?,
+        DocKind::CashReceipt => cash_receipt(d)?,
+    };
+    Ok(match (applies(d), xml.strip_suffix("</eConnect>")) {
+        (Some(rows), Some(head)) => format!("{head}{rows}</eConnect>"),
+        _ => xml,
+    })
 }
 
-/// One `RMApplyType` per apply of a receipt or credit memo (eConnect.xsd: one `taRMApply`
-/// each), all in one document, so one transaction (none: no document).
-pub fn applies(d: &Doc) -> Option<String> {
+/// The `RMApplyType` nodes of a receipt's or credit memo's applies (eConnect.xsd: one
+/// `taRMApply` each); none for an invoice or a document without applies.
+fn applies(d: &Doc) -> Option<String> {
     if d.applies.is_empty() || d.kind == DocKind::Invoice {
         return None;
     }
@@ -247,5 +254,5 @@ pub fn applies(d: &Doc) -> Option<String> {
             )
         })
         .collect();
-    Some(format!("<eConnect>{rows}</eConnect>"))
+    Some(rows)
 }

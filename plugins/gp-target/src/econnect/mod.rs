@@ -160,13 +160,9 @@ impl Transport for Econnect<'_> {
         self.sql.execute(&xml).map_err(write_failure)
     }
 
-    /// The applies as their own eConnect document, after the document's.
-    fn apply(&self, d: &Doc) -> Result<(), Failure> {
-        let Some(xml) = doc::applies(d) else { return Ok(()) };
-        self.sql.execute(&xml).map_err(|e| match write_failure(e) {
-            Failure::Ambiguous(m) | Failure::Duplicate(m) => Failure::Transient(m),
-            other => other,
-        })
+    /// Nothing more: the applies rode in the document's own eConnect transaction.
+    fn apply(&self, _d: &Doc) -> Result<(), Failure> {
+        Ok(())
     }
 
     fn find(&self, kind: DocKind, number: &str) -> Result<Option<Doc>, Failure> {

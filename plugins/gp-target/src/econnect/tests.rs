@@ -136,13 +136,15 @@ fn a_card_receipt_and_its_applies() -> Result<(), String> {
     assert!(xml.contains("<CREATEDIST>1</CREATEDIST>"), "{xml}");
     let check = Doc { receipt_type: "Check".into(), ..receipt() };
     assert!(doc::document(&check)?.contains("<CSHRCTYP>0</CSHRCTYP>") && !doc::document(&check)?.contains("CRCARDID"));
-    let applies = doc::applies(&receipt()).ok_or("applies")?;
-    in_xsd_order(&applies, "taRMApply");
-    assert_eq!(applies.matches("<RMApplyType>").count(), 2, "{applies}");
-    assert!(applies.contains("<APTODCNM>CBINV-1001</APTODCNM><APFRDCNM>CBPAY-1</APFRDCNM><APPTOAMT>50.00000</APPTOAMT><APFRDCTY>9</APFRDCTY><APTODCTY>1</APTODCTY>"), "{applies}");
+    // The applies ride in the receipt's own document (one SQL transaction), after it.
+    in_xsd_order(&xml, "taRMApply");
+    assert_eq!(xml.matches("<RMApplyType>").count(), 2, "{xml}");
+    assert!(xml.find("</RMCashReceiptsType>") < xml.find("<RMApplyType>"), "the receipt first: {xml}");
+    assert!(xml.ends_with("</RMApplyType></eConnect>") && xml.matches("<eConnect>").count() == 1, "{xml}");
+    assert!(xml.contains("<APTODCNM>CBINV-1001</APTODCNM><APFRDCNM>CBPAY-1</APFRDCNM><APPTOAMT>50.00000</APPTOAMT><APFRDCTY>9</APFRDCTY><APTODCTY>1</APTODCTY>"), "{xml}");
     let memo = Doc { kind: DocKind::CreditMemo, ..receipt() };
-    assert!(doc::applies(&memo).is_some_and(|x| x.contains("<APFRDCTY>7</APFRDCTY>")));
-    assert_eq!(doc::applies(&Doc { applies: vec![], ..receipt() }), None);
+    assert!(doc::document(&memo)?.contains("<APFRDCTY>7</APFRDCTY>"));
+    assert!(!doc::document(&Doc { applies: vec![], ..receipt() })?.contains("RMApplyType"));
     Ok(())
 }
 
