@@ -86,7 +86,9 @@ fn theirs(p: &dyn Protocol, ext: &str) -> gp_target::transport::Theirs {
     let old = Party { name: "Acme Old Name".into(), email: Some("old@acme.example".into()), ..party() };
     let create = p.save_customer(&old, None, &[]).unwrap().body.unwrap();
     let raw = match ext {
-        "xml" => create.replace("<customer>", "<GetCustomerByKeyResult>").replace("</customer>", "</GetCustomerByKeyResult>"),
+        "xml" => {
+            create.replace("<customer>", "<GetCustomerByKeyResult>").replace("</customer>", "</GetCustomerByKeyResult>")
+        }
         _ => create,
     };
     let party = p.parse_customer(&raw).unwrap().expect("GP's copy reads back");
@@ -157,7 +159,12 @@ fn cases(p: &dyn Protocol, ext: &str) -> Vec<Case> {
     assert!(!changes.is_empty(), "the update changes name and email");
     let update = p.save_customer(&party(), Some(&theirs), &changes).unwrap();
     let mut out: Vec<Case> = vec![
-        (format!("CreateCustomer.{ext}"), p.save_customer(&party(), None, &[]).unwrap(), "CreateCustomer".into(), none()),
+        (
+            format!("CreateCustomer.{ext}"),
+            p.save_customer(&party(), None, &[]).unwrap(),
+            "CreateCustomer".into(),
+            none(),
+        ),
         (format!("UpdateCustomer.{ext}"), update, "UpdateCustomer".into(), none()),
         (
             format!("CreateCustomer-no-email.{ext}"),
@@ -338,8 +345,11 @@ fn settings_choose_the_protocol() {
     let soap = settings_from(settings(&[("gp.soap_url", "http://gp/soap"), ("gp.company", "Fabrikam, Inc.")])).unwrap();
     assert_eq!(soap.endpoint, Endpoint::Soap { url: "http://gp/soap".into() });
     assert_eq!(soap.company, Some(Company::Name("Fabrikam, Inc.".into())));
-    let sba = settings_from(settings(&[("gp.endpoint", "sba"), ("gp.sba_url", "http://gp/GPService/Tenants(T)/Companies(C)")]))
-        .unwrap();
+    let sba = settings_from(settings(&[
+        ("gp.endpoint", "sba"),
+        ("gp.sba_url", "http://gp/GPService/Tenants(T)/Companies(C)"),
+    ]))
+    .unwrap();
     assert_eq!(sba.timeout_ms, 30_000);
     assert_eq!(sba.endpoint, Endpoint::Sba { url: "http://gp/GPService/Tenants(T)/Companies(C)".into() });
     assert!(
