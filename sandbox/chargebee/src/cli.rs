@@ -22,6 +22,12 @@ pub struct SandboxArgs {
     pub customers: usize,
     #[arg(long, default_value_t = 5)]
     pub invoices_per_customer: usize,
+    /// Share of generated invoices that are voided (0–1; `invoice_updated`, status voided).
+    #[arg(long, default_value_t = 0.0)]
+    pub void_rate: f64,
+    /// Share of generated invoices with a failed payment attempt (0–1; `payment_failed`).
+    #[arg(long, default_value_t = 0.0)]
+    pub failed_payment_rate: f64,
     /// Days of history, ending now.
     #[arg(long, default_value_t = 180)]
     pub days: u32,
@@ -120,6 +126,8 @@ impl SandboxArgs {
             currencies: self.currencies.clone(),
             seed: self.seed,
             days: self.days,
+            void_rate: self.void_rate,
+            failed_payment_rate: self.failed_payment_rate,
             ..SeedSpec::default()
         }
     }

@@ -31,6 +31,12 @@ pub struct SeedSpec {
     pub days: u32,
     /// End of the history, Unix seconds; `None` → now.
     pub until: Option<i64>,
+    /// Share of invoices voided soon after they are issued (instead of being paid or
+    /// credited): `invoice_updated` with status `voided`. 0 (default) leaves the data as it was.
+    pub void_rate: f64,
+    /// Share of invoices that get a failed payment attempt before anything else happens to
+    /// them: a `failure` transaction and `payment_failed`. 0 (default) leaves the data as it was.
+    pub failed_payment_rate: f64,
 }
 
 impl Default for SeedSpec {
@@ -46,6 +52,8 @@ impl Default for SeedSpec {
             refund_rate: 0.05,
             days: 180,
             until: None,
+            void_rate: 0.0,
+            failed_payment_rate: 0.0,
         }
     }
 }
@@ -63,6 +71,8 @@ pub struct SeedSummary {
     /// Planned steps the data no longer allowed when their time came (e.g. a credit note
     /// larger than what was still due); deterministic like the rest.
     pub skipped: usize,
+    pub voided_invoices: usize,
+    pub failed_payments: usize,
 }
 
 const FIRST: &[&str] = &[
@@ -129,6 +139,8 @@ enum Step {
     CreditNote { inv: usize, percent: u32, reason: &'static str },
     Refund { inv: usize, percent: u32 },
     DueDate { inv: usize },
+    Void { inv: usize },
+    FailedPayment { inv: usize },
 }
 
 /// The whole history before it is applied: inputs, and the timed steps that use them.
@@ -350,6 +362,20 @@ fn plan_invoice_fate(
     steps: &mut Vec<(i64, Step)>,
 ) {
     let until = span.until;
+    // Drawn only when the rates are set, so the default (0) leaves every other draw as it was.
+    if spec.void_rate > 0.0 && rng.random_bool(spec.void_rate.clamp(0.0, 1.0)) {
+        let at = date + rng.random_range(600..2 * 86_400);
+        if at < until {
+            steps.push((at, Step::Void { inv }));
+            return;
+        }
+    }
+    if spec.failed_payment_rate > 0.0 && rng.random_bool(spec.failed_payment_rate.clamp(0.0, 1.0)) {
+        let at = date + rng.random_range(60..3_600);
+        if at < until {
+            steps.push((at, Step::FailedPayment { inv }));
+        }
+    }
     let due = date + i64::from(terms.net_term_days) * 86_400;
     if due > date && due < until {
         steps.push((due, Step::DueDate { inv }));
@@ -413,6 +439,13 @@ impl Replay {
             }
             Step::Refund { inv, percent } => with_invoice(data, &self.invoice_ids[inv], |data, id, _, _| {
                 refund(data, id, percent, at_ms).map(|_| summary.refunds += 1)
+            }),
+            Step::Void { inv } => with_invoice(data, &self.invoice_ids[inv], |data, id, _, _| {
+                data.void_invoice(id, at_ms).map(|_| summary.voided_invoices += 1)
+            }),
+            Step::FailedPayment { inv } => with_invoice(data, &self.invoice_ids[inv], |data, id, due, _| {
+                let method = ["card", "direct_debit"][(at_ms as usize / 1000) % 2];
+                data.record_failed_payment(id, due, method, at_ms).map(|_| summary.failed_payments += 1)
             }),
             Step::DueDate { inv } => {
                 data.event_source = "scheduled_job".into();

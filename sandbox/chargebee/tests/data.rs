@@ -249,3 +249,43 @@ async fn mutations_change_records_and_append_events_with_snapshots() {
     let r = get(&c, &sb, &site, "/api/v2/transactions?type[is]=refund").await;
     assert_eq!(r.json["list"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn voided_invoices_and_failed_payments_at_set_rates_deterministically() {
+    let s = SeedSpec { void_rate: 0.25, failed_payment_rate: 0.25, ..spec(20, 5) };
+    let sb = start(roomy()).await;
+    let site = sb.sites()[0].clone();
+    let summary = sb.control().seed(&site.name, &s).unwrap();
+    assert!(summary.voided_invoices > 5, "{summary:?}");
+    assert!(summary.failed_payments > 5, "{summary:?}");
+    let control = sb.control();
+    let invoices = control.invoices(&site.name).unwrap();
+    let voided: Vec<_> = invoices.iter().filter(|i| i.status == "voided").collect();
+    assert_eq!(voided.len(), summary.voided_invoices);
+    for inv in &voided {
+        assert_eq!((inv.amount_due, inv.amount_paid, inv.credits_applied), (0, 0, 0), "invoice {}", inv.id);
+        assert!(inv.voided_at.is_some());
+    }
+    let txns = control.transactions(&site.name).unwrap();
+    let failed: Vec<_> = txns.iter().filter(|t| t.status == "failure").collect();
+    assert_eq!(failed.len(), summary.failed_payments);
+    assert!(failed.iter().all(|t| t.linked_invoices.is_empty() && t.kind == "payment"));
+    let events = control.events(&site.name).unwrap();
+    let count = |ty: &str| events.iter().filter(|e| e.event_type == ty).count();
+    assert_eq!(count("payment_failed"), summary.failed_payments);
+    let voided_events = events
+        .iter()
+        .filter(|e| e.event_type == "invoice_updated")
+        .filter(|e| e.content["invoice"]["status"] == "voided")
+        .count();
+    assert_eq!(voided_events, summary.voided_invoices);
+
+    // Same seed, same data; the default rate (0) voids and fails nothing.
+    let (again, site_again) = seeded(&s).await;
+    assert_eq!(again.control().invoices(&site_again.name).unwrap(), invoices);
+    assert_eq!(again.control().transactions(&site_again.name).unwrap(), txns);
+    let (plain, site_plain) = seeded(&spec(20, 5)).await;
+    let plain_invoices = plain.control().invoices(&site_plain.name).unwrap();
+    assert!(plain_invoices.iter().all(|i| i.status != "voided"));
+    assert!(plain.control().transactions(&site_plain.name).unwrap().iter().all(|t| t.status != "failure"));
+}

@@ -24,7 +24,7 @@ CREATE TABLE IF NOT EXISTS rm00101 (
     txrgnnum TEXT, inactive INTEGER NOT NULL DEFAULT 0, hold INTEGER NOT NULL DEFAULT 0, addresses TEXT,
     creatddt TEXT NOT NULL, modifdt TEXT NOT NULL,
     PRIMARY KEY (company_id, custnmbr));
--- SY00500 batch headers; bchsttus 0 = available. Nothing here ever posts a batch.
+-- SY00500 batch headers; bchsttus 0 = available, 1 = marked (being posted); posting deletes the row.
 CREATE TABLE IF NOT EXISTS sy00500 (
     company_id INTEGER NOT NULL, bachnumb TEXT NOT NULL, bchsourc TEXT NOT NULL, series INTEGER NOT NULL,
     bchcomnt TEXT, chekbkid TEXT, bchsttus INTEGER NOT NULL DEFAULT 0, creatddt TEXT NOT NULL,

@@ -57,6 +57,15 @@ pub struct SandboxArgs {
     /// Ignore unknown or misplaced SOAP/JSON members (as GP does) instead of refusing them.
     #[arg(long)]
     pub lenient_schema: bool,
+    /// Post each batch this many milliseconds after its last write, as a GP user running
+    /// Series Post would (for demos and black-box tests; default: batches post only through
+    /// the /_sandbox/ control or the test handle).
+    #[arg(long, value_name = "MS")]
+    pub auto_post_after_ms: Option<u64>,
+    /// Whether the RMApply Web Services extension is installed (applies in SOAP Extensions);
+    /// `--rmapply-extension false` refuses them, as GP without the add-on would.
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
+    pub rmapply_extension: bool,
     /// Serve HTTPS (SOAP, SBA, WSDL) instead of plain HTTP, with a CA generated at start.
     #[arg(long)]
     pub tls: bool,
@@ -97,6 +106,8 @@ impl SandboxArgs {
                 Some(password) => crate::econnect::SqlLogin { password, ..crate::econnect::SqlLogin::generated() },
                 None => crate::econnect::SqlLogin::generated(),
             },
+            auto_post_after: self.auto_post_after_ms.map(Duration::from_millis),
+            rmapply_extension: self.rmapply_extension,
             ..GpConfig::default()
         }
     }
@@ -138,6 +149,12 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     for (id, interid, name) in sandbox.control().company_databases().await? {
         println!("  company database {interid:<6} company {id:>3}: {name}  (system database: DYNAMICS)");
     }
+    let controls = sandbox.control_url();
+    println!("  controls (same account): POST {controls}/companies/{{id}}/batches/{{source}}/{{batch}}/post");
+    println!("                           POST {controls}/companies/{{id}}/periods/{{year}}/{{period}}/close|open");
+    if let Some(ms) = args.auto_post_after_ms {
+        println!("  auto-post:              each batch {ms} ms after its last write");
+    }
     println!("Ctrl-C to stop.");
     tokio::signal::ctrl_c().await?;
     sandbox.shutdown().await;
@@ -166,6 +183,14 @@ mod tests {
         let tls = parse(&["--tls"]).unwrap().config().tls.unwrap();
         assert_eq!(tls.names, ["localhost", "127.0.0.1"]);
         assert_eq!(tls.ca_file.unwrap(), std::env::temp_dir().join("gp-sandbox-ca.pem"));
+    }
+
+    #[test]
+    fn auto_post_and_rmapply_switches() {
+        let c = parse(&[]).unwrap().config();
+        assert_eq!((c.auto_post_after, c.rmapply_extension), (None, true));
+        let c = parse(&["--auto-post-after-ms", "250", "--rmapply-extension", "false"]).unwrap().config();
+        assert_eq!((c.auto_post_after, c.rmapply_extension), (Some(std::time::Duration::from_millis(250)), false));
     }
 
     #[test]

@@ -74,6 +74,14 @@ pub struct GpConfig {
     pub sql_login: crate::econnect::SqlLogin,
     /// Where the SQL (TDS) endpoint listens (default: a free loopback port); `None`: no SQL endpoint.
     pub sql_bind: Option<SocketAddr>,
+    /// Post each batch this long after its last write (GP's Series Post run by a user; for
+    /// demos and black-box tests). `None`: batches post only through [`crate::Control::post_batch`]
+    /// or `POST /_sandbox/companies/{id}/batches/{source}/{batch}/post`.
+    pub auto_post_after: Option<Duration>,
+    /// The RMApply extension is installed: SOAP CashReceipt / ReceivablesCreditMemo may carry
+    /// applies in `Extensions`. Default on while the connector still sends applies that way;
+    /// the applies step switches it off (applies then go between posted documents).
+    pub rmapply_extension: bool,
 }
 
 /// HTTPS settings: a CA and a server certificate are generated at start
@@ -115,6 +123,8 @@ impl Default for GpConfig {
             tls: None,
             sql_login: crate::econnect::SqlLogin::generated(),
             sql_bind: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
+            auto_post_after: None,
+            rmapply_extension: true,
         }
     }
 }

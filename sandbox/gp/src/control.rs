@@ -9,6 +9,7 @@ use anyhow::{Context as _, bail};
 use crate::faults::{CounterSnapshot, FaultKind, FaultRule, Overload};
 use crate::model::{AppliedRecord, Batch, Checkbook, Company, Currency, Customer, DocType, Document, TxState};
 use crate::server::Shared;
+use crate::service::posting::PostOutcome;
 
 /// Cheap to clone; valid while the sandbox runs.
 #[derive(Clone)]
@@ -79,6 +80,46 @@ impl Control {
             bail!("company {company} has no fiscal period {year}/{period}");
         }
         Ok(())
+    }
+
+    /// Closes the Sales series of a fiscal period.
+    pub async fn close_period(&self, company: i32, year: i32, period: u32) -> anyhow::Result<()> {
+        self.set_period_closed(company, year, period, true).await
+    }
+
+    /// Reopens the Sales series of a fiscal period.
+    pub async fn open_period(&self, company: i32, year: i32, period: u32) -> anyhow::Result<()> {
+        self.set_period_closed(company, year, period, false).await
+    }
+
+    /// Posts a batch as GP's Series Post does: every document work → open (RM20101, DCSTATUS 2,
+    /// posting date today), unposted applies become posted, the batch header is deleted. A
+    /// batch with a document in a closed period or with unbalanced distributions is refused
+    /// and stays unposted ([`PostOutcome::Refused`]); an unknown batch is an error.
+    pub async fn post_batch(&self, company: i32, id: &str, source: &str) -> anyhow::Result<PostOutcome> {
+        self.shared.service.post_batch(company, id, source).await.map_err(|e| anyhow::anyhow!("{e}"))
+    }
+
+    /// Test hook: posting holds each batch busy (BCHSTTUS marked) this long before it checks
+    /// and moves the documents, so a write into it can be tried meanwhile. Zero: no pause.
+    pub fn set_posting_pause(&self, pause: Duration) {
+        self.shared.service.activity.set_pause(pause);
+    }
+
+    /// Sets a batch's SY00500 BCHSTTUS directly (0 available, 1 marked/being posted); false if
+    /// there is no such batch.
+    pub async fn set_batch_status(&self, company: i32, id: &str, source: &str, status: i64) -> anyhow::Result<bool> {
+        Ok(self.db().set_batch_status(company, id, source, status).await?)
+    }
+
+    /// RM00401 DCSTATUS and the posting date of a posted document; `None` while unposted.
+    pub async fn posting_status(
+        &self,
+        company: i32,
+        doc_type: DocType,
+        number: &str,
+    ) -> anyhow::Result<Option<(i64, String)>> {
+        Ok(self.db().posting_status(company, doc_type, number).await?)
     }
 
     /// Moves a document to open (as if a GP user posted its batch) or history, or back.

@@ -30,6 +30,18 @@ impl Date {
         Date { year: d.year(), month: u32::from(u8::from(d.month())), day: u32::from(d.day()) }
     }
 
+    /// Days since 1970-01-01 (the inverse of [`Date::from_days`]); 0 for an invalid date.
+    pub fn days(&self) -> i64 {
+        const UNIX_EPOCH_JULIAN_DAY: i64 = 2_440_588;
+        let month = u8::try_from(self.month).ok().and_then(|m| time::Month::try_from(m).ok());
+        let day = u8::try_from(self.day).ok();
+        match (month, day) {
+            (Some(m), Some(d)) => time::Date::from_calendar_date(self.year, m, d)
+                .map_or(0, |date| i64::from(date.to_julian_day()) - UNIX_EPOCH_JULIAN_DAY),
+            _ => 0,
+        }
+    }
+
     /// `YYYY-MM-DD`, the form stored in the database.
     pub fn iso(&self) -> String {
         format!("{:04}-{:02}-{:02}", self.year, self.month, self.day)
@@ -94,6 +106,7 @@ mod tests {
         assert_eq!(parse_datetime("2025-01-01X"), None);
         assert_eq!(Date::from_days(0).iso(), "1970-01-01");
         assert_eq!(Date::from_days(20_454).iso(), "2026-01-01");
+        assert_eq!(Date::from_days(20_454).days(), 20_454);
         assert!(parse_datetime("0001-01-01T00:00:00").unwrap().is_dotnet_min());
     }
 }

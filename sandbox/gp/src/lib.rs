@@ -57,3 +57,4 @@ pub use model::{DocType, TxState};
 pub use rules::RulesConfig;
 pub use sandbox::{GpSandbox, Sandbox};
 pub use seed::{CompanySeed, FiscalYearSeed, SeedData};
+pub use service::posting::{PostError, PostOutcome};

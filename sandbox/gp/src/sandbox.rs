@@ -23,6 +23,8 @@ pub struct Sandbox {
     sql_login: crate::econnect::SqlLogin,
     sql_addr: Option<SocketAddr>,
     sql_task: Option<JoinHandle<()>>,
+    /// The auto-post task (`GpConfig::auto_post_after`).
+    post_task: Option<JoinHandle<()>>,
     control: Control,
     stop: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
@@ -72,7 +74,12 @@ impl GpSandbox {
             }
             None => (None, None),
         };
+        let post_task = config.auto_post_after.map(|quiet| {
+            let poster = Arc::new(service_view(&shared.service));
+            tokio::spawn(crate::service::posting::auto_post(poster, quiet, stop.subscribe()))
+        });
         Ok(Sandbox {
+            post_task,
             sql_addr,
             sql_task,
             addr,
@@ -90,8 +97,17 @@ impl GpSandbox {
 
 /// The eConnect backend over `s`'s database, rules and counters (what SOAP and SBA use).
 fn econnect_backend(s: &service::Service, login: &crate::econnect::SqlLogin) -> Arc<crate::econnect::EconnectBackend> {
-    let service = service::Service { db: s.db.clone(), rules: s.rules.clone(), counters: s.counters.clone() };
-    Arc::new(crate::econnect::EconnectBackend::new(Arc::new(service), login.clone()))
+    Arc::new(crate::econnect::EconnectBackend::new(Arc::new(service_view(s)), login.clone()))
+}
+
+/// Another handle on the same database, rules, counters and batch activity.
+fn service_view(s: &service::Service) -> service::Service {
+    service::Service {
+        db: s.db.clone(),
+        rules: s.rules.clone(),
+        counters: s.counters.clone(),
+        activity: s.activity.clone(),
+    }
 }
 
 /// What every request handler shares, from the configuration.
@@ -103,7 +119,12 @@ fn shared(
 ) -> server::Shared {
     let counters = Arc::new(faults::Counters::default());
     server::Shared {
-        service: service::Service { db, rules: config.rules.clone(), counters: counters.clone() },
+        service: service::Service {
+            db,
+            rules: config.rules.clone(),
+            counters: counters.clone(),
+            activity: Arc::default(),
+        },
         schema,
         auth: auth_config(config),
         pacing: faults::Pacing::new(config.latency, config.ceiling, config.overload),
@@ -111,6 +132,7 @@ fn shared(
         counters,
         strict_schema: config.strict_schema,
         tenant: config.tenant.clone(),
+        rmapply_extension: config.rmapply_extension,
         shutdown,
     }
 }
@@ -182,6 +204,12 @@ impl Sandbox {
         format!("{}{}", self.base_url(), soap::PATH)
     }
 
+    /// Base of the sandbox's HTTP controls (`POST …/companies/{id}/batches/{source}/{batch}/post`,
+    /// `POST …/companies/{id}/periods/{year}/{period}/close|open`), same account as SOAP/SBA.
+    pub fn control_url(&self) -> String {
+        format!("{}{}", self.base_url(), crate::endpoints::control::PREFIX)
+    }
+
     pub fn wsdl_url(&self) -> String {
         format!("{}?wsdl", self.soap_url())
     }
@@ -228,6 +256,9 @@ impl Sandbox {
             let _ = task.await;
         }
         if let Some(task) = self.sql_task.take() {
+            let _ = task.await;
+        }
+        if let Some(task) = self.post_task.take() {
             let _ = task.await;
         }
         self.control.shared.service.db.close().await;

@@ -49,6 +49,9 @@ pub struct Shared {
     pub strict_schema: bool,
     /// SBA tenant name (`DefaultTenant`).
     pub tenant: String,
+    /// The RMApply Web Services extension is installed: SOAP documents may carry applies in
+    /// `Extensions` (off: refused).
+    pub rmapply_extension: bool,
     pub shutdown: watch::Receiver<bool>,
 }
 

@@ -92,6 +92,62 @@ impl SiteData {
         Ok(txn)
     }
 
+    /// A payment attempt on an invoice that the gateway declined: a `payment` transaction with
+    /// status `failure`, nothing applied to the invoice (its amount due is unchanged), and a
+    /// `payment_failed` event with the transaction, the invoice and the customer (chargebee-
+    /// objects.md §events; linked_invoices left empty: INFERRED).
+    pub fn record_failed_payment(
+        &mut self,
+        invoice_id: &str,
+        amount: i64,
+        method: &str,
+        at_ms: i64,
+    ) -> Result<Transaction, SandboxError> {
+        let ix = self.need(Kind::Invoice, invoice_id)?;
+        let inv = &self.invoices[ix];
+        if amount <= 0 || inv.status == "voided" || inv.deleted {
+            return Err(SandboxError::Invalid(format!("invoice {invoice_id} has nothing to pay")));
+        }
+        let (customer_id, currency) = (inv.customer_id.clone(), inv.currency_code.clone());
+        let (version, secs) = self.next_version(at_ms);
+        let txn_id = self.random_id("txn_");
+        let card = (method == "card").then(|| card_details(&txn_id));
+        let txn = Transaction {
+            id: txn_id.clone(),
+            customer_id: customer_id.clone(),
+            gateway: "chargebee_payments".into(),
+            id_at_gateway: Some(format!("ch_{}", txn_id.trim_start_matches("txn_"))),
+            masked_card_number: card.as_ref().map(|c| c.0.clone()),
+            payment_method_details: card.map(|c| c.1),
+            payment_method: method.into(),
+            reference_number: None,
+            kind: "payment".into(),
+            date: secs,
+            exchange_rate: exchange_rate_of(&currency),
+            currency_code: currency,
+            amount,
+            amount_unused: 0,
+            status: "failure".into(),
+            refunded_txn_id: None,
+            updated_at: secs,
+            resource_version: version,
+            deleted: false,
+            linked_invoices: Vec::new(),
+            linked_credit_notes: Vec::new(),
+            linked_refunds: Vec::new(),
+            object: "transaction".into(),
+        };
+        self.index.insert((Kind::Transaction, txn_id), self.transactions.len());
+        self.transactions.push(txn.clone());
+        let customer = self.customer_of(&customer_id).map(|c| snapshot(&c)).unwrap_or(Value::Null);
+        self.emit(
+            secs,
+            "payment_failed",
+            vec![("transaction", snapshot(&txn)), ("invoice", snapshot(&self.invoices[ix])), ("customer", customer)],
+        );
+        Ok(txn)
+    }
+
     /// Refuses what Chargebee refuses: no invoice, invoices of different customers or
     /// currencies, more than is due, a voided or deleted invoice, the same invoice twice.
     fn check_applications(&self, input: &PaymentInput) -> Result<Applications, SandboxError> {

@@ -1,4 +1,4 @@
-//! Batch headers (SY00500). Documents create their batch on first use; nothing posts one.
+//! Batch headers (SY00500). Documents create their batch on first use; posting (`posting.rs`) deletes it.
 
 use sqlx::Row;
 

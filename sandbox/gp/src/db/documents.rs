@@ -18,6 +18,9 @@ macro_rules! doc_select {
     };
 }
 
+/// The shared document columns, for statements outside this file (posting's work → open copy).
+pub(super) const DOC_COLUMNS: &str = doc_select!();
+
 /// Every document of a company in any table, with its state.
 const ALL_DOCS: &str = concat!(
     "SELECT * FROM (SELECT ",

@@ -16,6 +16,7 @@ mod company;
 mod customers;
 mod documents;
 mod periods;
+pub mod posting;
 mod reference;
 mod validation_log;
 
@@ -28,6 +29,7 @@ use sqlx::{Row, SqlitePool, Transaction};
 
 pub use addresses::Address;
 pub use documents::DocTable;
+pub use posting::{BatchDocument, OpenItem};
 pub use reference::{Rate, SeedValue};
 
 pub type Tx = Transaction<'static, sqlx::Sqlite>;
@@ -41,6 +43,7 @@ pub type Tx = Transaction<'static, sqlx::Sqlite>;
 const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_gp_tables", include_str!("../../migrations/0001_gp_tables.sql")),
     ("0002_reference_and_lines", include_str!("../../migrations/0002_reference_and_lines.sql")),
+    ("0003_posting", include_str!("../../migrations/0003_posting.sql")),
 ];
 
 #[derive(Clone)]

@@ -11,7 +11,7 @@ use crate::ledger::{self, DistLine, Exchange, Lines, TaxLine};
 use crate::model::{Amounts, Currency, DocType, Document, TxState};
 use crate::money::format_minor;
 use crate::rules::{self, GpError, len};
-use crate::service::{OpError, OpResult};
+use crate::service::{OpError, OpResult, Service};
 
 /// Amount digits of the lines before their header names the currency: eConnect's 5 decimals
 /// (the header checks them against the currency when it arrives).
@@ -226,12 +226,18 @@ async fn write(ctx: &Ctx<'_>, tx: &mut Tx, doc: &Document, lines: &Lines, mut er
     }
     let (checked, more) = ledger::check(tx, ctx.company, rules, doc, lines).await?;
     errors.extend(more);
+    if Service::batch_busy(tx, ctx.company.id, &doc.batch_id, &doc.batch_source).await? {
+        errors.insert(0, GpError::BatchBusy { id: doc.batch_id.clone() });
+    }
     if !errors.is_empty() {
         return Err(OpError::Rejected(errors));
     }
     Db::ensure_batch(tx, ctx.company.id, &doc.batch_id, &doc.batch_source, doc.checkbook_id.as_deref()).await?;
     Db::insert_document(tx, ctx.company.id, doc).await?;
     ledger::store(tx, ctx.company.id, doc, lines, &checked).await?;
+    // Touched before the eConnect transaction commits: auto-post waits its quiet time anyway,
+    // and a batch that ends up rolled back is simply not found then.
+    ctx.service.activity.touch(ctx.company.id, &doc.batch_id, &doc.batch_source);
     ctx.service.counters.document_written();
     Ok(())
 }

@@ -8,6 +8,7 @@
 //! (eConnect over SQL Server's TDS) gets its own listener in its module and shares
 //! [`crate::service::Service`] the same way.
 
+pub mod control;
 pub mod sba;
 pub mod soap;
 
@@ -22,13 +23,17 @@ use crate::server::{Reply, Shared};
 pub enum Endpoint {
     Soap,
     Sba,
+    /// The sandbox's own controls under `/_sandbox/` (posting, periods): not GP's.
+    Control,
 }
 
 impl Endpoint {
     /// The endpoint serving `path`, if any (`None`: 404).
     pub fn for_path(path: &str) -> Option<Endpoint> {
         let lower = path.to_ascii_lowercase();
-        if lower == soap::PATH.to_ascii_lowercase() {
+        if lower.starts_with(control::PREFIX) {
+            Some(Endpoint::Control)
+        } else if lower == soap::PATH.to_ascii_lowercase() {
             Some(Endpoint::Soap)
         } else if lower.starts_with("/gpservice/") || lower.starts_with("/gpservice%2f") {
             Some(Endpoint::Sba)
@@ -42,6 +47,8 @@ impl Endpoint {
         match self {
             Endpoint::Soap => auth.soap_basic,
             Endpoint::Sba => auth.sba_basic,
+            // Usable from curl: Basic whenever either GP endpoint accepts it.
+            Endpoint::Control => auth.sba_basic || auth.soap_basic,
         }
     }
 
@@ -50,6 +57,7 @@ impl Endpoint {
         match self {
             Endpoint::Soap => soap::handle(shared, parts, body).await,
             Endpoint::Sba => sba::handle(shared, parts, body).await,
+            Endpoint::Control => control::handle(shared, parts).await,
         }
     }
 }

@@ -40,7 +40,9 @@ pub struct RulesConfig {
     /// DOCNUMBR + RMDTYPAL) or across all RM document types.
     pub doc_number_unique_across_types: bool,
     /// Whether an apply may target an invoice that is still unposted (work). Real GP applies
-    /// to posted documents only; the emulator never posts, so this defaults to true.
+    /// to posted documents only. Defaults to true while the connector still applies to
+    /// documents it has just written; the next step (applies between posted documents, now
+    /// that batches post: [`crate::Control::post_batch`]) flips this default to false.
     pub allow_apply_to_unposted: bool,
     /// Lower-case customer ids: refused (default) or upper-cased as GP's field format does.
     pub upcase_customer_ids: bool,
@@ -177,6 +179,14 @@ pub enum GpError {
     AlreadyVoided { number: String },
     #[error("Master_Type {value:?} is not valid; CUS is the customer master")]
     MasterTypeInvalid { value: String },
+    /// GP client text (KB 850289) for a batch that is being posted; eConnect's number is
+    /// NOT FOUND, so the number is synthetic.
+    #[error("Batch is marked for posting by another user.")]
+    BatchBusy { id: String },
+    /// INFERRED: without the RMApply add-on GP Web Services has no handler for the extension;
+    /// the emulator refuses it rather than ignoring the applies silently.
+    #[error("Extension {id} is not installed on this GP Web Services instance")]
+    ExtensionNotInstalled { id: String },
     #[error("{0}")]
     Contract(String),
 }
@@ -231,6 +241,8 @@ impl GpError {
             Self::CashTypeInvalid { .. } => 9043,
             Self::AlreadyVoided { .. } => 9044,
             Self::MasterTypeInvalid { .. } => 9045,
+            Self::BatchBusy { .. } => 9046,
+            Self::ExtensionNotInstalled { .. } => 9047,
         }
     }
 
@@ -245,7 +257,8 @@ impl GpError {
             Self::Required { property } | Self::TooLong { property, .. } => std::slice::from_ref(property),
             Self::TooPrecise { property, .. } | Self::BadAmount { property, .. } => std::slice::from_ref(property),
             Self::Negative { property } | Self::AmountCurrency { property, .. } => std::slice::from_ref(property),
-            Self::BatchSource { .. } => &["BatchKey"],
+            Self::BatchSource { .. } | Self::BatchBusy { .. } => &["BatchKey"],
+            Self::ExtensionNotInstalled { .. } => &["Extensions"],
             Self::CheckbookMissing { .. } | Self::CheckbookCurrency { .. } => &["BankAccountKey"],
             Self::CompanyMissing { .. } => &["Context"],
             Self::PolicyMissing { .. } | Self::PolicyUnknown { .. } => &["Policy"],

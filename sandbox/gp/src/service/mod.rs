@@ -10,6 +10,8 @@ pub(crate) mod customer_setup;
 mod customers;
 mod documents;
 mod members;
+pub mod posting;
+mod receivables;
 
 use std::sync::Arc;
 
@@ -56,6 +58,8 @@ pub struct Service {
     pub db: Db,
     pub rules: RulesConfig,
     pub counters: Arc<Counters>,
+    /// Last write per batch (auto-post) and the posting pause hook; shared by every front end.
+    pub activity: Arc<posting::BatchActivity>,
 }
 
 impl Service {

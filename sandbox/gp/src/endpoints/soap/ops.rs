@@ -30,6 +30,7 @@ pub const OPERATIONS: &[&str] = &[
     "GetBatchList",
     "GetReceivablesDocumentList",
     "GetLoggedValidationResultByKey",
+    "GetCustomerReceivablesSummaryByKey",
 ];
 
 /// `Extension/@ExtensionId` that carries applies on a CashReceipt or ReceivablesCreditMemo.
@@ -52,6 +53,7 @@ fn object_type(operation: &str) -> &'static str {
         "GetBatchByKey" | "GetBatchList" => "Microsoft.Dynamics.GP.Batch",
         "GetReceivablesDocumentList" => "Microsoft.Dynamics.GP.ReceivablesDocumentSummary",
         "GetPolicyByOperation" => "Microsoft.Dynamics.GP.Policy",
+        "GetCustomerReceivablesSummaryByKey" => "Microsoft.Dynamics.GP.CustomerReceivablesSummary",
         _ => "Microsoft.Dynamics.GP.BusinessObject",
     }
 }
@@ -270,6 +272,9 @@ async fn run_in_company(shared: &Shared, co: &Company, op: &str, body: &Node) ->
             };
             let doc = object(body, member)?;
             let applies = applies_from_extensions(doc)?;
+            if !applies.is_empty() && !shared.rmapply_extension {
+                return Err(GpError::ExtensionNotInstalled { id: APPLY_EXTENSION_ID.into() }.into());
+            }
             svc.create_document(co, doc_type, doc, &applies).await?;
             Ok(None)
         }
@@ -295,6 +300,11 @@ async fn run_in_company(shared: &Shared, co: &Company, op: &str, body: &Node) ->
             found.map(Some).ok_or_else(|| GpError::NotFound { kind: "Batch", id }.into())
         }
         "GetBatchList" => Ok(Some(svc.batch_list(co, body.at(&["criteria"])).await?)),
+        "GetCustomerReceivablesSummaryByKey" => {
+            let id = key_id(body)?;
+            let found = svc.receivables_summary(co, &id).await?;
+            found.map(Some).ok_or_else(|| GpError::CustomerMissing { customer: id }.into())
+        }
         _ => Err(GpError::Contract(format!("operation {op} is not emulated")).into()),
     }
 }

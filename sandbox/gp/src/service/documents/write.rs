@@ -40,6 +40,9 @@ impl Service {
                 }
             }
         }
+        if Service::batch_busy(&mut tx, company.id, &doc.batch_id, &doc.batch_source).await? {
+            errors.insert(0, GpError::BatchBusy { id: doc.batch_id.clone() });
+        }
         if !errors.is_empty() {
             return Err(OpError::Rejected(errors));
         }
@@ -49,6 +52,7 @@ impl Service {
         Db::insert_document(&mut tx, company.id, &doc).await?;
         ledger::store(&mut tx, company.id, &doc, lines, &checked).await?;
         tx.commit().await?;
+        self.activity.touch(company.id, &doc.batch_id, &doc.batch_source);
         self.counters.document_written();
         Ok(doc)
     }
