@@ -61,8 +61,11 @@ fn sql_type(t: &str) -> SqlType {
     }
 }
 
-/// (procedure, [(element, type, required)]) from the doc's procedure table.
-pub fn procedures() -> Vec<(String, Vec<(String, SqlType, bool)>)> {
+/// (element, type, required).
+pub type DocParam = (String, SqlType, bool);
+
+/// (procedure, params) from the doc's procedure table.
+pub fn procedures() -> Vec<(String, Vec<DocParam>)> {
     table("Procedures and their parameters")
         .into_iter()
         .map(|row| {
@@ -132,8 +135,7 @@ fn the_procedure_catalog_is_the_docs_table() {
     assert_eq!(doc.len(), procs::ALL.len());
     for (name, params) in doc {
         let p = procs::proc(&name).unwrap_or_else(|| panic!("{name} is in the doc, not in the catalog"));
-        let code: Vec<(String, SqlType, bool)> =
-            p.params.iter().map(|p| (p.name.to_string(), p.ty, p.required)).collect();
+        let code: Vec<DocParam> = p.params.iter().map(|p| (p.name.to_string(), p.ty, p.required)).collect();
         assert_eq!(code, params, "{name}");
     }
 }
