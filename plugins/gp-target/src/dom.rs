@@ -1,17 +1,22 @@
 //! A small element tree of one of GP's answers, to send an object back as read with a few
 //! members changed (GP Web Services' Update… replaces the whole object: read, modify, write).
-//! Names are local (prefixes dropped: the object is written back inside our own GP-namespace
-//! wrapper); `xsi:` attributes (`xsi:nil`, `xsi:type`) are kept, every other attribute dropped.
+//! Names are local (prefixes dropped) and each element keeps its namespace: written back, an
+//! element whose namespace differs from its parent's declares it (`xmlns="…"`), so members GP
+//! types in another namespace (a `CompanyKey`'s `Id`) stay there. `xsi:` attributes (`xsi:nil`,
+//! `xsi:type`) are kept, every other attribute dropped.
 //! Written through [`crate::xml::escape`].
 
-use quick_xml::Reader;
+use quick_xml::NsReader;
 use quick_xml::events::{BytesStart, Event};
+use quick_xml::name::ResolveResult;
 
 use crate::xml::escape;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Element {
     pub name: String,
+    /// The namespace URI as read; none = the parent's (elements built here).
+    pub ns: Option<String>,
     /// `xsi:` attributes as (local name, value).
     pub xsi: Vec<(String, String)>,
     pub text: String,
@@ -20,7 +25,7 @@ pub struct Element {
 
 const MAX_DEPTH: usize = 64;
 
-fn start(e: &BytesStart<'_>) -> Result<Element, String> {
+fn start(ns: &ResolveResult<'_>, e: &BytesStart<'_>) -> Result<Element, String> {
     let mut xsi = Vec::new();
     for a in e.attributes() {
         let a = a.map_err(|err| format!("attribute: {err}"))?;
@@ -30,19 +35,23 @@ fn start(e: &BytesStart<'_>) -> Result<Element, String> {
             xsi.push((a.key.local_name().into_inner().to_string(), v));
         }
     }
-    Ok(Element { name: e.local_name().into_inner().to_string(), xsi, ..Element::default() })
+    let ns = match ns {
+        ResolveResult::Bound(n) => Some(n.into_inner().to_string()),
+        _ => None,
+    };
+    Ok(Element { name: e.local_name().into_inner().to_string(), ns, xsi, ..Element::default() })
 }
 
 /// The first element named `name` in `xml`, with everything under it.
 pub fn find(xml: &str, name: &str) -> Result<Option<Element>, String> {
-    let mut reader = Reader::from_str(xml);
+    let mut reader = NsReader::from_str(xml);
     let mut open: Vec<Element> = Vec::new();
     loop {
-        let ev = reader.read_event().map_err(|e| format!("not well-formed XML: {e}"))?;
+        let (ns, ev) = reader.read_resolved_event().map_err(|e| format!("not well-formed XML: {e}"))?;
         let inside = !open.is_empty();
         match ev {
             Event::Start(e) => {
-                let el = start(&e)?;
+                let el = start(&ns, &e)?;
                 if inside || el.name == name {
                     if open.len() >= MAX_DEPTH {
                         return Err("XML nested too deep".into());
@@ -51,7 +60,7 @@ pub fn find(xml: &str, name: &str) -> Result<Option<Element>, String> {
                 }
             }
             Event::Empty(e) => {
-                let el = start(&e)?;
+                let el = start(&ns, &e)?;
                 match open.last_mut() {
                     Some(parent) => parent.children.push(el),
                     None if el.name == name => return Ok(Some(el)),
@@ -120,10 +129,15 @@ impl Element {
         }
     }
 
-    /// The element as XML: text escaped, whitespace-only text between children dropped.
-    pub fn write(&self, out: &mut String) {
+    /// The element as XML inside a parent in namespace `parent_ns`: text escaped,
+    /// whitespace-only text between children dropped.
+    pub fn write(&self, out: &mut String, parent_ns: Option<&str>) {
         out.push('<');
         out.push_str(&self.name);
+        let ns = self.ns.as_deref().or(parent_ns);
+        if let Some(uri) = ns.filter(|uri| Some(*uri) != parent_ns) {
+            out.push_str(&format!(" xmlns=\"{}\"", escape(uri)));
+        }
         for (k, v) in &self.xsi {
             out.push_str(&format!(" xsi:{k}=\"{}\"", escape(v)));
         }
@@ -136,14 +150,16 @@ impl Element {
             out.push_str(&escape(&self.text));
         }
         for c in &self.children {
-            c.write(out);
+            c.write(out, ns);
         }
         out.push_str(&format!("</{}>", self.name));
     }
 
+    /// The element as XML, in its own namespace as read (written where that namespace is
+    /// the default, e.g. inside a GP-namespace wrapper, it declares nothing).
     pub fn xml(&self) -> String {
         let mut out = String::new();
-        self.write(&mut out);
+        self.write(&mut out, self.ns.as_deref());
         out
     }
 }
@@ -154,7 +170,7 @@ mod tests {
 
     #[test]
     fn reads_an_object_and_writes_it_back_with_a_member_changed() -> Result<(), String> {
-        let answer = r#"<s:Envelope xmlns:s="x"><s:Body><R xmlns="gp"><Res><Key><Id>A&amp;B</Id></Key><Name>Old</Name><PostResultsTo>Sales Offset Account</PostResultsTo><Nil xsi:nil="true" xmlns:xsi="i"/></Res></R></s:Body></s:Envelope>"#;
+        let answer = r#"<s:Envelope xmlns:s="x"><s:Body><R xmlns="gp"><Res><Key><Id>A&amp;B</Id><CompanyKey><Id xmlns="dyn">-1</Id></CompanyKey></Key><Name>Old</Name><PostResultsTo>Sales Offset Account</PostResultsTo><Nil xsi:nil="true" xmlns:xsi="i"/></Res></R></s:Body></s:Envelope>"#;
         let mut c = find(answer, "Res")?.ok_or("no Res")?;
         c.name = "customer".into();
         c.set(Element::leaf("Name", "New <Co>"), &["Key", "Name", "ClassKey", "PostResultsTo"]);
@@ -164,7 +180,7 @@ mod tests {
         );
         assert_eq!(
             c.xml(),
-            "<customer><Key><Id>A&amp;B</Id></Key><Name>New &lt;Co&gt;</Name><ClassKey><Id>USA</Id></ClassKey><PostResultsTo>Sales Offset Account</PostResultsTo><Nil xsi:nil=\"true\"/></customer>"
+            "<customer><Key><Id>A&amp;B</Id><CompanyKey><Id xmlns=\"dyn\">-1</Id></CompanyKey></Key><Name>New &lt;Co&gt;</Name><ClassKey><Id>USA</Id></ClassKey><PostResultsTo>Sales Offset Account</PostResultsTo><Nil xsi:nil=\"true\"/></customer>"
         );
         assert_eq!(find(answer, "Missing")?, None);
         assert!(find("<a><b></a>", "b").is_err());

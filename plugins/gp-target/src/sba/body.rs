@@ -75,6 +75,15 @@ pub(crate) fn money(minor: i64, currency: &str) -> Json {
     ])
 }
 
+/// An amount where the WSDL declares the abstract `Amount` (a distribution's debit and credit):
+/// the concrete `MoneyAmount` named by `$type`, as SOAP names it with `xsi:type`.
+fn typed_money(minor: i64, currency: &str) -> Json {
+    match money(minor, currency) {
+        Json::Obj(members) => Json::Obj([vec![("$type", s("MoneyAmount"))], members].concat()),
+        other => other,
+    }
+}
+
 pub(crate) fn date(d: &str) -> Json {
     s(&format!("{d}T00:00:00"))
 }
@@ -206,8 +215,8 @@ fn distributions(d: &Doc) -> Option<Json> {
                         m.push(("Reference", s(reference)));
                     }
                     m.push(("GLAccountKey", gl_account(&r.account)));
-                    m.push(("DebitAmount", money(r.debit, &d.currency)));
-                    m.push(("CreditAmount", money(r.credit, &d.currency)));
+                    m.push(("DebitAmount", typed_money(r.debit, &d.currency)));
+                    m.push(("CreditAmount", typed_money(r.credit, &d.currency)));
                     Json::Obj(m)
                 })
                 .collect(),

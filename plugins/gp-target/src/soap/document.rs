@@ -62,7 +62,8 @@ fn distributions(d: &Doc) -> String {
             }
             x += &gl_account(&r.account);
             x += &format!(
-                "<DebitAmount>{}</DebitAmount><CreditAmount>{}</CreditAmount></{item}>",
+                // Amount is abstract in the WSDL: name the concrete type.
+                "<DebitAmount xsi:type=\"MoneyAmount\">{}</DebitAmount><CreditAmount xsi:type=\"MoneyAmount\">{}</CreditAmount></{item}>",
                 money(r.debit, &d.currency),
                 money(r.credit, &d.currency)
             );

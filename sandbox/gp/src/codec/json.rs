@@ -14,7 +14,40 @@ pub struct JsonCodec<'s> {
     pub strict: bool,
 }
 
+/// The member naming a derived type where the WSDL declares an abstract one (`Amount` in a
+/// distribution): Json.NET's `$type` convention, as a .NET service names a concrete type in JSON
+/// (INFERRED: SBA's JSON for abstract members is not public). The SOAP counterpart is `xsi:type`.
+pub const TYPE_KEY: &str = "$type";
+
 impl JsonCodec<'_> {
+    /// The type an object is read as: the declared one, or for an abstract declared type the
+    /// derived type its `$type` names (required, as SOAP requires `xsi:type`).
+    fn concrete(
+        &self,
+        declared: std::sync::Arc<crate::schema::ComplexType>,
+        map: &serde_json::Map<String, serde_json::Value>,
+        path: &str,
+    ) -> Result<std::sync::Arc<crate::schema::ComplexType>, Violation> {
+        let named = map.get(TYPE_KEY).and_then(serde_json::Value::as_str);
+        let Some(name) = named else {
+            if declared.is_abstract {
+                let hint = format!("abstract type: say which one with \"{TYPE_KEY}\" (e.g. \"MoneyAmount\")");
+                return Err(violation(path, hint));
+            }
+            return Ok(declared);
+        };
+        let wanted = crate::xmldom::ExpandedName { ns: None, local: name.to_string() };
+        let Some((found, crate::schema::TypeDef::Complex(c))) = self.schema.find_type(&wanted) else {
+            return Err(violation(path, format!("{TYPE_KEY} {name} is not a complex type of the WSDL")));
+        };
+        if let Some(decl_name) = &declared.name
+            && !self.schema.derives_from(found, decl_name)
+        {
+            return Err(violation(path, format!("{TYPE_KEY} {name} does not derive from {}", decl_name.local)));
+        }
+        Ok(c.clone())
+    }
+
     pub fn read(&self, v: &serde_json::Value, ty: &FieldType, path: &str) -> Result<Node, Violation> {
         use serde_json::Value;
         let resolved = self.schema.resolve(ty).ok_or_else(|| violation(path, "type is not in the WSDL"))?;
@@ -34,9 +67,10 @@ impl JsonCodec<'_> {
                 let Value::Object(map) = v else {
                     return Err(violation(path, "expected a JSON object"));
                 };
+                let ct = self.concrete(ct, map, path)?;
                 let fields = self.schema.fields(&ct);
                 let mut members = Vec::new();
-                for (key, value) in map {
+                for (key, value) in map.iter().filter(|(k, _)| k.as_str() != TYPE_KEY) {
                     let Some(field) = fields.iter().find(|f| f.name.eq_ignore_ascii_case(key)) else {
                         if self.strict {
                             let known: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
