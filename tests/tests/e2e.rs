@@ -310,7 +310,9 @@ async fn a_tenant_runs_its_own_mapper_and_the_other_is_unchanged() {
     }
     for t in ["acme", "globex"] {
         let st = s.drain(t, Duration::from_secs(120)).await.unwrap();
-        assert_eq!((st.parked, st.dead), (0, 0), "{t}: {st:?}");
+        let stuck = s.stuck(t).await.unwrap();
+        let why: Vec<_> = stuck.iter().map(|j| (&j.key, &j.last_error)).collect();
+        assert_eq!((st.parked, st.dead), (0, 0), "{t}: {st:?} {why:#?}");
         let conn = s.app.connections[t].clone();
         let report = ml_connector::reconcile::run(&s.app, &conn).await.unwrap();
         assert!(report.is_clean(), "{t}: {report:#?}");

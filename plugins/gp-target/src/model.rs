@@ -135,6 +135,16 @@ pub enum DistKind {
 }
 
 impl DistKind {
+    /// The DISTTYPE on a document of `kind`: the sales-returns offset of a credit memo is GP's
+    /// CRMEMO (19) — RETURNS (17) belongs to return documents (RMDTYPAL 8), which the connector
+    /// never writes; GP's allowed-types table lists 19, not 17, for credit memos.
+    pub fn disttype_on(self, kind: DocKind) -> i32 {
+        match (self, kind) {
+            (DistKind::Returns, DocKind::CreditMemo) => 19,
+            _ => self.disttype(),
+        }
+    }
+
     pub fn disttype(self) -> i32 {
         match self {
             DistKind::Cash => 1,

@@ -113,7 +113,7 @@ fn distributions(d: &Doc) -> String {
                 el("DOCNUMBR", &d.number),
                 el("CUSTNMBR", &d.customer),
                 el("SEQNUMBR", &((i + 1) * 16384).to_string()),
-                el("DISTTYPE", &r.kind.disttype().to_string()),
+                el("DISTTYPE", &r.kind.disttype_on(d.kind).to_string()),
                 opt("DistRef", &r.reference.as_deref().map(|t| cut(t, 30))),
                 el("ACTNUMST", &r.account),
                 el("DEBITAMT", &amount(r.debit, &d.currency)),

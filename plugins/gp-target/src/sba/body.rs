@@ -209,7 +209,7 @@ fn distributions(d: &Doc) -> Option<Json> {
                 .map(|r| {
                     let mut m = vec![(
                         "DistributionTypeKey",
-                        Json::Obj(vec![("Id", Json::Num(r.kind.disttype().to_string()))]),
+                        Json::Obj(vec![("Id", Json::Num(r.kind.disttype_on(d.kind).to_string()))]),
                     )];
                     if let Some(reference) = &r.reference {
                         m.push(("Reference", s(reference)));

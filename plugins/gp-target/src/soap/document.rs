@@ -56,7 +56,7 @@ fn distributions(d: &Doc) -> String {
         .distributions
         .iter()
         .map(|r| {
-            let mut x = format!("<{item}><DistributionTypeKey><Id>{}</Id></DistributionTypeKey>", r.kind.disttype());
+            let mut x = format!("<{item}><DistributionTypeKey><Id>{}</Id></DistributionTypeKey>", r.kind.disttype_on(d.kind));
             if let Some(reference) = &r.reference {
                 x += &el("Reference", reference);
             }
