@@ -351,3 +351,117 @@ async fn a_tenant_runs_its_own_mapper_and_the_other_is_unchanged() {
     );
     s.shutdown().await;
 }
+
+/// GP's company database through the product's own eConnect executor (the read queries of
+/// docs/econnect.md), as an auditor with a SQL login would look.
+fn gp_sql(s: &Stack) -> mlc_econnect::Executor {
+    let login = s.gp.sql_login();
+    let addr = s.gp.sql_addr().expect("the emulator's SQL endpoint");
+    mlc_econnect::Executor::new(mlc_econnect::Server {
+        host: addr.ip().to_string(),
+        port: addr.port(),
+        database: "TWO".into(),
+        user: login.user.clone(),
+        password: login.password.clone(),
+        max_connections: 2,
+        timeout: Duration::from_secs(10),
+    })
+}
+
+/// Decimal text (`110.00000`) → minor units of a 2- or 0-decimal currency.
+fn minor(text: &Option<String>, digits: u32) -> i64 {
+    let t = text.as_deref().unwrap_or("0");
+    let v: f64 = t.parse().unwrap_or_else(|_| panic!("{t:?} is no decimal"));
+    (v * 10f64.powi(digits as i32)).round() as i64
+}
+
+/// The product end to end over eConnect (SQL Server, the company database) instead of GP Web
+/// Services: every document lands once and complete — its GL distributions are the mapped
+/// accounts and balance, its tax details sum to its tax, a EUR invoice carries Chargebee's
+/// rate — and a customer's e-mail change in Chargebee reaches GP.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn econnect_writes_complete_documents_and_customer_changes() {
+    let mut t = TenantSpec::new("acme", "acme-test", Region::Us);
+    t.endpoint = "econnect";
+    t.settings.push(("map.exchange_rate".into(), "chargebee".into()));
+    t.settings.push(("map.base_currency".into(), "USD".into()));
+    let (s, _db) = stack("e2e-econnect", StackSpec { tenants: vec![t], ..StackSpec::default() }).await;
+    let site = s.site("acme").unwrap();
+    let control = s.cb.control();
+    control.seed(&site.name, &SeedSpec { currencies: vec!["USD".into(), "EUR".into()], ..seed(4, 3) }).unwrap();
+    s.backfill("acme").await.unwrap();
+    let drained = s.drain("acme", Duration::from_secs(180)).await;
+    let stuck = s.stuck("acme").await.unwrap();
+    let why: Vec<_> = stuck.iter().map(|j| (&j.key, &j.last_error)).collect();
+    let st = drained.unwrap_or_else(|e| panic!("{e}: {why:#?}"));
+    assert!(stuck.is_empty() && st.parked + st.dead == 0, "{why:#?}");
+
+    let sql = gp_sql(&s);
+    let invoices = gp_docs(&s, DocType::Invoice).await;
+    assert_eq!(invoices.len(), control.invoices(&site.name).unwrap().len(), "every invoice once");
+    let mut eur = 0;
+    for inv in &invoices {
+        let digits = inv.currency.decimal_digits;
+        let key = ["1".to_string(), inv.number.clone()];
+        let dist = sql.query(mlc_econnect::QueryName::Distributions, &key).await.unwrap().rows;
+        let (mut debit, mut credit, mut tax_rows) = (0, 0, 0);
+        for r in &dist {
+            let (kind, account, d, c) =
+                (r[1].as_deref().unwrap(), r[2].as_deref().unwrap(), minor(&r[3], digits), minor(&r[4], digits));
+            (debit, credit) = (debit + d, credit + c);
+            let expected = match kind {
+                "3" => "000-1200-00",
+                "9" => "000-4100-00",
+                "10" => "000-4300-00",
+                "12" => "000-7000-00",
+                "13" => "000-2310-00",
+                other => panic!("{}: unexpected distribution type {other}", inv.number),
+            };
+            assert_eq!(account, expected, "{}: DISTTYPE {kind} goes to the mapped account", inv.number);
+            if kind == "3" {
+                assert_eq!(d, inv.amounts.document, "{}: receivables debit = document amount", inv.number);
+            }
+            if kind == "13" {
+                tax_rows += c;
+            }
+        }
+        assert!(!dist.is_empty() && debit == credit, "{}: distributions balance: {dist:?}", inv.number);
+        assert_eq!(tax_rows, inv.amounts.tax, "{}: tax distributions = tax", inv.number);
+        let taxes = sql.query(mlc_econnect::QueryName::TaxDetails, &key).await.unwrap().rows;
+        let detail_sum: i64 = taxes.iter().map(|r| minor(&r[1], digits)).sum();
+        assert_eq!(detail_sum, inv.amounts.tax, "{}: tax details sum to the tax: {taxes:?}", inv.number);
+        if inv.currency.iso_code == "EUR" {
+            eur += 1;
+            let cb = control.invoices(&site.name).unwrap();
+            let source = cb.iter().find(|i| inv.number.ends_with(&i.id.to_uppercase())).expect("its Chargebee invoice");
+            let rate = s.gp.control().document_rate(FABRIKAM, DocType::Invoice, &inv.number).await.unwrap();
+            let rate: f64 = rate.as_deref().expect("a EUR invoice carries its rate").parse().unwrap();
+            assert!(
+                (rate - source.exchange_rate).abs() < 1e-7,
+                "{}: {rate} vs Chargebee's {}",
+                inv.number,
+                source.exchange_rate
+            );
+        }
+    }
+    assert!(eur > 0, "the seed has EUR invoices");
+
+    // An e-mail change in Chargebee reaches GP (the next poll picks the customer up).
+    let customer = &control.customers(&site.name).unwrap()[0];
+    let update = chargebee_sandbox::CustomerUpdate { email: Some("new-ap@acme.example".into()), ..Default::default() };
+    control.update_customer(&site.name, &customer.id, update).unwrap();
+    s.backfill("acme").await.unwrap();
+    s.drain("acme", Duration::from_secs(60)).await.unwrap();
+    let gp_id = s.gp.control().customers(FABRIKAM).await.unwrap();
+    let found = gp_emails(&sql, &gp_id.iter().map(|c| c.id.clone()).collect::<Vec<_>>()).await;
+    assert!(found.iter().any(|e| e == "new-ap@acme.example"), "GP's e-mails: {found:?}");
+}
+
+async fn gp_emails(sql: &mlc_econnect::Executor, customers: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for c in customers {
+        let rows = sql.query(mlc_econnect::QueryName::CustomerEmail, &[c.clone(), "PRIMARY".into()]).await.unwrap();
+        out.extend(rows.rows.into_iter().filter_map(|r| r.into_iter().next().flatten()));
+    }
+    out
+}

@@ -43,6 +43,11 @@ impl Control {
         Ok(self.documents(company).await?.into_iter().filter(|d| d.doc_type == doc_type).collect())
     }
 
+    /// The exchange rate (XCHGRATE) a document was booked at; none for functional-currency ones.
+    pub async fn document_rate(&self, company: i32, doc_type: DocType, number: &str) -> anyhow::Result<Option<String>> {
+        Ok(self.db().document_rate(company, doc_type.rmdtypal(), number).await?)
+    }
+
     pub async fn document(&self, company: i32, doc_type: DocType, number: &str) -> anyhow::Result<Option<Document>> {
         Ok(self.db().document(company, doc_type, number).await?)
     }

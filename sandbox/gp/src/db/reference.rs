@@ -118,6 +118,14 @@ impl Db {
     }
 
     /// Every company's (id, INTERID, name).
+    /// The exchange rate a document was booked at (XCHGRATE as stored), if it carries one.
+    pub async fn document_rate(&self, company: i32, rmdtypal: i64, number: &str) -> sqlx::Result<Option<String>> {
+        let sql = "SELECT xchgrate FROM rm_document_ext WHERE company_id = ? AND rmdtypal = ? AND docnumbr = ?";
+        let row: Option<(Option<String>,)> =
+            sqlx::query_as(sql).bind(company).bind(rmdtypal).bind(number).fetch_optional(&self.pool).await?;
+        Ok(row.and_then(|(r,)| r))
+    }
+
     pub async fn company_databases(&self) -> sqlx::Result<Vec<(i32, String, String)>> {
         let rows = sqlx::query("SELECT cmpanyid, interid, cmpnynam FROM sy01500 ORDER BY cmpanyid")
             .fetch_all(&self.pool)
