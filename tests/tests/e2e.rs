@@ -465,3 +465,62 @@ async fn gp_emails(sql: &mlc_econnect::Executor, customers: &[String]) -> Vec<St
     }
     out
 }
+
+/// A document GP refuses parks with GP's number and text on its timeline; once the AR team
+/// fixes the cause in GP (here: sets up the card name the mapping uses), a replay writes each
+/// refused document exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn econnect_refusal_parks_with_gps_number_and_replay_writes_once() {
+    let mut t = TenantSpec::new("acme", "acme-test", Region::Us);
+    t.endpoint = "econnect";
+    for brand in ["visa", "mastercard", "american_express", "discover"] {
+        t.settings.push((format!("map.card.{brand}"), "CB CARD".into()));
+    }
+    let (s, _db) = stack("e2e-econnect-refusal", StackSpec { tenants: vec![t], ..StackSpec::default() }).await;
+    let site = s.site("acme").unwrap();
+    let control = s.cb.control();
+    control.seed(&site.name, &SeedSpec { currencies: vec!["USD".into()], ..seed(6, 4) }).unwrap();
+    // Two open invoices paid by card (the customer's card brand is the emulator's).
+    let open: Vec<_> = control.invoices(&site.name).unwrap().into_iter().filter(|i| i.amount_due > 0).take(2).collect();
+    assert!(!open.is_empty(), "the seed leaves invoices to pay");
+    for inv in &open {
+        let pay = chargebee_sandbox::PaymentInput {
+            payment_method: "card".into(),
+            ..chargebee_sandbox::PaymentInput::single(&inv.id, inv.amount_due)
+        };
+        control.record_payment(&site.name, pay).unwrap();
+    }
+    let cards = control.transactions(&site.name).unwrap().iter().filter(|t| t.payment_method == "card").count();
+    assert!(cards > 0, "card payments to book");
+    s.backfill("acme").await.unwrap();
+    let _ = s.drain("acme", Duration::from_secs(120)).await;
+    let parked = s.stuck("acme").await.unwrap();
+    assert!(!parked.is_empty(), "card receipts to an unknown card name park");
+    for job in &parked {
+        let error = job.last_error.as_deref().unwrap_or_default();
+        assert!(error.contains("eConnect error 9038") && error.contains("CRCARDID"), "GP's number and text: {error}");
+        let record = job.record_key.clone().expect("a record's job");
+        let timeline = s.app.store.audit("acme", Some(&record), None).await.unwrap();
+        assert!(
+            timeline.iter().any(|e| e.outcome == "parked" && e.detail.contains("9038")),
+            "{record}: the timeline shows GP's refusal: {timeline:#?}"
+        );
+    }
+    let receipts_before = gp_docs(&s, DocType::CashReceipt).await.len();
+
+    // The fix is in GP; the replay writes each refused receipt once.
+    s.gp.control().add_card_name(FABRIKAM, "CB CARD").await.unwrap();
+    let filter = mlc_store::JobFilter {
+        connection: Some("acme".into()),
+        states: vec![mlc_store::JobState::Parked],
+        ..Default::default()
+    };
+    assert_eq!(s.app.store.replay(&filter).await.unwrap(), parked.len() as u64);
+    s.app.wake.notify_waiters();
+    s.drain("acme", Duration::from_secs(120)).await.unwrap();
+    assert!(s.stuck("acme").await.unwrap().is_empty());
+    let receipts = gp_docs(&s, DocType::CashReceipt).await;
+    assert_eq!(receipts.len(), receipts_before + parked.len(), "each refused receipt once");
+    let numbers: std::collections::BTreeSet<_> = receipts.iter().map(|r| &r.number).collect();
+    assert_eq!(numbers.len(), receipts.len(), "no number twice");
+}

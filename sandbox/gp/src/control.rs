@@ -43,6 +43,15 @@ impl Control {
         Ok(self.documents(company).await?.into_iter().filter(|d| d.doc_type == doc_type).collect())
     }
 
+    /// Sets up a card name (SY03100, Cards window), as a GP administrator does; it posts to
+    /// the cash account.
+    pub async fn add_card_name(&self, company: i32, name: &str) -> anyhow::Result<()> {
+        use crate::db::SeedValue::{Int, Text};
+        let sql = "INSERT OR IGNORE INTO sy03100 (company_id, cardname, actindx) VALUES (?, ?, ?)";
+        let values = [Int(i64::from(company)), Text(name), Int(crate::reference::ACCOUNT_CASH)];
+        Ok(self.db().seed_row(sql, &values).await?)
+    }
+
     /// The exchange rate (XCHGRATE) a document was booked at; none for functional-currency ones.
     pub async fn document_rate(&self, company: i32, doc_type: DocType, number: &str) -> anyhow::Result<Option<String>> {
         Ok(self.db().document_rate(company, doc_type.rmdtypal(), number).await?)
