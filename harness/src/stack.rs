@@ -137,7 +137,7 @@ pub fn fabrikam_mapping() -> Vec<(&'static str, &'static str)> {
         ("map.tax.Sales tax", "US SALES"),
         ("map.card.visa", "VISA"),
         ("map.card.mastercard", "MasterCard"),
-        ("map.card.american_express", "American Express"),
+        ("map.card.american_express", "AMEX"),
         ("map.card.discover", "Discover"),
     ]
 }

@@ -47,7 +47,9 @@ async fn webhook_everything(s: &Stack) -> usize {
         s.webhooks("acme", WebhookConfig::new(&s.webhook_url("acme")).basic(WEBHOOK_USER, WEBHOOK_PASSWORD)).unwrap();
     assert_eq!(sender.deliver(events).await.failed(), 0);
     let st = s.drain("acme", Duration::from_secs(240)).await.unwrap();
-    assert_eq!((st.parked, st.dead), (0, 0), "{st:?}");
+    let stuck = s.stuck("acme").await.unwrap();
+    let why: Vec<_> = stuck.iter().map(|j| (&j.key, &j.last_error)).collect();
+    assert_eq!((st.parked, st.dead), (0, 0), "{st:?} {why:#?}");
     control.invoices(&site.name).unwrap().iter().filter(|i| i.status != "voided" && i.status != "pending").count()
 }
 

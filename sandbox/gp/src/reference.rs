@@ -66,7 +66,7 @@ pub const PAYMENT_TERMS: &[(&str, i64)] =
     &[("Net 30", 30), ("Net 15", 15), ("Net 60", 60), ("Due on Receipt", 0), ("2% 10/Net 30", 30)];
 
 /// SY03100 card names.
-pub const CARDS: &[&str] = &["VISA", "MasterCard", "American Express", "Discover"];
+pub const CARDS: &[&str] = &["VISA", "MasterCard", "AMEX", "Discover"];
 
 /// The INTERID a company added without one gets: the first five letters/digits of its name.
 pub fn derive_interid(company: &Company) -> String {
