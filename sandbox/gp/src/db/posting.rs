@@ -103,14 +103,11 @@ impl Db {
             let rows =
                 sqlx::query(AssertSqlSafe(sql)).bind(company).bind(id).bind(source).fetch_all(&self.pool).await?;
             for r in &rows {
-                let Some(doc_type) = DocType::from_rmdtypal(r.try_get("rmdtypal")?) else {
-                    continue;
-                };
-                let date: String = r.try_get("docdate")?;
+                let Some((doc_type, number, date)) = document_key(r)? else { continue };
                 out.push(BatchDocument {
                     doc_type,
-                    number: r.try_get("docnumbr")?,
-                    date: Date::parse_iso(&date).unwrap_or(Date { year: 1900, month: 1, day: 1 }),
+                    number,
+                    date,
                     debits: r.try_get("debits")?,
                     credits: r.try_get("credits")?,
                     distribution_lines: r.try_get("lines")?,
@@ -217,14 +214,11 @@ impl Db {
         .await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
-            let Some(doc_type) = DocType::from_rmdtypal(r.try_get("rmdtypal")?) else {
-                continue;
-            };
-            let date: String = r.try_get("docdate")?;
+            let Some((doc_type, number, date)) = document_key(r)? else { continue };
             out.push(OpenItem {
                 doc_type,
-                number: r.try_get("docnumbr")?,
-                date: Date::parse_iso(&date).unwrap_or(Date { year: 1900, month: 1, day: 1 }),
+                number,
+                date,
                 currency_id: r.try_get("curncyid")?,
                 amount: r.try_get("docamnt")?,
                 posted_applied: r.try_get("applied")?,
@@ -232,4 +226,13 @@ impl Db {
         }
         Ok(out)
     }
+}
+
+/// A row's document type, number and date (`rmdtypal`, `docnumbr`, `docdate`); none for a type
+/// the emulator does not handle. An unreadable date reads as GP's empty date, 1900-01-01.
+fn document_key(r: &sqlx::sqlite::SqliteRow) -> sqlx::Result<Option<(DocType, String, Date)>> {
+    let Some(doc_type) = DocType::from_rmdtypal(r.try_get("rmdtypal")?) else { return Ok(None) };
+    let date: String = r.try_get("docdate")?;
+    let date = Date::parse_iso(&date).unwrap_or(Date { year: 1900, month: 1, day: 1 });
+    Ok(Some((doc_type, r.try_get("docnumbr")?, date)))
 }
