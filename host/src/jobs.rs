@@ -14,6 +14,8 @@ pub enum JobKind {
     Trigger,
     /// A walk over the source's pages ([`PollJob`]).
     Poll,
+    /// The applies and voids of a written record, once GP has posted ([`SettleJob`]).
+    Settle,
 }
 
 impl JobKind {
@@ -21,6 +23,7 @@ impl JobKind {
         match self {
             JobKind::Trigger => "trigger",
             JobKind::Poll => "poll",
+            JobKind::Settle => "settle",
         }
     }
 
@@ -28,6 +31,7 @@ impl JobKind {
         match text {
             "trigger" => Some(JobKind::Trigger),
             "poll" => Some(JobKind::Poll),
+            "settle" => Some(JobKind::Settle),
             _ => None,
         }
     }
@@ -87,6 +91,28 @@ pub fn trigger_job(
         kind: JobKind::Trigger.as_str().into(),
         payload: serde_json::to_vec(&job)?,
         not_before,
+        max_attempts,
+        record_key: Some(record.to_string()),
+    })
+}
+
+/// A settle job's payload: the record whose stored ledger documents hold the applies and voids,
+/// at the version that was written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettleJob {
+    pub record_key: String,
+    pub version: i64,
+}
+
+/// The job that settles a written record (its key names record and version: once per version).
+pub fn settle_job(connection: &str, record: &RecordKey, version: i64, max_attempts: i32) -> anyhow::Result<NewJob> {
+    let job = SettleJob { record_key: record.to_string(), version };
+    Ok(NewJob {
+        connection: connection.to_string(),
+        key: JobKey::settle(record, version).into_string(),
+        kind: JobKind::Settle.as_str().into(),
+        payload: serde_json::to_vec(&job)?,
+        not_before: None,
         max_attempts,
         record_key: Some(record.to_string()),
     })

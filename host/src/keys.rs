@@ -50,6 +50,10 @@ impl RecordKey {
         RecordKey::new(RecordKind::Invoice, id)
     }
 
+    pub fn credit_note(id: impl Into<String>) -> RecordKey {
+        RecordKey::new(RecordKind::CreditNote, id)
+    }
+
     /// The record a trigger is about.
     pub fn of_trigger(t: &Trigger) -> RecordKey {
         RecordKey::new(t.kind, t.resource_id.clone())
@@ -83,16 +87,36 @@ pub enum WaitKey {
     Record(RecordKey),
     /// A closed fiscal period, by the document date, to reopen.
     Period(String),
+    /// An unposted GP batch (source, id) a clerk has to post before an apply or a void.
+    Posting(Batch),
+}
+
+/// A GP batch by its source (`RM_Sales`, `RM_Cash`) and id.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Batch {
+    pub source: String,
+    pub id: String,
+}
+
+impl fmt::Display for Batch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.id, self.source)
+    }
 }
 
 const PERIOD_PREFIX: &str = "period:";
+const POSTING_PREFIX: &str = "posting:";
 
 impl WaitKey {
     pub fn parse(text: &str) -> Option<WaitKey> {
-        match text.strip_prefix(PERIOD_PREFIX) {
-            Some(date) => Some(WaitKey::Period(date.to_string())),
-            None => RecordKey::parse(text).map(WaitKey::Record),
+        if let Some(date) = text.strip_prefix(PERIOD_PREFIX) {
+            return Some(WaitKey::Period(date.to_string()));
         }
+        if let Some(batch) = text.strip_prefix(POSTING_PREFIX) {
+            let (source, id) = batch.split_once(':')?;
+            return Some(WaitKey::Posting(Batch { source: source.to_string(), id: id.to_string() }));
+        }
+        RecordKey::parse(text).map(WaitKey::Record)
     }
 
     pub fn is_period(&self) -> bool {
@@ -105,6 +129,7 @@ impl fmt::Display for WaitKey {
         match self {
             WaitKey::Record(k) => k.fmt(f),
             WaitKey::Period(date) => write!(f, "{PERIOD_PREFIX}{date}"),
+            WaitKey::Posting(b) => write!(f, "{POSTING_PREFIX}{}:{}", b.source, b.id),
         }
     }
 }
@@ -135,6 +160,11 @@ impl JobKey {
     /// A record a poll page brought, at its version (a re-read page is a duplicate).
     pub fn poll_hit(record: &RecordKey, version: i64) -> JobKey {
         JobKey(format!("poll:{record}@{version}"))
+    }
+
+    /// The settle step (applies, voids) of a written record at its version: once per version.
+    pub fn settle(record: &RecordKey, version: i64) -> JobKey {
+        JobKey(format!("settle:{record}@{version}"))
     }
 
     /// A key the host composes itself from its own parts (e.g. a walk's, see
@@ -186,6 +216,10 @@ mod tests {
         assert_eq!(RecordKey::parse("order/1"), None);
         assert_eq!(RecordKey::parse("invoice/"), None);
         assert_eq!(RecordKey::parse("invoice"), None);
+        let posting = WaitKey::Posting(Batch { source: "RM_Cash".into(), id: "CB261130-PAY".into() });
+        assert_eq!(WaitKey::parse("posting:RM_Cash:CB261130-PAY"), Some(posting.clone()));
+        assert_eq!(posting.to_string(), "posting:RM_Cash:CB261130-PAY");
+        assert_eq!(WaitKey::parse("posting:nocolon"), None);
         let period = WaitKey::parse("period:2026-11-30");
         assert_eq!(period, Some(WaitKey::Period("2026-11-30".into())));
         assert!(period.is_some_and(|p| p.is_period() && p.to_string() == "period:2026-11-30"));
@@ -199,5 +233,6 @@ mod tests {
         assert!(JobKey::event("a\nb").is_err());
         assert_eq!(JobKey::dependency(&RecordKey::customer("c1")).as_str(), "dep:customer/c1");
         assert_eq!(JobKey::poll_hit(&RecordKey::invoice("i"), 7).as_str(), "poll:invoice/i@7");
+        assert_eq!(JobKey::settle(&RecordKey::invoice("i"), 7).as_str(), "settle:invoice/i@7");
     }
 }

@@ -190,6 +190,8 @@ fn expect(
             LedgerDoc::Invoice(i) => (DocKind::Invoice, i.number, i.customer_id, i.currency, i.total),
             LedgerDoc::CreditMemo(c) => (DocKind::CreditMemo, c.number, c.customer_id, c.currency, c.total),
             LedgerDoc::CashReceipt(r) => (DocKind::CashReceipt, r.number, r.customer_id, r.currency, r.amount),
+            LedgerDoc::DebitMemo(d) => (DocKind::DebitMemo, d.number, d.customer_id, d.currency, d.total),
+            LedgerDoc::Apply(_) | LedgerDoc::Void(_) => continue,
         };
         if rec.kind == RecordKind::Customer {
             continue;
@@ -249,6 +251,7 @@ fn compare(report: &mut Report, expected: &BTreeMap<String, Expected>, held: &BT
                 t.invoiced += amount;
                 t.open += open;
             }
+            DocKind::DebitMemo => t.invoiced += amount,
             DocKind::CreditMemo => t.credited += amount,
             DocKind::CashReceipt => t.paid += amount,
             DocKind::Customer => {}

@@ -1,5 +1,6 @@
 //! Periodic work of `serve`: the events sweep (gap detection against the webhooks) and the
-//! fiscal-period re-check that resumes records parked on a closed period.
+//! re-check of what GP-side waits wait for: a closed fiscal period (records parked on it) and an
+//! unposted batch (applies and voids waiting for a clerk to post it).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -11,7 +12,8 @@ use tokio_util::sync::CancellationToken;
 use crate::app::{App, Connection};
 use crate::call::{Scope, call_component};
 use crate::jobs::{PollJob, PollMode};
-use crate::keys::WaitKey;
+use crate::bindings::types::BatchKey;
+use crate::keys::{Batch, WaitKey};
 use crate::timeline::{Label, Line};
 
 /// Run both loops until `stop`.
@@ -51,6 +53,9 @@ pub async fn run(app: Arc<App>, stop: CancellationToken) {
                 if let Err(e) = recheck_periods(&app).await {
                     tracing::warn!("fiscal period re-check: {e:#}");
                 }
+                if let Err(e) = recheck_postings(&app).await {
+                    tracing::warn!("batch posting re-check: {e:#}");
+                }
             }));
         }
     }
@@ -89,7 +94,7 @@ pub async fn recheck_periods(app: &App) -> anyhow::Result<u64> {
             .into_iter()
             .filter_map(|j| match WaitKey::parse(j.wait_key.as_deref()?)? {
                 WaitKey::Period(date) => Some(date),
-                WaitKey::Record(_) => None,
+                WaitKey::Record(_) | WaitKey::Posting(_) => None,
             })
             .collect();
         for date in dates {
@@ -110,7 +115,7 @@ async fn recheck_period(app: &App, id: &str, conn: &Connection, date: String) ->
         Ok(Ok(true)) => {
             let n = app.store.release(id, &WaitKey::Period(date.clone()).to_string()).await?;
             app.wake.notify_waiters();
-            note(app, id, &format!("fiscal period of {date} is open again: {n} record(s) resume")).await?;
+            note(app, id, "period-check", &format!("fiscal period of {date} is open again: {n} record(s) resume")).await?;
             Ok(n)
         }
         Ok(Ok(false)) => Ok(0),
@@ -120,13 +125,62 @@ async fn recheck_period(app: &App, id: &str, conn: &Connection, date: String) ->
         }
         Err(failure) => {
             tracing::warn!(connection = %id, "fiscal period check for {date}: {failure}");
-            note(app, id, &format!("fiscal period check for {date}: {failure}")).await?;
+            note(app, id, "period-check", &format!("fiscal period check for {date}: {failure}")).await?;
             Ok(0)
         }
     }
 }
 
-async fn note(app: &App, connection: &str, detail: &str) -> anyhow::Result<()> {
-    app.store.append_audit(&Line::new(connection, "period-check", Label::Info, detail).build()).await?;
+/// Ask each target whether the batches its settle jobs wait for are posted; release the jobs of
+/// the posted ones. One GP call per distinct batch. Returns jobs released.
+pub async fn recheck_postings(app: &App) -> anyhow::Result<u64> {
+    let mut released = 0;
+    for (id, conn) in &app.connections {
+        let waiting = app
+            .store
+            .jobs(&JobFilter { connection: Some(id.clone()), states: vec![JobState::Waiting], ..Default::default() })
+            .await?;
+        let batches: BTreeSet<Batch> = waiting
+            .into_iter()
+            .filter_map(|j| match WaitKey::parse(j.wait_key.as_deref()?)? {
+                WaitKey::Posting(b) => Some(b),
+                WaitKey::Record(_) | WaitKey::Period(_) => None,
+            })
+            .collect();
+        for batch in batches {
+            released += recheck_posting(app, id, conn, batch).await?;
+        }
+    }
+    Ok(released)
+}
+
+async fn recheck_posting(app: &App, id: &str, conn: &Connection, batch: Batch) -> anyhow::Result<u64> {
+    let key = BatchKey { source: batch.source.clone(), id: batch.id.clone() };
+    let posted = call_component(app, id, &conn.target, Scope::default(), async |store, target| {
+        target.ml_connector_plugin_target_api().call_batch_posted(store, &key).await
+    })
+    .await?;
+    match posted {
+        Ok(Ok(true)) => {
+            let n = app.store.release(id, &WaitKey::Posting(batch.clone()).to_string()).await?;
+            app.wake.notify_waiters();
+            note(app, id, "posting-check", &format!("GP posted batch {batch}: {n} settle step(s) resume")).await?;
+            Ok(n)
+        }
+        Ok(Ok(false)) => Ok(0),
+        Ok(Err(e)) => {
+            tracing::warn!(connection = %id, "batch posting check for {batch}: {e:?}");
+            Ok(0)
+        }
+        Err(failure) => {
+            tracing::warn!(connection = %id, "batch posting check for {batch}: {failure}");
+            note(app, id, "posting-check", &format!("batch posting check for {batch}: {failure}")).await?;
+            Ok(0)
+        }
+    }
+}
+
+async fn note(app: &App, connection: &str, check: &str, detail: &str) -> anyhow::Result<()> {
+    app.store.append_audit(&Line::new(connection, check, Label::Info, detail).build()).await?;
     Ok(())
 }

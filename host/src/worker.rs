@@ -150,6 +150,10 @@ async fn execute(app: &App, job: &Job) -> anyhow::Result<Outcome> {
             pipeline::run_job(app, conn, &tj, Some(job.id)).await
         }
         Some(JobKind::Poll) => crate::poll::run(app, conn, job).await,
+        Some(JobKind::Settle) => {
+            let sj: crate::jobs::SettleJob = serde_json::from_slice(&job.payload)?;
+            pipeline::run_settle(app, conn, &sj, Some(job.id)).await
+        }
         None => Ok(Outcome::Park { reason: format!("unknown job kind {:?}", job.kind) }),
     }
 }

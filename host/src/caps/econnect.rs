@@ -115,6 +115,8 @@ fn query_name(q: QueryName) -> mlc_econnect::QueryName {
         QueryName::CardName => Q::CardName,
         QueryName::Company => Q::Company,
         QueryName::ErrorText => Q::ErrorText,
+        QueryName::Applies => Q::Applies,
+        QueryName::NextOpenPeriod => Q::NextOpenPeriod,
     }
 }
 

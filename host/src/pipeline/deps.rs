@@ -1,4 +1,5 @@
-//! Dependency waits: no document before its customer is in GP, no apply before its invoice. A
+//! Dependency waits: no document before its customer is in GP, no apply before its invoice (or,
+//! for a refund, before the credit notes it pays out). A
 //! record whose dependency is missing waits on the dependency's key (visibly, no busy loop),
 //! after making sure a job will bring it (a fetch of the missing record, keyed so that many
 //! waiters make one job).
@@ -19,6 +20,8 @@ pub fn needs(rec: &SourceRecord) -> Vec<RecordKey> {
         RecordBody::Payment(p) => {
             out.push(RecordKey::customer(&p.customer_id));
             out.extend(p.allocations.iter().map(|a| RecordKey::invoice(&a.invoice_id)));
+            // A refund pays out refundable credit notes: their credit memos apply to its debit memo.
+            out.extend(p.credit_notes.iter().map(|c| RecordKey::credit_note(&c.credit_note_id)));
         }
         RecordBody::CreditNote(c) => {
             out.push(RecordKey::customer(&c.customer_id));

@@ -21,6 +21,13 @@ pub async fn dry_run(run: &Run<'_>, rkey: &str, rec: &SourceRecord, docs: &[Ledg
             LedgerDoc::Invoice(d) => (DocKind::Invoice, d.number.clone()),
             LedgerDoc::CashReceipt(d) => (DocKind::CashReceipt, d.number.clone()),
             LedgerDoc::CreditMemo(d) => (DocKind::CreditMemo, d.number.clone()),
+            LedgerDoc::DebitMemo(d) => (DocKind::DebitMemo, d.number.clone()),
+            LedgerDoc::Apply(_) | LedgerDoc::Void(_) => {
+                let line = format!("would settle ({}) once GP has posted", doc_label(doc));
+                run.audit(Stage::DryRun, Label::Info, rkey, t, &line).await?;
+                lines.push(line);
+                continue;
+            }
         };
         let found = run
             .call(&run.conn.target, rkey, async |store, target| {
@@ -58,6 +65,8 @@ fn ledger_key(doc: &LedgerDoc) -> Option<(String, String, String, i64)> {
         LedgerDoc::Invoice(d) => Some((d.customer_id.clone(), d.date.clone(), d.currency.clone(), d.total)),
         LedgerDoc::CashReceipt(d) => Some((d.customer_id.clone(), d.date.clone(), d.currency.clone(), d.amount)),
         LedgerDoc::CreditMemo(d) => Some((d.customer_id.clone(), d.date.clone(), d.currency.clone(), d.total)),
+        LedgerDoc::DebitMemo(d) => Some((d.customer_id.clone(), d.date.clone(), d.currency.clone(), d.total)),
+        LedgerDoc::Apply(_) | LedgerDoc::Void(_) => None,
     }
 }
 

@@ -1,5 +1,6 @@
 //! One record through the stages, top-down: [`run_job`] → fetch (unless a poll page already
-//! did) → map → wait for dependencies → write (customer first, then documents). Every stage
+//! did) → map → wait for dependencies → write (customer first, then documents) → hand its
+//! applies and voids to a settle job ([`settle`]), which waits for GP's posting. Every stage
 //! appends to the record's timeline with its duration; stage outputs are kept on the record row
 //! so a replay can restart from any stage.
 
@@ -7,6 +8,7 @@ mod deps;
 mod dry_run;
 mod outcome;
 mod run;
+mod settle;
 
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -19,7 +21,8 @@ use crate::keys::RecordKey;
 use crate::timeline::Label;
 
 pub use deps::needs;
-pub use outcome::{Outcome, Stage, doc_date, doc_label, source_outcome};
+pub use outcome::{Outcome, Stage, doc_date, doc_label, kind_label, source_outcome};
+pub use settle::run_settle;
 use outcome::{outcome_str, summary, target_outcome};
 use run::{Run, StageFailure};
 
@@ -116,7 +119,17 @@ async fn record(run: &Run<'_>, rec: &SourceRecord) -> Step<()> {
     }
     // Written, and whatever waited for this record may go on: one commit.
     let row = run.row(&rkey, rec.version, "written", Some(canonical), Some(ledger), None);
-    let done = run.commit(Some(row), Some(rkey)).await?;
+    let done = run.commit(Some(row), Some(rkey.clone())).await?;
+    // Applies and voids wait for GP's posting in a job of their own. Enqueued after the commit
+    // and before this job's ack: a crash in between re-runs this job, which enqueues it again
+    // (same key, one job).
+    let settles = docs.iter().any(settle::is_settlement);
+    if settles && let Some(key) = crate::keys::RecordKey::parse(&rkey) {
+        let job = crate::jobs::settle_job(conn.id(), &key, rec.version, app.config.host.max_attempts)?;
+        if let mlc_store::Enqueued::Created(_) = app.store.enqueue(job).await? {
+            app.wake.notify_waiters();
+        }
+    }
     if done.released > 0 {
         app.wake.notify_waiters();
     }
@@ -146,10 +159,11 @@ async fn map(run: &Run<'_>, rec: &SourceRecord, rkey: &str) -> Step<Vec<LedgerDo
     }
 }
 
-/// Stage 3: the target writes customers first (documents reference them), then documents.
+/// Stage 3: the target writes customers first (documents reference them), then documents;
+/// applies and voids are the settle job's.
 async fn write(run: &Run<'_>, rkey: &str, docs: &[LedgerDoc]) -> Step<()> {
     let mut ordered: Vec<&LedgerDoc> = docs.iter().filter(|d| matches!(d, LedgerDoc::Customer(_))).collect();
-    ordered.extend(docs.iter().filter(|d| !matches!(d, LedgerDoc::Customer(_))));
+    ordered.extend(docs.iter().filter(|d| !matches!(d, LedgerDoc::Customer(_)) && !settle::is_settlement(d)));
     for doc in ordered {
         let t = Instant::now();
         let stage = if matches!(doc, LedgerDoc::Customer(_)) { Stage::EnsureCustomer } else { Stage::Write };

@@ -5,7 +5,7 @@ use std::fmt;
 
 use crate::bindings::source::exports::ml_connector::plugin::source_api::SourceError;
 use crate::bindings::target::exports::ml_connector::plugin::target_api::{TargetError, WriteOutcome};
-use crate::bindings::types::LedgerDoc;
+use crate::bindings::types::{DocKind, LedgerDoc};
 use crate::keys::WaitKey;
 use crate::role::Role;
 use crate::timeline::Label;
@@ -58,6 +58,9 @@ pub enum Stage {
     Wait,
     EnsureCustomer,
     Write,
+    /// The settle step: an apply, or a void, once GP has posted.
+    Apply,
+    Void,
     DryRun,
 }
 
@@ -69,6 +72,8 @@ impl Stage {
             Stage::Wait => "wait",
             Stage::EnsureCustomer => "ensure-customer",
             Stage::Write => "write",
+            Stage::Apply => "apply",
+            Stage::Void => "void",
             Stage::DryRun => "dry-run",
         }
     }
@@ -78,7 +83,9 @@ impl Stage {
         match self {
             Stage::Fetch => Role::Source,
             Stage::Map => Role::Mapper,
-            Stage::Wait | Stage::EnsureCustomer | Stage::Write | Stage::DryRun => Role::Target,
+            Stage::Wait | Stage::EnsureCustomer | Stage::Write | Stage::Apply | Stage::Void | Stage::DryRun => {
+                Role::Target
+            }
         }
     }
 }
@@ -123,6 +130,20 @@ pub fn doc_date(doc: &LedgerDoc) -> Option<String> {
         LedgerDoc::Invoice(d) => Some(d.date.clone()),
         LedgerDoc::CashReceipt(d) => Some(d.date.clone()),
         LedgerDoc::CreditMemo(d) => Some(d.date.clone()),
+        LedgerDoc::DebitMemo(d) => Some(d.date.clone()),
+        LedgerDoc::Apply(a) => Some(a.date.clone()),
+        LedgerDoc::Void(v) => Some(v.date.clone()),
+    }
+}
+
+/// A document kind as the timeline names it.
+pub fn kind_label(kind: DocKind) -> &'static str {
+    match kind {
+        DocKind::Customer => "customer",
+        DocKind::Invoice => "invoice",
+        DocKind::CashReceipt => "cash receipt",
+        DocKind::CreditMemo => "credit memo",
+        DocKind::DebitMemo => "debit memo",
     }
 }
 
@@ -140,6 +161,15 @@ pub fn doc_label(doc: &LedgerDoc) -> String {
         LedgerDoc::Invoice(d) => format!("invoice {}", d.number),
         LedgerDoc::CashReceipt(d) => format!("cash receipt {}", d.number),
         LedgerDoc::CreditMemo(d) => format!("credit memo {}", d.number),
+        LedgerDoc::DebitMemo(d) => format!("debit memo {}", d.number),
+        LedgerDoc::Apply(a) => format!(
+            "apply of {} {} to {} {}",
+            kind_label(a.from_kind),
+            a.from_number,
+            kind_label(a.to_kind),
+            a.to_number
+        ),
+        LedgerDoc::Void(v) => format!("void of {} {}", kind_label(v.kind), v.number),
     }
 }
 
