@@ -96,6 +96,7 @@ pub fn refused(text: String) -> Failure {
     match classify_refusal(&text) {
         AfterFailure::LookUp { .. } => Failure::Duplicate(text),
         AfterFailure::PeriodClosed(m) => Failure::PeriodClosed(m),
+        AfterFailure::BatchBusy(m) => Failure::Transient(format!("{m}; retrying after GP has posted the batch")),
         AfterFailure::MissingDependency(m) => Failure::MissingDependency(m),
         AfterFailure::Rejected(m) if is_system_exception(&m) => Failure::Ambiguous(m),
         AfterFailure::Rejected(m) => Failure::Rejected(m),
@@ -120,11 +121,6 @@ impl Transport for Http<'_> {
 
     fn create(&self, doc: &Doc) -> Result<(), Failure> {
         self.write(&self.protocol.create_document(doc))
-    }
-
-    /// Applies rode with the document (SOAP: its `Extensions`; SBA: `Applies` beside it).
-    fn apply(&self, _doc: &Doc) -> Result<(), Failure> {
-        Ok(())
     }
 
     fn find(&self, kind: DocKind, number: &str) -> Result<Option<Doc>, Failure> {
@@ -152,12 +148,14 @@ impl Transport for Http<'_> {
             if !doc.customer.eq_ignore_ascii_case(customer) {
                 continue;
             }
-            let remaining = if s.kind == DocKind::CashReceipt {
+            let status = self.protocol.status(&body);
+            let remaining = if s.kind == DocKind::CashReceipt || status.voided {
                 0
             } else {
                 self.protocol.current_amount(&body, &doc.currency).unwrap_or(doc.total)
             };
-            out.push(Held { doc, remaining });
+            let posted = status.posted.or(s.posted).unwrap_or(false);
+            out.push(Held { doc, remaining, posted, voided: status.voided });
         }
         Ok(out)
     }
