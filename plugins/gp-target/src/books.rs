@@ -176,11 +176,11 @@ pub mod tests {
 
     pub fn november_closed() -> Ledger {
         Ledger {
-            periods: vec![("2025-11-01", "2025-11-30", true), ("2025-12-01", "2025-12-31", true), (
-                "2026-01-01",
-                "2026-01-31",
-                false,
-            )],
+            periods: vec![
+                ("2025-11-01", "2025-11-30", true),
+                ("2025-12-01", "2025-12-31", true),
+                ("2026-01-01", "2026-01-31", false),
+            ],
             ..Ledger::default()
         }
     }
@@ -196,7 +196,9 @@ pub mod tests {
         assert_eq!(moved, Ok(Some("2026-01-01".into())));
         assert_eq!(
             notes.borrow().as_slice(),
-            ["invoice CB-1: period of 2025-11-30 closed: GL posting date 2026-01-01 (next open period), document date kept"]
+            [
+                "invoice CB-1: period of 2025-11-30 closed: GL posting date 2026-01-01 (next open period), document date kept"
+            ]
         );
         assert_eq!(posting_date(Some(&books), ClosedPeriod::NextOpenPeriod, "2026-01-05", "x", &note), Ok(None));
         assert!(matches!(

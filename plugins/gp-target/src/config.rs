@@ -126,7 +126,11 @@ pub fn pattern_width(pattern: &str, currency_width: usize) -> usize {
 /// `P<MM>` (3) on invoice/memo batches under `next_open_period`, `-NN` (3) under a cap. The
 /// mapper expands the patterns per document; their widths are known here, so a pattern that
 /// cannot take the suffixes is refused now rather than parking documents later.
-fn check_batch_room(value: &dyn Fn(&str) -> Option<String>, currency_width: usize, rules: &Rules) -> Result<(), String> {
+fn check_batch_room(
+    value: &dyn Fn(&str) -> Option<String>,
+    currency_width: usize,
+    rules: &Rules,
+) -> Result<(), String> {
     let cap_room = if rules.max_documents.is_some() { 3 } else { 0 };
     let period_room = if rules.closed_period == ClosedPeriod::NextOpenPeriod { 3 } else { 0 };
     for (key, sales) in BATCH_PATTERNS {
@@ -140,12 +144,15 @@ fn check_batch_room(value: &dyn Fn(&str) -> Option<String>, currency_width: usiz
             return Err(format!(
                 "{key} ({}) gives batch ids of {width} characters; with {} they need {room} more, and GP's batch ids have {BATCH_ID_MAX}: use a pattern of at most {} characters",
                 pattern.as_deref().unwrap_or("the mapper's default CB{YYMMDD}-…"),
-                [(period_room > 0 && sales, "gp.closed_period = next_open_period"), (cap_room > 0, "gp.batch.max_documents")]
-                    .iter()
-                    .filter(|(on, _)| *on)
-                    .map(|(_, s)| *s)
-                    .collect::<Vec<_>>()
-                    .join(" and "),
+                [
+                    (period_room > 0 && sales, "gp.closed_period = next_open_period"),
+                    (cap_room > 0, "gp.batch.max_documents")
+                ]
+                .iter()
+                .filter(|(on, _)| *on)
+                .map(|(_, s)| *s)
+                .collect::<Vec<_>>()
+                .join(" and "),
                 BATCH_ID_MAX - room
             ));
         }
@@ -186,10 +193,7 @@ mod tests {
         assert_eq!(with(&[]).map(|s| s.rules), Ok(Rules::default()));
         let r = with(&[("gp.closed_period", "next_open_period"), ("gp.batch.max_documents", "500")]);
         // The mapper's default patterns (12 characters) cannot take both suffixes.
-        assert!(
-            matches!(&r, Err(m) if m.contains("map.batch.invoice") && m.contains("at most 9")),
-            "{r:?}"
-        );
+        assert!(matches!(&r, Err(m) if m.contains("map.batch.invoice") && m.contains("at most 9")), "{r:?}");
         let r = with(&[
             ("gp.closed_period", "next_open_period"),
             ("gp.batch.max_documents", "500"),
@@ -202,7 +206,11 @@ mod tests {
             Ok(Rules { closed_period: ClosedPeriod::NextOpenPeriod, max_documents: Some(500) })
         );
         assert!(with(&[("gp.batch.max_documents", "500")]).is_ok(), "12 + 3 fits");
-        let cur = with(&[("gp.batch.max_documents", "5"), ("map.batch.receipt", "CB{YYMMDD}{CUR}"), ("map.currency.EUR", "Z-EURO")]);
+        let cur = with(&[
+            ("gp.batch.max_documents", "5"),
+            ("map.batch.receipt", "CB{YYMMDD}{CUR}"),
+            ("map.currency.EUR", "Z-EURO"),
+        ]);
         assert!(matches!(&cur, Err(m) if m.contains("map.batch.receipt")), "{cur:?}");
         assert!(with(&[("gp.closed_period", "later")]).is_err_and(|m| m.contains("gp.closed_period")));
         assert!(with(&[("gp.batch.max_documents", "0")]).is_err_and(|m| m.contains("gp.batch.max_documents")));

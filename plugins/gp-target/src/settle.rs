@@ -149,7 +149,9 @@ mod tests {
             Err(Failure::Rejected(m)) if m.contains("GP holds more applied than Chargebee") && m.contains("unapply in GP by hand") && m.contains("28.00")
         ));
         assert!(matches!(to_apply(a(1000, 0), a(1000, 5), "USD"), Err(Failure::Rejected(_))));
-        assert!(matches!(to_apply(a(1000, 5), a(1000, 0), "USD"), Err(Failure::Rejected(m)) if m.contains("write-off")));
+        assert!(
+            matches!(to_apply(a(1000, 5), a(1000, 0), "USD"), Err(Failure::Rejected(m)) if m.contains("write-off"))
+        );
         assert_eq!(applied_text(a(1200, 0), a(4000, 0), a(2800, 0), "USD"), "applied 12.00 of 40.00; GP held 28.00");
         assert_eq!(
             applied_text(a(1200, 5), a(4000, 5), a(2800, 0), "USD"),

@@ -9,11 +9,11 @@ pub mod doc;
 pub mod read;
 pub mod settle;
 
+pub use crate::books::PERIOD_CLOSED;
 use crate::books::{Batch, Books, Period};
 use crate::model::{Doc, DocKind, Exchange, Owned, Party};
 use crate::settle::BatchRef;
 use crate::transport::{Failure, Held, Theirs, Transport};
-pub use crate::books::PERIOD_CLOSED;
 use read::{read_failure, write_failure};
 
 /// The WIT's `query-name`s this target runs.
@@ -114,7 +114,10 @@ pub enum Standing {
     /// In an unposted batch (RM10301 / RM10201).
     Unposted(BatchRef),
     /// Open or history (RM20101 / RM30101).
-    Posted { customer: String, voided: bool },
+    Posted {
+        customer: String,
+        voided: bool,
+    },
 }
 
 /// `gp.company` must exist in DYNAMICS..SY01500; with `gp.database` given, its INTERID must be

@@ -132,7 +132,9 @@ pub fn write_failure(e: EcError) -> Failure {
             }
             match classify_refusal(&all) {
                 AfterFailure::LookUp { .. } => Failure::Duplicate(message),
-                AfterFailure::BatchBusy(_) => Failure::Transient(format!("{message}; retrying after GP has posted the batch")),
+                AfterFailure::BatchBusy(_) => {
+                    Failure::Transient(format!("{message}; retrying after GP has posted the batch"))
+                }
                 AfterFailure::PeriodClosed(_) => Failure::PeriodClosed(message),
                 AfterFailure::MissingDependency(_) => Failure::MissingDependency(message),
                 AfterFailure::Rejected(_) => Failure::Rejected(message),

@@ -69,7 +69,9 @@ pub fn apply(ec: &Econnect, store: &dyn Store, rules: &Rules, a: &Apply) -> Resu
             ec.note(&format!("{}: {m}; reading GP's applied amount before answering", a.label()));
             match held(ec, a)? {
                 now if now == chargebee => Ok(Settled::Written(text)),
-                now if now == gp => Err(Failure::Transient(format!("{}: not in GP after an unanswered apply; will retry", a.label()))),
+                now if now == gp => {
+                    Err(Failure::Transient(format!("{}: not in GP after an unanswered apply; will retry", a.label())))
+                }
                 now => Err(Failure::Transient(format!(
                     "{}: GP's applied amount changed to {} while applying; will read it again",
                     a.label(),

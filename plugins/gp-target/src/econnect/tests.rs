@@ -136,7 +136,10 @@ fn a_card_receipt_is_written_unapplied_with_its_gl_posting_date() -> Result<(), 
     assert!(xml.contains("<CREATEDIST>1</CREATEDIST>"), "{xml}");
     assert!(!xml.contains("RMApplyType") && xml.matches("<eConnect>").count() == 1, "{xml}");
     let check = Doc { receipt_type: "Check".into(), ..receipt() };
-    assert!(doc::document(&check, None)?.contains("<CSHRCTYP>0</CSHRCTYP>") && !doc::document(&check, None)?.contains("CRCARDID"));
+    assert!(
+        doc::document(&check, None)?.contains("<CSHRCTYP>0</CSHRCTYP>")
+            && !doc::document(&check, None)?.contains("CRCARDID")
+    );
     let moved = Doc { gl_date: Some("2026-01-01".into()), ..receipt() };
     let xml = doc::document(&moved, None)?;
     assert!(xml.contains("<DOCDATE>2025-11-25</DOCDATE>") && xml.contains("<GLPOSTDT>2026-01-01</GLPOSTDT>"), "{xml}");
@@ -316,9 +319,7 @@ fn the_period_is_checked_before_anything_is_written() {
     assert_eq!(r, Err(Failure::PeriodClosed(PERIOD_CLOSED.into())));
     assert!(closed.sent.borrow().is_empty());
     let missing = Fake::default();
-    assert!(
-        matches!(write(&missing, &invoice()), Err(Failure::PeriodClosed(m)) if m.contains("not been set up"))
-    );
+    assert!(matches!(write(&missing, &invoice()), Err(Failure::PeriodClosed(m)) if m.contains("not been set up")));
     assert_eq!(Econnect { sql: &missing }.period_open("2025-11-25"), Ok(Some(false)));
 }
 
@@ -380,10 +381,7 @@ fn after_an_ambiguous_or_duplicate_failure_the_document_is_looked_up() {
     assert!(matches!(&r, Err(Failure::Conflict(m)) if m.contains("customer") && m.contains("amount")), "{r:?}");
     let nothing =
         Fake::default().answer(Query::FiscalPeriod, open_period()).execute_fails(EcError::Transient("timeout".into()));
-    assert!(matches!(
-        write(&nothing, &invoice()),
-        Err(Failure::Transient(_))
-    ));
+    assert!(matches!(write(&nothing, &invoice()), Err(Failure::Transient(_))));
 }
 
 #[test]
