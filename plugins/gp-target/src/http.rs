@@ -169,3 +169,43 @@ impl Transport for Http<'_> {
         self.sender.note(detail);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sba::Sba;
+    use crate::wire::Call;
+    use std::cell::RefCell;
+
+    /// Scripted GP: answers in turn, requests recorded.
+    struct Script {
+        answers: RefCell<Vec<(u16, String)>>,
+        sent: RefCell<Vec<Call>>,
+    }
+
+    impl Sender for Script {
+        fn send(&self, call: &Call) -> Result<(u16, String), Unanswered> {
+            self.sent.borrow_mut().push(call.clone());
+            Ok(self.answers.borrow_mut().remove(0))
+        }
+    }
+
+    #[test]
+    fn a_batch_being_posted_is_retried_not_parked_and_debit_memos_have_a_collection() {
+        let busy = r#"{"Error":{"Status":400,"Message":"x","ValidationResult":{"Errors":[{"Message":"Batch is marked for posting by another user."}]}}}"#;
+        let script = Script { answers: RefCell::new(vec![(400, busy.into())]), sent: RefCell::default() };
+        let http = Http {
+            protocol: Box::new(Sba::new("http://gp/GPService/Tenants(DefaultTenant)/Companies(F)")),
+            sender: &script,
+        };
+        let dm =
+            Doc { total: 100, sales: 100, ..Doc::new(DocKind::DebitMemo, "DM-1", "ACME", "B", "2025-11-25", "USD") };
+        let r = http.create(&dm);
+        assert!(matches!(&r, Err(Failure::Transient(m)) if m.contains("marked for posting")), "{r:?}");
+        let sent = script.sent.borrow();
+        assert!(sent[0].url.ends_with("/Sales/ReceivablesDebitMemos.json"), "{}", sent[0].url);
+        let body = sent[0].body.clone().unwrap_or_default();
+        assert!(body.contains(r#""GeneralLedgerPostingDate":"2025-11-25T00:00:00","BatchKey""#), "{body}");
+        assert!(!body.contains("Applies"), "{body}");
+    }
+}

@@ -272,15 +272,28 @@ fn econnect_errors_map_to_the_flows_failures() {
 /// A fake `econnect`: canned rows per query, execute answers in turn, everything recorded.
 #[derive(Default)]
 struct Fake {
+    /// Answers for one query and exact parameters, before `queued` and `answers`.
+    exact: RefCell<Vec<(Query, Vec<String>, Rows)>>,
+    /// Answers given once each, in turn, before `answers`.
+    queued: RefCell<Vec<(Query, Rows)>>,
     answers: RefCell<Vec<(Query, Rows)>>,
     executes: RefCell<Vec<Result<(), EcError>>>,
     sent: RefCell<Vec<String>>,
     asked: RefCell<Vec<(Query, Vec<String>)>>,
+    notes: RefCell<Vec<String>>,
 }
 
 impl Fake {
     fn answer(self, q: Query, r: Rows) -> Self {
         self.answers.borrow_mut().push((q, r));
+        self
+    }
+    fn answer_for(self, q: Query, params: &[&str], r: Rows) -> Self {
+        self.exact.borrow_mut().push((q, params.iter().map(|p| p.to_string()).collect(), r));
+        self
+    }
+    fn answer_once(self, q: Query, r: Rows) -> Self {
+        self.queued.borrow_mut().push((q, r));
         self
     }
     fn execute_fails(self, e: EcError) -> Self {
@@ -297,7 +310,17 @@ impl Sql for Fake {
     }
     fn query(&self, name: Query, params: &[String]) -> Result<Rows, EcError> {
         self.asked.borrow_mut().push((name, params.to_vec()));
+        if let Some((_, _, r)) = self.exact.borrow().iter().find(|(q, p, _)| *q == name && p.as_slice() == params) {
+            return Ok(r.clone());
+        }
+        let mut queued = self.queued.borrow_mut();
+        if let Some(i) = queued.iter().position(|(q, _)| *q == name) {
+            return Ok(queued.remove(i).1);
+        }
         Ok(self.answers.borrow().iter().find(|(q, _)| *q == name).map(|(_, r)| r.clone()).unwrap_or_default())
+    }
+    fn note(&self, detail: &str) {
+        self.notes.borrow_mut().push(detail.into());
     }
 }
 
@@ -411,3 +434,6 @@ fn the_company_is_checked_against_the_database() {
         matches!(check_company(&Fake::default(), "Acme", None), Err(Failure::Permanent(m)) if m.contains("gp.company"))
     );
 }
+
+#[path = "settle_tests.rs"]
+mod settle_tests;

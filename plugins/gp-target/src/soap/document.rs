@@ -338,4 +338,47 @@ mod tests {
         assert!(body.contains("<PaymentCardTypeKey><Id>Visa</Id></PaymentCardTypeKey>"), "{body}");
         assert!(body.contains("<Distributions><CashReceiptDistribution>"), "{body}");
     }
+
+    #[test]
+    fn debit_memos_and_the_gl_posting_date_in_wsdl_order() {
+        let dm = Doc {
+            sales: 2_000,
+            total: 2_000,
+            gl_date: Some("2026-01-01".into()),
+            ..Doc::new(DocKind::DebitMemo, "CBDM-1", "ACME", "B", "2025-11-25", "USD")
+        };
+        let (op, body) = create_document("-1", &dm);
+        assert_eq!(op, "CreateReceivablesDebitMemo");
+        in_order(&body, "receivablesDebitMemo", &["BusinessObject", "ReceivablesDocument"]);
+        assert!(
+            body.contains("<Date>2025-11-25T00:00:00</Date>")
+                && body.contains("<GeneralLedgerPostingDate>2026-01-01T00:00:00</GeneralLedgerPostingDate><BatchKey>"),
+            "{body}"
+        );
+        assert!(!body.contains("Extensions"), "written unapplied: {body}");
+        assert_eq!(get_document("-1", DocKind::DebitMemo, "CBDM-1").0, "GetReceivablesDebitMemoByKey");
+        let r = Doc { total: 500, ..Doc::new(DocKind::CashReceipt, "PAY-1", "ACME", "B", "2025-11-25", "USD") };
+        let (_, body) = create_document("-1", &r);
+        in_order(&body, "cashReceipt", &["BusinessObject", "CashReceipt"]);
+        assert!(body.contains("<Date>2025-11-25T00:00:00</Date><GeneralLedgerPostingDate>2025-11-25T00:00:00</GeneralLedgerPostingDate><Amount>"), "{body}");
+    }
+
+    #[test]
+    fn posted_and_voided_are_read_from_answers_and_summaries() {
+        let open = "<R><Key><Id>I</Id></Key><TransactionState>Open</TransactionState><IsVoided>true</IsVoided></R>";
+        assert_eq!(status(open), crate::wire::Status { posted: Some(true), voided: true });
+        assert_eq!(status("<R><TransactionState>Work</TransactionState></R>").posted, Some(false));
+        assert_eq!(status("<R><PostedDate>0001-01-01T00:00:00</PostedDate></R>").posted, Some(false));
+        assert_eq!(status("<R/>").posted, None);
+        let list = "<L><ReceivablesDocumentSummary><Key><Id>DM-1</Id></Key><CustomerKey><Id>ACME</Id></CustomerKey><TransactionState>Work</TransactionState><Type>Debit Memo</Type></ReceivablesDocumentSummary></L>";
+        assert_eq!(
+            parse_document_list(list),
+            Ok(vec![Summary {
+                kind: DocKind::DebitMemo,
+                number: "DM-1".into(),
+                customer: "ACME".into(),
+                posted: Some(false)
+            }])
+        );
+    }
 }
