@@ -3,6 +3,7 @@
 //! duplicate or an ambiguous failure), find one, list a customer's. Pure: the host is reached
 //! only through the transport and the [`Store`], so the flows run natively in tests.
 
+use crate::books::{Books, Rules, batch_for, posting_date};
 use crate::model::{Doc, DocKind, Party, customer_changes, differences};
 use crate::numbers::{self, Store};
 use crate::transport::{Failure, Held, Transport};
@@ -49,18 +50,27 @@ pub fn resolved(store: &dyn Store, doc: &Doc) -> Result<Doc, Failure> {
     Ok(Doc { customer, ..doc.clone() })
 }
 
-/// Create the document. A duplicate number, or a create that may have landed, is followed by a
-/// look-up: the same document → `already-present`; a different one → `conflict` naming the
-/// fields; nothing there → `transient` (the retry creates it once). Applies are written after a
-/// create (eConnect: a document of their own; SOAP/SBA: they rode with the document).
-pub fn write(t: &dyn Transport, store: &dyn Store, doc: &Doc) -> Result<Outcome, Failure> {
-    let doc = t.prepare(&resolved(store, doc)?)?;
+/// Create the document, unapplied. Its GL posting date first (`books::posting_date`: a closed
+/// period waits or moves to the next open one), then its batch (`books::batch_for`), then the
+/// transport's own checks. A duplicate number, or a create that may have landed, is followed by
+/// a look-up: the same document → `already-present`; a different one → `conflict` naming the
+/// fields; nothing there → `transient` (the retry creates it once). `books`: GP's books when
+/// they can be read (eConnect, or a SOAP/SBA connection's `econnect` grant).
+pub fn write(
+    t: &dyn Transport,
+    store: &dyn Store,
+    books: Option<&dyn Books>,
+    rules: &Rules,
+    doc: &Doc,
+) -> Result<Outcome, Failure> {
+    let doc = resolved(store, doc)?;
     let label = format!("{:?} {}", doc.kind, doc.number);
+    let note = |m: &str| t.note(m);
+    let gl_date = posting_date(books, rules.closed_period, &doc.date, &label, &note)?;
+    let doc = Doc { gl_date, ..doc };
+    let doc = t.prepare(&Doc { batch: batch_for(books, rules, &doc)?, ..doc })?;
     let ambiguous = match t.create(&doc) {
-        Ok(()) => {
-            t.apply(&doc)?;
-            return Ok(Outcome::Created);
-        }
+        Ok(()) => return Ok(Outcome::Created),
         Err(Failure::Duplicate(_)) => false,
         Err(Failure::Ambiguous(m)) => {
             t.note(&format!("{label}: {m}; looking it up before writing again"));

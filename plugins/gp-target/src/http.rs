@@ -96,6 +96,7 @@ pub fn refused(text: String) -> Failure {
     match classify_refusal(&text) {
         AfterFailure::LookUp { .. } => Failure::Duplicate(text),
         AfterFailure::PeriodClosed(m) => Failure::PeriodClosed(m),
+        AfterFailure::BatchBusy(m) => Failure::Transient(format!("{m}; retrying after GP has posted the batch")),
         AfterFailure::MissingDependency(m) => Failure::MissingDependency(m),
         AfterFailure::Rejected(m) if is_system_exception(&m) => Failure::Ambiguous(m),
         AfterFailure::Rejected(m) => Failure::Rejected(m),
@@ -120,11 +121,6 @@ impl Transport for Http<'_> {
 
     fn create(&self, doc: &Doc) -> Result<(), Failure> {
         self.write(&self.protocol.create_document(doc))
-    }
-
-    /// Applies rode with the document (SOAP: its `Extensions`; SBA: `Applies` beside it).
-    fn apply(&self, _doc: &Doc) -> Result<(), Failure> {
-        Ok(())
     }
 
     fn find(&self, kind: DocKind, number: &str) -> Result<Option<Doc>, Failure> {
@@ -152,12 +148,14 @@ impl Transport for Http<'_> {
             if !doc.customer.eq_ignore_ascii_case(customer) {
                 continue;
             }
-            let remaining = if s.kind == DocKind::CashReceipt {
+            let status = self.protocol.status(&body);
+            let remaining = if s.kind == DocKind::CashReceipt || status.voided {
                 0
             } else {
                 self.protocol.current_amount(&body, &doc.currency).unwrap_or(doc.total)
             };
-            out.push(Held { doc, remaining });
+            let posted = status.posted.or(s.posted).unwrap_or(false);
+            out.push(Held { doc, remaining, posted, voided: status.voided });
         }
         Ok(out)
     }
@@ -169,5 +167,45 @@ impl Transport for Http<'_> {
 
     fn note(&self, detail: &str) {
         self.sender.note(detail);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sba::Sba;
+    use crate::wire::Call;
+    use std::cell::RefCell;
+
+    /// Scripted GP: answers in turn, requests recorded.
+    struct Script {
+        answers: RefCell<Vec<(u16, String)>>,
+        sent: RefCell<Vec<Call>>,
+    }
+
+    impl Sender for Script {
+        fn send(&self, call: &Call) -> Result<(u16, String), Unanswered> {
+            self.sent.borrow_mut().push(call.clone());
+            Ok(self.answers.borrow_mut().remove(0))
+        }
+    }
+
+    #[test]
+    fn a_batch_being_posted_is_retried_not_parked_and_debit_memos_have_a_collection() {
+        let busy = r#"{"Error":{"Status":400,"Message":"x","ValidationResult":{"Errors":[{"Message":"Batch is marked for posting by another user."}]}}}"#;
+        let script = Script { answers: RefCell::new(vec![(400, busy.into())]), sent: RefCell::default() };
+        let http = Http {
+            protocol: Box::new(Sba::new("http://gp/GPService/Tenants(DefaultTenant)/Companies(F)")),
+            sender: &script,
+        };
+        let dm =
+            Doc { total: 100, sales: 100, ..Doc::new(DocKind::DebitMemo, "DM-1", "ACME", "B", "2025-11-25", "USD") };
+        let r = http.create(&dm);
+        assert!(matches!(&r, Err(Failure::Transient(m)) if m.contains("marked for posting")), "{r:?}");
+        let sent = script.sent.borrow();
+        assert!(sent[0].url.ends_with("/Sales/ReceivablesDebitMemos.json"), "{}", sent[0].url);
+        let body = sent[0].body.clone().unwrap_or_default();
+        assert!(body.contains(r#""GeneralLedgerPostingDate":"2025-11-25T00:00:00","BatchKey""#), "{body}");
+        assert!(!body.contains("Applies"), "{body}");
     }
 }

@@ -6,13 +6,16 @@ pub enum DocKind {
     Invoice,
     CreditMemo,
     CashReceipt,
+    /// RMDTYPAL 3: a refund paid out (a refundable credit memo is applied to it).
+    DebitMemo,
 }
 
 impl DocKind {
-    /// GP's RMDTYPAL: invoice 1, credit memo 7, cash receipt 9.
+    /// GP's RMDTYPAL: invoice 1, debit memo 3, credit memo 7, cash receipt 9.
     pub fn rmdtypal(self) -> i32 {
         match self {
             DocKind::Invoice => 1,
+            DocKind::DebitMemo => 3,
             DocKind::CreditMemo => 7,
             DocKind::CashReceipt => 9,
         }
@@ -21,10 +24,21 @@ impl DocKind {
     pub fn from_rmdtypal(n: i32) -> Option<DocKind> {
         match n {
             1 => Some(DocKind::Invoice),
+            3 => Some(DocKind::DebitMemo),
             7 => Some(DocKind::CreditMemo),
             9 => Some(DocKind::CashReceipt),
             _ => None,
         }
+    }
+
+    /// GP's batch source: receipts `RM_Cash`, every other document `RM_Sales`.
+    pub fn batch_source(self) -> &'static str {
+        if self == DocKind::CashReceipt { "RM_Cash" } else { "RM_Sales" }
+    }
+
+    /// A debit document (what credit documents are applied to).
+    pub fn is_debit(self) -> bool {
+        matches!(self, DocKind::Invoice | DocKind::DebitMemo)
     }
 }
 
@@ -221,15 +235,16 @@ pub struct Doc {
     pub tax_schedule: Option<String>,
     pub taxes: Vec<TaxLine>,
     pub distributions: Vec<Dist>,
-    /// (invoice number, amount)
-    pub applies: Vec<(String, i64)>,
+    /// The GL posting date when it is not the document date (`gp.closed_period =
+    /// next_open_period` moved it into the first open period); none = the document date.
+    pub gl_date: Option<String>,
     /// GP's copy carries only the document amount (eConnect's open/history tables): sales and
     /// tax are not compared.
     pub totals_only: bool,
 }
 
 impl Doc {
-    /// A document with its identity and no amounts, options or applies yet.
+    /// A document with its identity and no amounts or options yet.
     pub fn new(kind: DocKind, number: &str, customer: &str, batch: &str, date: &str, currency: &str) -> Doc {
         Doc {
             kind,
@@ -256,9 +271,14 @@ impl Doc {
             tax_schedule: None,
             taxes: vec![],
             distributions: vec![],
-            applies: vec![],
+            gl_date: None,
             totals_only: false,
         }
+    }
+
+    /// The GL posting date GP is given: the moved one, else the document date.
+    pub fn posting_date(&self) -> &str {
+        self.gl_date.as_deref().unwrap_or(&self.date)
     }
 }
 
@@ -292,7 +312,22 @@ pub enum AfterFailure {
     },
     PeriodClosed(String),
     MissingDependency(String),
+    /// The batch is being posted (or in use): nothing was written; retry with backoff.
+    BatchBusy(String),
     Rejected(String),
+}
+
+/// GP's texts for a batch that cannot take documents now: the client's "Batch is marked for
+/// posting by another user." (KB 850289, the emulator's 9046) and its siblings for a batch being
+/// posted, edited or held by another user (texts of GP's batch-activity messages).
+pub fn is_batch_busy(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    m.contains("batch")
+        && (m.contains("marked for posting")
+            || m.contains("being posted")
+            || m.contains("in use")
+            || m.contains("being edited")
+            || m.contains("by another user"))
 }
 
 /// Classify GP's message for a refused create.
@@ -300,6 +335,8 @@ pub fn classify_refusal(message: &str) -> AfterFailure {
     let m = message.to_ascii_lowercase();
     if m.contains("already exists in either") || m.contains("duplicate document") {
         AfterFailure::LookUp { ambiguous: false }
+    } else if is_batch_busy(message) {
+        AfterFailure::BatchBusy(message.to_string())
     } else if m.contains("fiscal period") && m.contains("closed") {
         AfterFailure::PeriodClosed(message.to_string())
     } else if (m.contains("custnmbr") && m.contains("does not exist"))
@@ -358,5 +395,13 @@ mod tests {
             AfterFailure::MissingDependency(_)
         ));
         assert!(matches!(classify_refusal("Document Amount is incorrect"), AfterFailure::Rejected(_)));
+        for busy in [
+            "Batch is marked for posting by another user.",
+            "Batch CB251125-INV is being posted",
+            "This batch is in use by another user",
+        ] {
+            assert!(matches!(classify_refusal(busy), AfterFailure::BatchBusy(_)), "{busy}");
+        }
+        assert!(!is_batch_busy("Batch CB1 has source RM_Cash; this document needs a RM_Sales batch"));
     }
 }

@@ -33,11 +33,14 @@ pub struct Theirs {
     pub raw: String,
 }
 
-/// One of a customer's documents with what is left unapplied.
+/// One of a customer's documents with what is left unapplied (0 when voided).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Held {
     pub doc: Doc,
     pub remaining: i64,
+    /// Open or history, not in an unposted batch.
+    pub posted: bool,
+    pub voided: bool,
 }
 
 /// A way of reaching GP's receivables. Every method is one operation as GP sees it.
@@ -46,13 +49,11 @@ pub trait Transport {
     fn customer(&self, id: &str) -> Result<Option<Theirs>, Failure>;
     /// Create `ours` (`theirs` none) or update GP's copy, writing only `changes`.
     fn save_customer(&self, ours: &Party, theirs: Option<&Theirs>, changes: &[Owned]) -> Result<(), Failure>;
-    /// Checks before a write that only this transport can make (eConnect: the fiscal period,
-    /// the exchange rate); may complete the document (a rate GP holds).
+    /// Checks before a write that only this transport can make (eConnect: the exchange rate);
+    /// may complete the document (a rate GP holds). The fiscal period is the flows' (`books`).
     fn prepare(&self, doc: &Doc) -> Result<Doc, Failure>;
+    /// Create the document, unapplied: applies are the settle step's (`settle`), never a write's.
     fn create(&self, doc: &Doc) -> Result<(), Failure>;
-    /// Applies of a written document, when the transport writes them apart (eConnect's
-    /// `RMApplyType`); the HTTP protocols send them with the document.
-    fn apply(&self, doc: &Doc) -> Result<(), Failure>;
     fn find(&self, kind: DocKind, number: &str) -> Result<Option<Doc>, Failure>;
     fn list(&self, customer: &str) -> Result<Vec<Held>, Failure>;
     /// Whether GP's Sales series is open for the date; none when the transport cannot read it.

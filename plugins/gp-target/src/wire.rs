@@ -66,6 +66,15 @@ pub struct Summary {
     pub kind: DocKind,
     pub number: String,
     pub customer: String,
+    /// From the summary's `TransactionState`, when it carries one.
+    pub posted: Option<bool>,
+}
+
+/// A by-key answer's posting state: posted (none when the answer does not say), voided.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Status {
+    pub posted: Option<bool>,
+    pub voided: bool,
 }
 
 /// A way of talking to GP. Builders return the request; parsers read a 2xx body.
@@ -83,6 +92,8 @@ pub trait Protocol {
     fn parse_document(&self, kind: DocKind, body: &str) -> Result<Option<Doc>, String>;
     /// What is left unapplied (`CurrentDocumentAmount`), where GP's answer carries it.
     fn current_amount(&self, body: &str, currency: &str) -> Option<i64>;
+    /// Posted / voided, as far as a by-key answer says.
+    fn status(&self, body: &str) -> Status;
 
     /// The requests that list a customer's receivables documents; their summaries may include
     /// other customers' documents (the caller filters).
@@ -105,6 +116,7 @@ pub fn is_system_exception(text: &str) -> bool {
 pub fn summary_kind(t: &str) -> Option<DocKind> {
     match t.trim() {
         "Invoice" => Some(DocKind::Invoice),
+        "Debit Memo" => Some(DocKind::DebitMemo),
         "Credit Memo" => Some(DocKind::CreditMemo),
         "Cash Receipt" | "Payment" => Some(DocKind::CashReceipt),
         _ => None,

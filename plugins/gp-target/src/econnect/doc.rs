@@ -1,12 +1,15 @@
-//! eConnect XML documents (docs/econnect.md): `RMCustomerMasterType`, `RMTransactionType`,
-//! `RMCashReceiptsType`, `RMApplyType`. Nodes and their elements in eConnect.xsd's order,
+//! eConnect XML documents (docs/econnect.md): `RMCustomerMasterType`, `RMTransactionType`
+//! (after an `SMTransactionBatchType` batch header when the GL posting date is not the document
+//! date), `RMCashReceiptsType`, and the settle step's `RMApplyType` and `RMVoidTransactionType`. Nodes and their elements in eConnect.xsd's order,
 //! children before their header; amounts in major units with 5 decimals (`numeric(19,5)`),
 //! dates `YYYY-MM-DD`. Element order is eConnect.xsd's (the tests check it against
 //! `sandbox/gp/wsdl/eConnect.xsd`; e.g. TAXSCHID comes before CSTPONBR). Every value goes through `xml::escape` (via `xml::el`).
 
 use ml_connector_sdk::money::{exponent, to_decimal};
 
+use crate::books::Batch;
 use crate::model::{Doc, DocKind, Owned, Party};
+use crate::settle::{Applied, Apply, Void};
 use crate::xml::el;
 
 /// The address id the connector writes (GP's customary primary address).
@@ -163,7 +166,8 @@ fn currency_and_dist(d: &Doc) -> Result<String, String> {
     Ok(x + &el("CREATEDIST", if d.distributions.is_empty() { "1" } else { "0" }))
 }
 
-/// An invoice or credit memo: `RMTransactionType` (taxes, distributions, then the header).
+/// An invoice, debit memo or credit memo: `RMTransactionType` (taxes, distributions, then the
+/// header). taRMTransaction has no GLPOSTDT: the batch's is used (see [`document`]).
 fn transaction(d: &Doc) -> Result<String, String> {
     let cur = &d.currency;
     let mut x = el("RMDTYPAL", &d.kind.rmdtypal().to_string());
@@ -177,7 +181,7 @@ fn transaction(d: &Doc) -> Result<String, String> {
     x += &opt("TAXSCHID", &d.tax_schedule);
     x += &opt("CSTPONBR", &d.po);
     x += &el("TRDISAMT", &amount(d.discount, cur));
-    if d.kind == DocKind::Invoice {
+    if d.kind.is_debit() {
         x += &el("FRTAMNT", &amount(d.freight, cur));
     }
     x += &el("MISCAMNT", &amount(d.misc, cur));
@@ -201,7 +205,7 @@ fn cash_receipt(d: &Doc) -> Result<String, String> {
     x += &el("DOCNUMBR", &d.number);
     x += &el("DOCDATE", &d.date);
     x += &el("ORTRXAMT", &amount(d.total, &d.currency));
-    x += &el("GLPOSTDT", &d.date);
+    x += &el("GLPOSTDT", d.posting_date());
     x += &el("BACHNUMB", &d.batch);
     x += &el("CSHRCTYP", receipt_type(&d.receipt_type));
     x += &opt("CHEKBKID", &d.checkbook);
@@ -215,44 +219,66 @@ fn cash_receipt(d: &Doc) -> Result<String, String> {
     Ok(wrap("RMCashReceiptsType", &inner))
 }
 
-/// The document's eConnect XML, its applies (one `RMApplyType` each) after it in the same
-/// `<eConnect>` root: one SQL transaction, so a refused apply leaves no unapplied receipt behind
-/// and a retry never finds the document without its applies (the real pattern: a new receipt and
-/// its `taRMApply` in one document). An error when a value cannot be written (a rate that is no
-/// decimal).
-pub fn document(d: &Doc) -> Result<String, String> {
-    let xml = match d.kind {
-        DocKind::Invoice | DocKind::CreditMemo => transaction(d)?,
-        DocKind::CashReceipt => cash_receipt(d)?,
-    };
-    Ok(match (applies(d), xml.strip_suffix("</eConnect>")) {
-        (Some(rows), Some(head)) => format!("{head}{rows}</eConnect>"),
-        _ => xml,
-    })
+/// The document's eConnect XML, unapplied (applies are the settle step's, [`apply`]). An
+/// invoice or memo whose GL posting date was moved (`gl_date`) goes after a batch header
+/// (`taCreateUpdateBatchHeaderRcd`, SERIES 3 Sales, ORIGIN 1) carrying that GLPOSTDT, its totals
+/// as GP holds them (`existing`, the `batch` query; none: a new batch) so the header changes
+/// nothing but the date. An error when a value cannot be written (a rate that is no decimal).
+pub fn document(d: &Doc, existing: Option<&Batch>) -> Result<String, String> {
+    match d.kind {
+        DocKind::CashReceipt => cash_receipt(d),
+        _ => {
+            let xml = transaction(d)?;
+            Ok(match (&d.gl_date, xml.strip_prefix("<eConnect>")) {
+                (Some(gl), Some(rest)) => format!("<eConnect>{}{rest}", batch_header(&d.batch, gl, existing)),
+                _ => xml,
+            })
+        }
+    }
 }
 
-/// The `RMApplyType` nodes of a receipt's or credit memo's applies (eConnect.xsd: one
-/// `taRMApply` each); none for an invoice or a document without applies.
-fn applies(d: &Doc) -> Option<String> {
-    if d.applies.is_empty() || d.kind == DocKind::Invoice {
-        return None;
-    }
-    let from = if d.kind == DocKind::CashReceipt { "9" } else { "7" };
-    let rows: String = d
-        .applies
-        .iter()
-        .map(|(to, amt)| {
-            format!(
-                "<RMApplyType><taRMApply>{}{}{}{}{}{}{}</taRMApply></RMApplyType>",
-                el("APTODCNM", to),
-                el("APFRDCNM", &d.number),
-                el("APPTOAMT", &amount(*amt, &d.currency)),
-                el("APFRDCTY", from),
-                el("APTODCTY", "1"),
-                el("APPLYDATE", &d.date),
-                el("GLPOSTDT", &d.date),
-            )
-        })
-        .collect();
-    Some(rows)
+/// `SMTransactionBatchType` for an `RM_Sales` batch posting on `gl_date`.
+fn batch_header(id: &str, gl_date: &str, existing: Option<&Batch>) -> String {
+    let (count, total) = existing.map_or((0, "0.00000".to_string()), |b| (b.documents, b.total.clone()));
+    format!(
+        "<SMTransactionBatchType><taCreateUpdateBatchHeaderRcd>{}{}{}{}{}{}{}</taCreateUpdateBatchHeaderRcd></SMTransactionBatchType>",
+        el("BACHNUMB", id),
+        el("SERIES", "3"),
+        el("GLPOSTDT", gl_date),
+        el("BCHSOURC", DocKind::Invoice.batch_source()),
+        el("DOCAMT", &total),
+        el("ORIGIN", "1"),
+        el("NUMOFTRX", &count.to_string()),
+    )
+}
+
+/// `RMApplyType`: `diff` of `a` (APPTOAMT, WROFAMNT — what GP does not hold yet), applied on
+/// `a.date`, posted on `gl_date`.
+pub fn apply(a: &Apply, diff: Applied, gl_date: &str) -> String {
+    let x = [
+        el("APTODCNM", &a.to_number),
+        el("APFRDCNM", &a.from_number),
+        el("APPTOAMT", &amount(diff.amount, &a.currency)),
+        el("APFRDCTY", &a.from.rmdtypal().to_string()),
+        el("APTODCTY", &a.to.rmdtypal().to_string()),
+        el("WROFAMNT", &amount(diff.write_off, &a.currency)),
+        el("APPLYDATE", &a.date),
+        el("GLPOSTDT", gl_date),
+    ]
+    .concat();
+    wrap("RMApplyType", &format!("<taRMApply>{x}</taRMApply>"))
+}
+
+/// `RMVoidTransactionType`: VOIDSTTS 1 (void) of a posted receipt or credit memo of `customer`.
+pub fn void(v: &Void, customer: &str, gl_date: &str) -> String {
+    let x = [
+        el("CUSTNMBR", customer),
+        el("DOCNUMBR", &v.number),
+        el("VOIDSTTS", "1"),
+        el("RMDTYPAL", &v.kind.rmdtypal().to_string()),
+        el("VOIDDATE", &v.date),
+        el("GLPOSTDT", gl_date),
+    ]
+    .concat();
+    wrap("RMVoidTransactionType", &format!("<taRMVoidTransaction>{x}</taRMVoidTransaction>"))
 }

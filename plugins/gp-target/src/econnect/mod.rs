@@ -1,12 +1,18 @@
 //! The eConnect transport (`gp.endpoint = "econnect"`): whole eConnect XML documents run by
 //! the host's `econnect` as eConnect's stored procedures in one SQL transaction, and the fixed
 //! read queries of docs/econnect.md. [`Econnect`] implements [`Transport`] over [`Sql`] (the
-//! host's interface, or a test's fake). `doc` builds the documents, `read` reads rows and errors.
+//! host's interface, or a test's fake) and [`Books`] (GP's fiscal periods and batches, also
+//! for SOAP/SBA connections with an `econnect` grant). `doc` builds the documents, `read` reads
+//! rows and errors, `settle` applies and voids.
 
 pub mod doc;
 pub mod read;
+pub mod settle;
 
+pub use crate::books::PERIOD_CLOSED;
+use crate::books::{Batch, Books, Period};
 use crate::model::{Doc, DocKind, Exchange, Owned, Party};
+use crate::settle::BatchRef;
 use crate::transport::{Failure, Held, Theirs, Transport};
 use read::{read_failure, write_failure};
 
@@ -25,6 +31,9 @@ pub enum Query {
     FunctionalCurrency,
     ExchangeRate,
     Company,
+    Batch,
+    Applies,
+    NextOpenPeriod,
 }
 
 /// A query's answer (the WIT's `rows`).
@@ -55,8 +64,61 @@ pub struct Econnect<'a> {
     pub sql: &'a dyn Sql,
 }
 
-/// GP's text for a document dated in a closed period (KB 933357).
-pub const PERIOD_CLOSED: &str = "The fiscal period that contains the document date is closed.";
+/// The `econnect` of a SOAP or SBA connection, which reaches GP through it only for what GP Web
+/// Services and SBA cannot do (settle; the fiscal calendar and batch sizes): a missing grant is
+/// said as such.
+pub struct Borrowed<'a> {
+    pub sql: &'a dyn Sql,
+    /// `soap` or `sba`.
+    pub endpoint: &'static str,
+}
+
+impl Sql for Borrowed<'_> {
+    fn execute(&self, document: &str) -> Result<(), EcError> {
+        self.sql.execute(document).map_err(|e| self.grant(e))
+    }
+    fn query(&self, name: Query, params: &[String]) -> Result<Rows, EcError> {
+        self.sql.query(name, params).map_err(|e| self.grant(e))
+    }
+    fn note(&self, detail: &str) {
+        self.sql.note(detail)
+    }
+}
+
+impl Borrowed<'_> {
+    fn grant(&self, e: EcError) -> EcError {
+        match e {
+            EcError::Denied(m) => EcError::Denied(format!(
+                "this {} connection has no econnect grant: GP Web Services and SBA cannot apply or void receivables documents, so settle (and batch-posted) go through eConnect — grant the component econnect to GP's company database ({m})",
+                self.endpoint
+            )),
+            other => other,
+        }
+    }
+}
+
+/// Whether the host lets this component read GP over eConnect (a SOAP/SBA connection's optional
+/// `econnect` grant): denied → false; another failure is reported.
+pub fn granted(sql: &dyn Sql) -> Result<bool, Failure> {
+    match sql.query(Query::FunctionalCurrency, &[]) {
+        Ok(_) => Ok(true),
+        Err(EcError::Denied(_)) => Ok(false),
+        Err(e) => Err(read_failure(e)),
+    }
+}
+
+/// Where a document stands in GP.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Standing {
+    Absent,
+    /// In an unposted batch (RM10301 / RM10201).
+    Unposted(BatchRef),
+    /// Open or history (RM20101 / RM30101).
+    Posted {
+        customer: String,
+        voided: bool,
+    },
+}
 
 /// `gp.company` must exist in DYNAMICS..SY01500; with `gp.database` given, its INTERID must be
 /// that database (the one the host's grant connects to).
@@ -140,29 +202,20 @@ impl Transport for Econnect<'_> {
         self.sql.execute(&doc::customer(ours, theirs.is_some(), changes)).map_err(write_failure)
     }
 
-    /// The fiscal period before anything is written, then the rate.
+    /// The rate (the fiscal period was the flows', through [`Books`]).
     fn prepare(&self, d: &Doc) -> Result<Doc, Failure> {
-        let rows = self.query(Query::FiscalPeriod, std::slice::from_ref(&d.date))?;
-        if rows.is_empty() {
-            return Err(Failure::PeriodClosed(format!(
-                "A fiscal period has not been set up for the document date {}",
-                d.date
-            )));
-        }
-        if rows.text(0, "PSERIES_2") == "1" {
-            return Err(Failure::PeriodClosed(PERIOD_CLOSED.into()));
-        }
         self.with_rate(d)
     }
 
+    /// An invoice or memo with a moved GL posting date carries its batch's header: its totals
+    /// are read first so the header changes only the date.
     fn create(&self, d: &Doc) -> Result<(), Failure> {
-        let xml = doc::document(d).map_err(Failure::Rejected)?;
+        let existing = match (&d.gl_date, d.kind) {
+            (Some(_), kind) if kind != DocKind::CashReceipt => self.batch(kind.batch_source(), &d.batch)?,
+            _ => None,
+        };
+        let xml = doc::document(d, existing.as_ref()).map_err(Failure::Rejected)?;
         self.sql.execute(&xml).map_err(write_failure)
-    }
-
-    /// Nothing more: the applies rode in the document's own eConnect transaction.
-    fn apply(&self, _d: &Doc) -> Result<(), Failure> {
-        Ok(())
     }
 
     fn find(&self, kind: DocKind, number: &str) -> Result<Option<Doc>, Failure> {
@@ -195,22 +248,76 @@ impl Transport for Econnect<'_> {
             }
             let iso = self.iso(&rows.text(0, "CURNCYID"))?;
             let Some(doc) = read::document(kind, &rows, &iso)? else { continue };
+            let posted = rows.col_exists("CURTRXAM");
+            let voided = !matches!(rows.text(0, "VOIDSTTS").as_str(), "" | "0");
             let remaining = match rows.get(0, "CURTRXAM") {
+                _ if voided => 0,
                 Some(_) => read::minor(&rows, 0, "CURTRXAM", &iso)?,
+                None if posted => 0,
                 None => doc.total,
             };
-            out.push(Held { doc, remaining });
+            out.push(Held { doc, remaining, posted, voided });
         }
         Ok(out)
     }
 
     fn period_open(&self, date: &str) -> Result<Option<bool>, Failure> {
-        let rows = self.query(Query::FiscalPeriod, &[date.to_string()])?;
-        Ok(Some(!rows.is_empty() && rows.text(0, "PSERIES_2") != "1"))
+        Ok(Some(self.period(date)? == Period::Open))
     }
 
     fn note(&self, detail: &str) {
         self.sql.note(detail);
+    }
+}
+
+impl Econnect<'_> {
+    /// Where GP holds the document: an unposted batch (work), open or history, or nowhere.
+    pub fn standing(&self, kind: DocKind, number: &str) -> Result<Standing, Failure> {
+        let typed = vec![kind.rmdtypal().to_string(), number.to_string()];
+        let work = match kind {
+            DocKind::CashReceipt => self.query(Query::ReceiptWork, &[number.to_string()])?,
+            _ => self.query(Query::SalesWork, &typed)?,
+        };
+        if !work.is_empty() {
+            let source = work.get(0, "BCHSOURC").unwrap_or_else(|| kind.batch_source().to_string());
+            return Ok(Standing::Unposted(BatchRef { source, id: work.text(0, "BACHNUMB") }));
+        }
+        for q in [Query::DocumentOpen, Query::DocumentHistory] {
+            let rows = self.query(q, &typed)?;
+            if !rows.is_empty() {
+                let voided = !matches!(rows.text(0, "VOIDSTTS").as_str(), "" | "0");
+                return Ok(Standing::Posted { customer: rows.text(0, "CUSTNMBR"), voided });
+            }
+        }
+        Ok(Standing::Absent)
+    }
+}
+
+/// GP's books over eConnect: `fiscal-period`, `next-open-period`, `batch`.
+impl Books for Econnect<'_> {
+    fn period(&self, date: &str) -> Result<Period, Failure> {
+        let rows = self.query(Query::FiscalPeriod, &[date.to_string()])?;
+        Ok(match rows.get(0, "PSERIES_2") {
+            _ if rows.is_empty() => Period::Missing,
+            Some(flag) if flag == "1" => Period::Closed,
+            _ => Period::Open,
+        })
+    }
+
+    fn next_open_period(&self, date: &str) -> Result<Option<String>, Failure> {
+        let rows = self.query(Query::NextOpenPeriod, &[date.to_string()])?;
+        Ok(rows.get(0, "PERIODDT").map(|d| d.chars().take(10).collect()))
+    }
+
+    fn batch(&self, source: &str, id: &str) -> Result<Option<Batch>, Failure> {
+        let rows = self.query(Query::Batch, &[id.to_string(), source.to_string()])?;
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        let documents = rows.text(0, "NUMOFTRX").parse().map_err(|_| {
+            Failure::Transient(format!("GP's NUMOFTRX of batch {id}: {:?} is not a count", rows.text(0, "NUMOFTRX")))
+        })?;
+        Ok(Some(Batch { documents, total: rows.get(0, "BCHTOTAL").unwrap_or_else(|| "0.00000".into()) }))
     }
 }
 

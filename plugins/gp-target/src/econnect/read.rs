@@ -18,6 +18,11 @@ impl Rows {
         (!v.is_empty()).then(|| v.to_string())
     }
 
+    /// Whether the answer has the column (e.g. CURTRXAM: an open or history row).
+    pub fn col_exists(&self, name: &str) -> bool {
+        self.col(name).is_some()
+    }
+
     pub fn text(&self, row: usize, name: &str) -> String {
         self.get(row, name).unwrap_or_default()
     }
@@ -122,8 +127,14 @@ pub fn write_failure(e: EcError) -> Failure {
             if number == DUPLICATE_DOCUMENT || is_taken(&all) {
                 return Failure::Duplicate(message);
             }
+            if number == BATCH_BUSY {
+                return Failure::Transient(format!("{message}; retrying after GP has posted the batch"));
+            }
             match classify_refusal(&all) {
                 AfterFailure::LookUp { .. } => Failure::Duplicate(message),
+                AfterFailure::BatchBusy(_) => {
+                    Failure::Transient(format!("{message}; retrying after GP has posted the batch"))
+                }
                 AfterFailure::PeriodClosed(_) => Failure::PeriodClosed(message),
                 AfterFailure::MissingDependency(_) => Failure::MissingDependency(message),
                 AfterFailure::Rejected(_) => Failure::Rejected(message),
@@ -139,6 +150,11 @@ pub fn write_failure(e: EcError) -> Failure {
 /// eConnect's number for "Document number (DOCNUMBR) already exists in either RM00401,
 /// RM10301, RM20101 or RM30101" (gp-wire-shapes; the emulator's `DuplicateDocument`).
 pub const DUPLICATE_DOCUMENT: i32 = 190;
+
+/// The GP emulator's number for "Batch is marked for posting by another user." (GP client
+/// text, KB 850289; eConnect's own number is not public). The text is recognised too
+/// (`model::is_batch_busy`), whatever the number.
+pub const BATCH_BUSY: i32 = 9046;
 
 /// A refusal saying the key is taken (a document number, or a customer number on create).
 fn is_taken(text: &str) -> bool {

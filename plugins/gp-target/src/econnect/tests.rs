@@ -4,6 +4,7 @@
 use std::cell::RefCell;
 
 use super::*;
+use crate::books::Rules;
 use crate::flows::{self, Outcome};
 use crate::model::{Address, Dist, DistKind, TaxLine};
 use crate::numbers::tests::Mem;
@@ -88,7 +89,6 @@ fn receipt() -> Doc {
         receipt_type: "Payment Card".into(),
         check_number: Some("txn_1".into()),
         card_name: Some("Visa".into()),
-        applies: vec![("CBINV-1001".into(), 5_000), ("CBINV-1003".into(), 1_000)],
         ..Doc::new(DocKind::CashReceipt, "CBPAY-1", "ACME0001", "CB251125-CASH", "2025-11-25", "USD")
     }
 }
@@ -105,7 +105,7 @@ fn amounts_have_five_decimals_and_rates_are_checked() {
 
 #[test]
 fn an_invoice_is_one_rm_transaction_in_xsd_order() -> Result<(), String> {
-    let xml = doc::document(&invoice())?;
+    let xml = doc::document(&invoice(), None)?;
     assert!(xml.starts_with("<eConnect><RMTransactionType><taRMTransactionTaxInsert_Items>"), "{xml}");
     assert!(xml.find("<taRMDistribution_Items>") < xml.find("<taRMTransaction>"), "header last: {xml}");
     for node in ["taRMTransaction", "taRMDistribution", "taRMTransactionTaxInsert"] {
@@ -122,29 +122,46 @@ fn an_invoice_is_one_rm_transaction_in_xsd_order() -> Result<(), String> {
         assert!(xml.contains(part), "{part} not in {xml}");
     }
     let memo = Doc { kind: DocKind::CreditMemo, distributions: vec![], exchange: None, ..invoice() };
-    let xml = doc::document(&memo)?;
+    let xml = doc::document(&memo, None)?;
     assert!(xml.contains("<RMDTYPAL>7</RMDTYPAL>") && xml.contains("<CREATEDIST>1</CREATEDIST>"), "{xml}");
     assert!(!xml.contains("FRTAMNT") && !xml.contains("taRMDistribution") && !xml.contains("XCHGRATE"), "{xml}");
     Ok(())
 }
 
 #[test]
-fn a_card_receipt_and_its_applies() -> Result<(), String> {
-    let xml = doc::document(&receipt())?;
+fn a_card_receipt_is_written_unapplied_with_its_gl_posting_date() -> Result<(), String> {
+    let xml = doc::document(&receipt(), None)?;
     in_xsd_order(&xml, "taRMCashReceiptInsert");
     assert!(xml.contains("<GLPOSTDT>2025-11-25</GLPOSTDT><BACHNUMB>CB251125-CASH</BACHNUMB><CSHRCTYP>2</CSHRCTYP><CHEKBKID>UPTOWN TRUST</CHEKBKID><CHEKNMBR>txn_1</CHEKNMBR><CRCARDID>Visa</CRCARDID>"), "{xml}");
     assert!(xml.contains("<CREATEDIST>1</CREATEDIST>"), "{xml}");
+    assert!(!xml.contains("RMApplyType") && xml.matches("<eConnect>").count() == 1, "{xml}");
     let check = Doc { receipt_type: "Check".into(), ..receipt() };
-    assert!(doc::document(&check)?.contains("<CSHRCTYP>0</CSHRCTYP>") && !doc::document(&check)?.contains("CRCARDID"));
-    // The applies ride in the receipt's own document (one SQL transaction), after it.
-    in_xsd_order(&xml, "taRMApply");
-    assert_eq!(xml.matches("<RMApplyType>").count(), 2, "{xml}");
-    assert!(xml.find("</RMCashReceiptsType>") < xml.find("<RMApplyType>"), "the receipt first: {xml}");
-    assert!(xml.ends_with("</RMApplyType></eConnect>") && xml.matches("<eConnect>").count() == 1, "{xml}");
-    assert!(xml.contains("<APTODCNM>CBINV-1001</APTODCNM><APFRDCNM>CBPAY-1</APFRDCNM><APPTOAMT>50.00000</APPTOAMT><APFRDCTY>9</APFRDCTY><APTODCTY>1</APTODCTY>"), "{xml}");
-    let memo = Doc { kind: DocKind::CreditMemo, ..receipt() };
-    assert!(doc::document(&memo)?.contains("<APFRDCTY>7</APFRDCTY>"));
-    assert!(!doc::document(&Doc { applies: vec![], ..receipt() })?.contains("RMApplyType"));
+    assert!(
+        doc::document(&check, None)?.contains("<CSHRCTYP>0</CSHRCTYP>")
+            && !doc::document(&check, None)?.contains("CRCARDID")
+    );
+    let moved = Doc { gl_date: Some("2026-01-01".into()), ..receipt() };
+    let xml = doc::document(&moved, None)?;
+    assert!(xml.contains("<DOCDATE>2025-11-25</DOCDATE>") && xml.contains("<GLPOSTDT>2026-01-01</GLPOSTDT>"), "{xml}");
+    assert!(!xml.contains("SMTransactionBatchType"), "a receipt carries GLPOSTDT itself: {xml}");
+    Ok(())
+}
+
+#[test]
+fn a_debit_memo_is_rmdtypal_3_and_a_moved_invoice_brings_its_batch_header() -> Result<(), String> {
+    let dm = Doc { kind: DocKind::DebitMemo, distributions: vec![], ..invoice() };
+    let xml = doc::document(&dm, None)?;
+    assert!(xml.contains("<RMDTYPAL>3</RMDTYPAL>") && xml.contains("<FRTAMNT>2.50000</FRTAMNT>"), "{xml}");
+    assert!(!xml.contains("SMTransactionBatchType"), "{xml}");
+    let moved = Doc { gl_date: Some("2026-01-01".into()), batch: "CB251125-SLSP01".into(), ..invoice() };
+    let existing = crate::books::Batch { documents: 4, total: "812.50000".into() };
+    let xml = doc::document(&moved, Some(&existing))?;
+    in_xsd_order(&xml, "taCreateUpdateBatchHeaderRcd");
+    assert!(
+        xml.starts_with("<eConnect><SMTransactionBatchType><taCreateUpdateBatchHeaderRcd><BACHNUMB>CB251125-SLSP01</BACHNUMB><SERIES>3</SERIES><GLPOSTDT>2026-01-01</GLPOSTDT><BCHSOURC>RM_Sales</BCHSOURC><DOCAMT>812.50000</DOCAMT><ORIGIN>1</ORIGIN><NUMOFTRX>4</NUMOFTRX></taCreateUpdateBatchHeaderRcd></SMTransactionBatchType><RMTransactionType>"),
+        "{xml}"
+    );
+    assert!(xml.contains("<DOCDATE>2025-11-25</DOCDATE><BACHNUMB>CB251125-SLSP01</BACHNUMB>"), "{xml}");
     Ok(())
 }
 
@@ -255,15 +272,28 @@ fn econnect_errors_map_to_the_flows_failures() {
 /// A fake `econnect`: canned rows per query, execute answers in turn, everything recorded.
 #[derive(Default)]
 struct Fake {
+    /// Answers for one query and exact parameters, before `queued` and `answers`.
+    exact: RefCell<Vec<(Query, Vec<String>, Rows)>>,
+    /// Answers given once each, in turn, before `answers`.
+    queued: RefCell<Vec<(Query, Rows)>>,
     answers: RefCell<Vec<(Query, Rows)>>,
     executes: RefCell<Vec<Result<(), EcError>>>,
     sent: RefCell<Vec<String>>,
     asked: RefCell<Vec<(Query, Vec<String>)>>,
+    notes: RefCell<Vec<String>>,
 }
 
 impl Fake {
     fn answer(self, q: Query, r: Rows) -> Self {
         self.answers.borrow_mut().push((q, r));
+        self
+    }
+    fn answer_for(self, q: Query, params: &[&str], r: Rows) -> Self {
+        self.exact.borrow_mut().push((q, params.iter().map(|p| p.to_string()).collect(), r));
+        self
+    }
+    fn answer_once(self, q: Query, r: Rows) -> Self {
+        self.queued.borrow_mut().push((q, r));
         self
     }
     fn execute_fails(self, e: EcError) -> Self {
@@ -280,8 +310,24 @@ impl Sql for Fake {
     }
     fn query(&self, name: Query, params: &[String]) -> Result<Rows, EcError> {
         self.asked.borrow_mut().push((name, params.to_vec()));
+        if let Some((_, _, r)) = self.exact.borrow().iter().find(|(q, p, _)| *q == name && p.as_slice() == params) {
+            return Ok(r.clone());
+        }
+        let mut queued = self.queued.borrow_mut();
+        if let Some(i) = queued.iter().position(|(q, _)| *q == name) {
+            return Ok(queued.remove(i).1);
+        }
         Ok(self.answers.borrow().iter().find(|(q, _)| *q == name).map(|(_, r)| r.clone()).unwrap_or_default())
     }
+    fn note(&self, detail: &str) {
+        self.notes.borrow_mut().push(detail.into());
+    }
+}
+
+/// `flows::write` over eConnect (its own books), default rules, empty state.
+fn write(fake: &Fake, d: &Doc) -> Result<Outcome, Failure> {
+    let ec = Econnect { sql: fake };
+    flows::write(&ec, &Mem::default(), Some(&ec), &Rules::default(), d)
 }
 
 fn open_period() -> Rows {
@@ -292,13 +338,11 @@ fn open_period() -> Rows {
 fn the_period_is_checked_before_anything_is_written() {
     let closed =
         Fake::default().answer(Query::FiscalPeriod, rows(&["PERIODID", "YEAR1", "PSERIES_2"], &[&["11", "2025", "1"]]));
-    let r = flows::write(&Econnect { sql: &closed }, &Mem::default(), &invoice());
+    let r = write(&closed, &invoice());
     assert_eq!(r, Err(Failure::PeriodClosed(PERIOD_CLOSED.into())));
     assert!(closed.sent.borrow().is_empty());
     let missing = Fake::default();
-    assert!(
-        matches!(flows::write(&Econnect { sql: &missing }, &Mem::default(), &invoice()), Err(Failure::PeriodClosed(m)) if m.contains("not been set up"))
-    );
+    assert!(matches!(write(&missing, &invoice()), Err(Failure::PeriodClosed(m)) if m.contains("not been set up")));
     assert_eq!(Econnect { sql: &missing }.period_open("2025-11-25"), Ok(Some(false)));
 }
 
@@ -308,7 +352,7 @@ fn a_foreign_currency_without_a_rate_takes_gp_s_or_is_refused() {
     let funl = rows(&["FUNLCURR", "DEFSLSTP"], &[&["Z-EURO", "SELL"]]);
     let none =
         Fake::default().answer(Query::FiscalPeriod, open_period()).answer(Query::FunctionalCurrency, funl.clone());
-    let r = flows::write(&Econnect { sql: &none }, &Mem::default(), &d);
+    let r = write(&none, &d);
     assert!(
         matches!(&r, Err(Failure::Rejected(m)) if m.contains("Z-US$") && m.contains("SELL") && m.contains("2025-11-25")),
         "{r:?}"
@@ -319,7 +363,7 @@ fn a_foreign_currency_without_a_rate_takes_gp_s_or_is_refused() {
             Query::ExchangeRate,
             rows(&["XCHGRATE", "EXCHDATE", "EXPNDATE", "EXGTBLID"], &[&["0.9200000", "2025-11-20", "", "T"]]),
         );
-    assert_eq!(flows::write(&Econnect { sql: &rated }, &Mem::default(), &d), Ok(Outcome::Created));
+    assert_eq!(write(&rated, &d), Ok(Outcome::Created));
     assert!(
         rated.sent.borrow()[0]
             .contains("<XCHGRATE>0.9200000</XCHGRATE><RATETPID>SELL</RATETPID><EXCHDATE>2025-11-20</EXCHDATE>")
@@ -341,7 +385,7 @@ fn after_an_ambiguous_or_duplicate_failure_the_document_is_looked_up() {
         .answer(Query::SalesWork, work)
         .answer(Query::Currency, usd.clone())
         .execute_fails(EcError::Transient("connection lost after COMMIT".into()));
-    assert_eq!(flows::write(&Econnect { sql: &same }, &Mem::default(), &invoice()), Ok(Outcome::AlreadyPresent));
+    assert_eq!(write(&same, &invoice()), Ok(Outcome::AlreadyPresent));
     let other = rows(
         &["RMDTYPAL", "DOCNUMBR", "CUSTNMBR", "DOCDATE", "CURNCYID", "ORTRXAMT", "CURTRXAM"],
         &[&["1", "CBINV-1001", "OTHER", "2025-11-25", "Z-US$", "1.00000", "1.00000"]],
@@ -356,14 +400,11 @@ fn after_an_ambiguous_or_duplicate_failure_the_document_is_looked_up() {
             text: "Document number (DOCNUMBR) already exists".into(),
             details: vec![],
         });
-    let r = flows::write(&Econnect { sql: &conflict }, &Mem::default(), &invoice());
+    let r = write(&conflict, &invoice());
     assert!(matches!(&r, Err(Failure::Conflict(m)) if m.contains("customer") && m.contains("amount")), "{r:?}");
     let nothing =
         Fake::default().answer(Query::FiscalPeriod, open_period()).execute_fails(EcError::Transient("timeout".into()));
-    assert!(matches!(
-        flows::write(&Econnect { sql: &nothing }, &Mem::default(), &invoice()),
-        Err(Failure::Transient(_))
-    ));
+    assert!(matches!(write(&nothing, &invoice()), Err(Failure::Transient(_))));
 }
 
 #[test]
@@ -377,7 +418,7 @@ fn customers_get_numbers_and_documents_resolve_them() {
     assert_eq!(flows::resolved(&store, &d).map(|d| d.customer), Ok("ACMESONS0001".into()));
     let orphan = Doc { customer: String::new(), customer_source: "cb_2".into(), ..receipt() };
     assert!(
-        matches!(flows::write(&Econnect { sql: &fake }, &store, &orphan), Err(Failure::MissingDependency(m)) if m == "customer cb_2 has no GP number yet")
+        matches!(flows::write(&Econnect { sql: &fake }, &store, Some(&Econnect { sql: &fake }), &Rules::default(), &orphan), Err(Failure::MissingDependency(m)) if m == "customer cb_2 has no GP number yet")
     );
 }
 
@@ -393,3 +434,6 @@ fn the_company_is_checked_against_the_database() {
         matches!(check_company(&Fake::default(), "Acme", None), Err(Failure::Permanent(m)) if m.contains("gp.company"))
     );
 }
+
+#[path = "settle_tests.rs"]
+mod settle_tests;

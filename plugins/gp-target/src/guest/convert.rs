@@ -1,13 +1,15 @@
 //! WIT values ↔ the target's model.
 
-use ml_connector_sdk::target::exports::ml_connector::plugin::target_api::{TargetError, WriteOutcome};
+use ml_connector_sdk::target::exports::ml_connector::plugin::target_api::{SettleOutcome, TargetError, WriteOutcome};
 use ml_connector_sdk::target::ml_connector::plugin::types::{
-    Address as WitAddress, BatchKey, CashReceipt, CreditMemo, Distribution, DistributionKind, DocKind as WitKind,
-    Exchange as WitExchange, GpCustomer, LedgerDoc, ReceiptType, ReceivablesInvoice, TaxDetail,
+    Address as WitAddress, Apply as WitApply, BatchKey, CashReceipt, CreditMemo, Distribution, DistributionKind,
+    DocKind as WitKind, Exchange as WitExchange, GpCustomer, LedgerDoc, ReceiptType, ReceivablesInvoice, TaxDetail,
+    VoidDoc,
 };
 
 use crate::flows::Outcome;
 use crate::model::{Address, Dist, DistKind, Doc, DocKind, Exchange, Party, TaxLine};
+use crate::settle::{Apply, BatchRef, Settled, Void};
 use crate::transport::Failure;
 
 pub fn party(c: &GpCustomer) -> Party {
@@ -111,38 +113,42 @@ fn blank(kind: DocKind, h: Head<'_>) -> Doc {
     }
 }
 
+/// An invoice or debit memo (the same WIT record).
+fn debit_document(kind: DocKind, i: &ReceivablesInvoice) -> Doc {
+    Doc {
+        sales: i.sales,
+        discount: i.trade_discount,
+        freight: i.freight,
+        misc: i.misc,
+        tax: i.tax,
+        total: i.total,
+        description: i.description.clone(),
+        po: i.customer_po.clone(),
+        tax_schedule: i.tax_schedule.clone(),
+        taxes: taxes(&i.tax_details),
+        distributions: dists(&i.distributions),
+        ..blank(
+            kind,
+            Head {
+                number: &i.number,
+                customer: &i.customer_id,
+                source: &i.customer_source_id,
+                batch: &i.batch,
+                date: &i.date,
+                currency: &i.currency,
+                currency_id: &i.currency_id,
+                exchange: &i.exchange,
+            },
+        )
+    }
+}
+
+/// A document for `write-document`; none for customers, applies and voids (not documents).
 pub fn to_doc(d: &LedgerDoc) -> Option<Doc> {
-    let applies = |a: &[ml_connector_sdk::target::ml_connector::plugin::types::Apply]| {
-        a.iter().map(|x| (x.invoice_number.clone(), x.amount)).collect()
-    };
     Some(match d {
-        LedgerDoc::Customer(_) => return None,
-        LedgerDoc::Invoice(i) => Doc {
-            sales: i.sales,
-            discount: i.trade_discount,
-            freight: i.freight,
-            misc: i.misc,
-            tax: i.tax,
-            total: i.total,
-            description: i.description.clone(),
-            po: i.customer_po.clone(),
-            tax_schedule: i.tax_schedule.clone(),
-            taxes: taxes(&i.tax_details),
-            distributions: dists(&i.distributions),
-            ..blank(
-                DocKind::Invoice,
-                Head {
-                    number: &i.number,
-                    customer: &i.customer_id,
-                    source: &i.customer_source_id,
-                    batch: &i.batch,
-                    date: &i.date,
-                    currency: &i.currency,
-                    currency_id: &i.currency_id,
-                    exchange: &i.exchange,
-                },
-            )
-        },
+        LedgerDoc::Customer(_) | LedgerDoc::Apply(_) | LedgerDoc::Void(_) => return None,
+        LedgerDoc::DebitMemo(i) => debit_document(DocKind::DebitMemo, i),
+        LedgerDoc::Invoice(i) => debit_document(DocKind::Invoice, i),
         LedgerDoc::CreditMemo(c) => Doc {
             sales: c.sales,
             discount: c.trade_discount,
@@ -150,7 +156,6 @@ pub fn to_doc(d: &LedgerDoc) -> Option<Doc> {
             tax: c.tax,
             total: c.total,
             description: c.description.clone(),
-            applies: applies(&c.applies),
             tax_schedule: c.tax_schedule.clone(),
             taxes: taxes(&c.tax_details),
             distributions: dists(&c.distributions),
@@ -175,7 +180,6 @@ pub fn to_doc(d: &LedgerDoc) -> Option<Doc> {
             receipt_type: receipt_type(r.receipt_type).into(),
             check_number: r.check_card_number.clone(),
             card_name: r.card_name.clone(),
-            applies: applies(&r.applies),
             distributions: dists(&r.distributions),
             ..blank(
                 DocKind::CashReceipt,
@@ -194,34 +198,36 @@ pub fn to_doc(d: &LedgerDoc) -> Option<Doc> {
     })
 }
 
-/// A document GP holds, as the WIT's `ledger-doc` (applies, taxes and distributions are not
-/// read back).
+/// A document GP holds, as the WIT's `ledger-doc` (taxes and distributions are not read back).
 pub fn to_ledger(d: Doc) -> LedgerDoc {
-    let source = if d.kind == DocKind::CashReceipt { "RM_Cash" } else { "RM_Sales" };
-    let batch = BatchKey { source: source.into(), id: d.batch.clone() };
+    let batch = BatchKey { source: d.kind.batch_source().into(), id: d.batch.clone() };
     let exchange = d.exchange.map(|x| WitExchange { rate: x.rate, date: x.date, rate_type: x.rate_type });
+    let debit = d.kind;
     match d.kind {
-        DocKind::Invoice => LedgerDoc::Invoice(ReceivablesInvoice {
-            number: d.number,
-            customer_source_id: String::new(),
-            customer_id: d.customer,
-            batch,
-            date: d.date,
-            currency_id: d.currency_id,
-            exchange,
-            currency: d.currency,
-            sales: d.sales,
-            trade_discount: d.discount,
-            freight: d.freight,
-            misc: d.misc,
-            tax: d.tax,
-            total: d.total,
-            description: d.description,
-            customer_po: d.po,
-            distributions: vec![],
-            tax_schedule: d.tax_schedule,
-            tax_details: vec![],
-        }),
+        DocKind::Invoice | DocKind::DebitMemo => {
+            let i = ReceivablesInvoice {
+                number: d.number,
+                customer_source_id: String::new(),
+                customer_id: d.customer,
+                batch,
+                date: d.date,
+                currency_id: d.currency_id,
+                exchange,
+                currency: d.currency,
+                sales: d.sales,
+                trade_discount: d.discount,
+                freight: d.freight,
+                misc: d.misc,
+                tax: d.tax,
+                total: d.total,
+                description: d.description,
+                customer_po: d.po,
+                distributions: vec![],
+                tax_schedule: d.tax_schedule,
+                tax_details: vec![],
+            };
+            if debit == DocKind::DebitMemo { LedgerDoc::DebitMemo(i) } else { LedgerDoc::Invoice(i) }
+        }
         DocKind::CreditMemo => LedgerDoc::CreditMemo(CreditMemo {
             number: d.number,
             customer_source_id: String::new(),
@@ -237,7 +243,6 @@ pub fn to_ledger(d: Doc) -> LedgerDoc {
             tax: d.tax,
             total: d.total,
             description: d.description,
-            applies: vec![],
             distributions: vec![],
             tax_schedule: d.tax_schedule,
             tax_details: vec![],
@@ -257,7 +262,6 @@ pub fn to_ledger(d: Doc) -> LedgerDoc {
             check_card_number: d.check_number,
             card_name: d.card_name,
             description: d.description,
-            applies: vec![],
             distributions: vec![],
         }),
     }
@@ -266,9 +270,64 @@ pub fn to_ledger(d: Doc) -> LedgerDoc {
 pub fn wit_kind(kind: DocKind) -> WitKind {
     match kind {
         DocKind::Invoice => WitKind::Invoice,
+        DocKind::DebitMemo => WitKind::DebitMemo,
         DocKind::CreditMemo => WitKind::CreditMemo,
         DocKind::CashReceipt => WitKind::CashReceipt,
     }
+}
+
+/// A WIT document kind as the model's; customers are not documents.
+pub fn kind(k: WitKind) -> Option<DocKind> {
+    match k {
+        WitKind::Invoice => Some(DocKind::Invoice),
+        WitKind::DebitMemo => Some(DocKind::DebitMemo),
+        WitKind::CreditMemo => Some(DocKind::CreditMemo),
+        WitKind::CashReceipt => Some(DocKind::CashReceipt),
+        WitKind::Customer => None,
+    }
+}
+
+fn document_kind(k: WitKind, what: &str) -> Result<DocKind, Failure> {
+    kind(k).ok_or_else(|| Failure::Permanent(format!("{what}: a customer is not a receivables document")))
+}
+
+pub fn apply(a: &WitApply) -> Result<Apply, Failure> {
+    Ok(Apply {
+        from: document_kind(a.from_kind, "apply from")?,
+        from_number: a.from_number.clone(),
+        to: document_kind(a.to_kind, "apply to")?,
+        to_number: a.to_number.clone(),
+        customer: a.customer_id.clone(),
+        customer_source: a.customer_source_id.clone(),
+        currency: a.currency.clone(),
+        amount: a.amount,
+        write_off: a.write_off,
+        date: a.date.clone(),
+    })
+}
+
+pub fn void(v: &VoidDoc) -> Result<Void, Failure> {
+    Ok(Void {
+        kind: document_kind(v.kind, "void")?,
+        number: v.number.clone(),
+        customer: v.customer_id.clone(),
+        customer_source: v.customer_source_id.clone(),
+        date: v.date.clone(),
+        description: v.description.clone(),
+    })
+}
+
+pub fn settled(s: Settled) -> SettleOutcome {
+    match s {
+        Settled::Written(m) => SettleOutcome::Written(m),
+        Settled::AlreadyDone => SettleOutcome::AlreadyDone,
+        Settled::Unposted(b) => SettleOutcome::Unposted(BatchKey { source: b.source, id: b.id }),
+        Settled::Nothing(m) => SettleOutcome::Nothing(m),
+    }
+}
+
+pub fn batch_ref(b: &BatchKey) -> BatchRef {
+    BatchRef { source: b.source.clone(), id: b.id.clone() }
 }
 
 pub fn outcome(o: Outcome) -> WriteOutcome {

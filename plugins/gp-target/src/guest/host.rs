@@ -10,8 +10,8 @@ use crate::http::{Sender, Unanswered};
 use crate::numbers::Store;
 use crate::wire::{Call, Verb};
 
-fn note(detail: &str) {
-    audit::append("write", audit::Outcome::Info, detail);
+fn note(stage: &str, detail: &str) {
+    audit::append(stage, audit::Outcome::Info, detail);
 }
 
 pub struct HostHttp {
@@ -50,11 +50,14 @@ impl Sender for HostHttp {
     }
 
     fn note(&self, detail: &str) {
-        note(detail);
+        note("write", detail);
     }
 }
 
-pub struct HostSql;
+/// The host's `econnect`; `stage` names the timeline's notes (`write`, `settle`).
+pub struct HostSql {
+    pub stage: &'static str,
+}
 
 fn query_name(q: Query) -> QueryName {
     match q {
@@ -70,6 +73,9 @@ fn query_name(q: Query) -> QueryName {
         Query::FunctionalCurrency => QueryName::FunctionalCurrency,
         Query::ExchangeRate => QueryName::ExchangeRate,
         Query::Company => QueryName::Company,
+        Query::Batch => QueryName::Batch,
+        Query::Applies => QueryName::Applies,
+        Query::NextOpenPeriod => QueryName::NextOpenPeriod,
     }
 }
 
@@ -96,7 +102,7 @@ impl Sql for HostSql {
     }
 
     fn note(&self, detail: &str) {
-        note(detail);
+        note(self.stage, detail);
     }
 }
 

@@ -1,11 +1,10 @@
 //! SBA request bodies: `{"Payload": <WSDL object>}` with members in WSDL order (as on SOAP),
-//! amounts as JSON numbers written from integers, `Applies` beside `Payload`. INFERRED (see
-//! `sba`): the members are the GP Web Services object model's.
+//! amounts as JSON numbers written from integers. INFERRED (see `sba`): the members are the GP
+//! Web Services object model's (`GeneralLedgerPostingDate` included).
 
 use ml_connector_sdk::money::{exponent, to_decimal};
 use serde_json::Value;
 
-use super::APPLIES;
 use crate::model::{Doc, DocKind, Owned, Party};
 use crate::transport::Theirs;
 
@@ -258,15 +257,16 @@ fn exchange(d: &Doc, m: &mut Vec<(&'static str, Json)>) {
     }
 }
 
-/// `{"Payload": <document>, "Applies": [...]}`, members in WSDL order as on SOAP.
+/// `{"Payload": <document>}`, members in WSDL order as on SOAP.
 pub fn document_body(d: &Doc) -> Json {
     let cur = &d.currency;
     let batch = ("BatchKey", key(&d.batch));
     let customer = ("CustomerKey", key(&d.customer));
     let currency = ("CurrencyKey", Json::Obj(vec![("ISOCode", s(cur))]));
     let mut m: Vec<(&'static str, Json)> = Vec::new();
+    let gl_date = ("GeneralLedgerPostingDate", date(d.posting_date()));
     match d.kind {
-        DocKind::Invoice | DocKind::CreditMemo => {
+        DocKind::Invoice | DocKind::CreditMemo | DocKind::DebitMemo => {
             m.push(("Key", key(&d.number)));
             m.push(("Date", date(&d.date)));
             m.push(("DocumentAmount", money(d.total, cur)));
@@ -286,7 +286,7 @@ pub fn document_body(d: &Doc) -> Json {
             }
             m.push(("TaxAmount", money(d.tax, cur)));
             exchange(d, &mut m);
-            m.extend([batch, customer]);
+            m.extend([gl_date, batch, customer]);
             if let Some(schedule) = &d.tax_schedule {
                 m.push(("TaxScheduleKey", key(schedule)));
             }
@@ -308,6 +308,7 @@ pub fn document_body(d: &Doc) -> Json {
                 m.push(("BankAccountKey", key(cb)));
             }
             m.push(("Date", date(&d.date)));
+            m.push(gl_date);
             m.push(("Amount", money(d.total, cur)));
             if let Some(desc) = &d.description {
                 m.push(("Description", s(desc)));
@@ -317,14 +318,5 @@ pub fn document_body(d: &Doc) -> Json {
         }
     }
     m.extend(distributions(d).map(|x| ("Distributions", x)));
-    let mut top = vec![("Payload", Json::Obj(m))];
-    if !d.applies.is_empty() {
-        let applies = d
-            .applies
-            .iter()
-            .map(|(to, amount)| Json::Obj(vec![("APTODCNM", s(to)), ("APPTOAMT", Json::Num(to_decimal(*amount, cur)))]))
-            .collect();
-        top.push((APPLIES, Json::Arr(applies)));
-    }
-    Json::Obj(top)
+    Json::Obj(vec![("Payload", Json::Obj(m))])
 }

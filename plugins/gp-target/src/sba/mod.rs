@@ -14,14 +14,13 @@
 //! | get customer | `GET  Sales/Customers(<id>).json` |
 //! | create customer | `POST Sales/Customers.json` `{"Payload": Customer}` |
 //! | update customer | `PATCH Sales/Customers(<id>).json` `{"Payload": Customer}` (members sent replace) |
-//! | create document | `POST Sales/ReceivablesInvoices.json` / `Sales/ReceivablesCreditMemos.json` / `Sales/CashReceipts.json` `{"Payload": <WSDL object>, "Applies": [{"APTODCNM", "APPTOAMT"}]}` |
+//! | create document | `POST Sales/ReceivablesInvoices.json` / `Sales/ReceivablesDebitMemos.json` / `Sales/ReceivablesCreditMemos.json` / `Sales/CashReceipts.json` `{"Payload": <WSDL object>}` |
 //! | get document | `GET  Sales/<collection>(<number>).json` |
 //! | list documents | `GET  Sales/<collection>.json` → `{"Payload": [ReceivablesDocumentSummary]}` (no customer filter: read here) |
 //!
 //! Members are the WSDL type's members; amounts are `MoneyAmount` objects whose `Value` is a
-//! JSON number written with the currency's digits; dates `YYYY-MM-DDT00:00:00`. Applies ride
-//! **beside** `Payload` in eConnect `taRMApply` names, so the payload stays a pure WSDL object
-//! (GP has no apply member; a real GP needs a registered extension for this — see the README).
+//! JSON number written with the currency's digits; dates `YYYY-MM-DDT00:00:00`. Documents are
+//! written unapplied (SBA has no receivables apply; the settle step applies over eConnect).
 //! Answers: `{"Payload": …}` (a bare object is accepted too), errors
 //! `{"Error": {"Status", "Message", "ValidationResult": {"Errors": [{"Message", …}]}}}`:
 //! 400 validation, 404 not found (with a ValidationResult; without one the route or company is
@@ -38,12 +37,8 @@ use serde_json::Value;
 
 use crate::model::{Address, Doc, DocKind, Owned, Party};
 use crate::transport::Theirs;
-use crate::wire::{Call, Protocol, Refusal, Summary, Verb, is_system_exception, summary_kind};
+use crate::wire::{Call, Protocol, Refusal, Status, Summary, Verb, is_system_exception, summary_kind};
 use body::{Json, customer_payload, customer_update, document_body};
-
-/// Top-level member beside `Payload` carrying a document's applies (the emulator's
-/// `APPLIES_MEMBER`).
-pub const APPLIES: &str = "Applies";
 
 /// What a key may carry unencoded in a path segment: RFC 3986 unreserved characters.
 fn encode_key(k: &str) -> String {
@@ -63,6 +58,8 @@ fn collection(kind: DocKind) -> &'static str {
         DocKind::Invoice => "Sales/ReceivablesInvoices",
         DocKind::CreditMemo => "Sales/ReceivablesCreditMemos",
         DocKind::CashReceipt => "Sales/CashReceipts",
+        // INFERRED like the others: the WSDL type's name, plural.
+        DocKind::DebitMemo => "Sales/ReceivablesDebitMemos",
     }
 }
 
@@ -235,11 +232,21 @@ impl Protocol for Sba {
         amount(&v, "CurrentDocumentAmount", currency).ok()
     }
 
+    fn status(&self, body: &str) -> Status {
+        let Ok(v) = payload(body) else { return Status::default() };
+        let posted = match str_at(&v, &["TransactionState"]) {
+            Some("Work") => Some(false),
+            Some("Open" | "History") => Some(true),
+            _ => non_empty(str_at(&v, &["PostedDate"])).map(|d| !d.starts_with("0001-01-01")),
+        };
+        Status { posted, voided: v.get("IsVoided").and_then(Value::as_bool).unwrap_or(false) }
+    }
+
     /// One list per collection: SBA has no known filter syntax, so every summary of the
     /// company comes back and the caller keeps the customer's (a cost that grows with the
     /// company, paid by reconciliation only).
     fn list_documents(&self, _customer: &str) -> Vec<Call> {
-        [DocKind::Invoice, DocKind::CreditMemo, DocKind::CashReceipt]
+        [DocKind::Invoice, DocKind::DebitMemo, DocKind::CreditMemo, DocKind::CashReceipt]
             .into_iter()
             .map(|k| self.call(Verb::Get, collection(k), None, false))
             .collect()
@@ -255,6 +262,11 @@ impl Protocol for Sba {
                     kind: summary_kind(str_at(i, &["Type"])?)?,
                     number: str_at(i, &["Key", "Id"])?.trim().to_string(),
                     customer: str_at(i, &["CustomerKey", "Id"]).unwrap_or_default().trim().to_string(),
+                    posted: match str_at(i, &["TransactionState"]) {
+                        Some("Work") => Some(false),
+                        Some("Open" | "History") => Some(true),
+                        _ => None,
+                    },
                 })
             })
             .collect())

@@ -1,11 +1,12 @@
 //! GP Web Services receivables documents: Create… with every member GP's contract has for
 //! what we send (amounts, exchange rate and date, tax schedule, `Taxes`, `Distributions`, the
-//! receipt's card type), Get…ByKey, GetReceivablesDocumentList. Members in WSDL order
-//! (ReceivablesDocument; CashReceipt). Applies ride in `Extensions` (see `applies`).
+//! receipt's card type, the GL posting date), Get…ByKey, GetReceivablesDocumentList. Members in
+//! WSDL order (ReceivablesDocument; CashReceipt). Documents are written unapplied: GP Web
+//! Services has no receivables apply (the settle step applies over eConnect).
 
-use ml_connector_sdk::money::{from_decimal, to_decimal};
+use ml_connector_sdk::money::from_decimal;
 
-use super::{NS_DYN, NULL_DATE, context, date, envelope, money, policy};
+use super::{NULL_DATE, context, date, envelope, money, policy};
 use crate::model::{Doc, DocKind};
 use crate::wire::{Summary, summary_kind};
 use crate::xml::{Tree, el, escape};
@@ -17,32 +18,13 @@ fn operations(kind: DocKind) -> (&'static str, &'static str, &'static str) {
             ("CreateReceivablesCreditMemo", "GetReceivablesCreditMemoByKey", "receivablesCreditMemo")
         }
         DocKind::CashReceipt => ("CreateCashReceipt", "GetCashReceiptByKey", "cashReceipt"),
+        DocKind::DebitMemo => ("CreateReceivablesDebitMemo", "GetReceivablesDebitMemoByKey", "receivablesDebitMemo"),
     }
 }
 
 pub fn get_document(company: &str, kind: DocKind, number: &str) -> (String, String) {
     let (_, op, _) = operations(kind);
     (op.into(), envelope(op, &format!("<key><Id>{}</Id></key>{}", escape(number), context(company))))
-}
-
-fn applies(d: &Doc) -> String {
-    if d.applies.is_empty() {
-        return String::new();
-    }
-    let blocks: String = d
-        .applies
-        .iter()
-        .map(|(to, amount)| {
-            format!(
-                "<taRMApply xmlns=\"\">{}{}</taRMApply>",
-                el("APTODCNM", to),
-                el("APPTOAMT", &to_decimal(*amount, &d.currency))
-            )
-        })
-        .collect();
-    format!(
-        "<Extensions><Extension ExtensionId=\"RMApply\"><DocExtension xmlns=\"{NS_DYN}\">{blocks}</DocExtension></Extension></Extensions>"
-    )
 }
 
 /// `<Distributions>` of a document: each row's type, account by number, debit, credit, reference
@@ -141,12 +123,14 @@ pub fn create_document(company: &str, d: &Doc) -> (String, String) {
         format!("<BatchKey><Id>{}</Id><CreatedDateTime>{NULL_DATE}</CreatedDateTime></BatchKey>", escape(&d.batch));
     let customer = format!("<CustomerKey><Id>{}</Id></CustomerKey>", escape(&d.customer));
     let currency = format!("<CurrencyKey><ISOCode>{}</ISOCode></CurrencyKey>", escape(&d.currency));
-    let mut x = format!("<{member}>{}", applies(d));
+    let gl_date = format!("<GeneralLedgerPostingDate>{}</GeneralLedgerPostingDate>", date(d.posting_date()));
+    let mut x = format!("<{member}>");
     match d.kind {
-        DocKind::Invoice | DocKind::CreditMemo => {
+        DocKind::Invoice | DocKind::CreditMemo | DocKind::DebitMemo => {
             x += &format!("<Key><Id>{}</Id></Key><Date>{}</Date>", escape(&d.number), date(&d.date));
             x += &amounts(d);
             x += &exchange(d);
+            x += &gl_date;
             x += &format!("{batch}{customer}");
             if let Some(schedule) = &d.tax_schedule {
                 x += &format!("<TaxScheduleKey><Id>{}</Id></TaxScheduleKey>", escape(schedule));
@@ -166,7 +150,7 @@ pub fn create_document(company: &str, d: &Doc) -> (String, String) {
             if let Some(cb) = &d.checkbook {
                 x += &format!("<BankAccountKey><Id>{}</Id></BankAccountKey>", escape(cb));
             }
-            x += &format!("<Date>{}</Date><Amount>{}</Amount>", date(&d.date), money(d.total, &d.currency));
+            x += &format!("<Date>{}</Date>{gl_date}<Amount>{}</Amount>", date(&d.date), money(d.total, &d.currency));
             if let Some(desc) = &d.description {
                 x += &el("Description", desc);
             }
@@ -241,25 +225,43 @@ pub fn parse_document_list(body: &str) -> Result<Vec<Summary>, String> {
     const S: &str = "ReceivablesDocumentSummary";
     let x = Tree::parse(body).map_err(|e| format!("GP's GetReceivablesDocumentList answer: {e}"))?;
     let mut out = Vec::new();
-    let (mut number, mut customer) = (None, String::new());
+    let (mut number, mut customer, mut posted) = (None, String::new(), None);
     for (i, (_, text)) in x.elements().enumerate() {
         if x.ends_with(i, &[S, "Key", "Id"]) {
             number = Some(text.trim().to_string());
         } else if x.ends_with(i, &[S, "CustomerKey", "Id"]) {
             customer = text.trim().to_string();
+        } else if x.ends_with(i, &[S, "TransactionState"]) {
+            posted = match text.trim() {
+                "Work" => Some(false),
+                "Open" | "History" => Some(true),
+                _ => None,
+            };
         } else if x.ends_with(i, &[S, "Type"])
             && let (Some(kind), Some(number)) = (summary_kind(text), number.take())
         {
-            out.push(Summary { kind, number, customer: std::mem::take(&mut customer) });
+            out.push(Summary { kind, number, customer: std::mem::take(&mut customer), posted: posted.take() });
         }
     }
     Ok(out)
 }
 
-/// CurrentDocumentAmount of a Get…ByKey answer (invoices and credit memos carry it).
+/// CurrentDocumentAmount of a Get…ByKey answer (invoices and memos carry it).
 pub fn current_amount(body: &str, currency: &str) -> Option<i64> {
     let v = Tree::parse(body).ok()?.text(&["CurrentDocumentAmount", "Value"])?;
     from_decimal(&v, currency).ok()
+}
+
+/// Whether GP's document is posted (`TransactionState` Open/History, or a receipt's
+/// `PostedDate`; none when the answer says neither) and voided (`IsVoided`).
+pub fn status(body: &str) -> crate::wire::Status {
+    let Ok(x) = Tree::parse(body) else { return crate::wire::Status::default() };
+    let posted = match x.text(&["TransactionState"]).as_deref() {
+        Some("Work") => Some(false),
+        Some("Open" | "History") => Some(true),
+        _ => x.text(&["PostedDate"]).filter(|d| !d.is_empty()).map(|d| !d.starts_with("0001-01-01")),
+    };
+    crate::wire::Status { posted, voided: x.text(&["IsVoided"]).as_deref() == Some("true") }
 }
 
 #[cfg(test)]
@@ -335,5 +337,48 @@ mod tests {
         in_order(&body, "cashReceipt", &["BusinessObject", "CashReceipt"]);
         assert!(body.contains("<PaymentCardTypeKey><Id>Visa</Id></PaymentCardTypeKey>"), "{body}");
         assert!(body.contains("<Distributions><CashReceiptDistribution>"), "{body}");
+    }
+
+    #[test]
+    fn debit_memos_and_the_gl_posting_date_in_wsdl_order() {
+        let dm = Doc {
+            sales: 2_000,
+            total: 2_000,
+            gl_date: Some("2026-01-01".into()),
+            ..Doc::new(DocKind::DebitMemo, "CBDM-1", "ACME", "B", "2025-11-25", "USD")
+        };
+        let (op, body) = create_document("-1", &dm);
+        assert_eq!(op, "CreateReceivablesDebitMemo");
+        in_order(&body, "receivablesDebitMemo", &["BusinessObject", "ReceivablesDocument"]);
+        assert!(
+            body.contains("<Date>2025-11-25T00:00:00</Date>")
+                && body.contains("<GeneralLedgerPostingDate>2026-01-01T00:00:00</GeneralLedgerPostingDate><BatchKey>"),
+            "{body}"
+        );
+        assert!(!body.contains("Extensions"), "written unapplied: {body}");
+        assert_eq!(get_document("-1", DocKind::DebitMemo, "CBDM-1").0, "GetReceivablesDebitMemoByKey");
+        let r = Doc { total: 500, ..Doc::new(DocKind::CashReceipt, "PAY-1", "ACME", "B", "2025-11-25", "USD") };
+        let (_, body) = create_document("-1", &r);
+        in_order(&body, "cashReceipt", &["BusinessObject", "CashReceipt"]);
+        assert!(body.contains("<Date>2025-11-25T00:00:00</Date><GeneralLedgerPostingDate>2025-11-25T00:00:00</GeneralLedgerPostingDate><Amount>"), "{body}");
+    }
+
+    #[test]
+    fn posted_and_voided_are_read_from_answers_and_summaries() {
+        let open = "<R><Key><Id>I</Id></Key><TransactionState>Open</TransactionState><IsVoided>true</IsVoided></R>";
+        assert_eq!(status(open), crate::wire::Status { posted: Some(true), voided: true });
+        assert_eq!(status("<R><TransactionState>Work</TransactionState></R>").posted, Some(false));
+        assert_eq!(status("<R><PostedDate>0001-01-01T00:00:00</PostedDate></R>").posted, Some(false));
+        assert_eq!(status("<R/>").posted, None);
+        let list = "<L><ReceivablesDocumentSummary><Key><Id>DM-1</Id></Key><CustomerKey><Id>ACME</Id></CustomerKey><TransactionState>Work</TransactionState><Type>Debit Memo</Type></ReceivablesDocumentSummary></L>";
+        assert_eq!(
+            parse_document_list(list),
+            Ok(vec![Summary {
+                kind: DocKind::DebitMemo,
+                number: "DM-1".into(),
+                customer: "ACME".into(),
+                posted: Some(false)
+            }])
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! GP Web Services (legacy SOAP endpoint) requests and answers, element names and order as in
 //! the real DynamicsGP.wsdl (document/literal wrapped; members in declaration order, base type
-//! first). Applies ride in the `Extensions` member as eConnect `taRMApply` blocks (see the GP
-//! emulator's README: GP Web Services has no apply operation). [`Soap`] is this protocol for the
+//! first). Documents are written unapplied: GP Web Services has no apply operation (the settle
+//! step applies over eConnect). [`Soap`] is this protocol for the
 //! shared flows; `tests/tests/gp_target.rs` validates every envelope against the WSDL.
 //! `customer` (customers, update = read-modify-write), `document` (receivables documents).
 
@@ -12,9 +12,11 @@ use ml_connector_sdk::money::to_decimal;
 
 use crate::model::{Doc, DocKind, Owned, Party};
 use crate::transport::Theirs;
-use crate::wire::{Call, Protocol, Refusal, Summary, Verb, is_system_exception};
+use crate::wire::{Call, Protocol, Refusal, Status, Summary, Verb, is_system_exception};
 use crate::xml::{Tree, el, escape};
-pub use document::{create_document, current_amount, document_list, get_document, parse_document, parse_document_list};
+pub use document::{
+    create_document, current_amount, document_list, get_document, parse_document, parse_document_list, status,
+};
 
 pub const NS_GP: &str = "http://schemas.microsoft.com/dynamics/gp/2006/01";
 pub const NS_DYN: &str = "http://schemas.microsoft.com/dynamics/2006/01";
@@ -157,6 +159,10 @@ impl Protocol for Soap {
 
     fn current_amount(&self, body: &str, currency: &str) -> Option<i64> {
         current_amount(body, currency)
+    }
+
+    fn status(&self, body: &str) -> Status {
+        status(body)
     }
 
     fn list_documents(&self, customer: &str) -> Vec<Call> {
