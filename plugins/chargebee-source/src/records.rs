@@ -350,7 +350,8 @@ mod tests {
             {"cn_id": "CN-9", "applied_amount": 500, "applied_at": 1_700_090_001, "cn_status": "refunded"}
         ]);
         let RecordBody::Payment(p) = record(RecordKind::Payment, v.clone()).body else { panic!() };
-        let links: Vec<_> = p.credit_notes.iter().map(|c| (c.credit_note_id.as_str(), c.amount, c.applied_at)).collect();
+        let links: Vec<_> =
+            p.credit_notes.iter().map(|c| (c.credit_note_id.as_str(), c.amount, c.applied_at)).collect();
         assert_eq!(links, [("CN-8", 7_000, 1_700_090_000), ("CN-9", 500, 1_700_090_001)], "positive amounts");
         v["transaction"]["linked_credit_notes"][1]["applied_amount"] = json!(5.5);
         assert!(from_envelope(RecordKind::Payment, &v).expect_err("float").contains("applied_amount"));

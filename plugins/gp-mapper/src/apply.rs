@@ -70,7 +70,11 @@ pub fn applies(
     if applied > limit {
         return Err(err(
             field,
-            format!("applies {} but the document is only {}", money(applied, from.currency), money(limit, from.currency)),
+            format!(
+                "applies {} but the document is only {}",
+                money(applied, from.currency),
+                money(limit, from.currency)
+            ),
         ));
     }
     merged
@@ -126,7 +130,10 @@ mod tests {
         assert_eq!(got, [("N1", 150, "2024-12-01"), ("N3", 25, "2024-11-30")]);
         let x = &a[0];
         assert_eq!((x.from_kind, x.from_number.as_str(), x.to_kind), (DocKind::CashReceipt, "R1", DocKind::Invoice));
-        assert_eq!((x.customer_id.as_str(), x.customer_source_id.as_str(), x.currency.as_str()), ("ACME", "acme", "USD"));
+        assert_eq!(
+            (x.customer_id.as_str(), x.customer_source_id.as_str(), x.currency.as_str()),
+            ("ACME", "acme", "USD")
+        );
         assert_eq!(x.write_off, 0);
     }
 

@@ -13,14 +13,16 @@
 use crate::amounts::{Amounts, Source, amounts, sales_split};
 use crate::apply::{From, Part, applies};
 use crate::common::{Ledger, describe, money, non_negative, present};
-use crate::days::local_day;
 use crate::customer::document_customer_id;
+use crate::days::local_day;
 use crate::exchange::{currencies, exchange};
 use crate::ids::{SALES_DOC_NUMBER_MAX, batch_id};
 use crate::invoice::gp_invoice_number;
 use crate::settings::Settings;
 use crate::tax;
-use crate::wit::{Apply, BatchKey, CreditMemo, CreditNote, DocKind, Distribution, DistributionKind, LedgerDoc, TaxDetail};
+use crate::wit::{
+    Apply, BatchKey, CreditMemo, CreditNote, Distribution, DistributionKind, DocKind, LedgerDoc, TaxDetail,
+};
 use crate::{MappingError, err};
 
 pub const DEFAULT_BATCH: &str = "CB{YYMMDD}-CRM";

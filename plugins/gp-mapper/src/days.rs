@@ -50,8 +50,7 @@ mod tests {
     use super::*;
 
     fn settings(zone: Option<&str>) -> Settings {
-        let pairs: Vec<(String, String)> =
-            zone.iter().map(|z| ("map.timezone".to_string(), z.to_string())).collect();
+        let pairs: Vec<(String, String)> = zone.iter().map(|z| ("map.timezone".to_string(), z.to_string())).collect();
         Settings::parse(&pairs).expect("settings")
     }
 

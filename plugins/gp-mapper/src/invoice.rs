@@ -9,8 +9,8 @@
 
 use crate::amounts::{Amounts, Source, amounts, sales_split};
 use crate::common::{CUSTOMER_PO_MAX, Ledger, describe, present, truncate};
-use crate::days::local_day;
 use crate::customer::document_customer_id;
+use crate::days::local_day;
 use crate::exchange::{currencies, exchange};
 use crate::ids::{SALES_DOC_NUMBER_MAX, batch_id};
 use crate::settings::Settings;

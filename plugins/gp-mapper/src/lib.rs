@@ -177,14 +177,20 @@ mod tests {
         let Some(LedgerDoc::CashReceipt(r)) = docs.first() else { panic!("{docs:?}") };
         assert_eq!(r.customer_id, customer_id);
         let a = applies_of(&docs);
-        assert_eq!((a.len(), a[0].to_number.as_str(), a[0].from_number.as_str()), (1, invoice.number.as_str(), r.number.as_str()));
+        assert_eq!(
+            (a.len(), a[0].to_number.as_str(), a[0].from_number.as_str()),
+            (1, invoice.number.as_str(), r.number.as_str())
+        );
         assert_eq!(a[0].customer_id, customer_id);
         let note = wit::CreditNote { customer_id: cus.into(), allocations, ..credit_note() };
         let docs = map_record(&record_credit_note(note), &s).expect("credit note");
         let Some(LedgerDoc::CreditMemo(m)) = docs.first() else { panic!("{docs:?}") };
         assert_eq!(m.customer_id, customer_id);
         let a = applies_of(&docs);
-        assert_eq!((a.len(), a[0].to_number.as_str(), a[0].from_number.as_str()), (1, invoice.number.as_str(), m.number.as_str()));
+        assert_eq!(
+            (a.len(), a[0].to_number.as_str(), a[0].from_number.as_str()),
+            (1, invoice.number.as_str(), m.number.as_str())
+        );
         // A refund applies from the credit memo the credit note mapping produced.
         let refund = wit::Payment {
             id: "txn_refund".into(),
@@ -193,7 +199,8 @@ mod tests {
             credit_notes: vec![wit::CreditAllocation { credit_note_id: "CN-17".into(), amount: 500, applied_at: 0 }],
             ..payment()
         };
-        let docs = map_record(&record_payment(refund), &with(s, &[("map.account.cash", "000-1100-00")])).expect("refund");
+        let docs =
+            map_record(&record_payment(refund), &with(s, &[("map.account.cash", "000-1100-00")])).expect("refund");
         let Some(LedgerDoc::DebitMemo(d)) = docs.first() else { panic!("{docs:?}") };
         let a = applies_of(&docs);
         assert_eq!((a[0].from_number.as_str(), a[0].to_number.as_str()), (m.number.as_str(), d.number.as_str()));

@@ -199,7 +199,10 @@ mod tests {
         assert_eq!(r.check_card_number.as_deref(), Some("ch_3NkTqs2eZvKYlo2C"));
         assert_eq!(r.description.as_deref(), Some("Chargebee txn_AzZlGJSqHd1Xc2Ae"));
         let a = &applies[0];
-        assert_eq!((a.from_kind, a.from_number.as_str(), a.to_kind), (DocKind::CashReceipt, r.number.as_str(), DocKind::Invoice));
+        assert_eq!(
+            (a.from_kind, a.from_number.as_str(), a.to_kind),
+            (DocKind::CashReceipt, r.number.as_str(), DocKind::Invoice)
+        );
         assert_eq!((a.amount, a.write_off, a.date.as_str(), a.currency.as_str()), (11_435, 0, "2023-11-15", "USD"));
         assert_eq!((a.customer_id.as_str(), a.customer_source_id.as_str()), ("ACME-001", "ACME-001"));
         // The apply names what the invoice mapping produced for the same settings.
@@ -285,7 +288,10 @@ mod tests {
         p.voided_at = Some(1_733_036_400); // 2024-11-30 23:00 PST
         let s = Settings::parse(&with(settings(), &[("map.timezone", "America/Los_Angeles")])).expect("settings");
         let [LedgerDoc::Void(v)] = &void(&p, &s).expect("voids")[..] else { panic!("one void") };
-        assert_eq!((v.kind, v.number.as_str(), v.date.as_str()), (DocKind::CashReceipt, "TXN_AZZLGJ.81HLZ8LKF", "2024-11-30"));
+        assert_eq!(
+            (v.kind, v.number.as_str(), v.date.as_str()),
+            (DocKind::CashReceipt, "TXN_AZZLGJ.81HLZ8LKF", "2024-11-30")
+        );
         assert_eq!((v.customer_id.as_str(), v.customer_source_id.as_str()), ("ACME-001", "ACME-001"));
         assert_eq!(v.description.as_deref(), Some("Chargebee void txn_AzZlGJSqHd1"));
         // No voided-at (a late failure Chargebee did not stamp): the payment's own day.
@@ -307,6 +313,9 @@ mod tests {
         p.amount = 10_998;
         p.allocations = vec![Allocation { invoice_id: "1001".into(), amount: 10_998, applied_at: 0 }];
         let (r, applies) = gp(p, settings()).expect("maps");
-        assert_eq!((r.amount, applies[0].amount, r.currency.as_str(), applies[0].currency.as_str()), (10_998, 10_998, "JPY", "JPY"));
+        assert_eq!(
+            (r.amount, applies[0].amount, r.currency.as_str(), applies[0].currency.as_str()),
+            (10_998, 10_998, "JPY", "JPY")
+        );
     }
 }

@@ -99,7 +99,10 @@ fn credit_memo_applies(s: &Settings, p: &Payment, memo: &ReceivablesInvoice) -> 
     for (n, link) in p.credit_notes.iter().enumerate() {
         let field = format!("payment.credit-notes[{n}]");
         if link.amount < 0 {
-            return Err(err(&format!("{field}.amount"), format!("is negative ({})", money(link.amount, &memo.currency))));
+            return Err(err(
+                &format!("{field}.amount"),
+                format!("is negative ({})", money(link.amount, &memo.currency)),
+            ));
         }
         if link.amount == 0 {
             continue;

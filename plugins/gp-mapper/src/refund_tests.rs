@@ -28,7 +28,10 @@ fn a_refund_is_a_debit_memo_the_credit_memo_is_applied_to() {
     let d = docs(refund(), cash()).expect("maps");
     let [LedgerDoc::DebitMemo(m), LedgerDoc::Apply(a)] = &d[..] else { panic!("debit memo + apply: {d:?}") };
     assert_eq!(m.number, "TXN_REF.JGS2ZPRSV", "the id scheme at the RM work key's 17");
-    assert_eq!((m.batch.source.as_str(), m.batch.id.as_str(), m.date.as_str()), ("RM_Sales", "CB231115-DM", "2023-11-15"));
+    assert_eq!(
+        (m.batch.source.as_str(), m.batch.id.as_str(), m.date.as_str()),
+        ("RM_Sales", "CB231115-DM", "2023-11-15")
+    );
     assert_eq!((m.sales, m.trade_discount, m.freight, m.misc, m.tax, m.total), (5_000, 0, 0, 0, 0, 5_000));
     assert_eq!((m.customer_id.as_str(), m.currency.as_str()), ("ACME-001", "USD"));
     assert_eq!(m.description.as_deref(), Some("Refund txn_RefundXyz123"));

@@ -142,17 +142,29 @@ mod tests {
         };
         assert_eq!((i.number.as_str(), i.date.as_str(), i.total), ("1001", "2024-11-30", 11_435));
         assert_eq!((m.number.as_str(), m.date.as_str(), m.batch.id.as_str()), ("1001.V", "2024-12-02", "CB241202-CRM"));
-        assert_eq!((m.sales, m.trade_discount, m.misc, m.tax, m.total), (i.sales, i.trade_discount, i.misc, i.tax, i.total));
+        assert_eq!(
+            (m.sales, m.trade_discount, m.misc, m.tax, m.total),
+            (i.sales, i.trade_discount, i.misc, i.tax, i.total)
+        );
         assert_eq!(format!("{:?}", m.tax_details), format!("{:?}", i.tax_details));
         assert_eq!(m.description.as_deref(), Some("Void of 1001"));
         assert_eq!(imbalance(&m.distributions), 0);
         for (mine, theirs) in m.distributions.iter().zip(&i.distributions) {
-            assert_eq!((mine.account.as_str(), mine.debit, mine.credit), (theirs.account.as_str(), theirs.credit, theirs.debit));
+            assert_eq!(
+                (mine.account.as_str(), mine.debit, mine.credit),
+                (theirs.account.as_str(), theirs.credit, theirs.debit)
+            );
         }
         let kinds: Vec<_> = m.distributions.iter().map(|d| d.kind).collect();
         assert!(kinds.contains(&DistributionKind::Returns) && !kinds.contains(&DistributionKind::Sales), "{kinds:?}");
-        assert_eq!((a.from_kind, a.from_number.as_str(), a.to_kind, a.to_number.as_str()), (DocKind::CreditMemo, "1001.V", DocKind::Invoice, "1001"));
-        assert_eq!((a.amount, a.write_off, a.date.as_str(), a.customer_id.as_str()), (11_435, 0, "2024-12-02", "ACME-001"));
+        assert_eq!(
+            (a.from_kind, a.from_number.as_str(), a.to_kind, a.to_number.as_str()),
+            (DocKind::CreditMemo, "1001.V", DocKind::Invoice, "1001")
+        );
+        assert_eq!(
+            (a.amount, a.write_off, a.date.as_str(), a.customer_id.as_str()),
+            (11_435, 0, "2024-12-02", "ACME-001")
+        );
     }
 
     #[test]
