@@ -28,6 +28,8 @@ pub(crate) fn invoice(o: &Obj, id: &str) -> Result<Invoice, String> {
         exchange_rate: o.opt_rate("exchange_rate")?,
         round_off: o.amount("round_off_amount")?,
         line_taxes: line_taxes(o)?,
+        timestamp: document_instant(o)?,
+        voided_at: o.opt_int("voided_at")?,
     })
 }
 
@@ -56,11 +58,16 @@ fn line_taxes(o: &Obj) -> Result<Vec<LineTax>, String> {
 }
 
 /// Pending invoices may not have a `date` yet; `generated_at` is the next best.
-fn document_date(o: &Obj) -> Result<String, String> {
-    match o.opt_date("date")? {
+fn document_instant(o: &Obj) -> Result<i64, String> {
+    match o.opt_int("date")? {
         Some(d) => Ok(d),
-        None => o.opt_date("generated_at")?.ok_or_else(|| format!("{}: neither date nor generated_at is set", o.what)),
+        None => o.opt_int("generated_at")?.ok_or_else(|| format!("{}: neither date nor generated_at is set", o.what)),
     }
+}
+
+/// The UTC day of [`document_instant`].
+fn document_date(o: &Obj) -> Result<String, String> {
+    Ok(ml_connector_sdk::dates::iso_date(document_instant(o)?))
 }
 
 /// Document-level discounts: the `discounts[]` amounts (coupons, promotional credits ...).
@@ -154,7 +161,11 @@ pub(crate) fn credit_note(o: &Obj, id: &str) -> Result<CreditNote, String> {
     let mut allocations = Vec::new();
     for (n, a) in o.array("allocations")?.iter().enumerate() {
         let a = Obj::new(format!("{} allocation #{n}", o.what), a)?;
-        allocations.push(Allocation { invoice_id: a.str("invoice_id")?, amount: a.int("allocated_amount")? });
+        allocations.push(Allocation {
+            invoice_id: a.str("invoice_id")?,
+            amount: a.int("allocated_amount")?,
+            applied_at: a.opt_int("allocated_at")?.unwrap_or(0),
+        });
     }
     Ok(CreditNote {
         id: id.to_string(),
@@ -176,6 +187,8 @@ pub(crate) fn credit_note(o: &Obj, id: &str) -> Result<CreditNote, String> {
         exchange_rate: o.opt_rate("exchange_rate")?,
         line_taxes: line_taxes(o)?,
         lines,
+        timestamp: document_instant(o)?,
+        refunded: o.amount("amount_refunded")?,
     })
 }
 
@@ -243,6 +256,27 @@ mod tests {
         );
         assert_eq!((l.entity_type.as_str(), l.entity_id.as_deref()), ("plan_item_price", Some("pro-USD-monthly")));
         assert_eq!(i.lines[1].entity_id, None);
+        assert_eq!((i.timestamp, i.voided_at), (1_700_000_000, None));
+    }
+
+    #[test]
+    fn voided_invoice_and_refunded_credit_note() {
+        let mut v = invoice_json();
+        v["invoice"]["status"] = json!("voided");
+        v["invoice"]["voided_at"] = json!(1_700_100_000);
+        let RecordBody::Invoice(i) = record(RecordKind::Invoice, v.clone()).body else { panic!() };
+        assert_eq!((i.status.as_str(), i.voided_at), ("voided", Some(1_700_100_000)));
+        // A pending invoice without a date: generated_at is its instant and its day.
+        let o = v["invoice"].as_object_mut().expect("object");
+        o.remove("date");
+        o.insert("generated_at".into(), json!(1_699_999_000));
+        let RecordBody::Invoice(i) = record(RecordKind::Invoice, v).body else { panic!() };
+        assert_eq!((i.timestamp, i.date.as_str()), (1_699_999_000, "2023-11-14"));
+        let cn = json!({"credit_note": {"id": "CN-9", "customer_id": "c", "type": "refundable", "status": "refunded",
+            "date": 1_700_172_800, "currency_code": "USD", "total": 500, "sub_total": 500, "amount_refunded": 500,
+            "deleted": false}});
+        let RecordBody::CreditNote(c) = record(RecordKind::CreditNote, cn).body else { panic!() };
+        assert_eq!((c.refunded, c.timestamp), (500, 1_700_172_800));
     }
 
     #[test]
@@ -288,6 +322,7 @@ mod tests {
         assert_eq!((c.credit_type.as_str(), c.reason.as_deref()), ("adjustment", Some("product_unsatisfactory")));
         assert_eq!((c.sub_total, c.tax, c.total, c.date.as_str()), (1_000, 85, 1_085, "2023-11-16"));
         assert_eq!((c.allocations[0].invoice_id.as_str(), c.allocations[0].amount), ("inv_1042", 1_085));
+        assert_eq!((c.timestamp, c.allocations[0].applied_at, c.refunded), (1_700_172_800, 1_700_172_800, 0));
     }
 
     #[test]

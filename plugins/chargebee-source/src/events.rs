@@ -9,14 +9,19 @@ use serde_json::Value;
 use crate::json::Obj;
 
 /// The event types this source acts on, with the record kind and the `content` key holding the
-/// resource. `payment_refunded` points at the refund transaction (see README: refunds).
-pub const ACCEPTED: [(&str, RecordKind, &str); 8] = [
+/// resource. `payment_refunded` points at the refund transaction (see README: refunds);
+/// `payment_failed` and `transaction_updated`/`_deleted` at a transaction that may have been
+/// voided or failed late (a declined attempt is fetched and skipped).
+pub const ACCEPTED: [(&str, RecordKind, &str); 11] = [
     ("customer_created", RecordKind::Customer, "customer"),
     ("customer_changed", RecordKind::Customer, "customer"),
     ("invoice_generated", RecordKind::Invoice, "invoice"),
     ("invoice_updated", RecordKind::Invoice, "invoice"),
     ("payment_succeeded", RecordKind::Payment, "transaction"),
     ("payment_refunded", RecordKind::Payment, "transaction"),
+    ("payment_failed", RecordKind::Payment, "transaction"),
+    ("transaction_updated", RecordKind::Payment, "transaction"),
+    ("transaction_deleted", RecordKind::Payment, "transaction"),
     ("credit_note_created", RecordKind::CreditNote, "credit_note"),
     ("credit_note_updated", RecordKind::CreditNote, "credit_note"),
 ];
@@ -146,7 +151,9 @@ mod tests {
     #[test]
     fn filter_is_a_json_array_of_the_accepted_types() {
         let v: Vec<String> = serde_json::from_str(&accepted_filter()).expect("JSON array");
-        assert_eq!(v.len(), 8);
-        assert!(v.contains(&"payment_refunded".to_string()));
+        assert_eq!(v.len(), 11);
+        for t in ["payment_refunded", "payment_failed", "transaction_updated", "transaction_deleted"] {
+            assert!(v.contains(&t.to_string()), "{t}");
+        }
     }
 }

@@ -6,7 +6,7 @@
 //! transaction means for the ledger (README: "Payments and refunds").
 
 use ml_connector_sdk::source::ml_connector::plugin::types::{
-    Address, Allocation, Customer, Payment, RecordBody, RecordKind, SourceRecord,
+    Address, Allocation, CreditAllocation, Customer, Payment, RecordBody, RecordKind, SourceRecord,
 };
 use serde_json::Value;
 
@@ -75,7 +75,7 @@ pub fn parse(kind: RecordKind, resource: &Value) -> Result<Parsed, String> {
                     id: id.clone(),
                     version,
                     deleted: deleted || reversed,
-                    body: RecordBody::Payment(payment(&o, &id, sign)?),
+                    body: RecordBody::Payment(payment(&o, &id, sign, reversed)?),
                 })));
             }
         },
@@ -188,12 +188,30 @@ pub fn disposition(o: &Obj) -> Result<Disposition, String> {
     })
 }
 
-fn payment(o: &Obj, id: &str, sign: i64) -> Result<Payment, String> {
+/// `reversed`: voided or failed late; `voided_at`, else (late failures carry none in the
+/// reference) `updated_at`, the change that undid it (INFERRED).
+fn payment(o: &Obj, id: &str, sign: i64, reversed: bool) -> Result<Payment, String> {
     let amount = o.int("amount")?;
     let mut allocations = Vec::new();
     for (n, l) in o.array("linked_invoices")?.iter().enumerate() {
         let l = Obj::new(format!("{} linked invoice #{n}", o.what), l)?;
-        allocations.push(Allocation { invoice_id: l.str("invoice_id")?, amount: sign * l.int("applied_amount")? });
+        allocations.push(Allocation {
+            invoice_id: l.str("invoice_id")?,
+            amount: sign * l.int("applied_amount")?,
+            applied_at: l.opt_int("applied_at")?.unwrap_or(0),
+        });
+    }
+    // A refund pays out refundable credit notes; a payment carries none.
+    let mut credit_notes = Vec::new();
+    if sign < 0 {
+        for (n, l) in o.array("linked_credit_notes")?.iter().enumerate() {
+            let l = Obj::new(format!("{} linked credit note #{n}", o.what), l)?;
+            credit_notes.push(CreditAllocation {
+                credit_note_id: l.str("cn_id")?,
+                amount: l.int("applied_amount")?,
+                applied_at: l.opt_int("applied_at")?.unwrap_or(0),
+            });
+        }
     }
     // A refund's own reference number is rare; the payment it returns is what a reader needs.
     let reference = match sign {
@@ -213,6 +231,12 @@ fn payment(o: &Obj, id: &str, sign: i64) -> Result<Payment, String> {
         allocations,
         card_brand: card_brand(o)?,
         exchange_rate: o.opt_rate("exchange_rate")?,
+        timestamp: o.int("date")?,
+        credit_notes,
+        voided_at: match reversed {
+            true => o.opt_int("voided_at")?.or(o.opt_int("updated_at")?),
+            false => None,
+        },
     })
 }
 
@@ -295,6 +319,42 @@ mod tests {
         for (t, s) in [("authorization", "success"), ("payment", "failure"), ("payment", "in_progress")] {
             assert!(matches!(from_envelope(RecordKind::Payment, &txn(t, s)), Ok(Parsed::Skipped { .. })), "{t}/{s}");
         }
+    }
+
+    #[test]
+    fn instants_application_times_and_void_times() {
+        let RecordBody::Payment(p) = record(RecordKind::Payment, txn("payment", "success")).body else { panic!() };
+        assert_eq!((p.timestamp, p.voided_at), (1_700_086_400, None));
+        assert_eq!(p.allocations.iter().map(|a| a.applied_at).collect::<Vec<_>>(), [1_700_086_400, 1_700_086_400]);
+        assert!(p.credit_notes.is_empty());
+        let mut v = txn("payment", "voided");
+        v["transaction"]["voided_at"] = json!(1_700_200_000);
+        v["transaction"]["updated_at"] = json!(1_700_200_005);
+        let r = record(RecordKind::Payment, v.clone());
+        let RecordBody::Payment(p) = r.body else { panic!() };
+        assert!(r.deleted);
+        assert_eq!(p.voided_at, Some(1_700_200_000));
+        // A late failure without voided_at: the change that undid it.
+        v["transaction"]["status"] = json!("late_failure");
+        v["transaction"].as_object_mut().expect("object").remove("voided_at");
+        let RecordBody::Payment(p) = record(RecordKind::Payment, v).body else { panic!() };
+        assert_eq!(p.voided_at, Some(1_700_200_005));
+    }
+
+    #[test]
+    fn a_refund_names_the_credit_notes_it_pays_out() {
+        let mut v = txn("refund", "success");
+        v["transaction"]["linked_credit_notes"] = json!([
+            {"cn_id": "CN-8", "applied_amount": 7_000, "applied_at": 1_700_090_000, "cn_date": 1_700_080_000,
+             "cn_total": 7_000, "cn_status": "refunded", "cn_reference_invoice_id": "inv_1"},
+            {"cn_id": "CN-9", "applied_amount": 500, "applied_at": 1_700_090_001, "cn_status": "refunded"}
+        ]);
+        let RecordBody::Payment(p) = record(RecordKind::Payment, v.clone()).body else { panic!() };
+        let links: Vec<_> =
+            p.credit_notes.iter().map(|c| (c.credit_note_id.as_str(), c.amount, c.applied_at)).collect();
+        assert_eq!(links, [("CN-8", 7_000, 1_700_090_000), ("CN-9", 500, 1_700_090_001)], "positive amounts");
+        v["transaction"]["linked_credit_notes"][1]["applied_amount"] = json!(5.5);
+        assert!(from_envelope(RecordKind::Payment, &v).expect_err("float").contains("applied_amount"));
     }
 
     #[test]

@@ -120,6 +120,9 @@ pub fn invoice() -> Invoice {
         exchange_rate: None,
         round_off: 0,
         line_taxes: vec![line_tax("li_1", 10_000, 850), line_tax("li_2", 1_000, 85)],
+        // 2023-11-14T22:13:20Z
+        timestamp: 1_700_000_000,
+        voided_at: None,
     }
 }
 
@@ -132,9 +135,13 @@ pub fn payment() -> Payment {
         amount: 11_435,
         method: "card".into(),
         reference: Some("ch_3NkTqs2eZvKYlo2C".into()),
-        allocations: vec![Allocation { invoice_id: "1001".into(), amount: 11_435 }],
+        allocations: vec![Allocation { invoice_id: "1001".into(), amount: 11_435, applied_at: 0 }],
         card_brand: Some("visa".into()),
         exchange_rate: None,
+        // 2023-11-15T12:00:00Z
+        timestamp: 1_700_049_600,
+        credit_notes: Vec::new(),
+        voided_at: None,
     }
 }
 
@@ -150,13 +157,16 @@ pub fn credit_note() -> CreditNote {
         sub_total: 1_000,
         tax: 85,
         total: 1_085,
-        allocations: vec![Allocation { invoice_id: "1001".into(), amount: 1_085 }],
+        allocations: vec![Allocation { invoice_id: "1001".into(), amount: 1_085, applied_at: 0 }],
         discount: 0,
         round_off: 0,
         price_type: "tax_exclusive".into(),
         exchange_rate: None,
         line_taxes: vec![line_tax("li_9", 1_000, 85)],
         lines: Vec::new(),
+        // 2023-11-16T09:00:00Z
+        timestamp: 1_700_125_200,
+        refunded: 0,
     }
 }
 

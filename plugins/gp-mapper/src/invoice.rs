@@ -8,8 +8,9 @@
 //! one tax credit per tax detail — balanced to the minor unit by construction and checked again.
 
 use crate::amounts::{Amounts, Source, amounts, sales_split};
-use crate::common::{CUSTOMER_PO_MAX, Ledger, check_date, describe, present, truncate};
+use crate::common::{CUSTOMER_PO_MAX, Ledger, describe, present, truncate};
 use crate::customer::document_customer_id;
+use crate::days::local_day;
 use crate::exchange::{currencies, exchange};
 use crate::ids::{SALES_DOC_NUMBER_MAX, batch_id};
 use crate::settings::Settings;
@@ -28,19 +29,8 @@ pub fn gp_invoice_number(s: &Settings, chargebee_id: &str, field: &str) -> Resul
 pub fn map(inv: &Invoice, s: &Settings) -> Result<Vec<LedgerDoc>, MappingError> {
     match inv.status.as_str() {
         "paid" | "posted" | "payment_due" | "not_paid" => {}
-        // It may already be in GP: a person decides (void it there), unless told to skip.
-        "voided" => {
-            return match s.choice("map.invoice.voided", &["error", "skip"])? {
-                "skip" => Ok(Vec::new()),
-                _ => Err(err(
-                    "invoice.status",
-                    format!(
-                        "invoice {} is voided in Chargebee; voids are not synced (void it in GP if it was synced, or set map.invoice.voided = \"skip\")",
-                        inv.id
-                    ),
-                )),
-            };
-        }
+        // GP cannot void an invoice through any API: the invoice as it was, reversed (default).
+        "voided" => return crate::reversal::map(inv, s),
         // Not final yet: it comes back (invoice_updated) when Chargebee closes it.
         "pending" => {
             if s.choice("map.invoice.pending", &["skip", "sync"])? == "skip" {
@@ -49,7 +39,12 @@ pub fn map(inv: &Invoice, s: &Settings) -> Result<Vec<LedgerDoc>, MappingError> 
         }
         other => return Err(err("invoice.status", format!("unknown invoice status {other:?}"))),
     }
-    check_date(&inv.date, "invoice.date")?;
+    Ok(vec![LedgerDoc::Invoice(document(inv, s)?)])
+}
+
+/// The GP invoice of a Chargebee invoice, whatever its status.
+pub fn document(inv: &Invoice, s: &Settings) -> Result<ReceivablesInvoice, MappingError> {
+    let date = local_day(s, inv.timestamp, &inv.date, "invoice.date")?;
     let (iso, currency_id) = currencies(s, &inv.currency, "invoice.currency")?;
     let a = amounts(
         &Source {
@@ -69,10 +64,10 @@ pub fn map(inv: &Invoice, s: &Settings) -> Result<Vec<LedgerDoc>, MappingError> 
     let explicit = s.choice("map.distributions", &["explicit", "gp_default"])? == "explicit";
     let taxable = a.sales.saturating_sub(a.discount);
     let tax_details = tax::details(s, "invoice", &inv.line_taxes, a.tax, taxable, &iso, explicit)?;
-    let exchange = exchange(s, &iso, inv.exchange_rate.as_deref(), &inv.date, "invoice.exchange-rate")?;
+    let exchange = exchange(s, &iso, inv.exchange_rate.as_deref(), &date, "invoice.exchange-rate")?;
 
     let batch_key = "map.batch.invoice";
-    let batch = batch_id(s.or(batch_key, DEFAULT_BATCH), &inv.date, &currency_id).map_err(|m| err(batch_key, m))?;
+    let batch = batch_id(s.or(batch_key, DEFAULT_BATCH), &date, &currency_id).map_err(|m| err(batch_key, m))?;
     let vars = [
         ("id", inv.id.as_str()),
         ("customer_id", inv.customer_id.as_str()),
@@ -81,12 +76,12 @@ pub fn map(inv: &Invoice, s: &Settings) -> Result<Vec<LedgerDoc>, MappingError> 
     let description = describe(s.or("map.invoice.description", DEFAULT_DESCRIPTION), "map.invoice.description", &vars)?;
     let distributions = if explicit { distributions(inv, s, &iso, &a, &tax_details)? } else { Vec::new() };
 
-    Ok(vec![LedgerDoc::Invoice(ReceivablesInvoice {
+    Ok(ReceivablesInvoice {
         number: gp_invoice_number(s, &inv.id, "invoice.id")?,
         customer_id: document_customer_id(s, &inv.customer_id, "invoice.customer-id")?,
         customer_source_id: inv.customer_id.clone(),
         batch: BatchKey { source: "RM_Sales".into(), id: batch },
-        date: inv.date.clone(),
+        date,
         currency: iso,
         currency_id,
         exchange,
@@ -101,7 +96,7 @@ pub fn map(inv: &Invoice, s: &Settings) -> Result<Vec<LedgerDoc>, MappingError> 
         distributions,
         tax_schedule: s.tax_schedule()?,
         tax_details,
-    })])
+    })
 }
 
 /// Receivables debit = total, trade discount debit = discount, round-off (misc credit when
@@ -272,10 +267,7 @@ mod tests {
 
     #[test]
     fn statuses() {
-        let mut inv = invoice();
-        inv.status = "voided".into();
-        assert_eq!(gp(inv.clone(), settings()).expect_err("voided").field, "invoice.status");
-        assert!(gp(inv, with(settings(), &[("map.invoice.voided", "skip")])).expect("skips").is_none());
+        // Voided: see crate::reversal.
         let mut inv = invoice();
         inv.status = "pending".into();
         assert!(gp(inv.clone(), settings()).expect("skips").is_none());
@@ -332,6 +324,8 @@ mod tests {
         assert_eq!(e.field, "map.batch.invoice");
         let mut inv = invoice();
         inv.date = "14/11/2023".into();
+        assert!(gp(inv.clone(), settings()).is_ok(), "the instant decides the day");
+        inv.timestamp = 0;
         assert_eq!(gp(inv, settings()).expect_err("date").field, "invoice.date");
         let mut inv = invoice();
         inv.currency = "US".into();

@@ -7,13 +7,17 @@
 //! helpers they share in [`common`]. See README.md for the settings and every decision.
 
 pub mod amounts;
+pub mod apply;
 pub mod common;
 pub mod credit_note;
 pub mod customer;
+pub mod days;
 pub mod exchange;
 pub mod ids;
 pub mod invoice;
 pub mod payment;
+pub mod refund;
+pub mod reversal;
 pub mod settings;
 pub mod tax;
 
@@ -28,7 +32,8 @@ pub fn err(field: &str, message: impl Into<String>) -> MappingError {
     MappingError { field: field.to_string(), message: message.into() }
 }
 
-/// Maps one record. Deleted records map to no documents (GP keeps what it has; see README).
+/// Maps one record. Deleted records map to no documents (GP keeps what it has; see README),
+/// except payments: a deleted payment was voided or failed late, and its receipt is voided.
 pub fn map_record(rec: &SourceRecord, settings: &[(String, String)]) -> Result<Vec<LedgerDoc>, MappingError> {
     let s = Settings::parse(settings)?;
     let kind_matches = matches!(
@@ -45,7 +50,10 @@ pub fn map_record(rec: &SourceRecord, settings: &[(String, String)]) -> Result<V
         ));
     }
     if rec.deleted {
-        return Ok(Vec::new());
+        return match &rec.body {
+            RecordBody::Payment(p) => payment::void(p, &s),
+            _ => Ok(Vec::new()),
+        };
     }
     match &rec.body {
         RecordBody::Customer(c) => customer::map(c, &s),
@@ -75,6 +83,9 @@ pub fn summary(rec: &SourceRecord, result: &Result<Vec<LedgerDoc>, MappingError>
                     LedgerDoc::Invoice(i) => format!("invoice {} ({})", i.number, i.batch.id),
                     LedgerDoc::CashReceipt(r) => format!("cash receipt {} ({})", r.number, r.batch.id),
                     LedgerDoc::CreditMemo(m) => format!("credit memo {} ({})", m.number, m.batch.id),
+                    LedgerDoc::DebitMemo(m) => format!("debit memo {} ({})", m.number, m.batch.id),
+                    LedgerDoc::Apply(a) => format!("apply {} → {} {}", a.from_number, a.to_number, a.amount),
+                    LedgerDoc::Void(v) => format!("void {}", v.number),
                 })
                 .collect();
             format!("{what} → {}", names.join(", "))
@@ -114,13 +125,8 @@ mod tests {
     use fixtures::*;
 
     #[test]
-    fn deleted_records_of_every_kind_map_to_nothing() {
-        for mut rec in [
-            record_customer(customer()),
-            record_invoice(invoice()),
-            record_payment(payment()),
-            record_credit_note(credit_note()),
-        ] {
+    fn deleted_records_map_to_nothing_but_a_deleted_payment_voids_its_receipt() {
+        for mut rec in [record_customer(customer()), record_invoice(invoice()), record_credit_note(credit_note())] {
             assert!(
                 !map_record(&rec, &settings()).expect("maps").is_empty(),
                 "{:?} maps to something when live",
@@ -130,6 +136,16 @@ mod tests {
             assert!(map_record(&rec, &settings()).expect("maps").is_empty());
             assert!(summary(&rec, &Ok(vec![])).contains("(deleted)"));
         }
+        let mut rec = record_payment(payment());
+        rec.deleted = true;
+        let out = map_record(&rec, &settings());
+        assert!(matches!(out.as_deref(), Ok([LedgerDoc::Void(_)])), "{out:?}");
+        assert_eq!(summary(&rec, &out), "payment txn_AzZlGJSqHd1Xc2Ae v1700000000000 → void TXN_AZZLGJ.81HLZ8LKF");
+    }
+
+    /// The apply documents of a mapping.
+    fn applies_of(docs: &[LedgerDoc]) -> Vec<&wit::Apply> {
+        docs.iter().filter_map(|d| if let LedgerDoc::Apply(a) = d { Some(a) } else { None }).collect()
     }
 
     #[test]
@@ -155,23 +171,39 @@ mod tests {
             other => panic!("{other:?}"),
         };
         assert_eq!(invoice.customer_id, customer_id);
-        let allocations = vec![wit::Allocation { invoice_id: inv_id.into(), amount: 1_000 }];
+        let allocations = vec![wit::Allocation { invoice_id: inv_id.into(), amount: 1_000, applied_at: 0 }];
         let pay = wit::Payment { customer_id: cus.into(), allocations: allocations.clone(), ..payment() };
-        match map_record(&record_payment(pay), &s).expect("payment").pop() {
-            Some(LedgerDoc::CashReceipt(r)) => {
-                assert_eq!(r.customer_id, customer_id);
-                assert_eq!(r.applies[0].invoice_number, invoice.number);
-            }
-            other => panic!("{other:?}"),
-        }
+        let docs = map_record(&record_payment(pay), &s).expect("payment");
+        let Some(LedgerDoc::CashReceipt(r)) = docs.first() else { panic!("{docs:?}") };
+        assert_eq!(r.customer_id, customer_id);
+        let a = applies_of(&docs);
+        assert_eq!(
+            (a.len(), a[0].to_number.as_str(), a[0].from_number.as_str()),
+            (1, invoice.number.as_str(), r.number.as_str())
+        );
+        assert_eq!(a[0].customer_id, customer_id);
         let note = wit::CreditNote { customer_id: cus.into(), allocations, ..credit_note() };
-        match map_record(&record_credit_note(note), &s).expect("credit note").pop() {
-            Some(LedgerDoc::CreditMemo(m)) => {
-                assert_eq!(m.customer_id, customer_id);
-                assert_eq!(m.applies[0].invoice_number, invoice.number);
-            }
-            other => panic!("{other:?}"),
-        }
+        let docs = map_record(&record_credit_note(note), &s).expect("credit note");
+        let Some(LedgerDoc::CreditMemo(m)) = docs.first() else { panic!("{docs:?}") };
+        assert_eq!(m.customer_id, customer_id);
+        let a = applies_of(&docs);
+        assert_eq!(
+            (a.len(), a[0].to_number.as_str(), a[0].from_number.as_str()),
+            (1, invoice.number.as_str(), m.number.as_str())
+        );
+        // A refund applies from the credit memo the credit note mapping produced.
+        let refund = wit::Payment {
+            id: "txn_refund".into(),
+            customer_id: cus.into(),
+            amount: -500,
+            credit_notes: vec![wit::CreditAllocation { credit_note_id: "CN-17".into(), amount: 500, applied_at: 0 }],
+            ..payment()
+        };
+        let docs =
+            map_record(&record_payment(refund), &with(s, &[("map.account.cash", "000-1100-00")])).expect("refund");
+        let Some(LedgerDoc::DebitMemo(d)) = docs.first() else { panic!("{docs:?}") };
+        let a = applies_of(&docs);
+        assert_eq!((a[0].from_number.as_str(), a[0].to_number.as_str()), (m.number.as_str(), d.number.as_str()));
     }
 
     #[test]

@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use jiff::tz::TimeZone;
+
 use crate::ids::{IdScheme, LetterCase};
 use crate::{MappingError, err};
 
@@ -46,6 +48,12 @@ const KEYS: &[&str] = &[
     "map.account.cash",
     "map.customer.number",
     "map.credit_memo.sales_kind",
+    "map.timezone",
+    "map.payment.voided",
+    "map.debit_memo.prefix",
+    "map.debit_memo.case",
+    "map.debit_memo.description",
+    "map.batch.debit_memo",
 ];
 
 /// Tables: `<prefix><suffix>`, with what the suffix must look like.
@@ -84,6 +92,8 @@ const CARD_NAME_MAX: usize = 15;
 #[derive(Debug, Clone)]
 pub struct Settings {
     values: BTreeMap<String, String>,
+    /// `map.timezone`: the company's zone, which turns Chargebee's instants into GP days.
+    timezone: TimeZone,
 }
 
 impl Settings {
@@ -116,7 +126,16 @@ impl Settings {
                 values.insert(key.clone(), value.to_string());
             }
         }
-        Ok(Self { values })
+        let timezone = match values.get("map.timezone") {
+            None => TimeZone::UTC,
+            Some(name) => crate::days::zone(name)?,
+        };
+        Ok(Self { values, timezone })
+    }
+
+    /// The company's time zone (`map.timezone`, default UTC).
+    pub fn timezone(&self) -> &TimeZone {
+        &self.timezone
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {

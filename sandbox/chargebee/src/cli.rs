@@ -28,6 +28,10 @@ pub struct SandboxArgs {
     /// Share of generated invoices with a failed payment attempt (0–1; `payment_failed`).
     #[arg(long, default_value_t = 0.0)]
     pub failed_payment_rate: f64,
+    /// Share of generated payments later voided or failing late (0–1; `transaction_updated` /
+    /// `payment_failed`, the invoices due again).
+    #[arg(long, default_value_t = 0.0)]
+    pub voided_payment_rate: f64,
     /// Days of history, ending now.
     #[arg(long, default_value_t = 180)]
     pub days: u32,
@@ -128,6 +132,7 @@ impl SandboxArgs {
             days: self.days,
             void_rate: self.void_rate,
             failed_payment_rate: self.failed_payment_rate,
+            voided_payment_rate: self.voided_payment_rate,
             ..SeedSpec::default()
         }
     }

@@ -111,6 +111,18 @@ impl Control {
         self.with_data(site, |d, now| d.record_payment(input, now))?
     }
 
+    /// Voids a successful payment: status `voided`, `voided_at`, its invoices due again;
+    /// `transaction_updated` and `invoice_updated` (see README).
+    pub fn void_payment(&self, site: &str, txn_id: &str) -> Result<Transaction, SandboxError> {
+        self.with_data(site, |d, now| d.reverse_payment(txn_id, PaymentReversal::Void, now))?
+    }
+
+    /// A successful payment fails late (e.g. a returned direct debit): status `late_failure`,
+    /// its invoices due again; `payment_failed` (see README).
+    pub fn fail_payment_late(&self, site: &str, txn_id: &str) -> Result<Transaction, SandboxError> {
+        self.with_data(site, |d, now| d.reverse_payment(txn_id, PaymentReversal::LateFailure, now))?
+    }
+
     pub fn refund(&self, site: &str, input: RefundInput) -> Result<Transaction, SandboxError> {
         self.with_data(site, |d, now| d.refund(input, now))?
     }

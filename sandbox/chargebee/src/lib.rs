@@ -51,8 +51,8 @@ pub use limits::{FaultAction, FaultRule, LimitAlgorithm, SiteCounters};
 pub use model::*;
 pub use seed::SeedSpec;
 pub use store::{
-    CreditNoteInput, CreditNoteKind, CustomerInput, CustomerUpdate, InvoiceInput, LineInput, PaymentInput, RefundInput,
-    SandboxError,
+    CreditNoteInput, CreditNoteKind, CustomerInput, CustomerUpdate, InvoiceInput, LineInput, PaymentInput,
+    PaymentReversal, RefundInput, SandboxError,
 };
 pub use webhook::{DeliveryOutcome, EventDelivery, WebhookConfig, WebhookReport, WebhookSender};
 

@@ -313,6 +313,9 @@ pub struct Transaction {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_method_details: Option<String>,
     pub exchange_rate: f64,
+    /// When a payment was voided (status `voided`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voided_at: Option<i64>,
     pub updated_at: i64,
     pub resource_version: i64,
     pub deleted: bool,

@@ -37,6 +37,10 @@ pub struct SeedSpec {
     /// Share of invoices that get a failed payment attempt before anything else happens to
     /// them: a `failure` transaction and `payment_failed`. 0 (default) leaves the data as it was.
     pub failed_payment_rate: f64,
+    /// Share of (unrefunded) payments undone within days: card payments fail late
+    /// (`late_failure`, `payment_failed`), others are voided (`voided`, `transaction_updated`);
+    /// their invoices are due again. 0 (default) leaves the data as it was.
+    pub voided_payment_rate: f64,
 }
 
 impl Default for SeedSpec {
@@ -54,6 +58,7 @@ impl Default for SeedSpec {
             until: None,
             void_rate: 0.0,
             failed_payment_rate: 0.0,
+            voided_payment_rate: 0.0,
         }
     }
 }
@@ -73,6 +78,8 @@ pub struct SeedSummary {
     pub skipped: usize,
     pub voided_invoices: usize,
     pub failed_payments: usize,
+    /// Payments voided or failed late (`voided_payment_rate`).
+    pub voided_payments: usize,
 }
 
 const FIRST: &[&str] = &[
@@ -141,6 +148,7 @@ enum Step {
     DueDate { inv: usize },
     Void { inv: usize },
     FailedPayment { inv: usize },
+    ReversePayment { inv: usize },
 }
 
 /// The whole history before it is applied: inputs, and the timed steps that use them.
@@ -386,6 +394,13 @@ fn plan_invoice_fate(
     if paid && pay_at < until {
         let partial = partial.then(|| rng.random_range(20..80));
         steps.push((pay_at, Step::Payment { inv, partial }));
+        // Drawn only when set, like the void and failure rates above.
+        if spec.voided_payment_rate > 0.0 && rng.random_bool(spec.voided_payment_rate.clamp(0.0, 1.0)) {
+            let at = pay_at + rng.random_range(3_600..5 * 86_400);
+            if at < until {
+                steps.push((at, Step::ReversePayment { inv }));
+            }
+        }
         if rng.random_bool(spec.refund_rate.clamp(0.0, 1.0)) {
             let at = pay_at + rng.random_range(86_400..20 * 86_400);
             if at < until {
@@ -447,6 +462,9 @@ impl Replay {
                 let method = ["card", "direct_debit"][(at_ms as usize / 1000) % 2];
                 data.record_failed_payment(id, due, method, at_ms).map(|_| summary.failed_payments += 1)
             }),
+            Step::ReversePayment { inv } => with_invoice(data, &self.invoice_ids[inv], |data, id, _, _| {
+                reverse(data, id, at_ms).map(|_| summary.voided_payments += 1)
+            }),
             Step::DueDate { inv } => {
                 data.event_source = "scheduled_job".into();
                 with_invoice(data, &self.invoice_ids[inv], |data, id, _, _| {
@@ -502,6 +520,19 @@ fn refund(data: &mut SiteData, id: &str, percent: u32, at_ms: i64) -> Result<(),
         date: Some(at_ms / 1000),
     };
     data.refund(input, at_ms).map(|_| ())
+}
+
+/// Undoes the invoice's latest payment: a card payment fails late, any other is voided.
+fn reverse(data: &mut SiteData, invoice_id: &str, at_ms: i64) -> Result<(), SandboxError> {
+    let ix = data
+        .find(Kind::Invoice, invoice_id)
+        .ok_or_else(|| SandboxError::NotFound { kind: "invoice", id: invoice_id.into() })?;
+    let Some(txn_id) = data.invoices[ix].linked_payments.last().map(|p| p.txn_id.clone()) else {
+        return Err(SandboxError::Invalid(format!("invoice {invoice_id} has no payment to undo")));
+    };
+    let card = data.find(Kind::Transaction, &txn_id).is_some_and(|t| data.transactions[t].payment_method == "card");
+    let how = if card { PaymentReversal::LateFailure } else { PaymentReversal::Void };
+    data.reverse_payment(&txn_id, how, at_ms).map(|_| ())
 }
 
 /// Runs `f(data, id, amount_due, total)` for a planned invoice that was created.

@@ -12,6 +12,7 @@ mod inputs;
 mod invoices;
 mod payments;
 mod refunds;
+mod reversals;
 
 use std::collections::HashMap;
 
@@ -22,6 +23,7 @@ use serde_json::Value;
 use crate::model::*;
 
 pub use inputs::*;
+pub use reversals::PaymentReversal;
 
 /// What went wrong with a [`crate::Control`] mutation.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

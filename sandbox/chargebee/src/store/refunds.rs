@@ -115,6 +115,7 @@ fn refund_transaction(payment: &Transaction, cn: &CreditNote, id: String, date: 
         exchange_rate: payment.exchange_rate,
         updated_at: secs,
         resource_version: version,
+        voided_at: None,
         deleted: false,
         linked_invoices: Vec::new(),
         linked_credit_notes: vec![LinkedCreditNote {
