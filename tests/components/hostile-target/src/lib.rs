@@ -9,7 +9,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use ml_connector_sdk::target::exports::ml_connector::plugin::target_api::{
-    Guest, LedgerBalance, TargetError, WriteOutcome,
+    Guest, LedgerBalance, SettleOutcome, TargetError, WriteOutcome,
 };
 use ml_connector_sdk::target::ml_connector::plugin::http::{self, Method, Request};
 use ml_connector_sdk::target::ml_connector::plugin::types::*;
@@ -93,6 +93,16 @@ impl Guest for HostileTarget {
     fn list_documents(_customer_id: String) -> Result<Vec<LedgerBalance>, TargetError> {
         hang_if_asked();
         Err(TargetError::Permanent("this test ledger keeps no balances".into()))
+    }
+
+    fn settle(_doc: LedgerDoc) -> Result<SettleOutcome, TargetError> {
+        hang_if_asked();
+        Err(TargetError::Rejected("this test ledger does not apply or void".into()))
+    }
+
+    fn batch_posted(_batch: BatchKey) -> Result<bool, TargetError> {
+        hang_if_asked();
+        Ok(true)
     }
 }
 

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use ml_connector_sdk::target::exports::ml_connector::plugin::target_api::{
-    Guest, LedgerBalance, TargetError, WriteOutcome,
+    Guest, LedgerBalance, SettleOutcome, TargetError, WriteOutcome,
 };
 use ml_connector_sdk::target::ml_connector::plugin::http::{self, HttpError, Method, Request};
 use ml_connector_sdk::target::ml_connector::plugin::types::*;
@@ -61,6 +61,14 @@ impl Guest for StandinTarget {
 
     fn list_documents(_customer_id: String) -> Result<Vec<LedgerBalance>, TargetError> {
         Err(TargetError::Permanent("this test ledger keeps no balances".into()))
+    }
+
+    fn settle(_doc: LedgerDoc) -> Result<SettleOutcome, TargetError> {
+        Err(TargetError::Rejected("the stand-in ledger does not apply or void".into()))
+    }
+
+    fn batch_posted(_batch: BatchKey) -> Result<bool, TargetError> {
+        Ok(true)
     }
 }
 

@@ -25,7 +25,8 @@ impl Guest for TenantMapper {
                 LedgerDoc::Invoice(i) => i.description = Some(text.clone()),
                 LedgerDoc::CreditMemo(c) => c.description = Some(text.clone()),
                 LedgerDoc::CashReceipt(r) => r.description = Some(text.clone()),
-                LedgerDoc::Customer(_) => {}
+                LedgerDoc::DebitMemo(d) => d.description = Some(text.clone()),
+                LedgerDoc::Customer(_) | LedgerDoc::Apply(_) | LedgerDoc::Void(_) => {}
             }
         }
         Ok(docs)
