@@ -33,7 +33,7 @@ pub struct TenantSpec {
     /// Chargebee site name in the emulator.
     pub site: String,
     pub region: Region,
-    /// `soap` or `sba`.
+    /// `soap`, `sba` or `econnect` (applies and voids go over eConnect whatever this is).
     pub endpoint: &'static str,
     /// Mapper component name (a tenant may run its own).
     pub mapper: String,
@@ -76,6 +76,20 @@ pub struct StackSpec {
     /// Both emulators speak HTTPS (generated CAs, trusted by the host through `extra_ca`), as
     /// Chargebee and a GP server behind IIS do.
     pub tls: bool,
+    /// What GP's AR clerk does with the batches the connector fills.
+    pub clerk: Clerk,
+}
+
+/// GP's AR clerk in a stack: GP applies and voids posted documents only, and batches are
+/// posted by a person, so a run that applies needs someone to post.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clerk {
+    /// Nobody posts unless the test does ([`Stack::post_batches`]); `drain` ends with the
+    /// settle steps still waiting for posting.
+    Manual,
+    /// When a drain finds nothing left but settle steps waiting for posting, the clerk posts
+    /// every unposted batch (Series Post), and the drain goes on.
+    PostWhenIdle,
 }
 
 impl Default for StackSpec {
@@ -89,6 +103,7 @@ impl Default for StackSpec {
             database: None,
             lease_ms: 15_000,
             tls: false,
+            clerk: Clerk::PostWhenIdle,
         }
     }
 }
@@ -109,6 +124,9 @@ pub struct Stack {
     /// The host started by the last [`Stack::crash_and_restart`] (workers and schedule only).
     restarted: Option<Running>,
 }
+
+/// The emulator's Fabrikam company (its id).
+pub const FABRIKAM: i32 = -1;
 
 /// Mapper settings for the emulator's Fabrikam company (id −1): its checkbooks per currency
 /// and a chart of accounts.
@@ -223,11 +241,44 @@ impl Stack {
             if s.available + s.running + s.waiting == 0 {
                 return Ok(s);
             }
+            if s.available + s.running == 0 && self.only_posting_waits(tenant).await? {
+                match self.spec.clerk {
+                    Clerk::Manual => return Ok(s),
+                    Clerk::PostWhenIdle => {
+                        self.post_batches().await?;
+                    }
+                }
+            }
             if Instant::now() > end {
                 anyhow::bail!("{tenant} did not drain within {timeout:?}: {s:?}\n{}", self.unfinished(tenant).await?);
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
+    }
+
+    /// Whether every waiting job of `tenant` waits for GP to post a batch.
+    pub async fn only_posting_waits(&self, tenant: &str) -> anyhow::Result<bool> {
+        let filter = mlc_store::JobFilter {
+            connection: Some(tenant.into()),
+            states: vec![mlc_store::JobState::Waiting],
+            ..Default::default()
+        };
+        let waiting = self.app.store.jobs(&filter).await?;
+        Ok(!waiting.is_empty() && waiting.iter().all(|j| j.wait_key.as_deref().is_some_and(|k| k.starts_with("posting:"))))
+    }
+
+    /// The clerk's Series Post: every unposted batch of the emulator's Fabrikam company, as GP
+    /// posts it (a batch GP refuses stays unposted and is named in the error). Returns how
+    /// many batches were posted.
+    pub async fn post_batches(&self) -> anyhow::Result<usize> {
+        let mut posted = 0;
+        for b in self.gp.control().batches(FABRIKAM).await? {
+            match self.gp.control().post_batch(FABRIKAM, &b.id, &b.source).await? {
+                gp_sandbox::PostOutcome::Posted { .. } => posted += 1,
+                refused => anyhow::bail!("GP refused to post batch {} ({}): {refused:?}", b.id, b.source),
+            }
+        }
+        Ok(posted)
     }
 
     /// Jobs of `tenant` that ended parked or dead (what a clean run has none of).
@@ -365,8 +416,10 @@ fn connection(t: &TenantSpec, spec: &StackSpec, gp: &gp_sandbox::Sandbox, gp_ori
         allow_insecure_ntlm: !spec.tls,
         paced: true,
         secrets: [("gp".to_string(), "gp".to_string())].into_iter().collect(),
-        // eConnect straight into the company database (TWO = Fabrikam) when the tenant asks.
-        econnect: (t.endpoint == "econnect").then(|| EconnectGrant {
+        // eConnect straight into the company database (TWO = Fabrikam): the documents when the
+        // tenant's endpoint is econnect, and for every endpoint the settle step (applies and
+        // voids: GP Web Services and SBA have no apply operation).
+        econnect: gp.sql_addr().is_some().then(|| EconnectGrant {
             server: gp.sql_addr().map(|a| a.to_string()).unwrap_or_default(),
             database: "TWO".into(),
             secret: "gp-sql".into(),
