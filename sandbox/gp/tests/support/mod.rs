@@ -26,6 +26,19 @@ pub async fn start() -> Sandbox {
     start_with(GpConfig::default()).await
 }
 
+/// A sandbox with the RMApply extension installed (applies in SOAP `Extensions` / SBA
+/// `Applies`); GP's other rules as by default (the apply-to document must be posted).
+pub async fn start_with_extension() -> Sandbox {
+    start_with(GpConfig { rmapply_extension: true, ..GpConfig::default() }).await
+}
+
+/// The extension installed and applies to unposted documents allowed: for tests about
+/// something else than when GP applies.
+pub async fn start_lenient_applies() -> Sandbox {
+    let rules = gp_sandbox::RulesConfig { allow_apply_to_unposted: true, ..Default::default() };
+    start_with(GpConfig { rmapply_extension: true, rules, ..GpConfig::default() }).await
+}
+
 pub async fn start_with(config: GpConfig) -> Sandbox {
     GpSandbox::start(config).await.expect("sandbox starts")
 }
