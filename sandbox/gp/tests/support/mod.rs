@@ -4,6 +4,8 @@
 // Test helpers: a failed step should stop the test loudly (clippy.toml allows this only in #[test] fns).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod ec;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use bytes::Bytes;
