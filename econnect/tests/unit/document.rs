@@ -222,11 +222,15 @@ fn a_batch_header_is_its_own_transaction_type() {
     let names: Vec<&str> = doc.calls[0].params.iter().map(|(p, _)| p.name).collect();
     assert_eq!(names, ["BACHNUMB", "BCHCOMNT", "SERIES", "GLPOSTDT", "BCHSOURC", "DOCAMT", "ORIGIN", "NUMOFTRX"]);
     assert_eq!(doc.calls[0].transaction_type, "SMTransactionBatchType");
-    let missing = wrap("<SMTransactionBatchType><taCreateUpdateBatchHeaderRcd><BACHNUMB>B1</BACHNUMB>\
-        </taCreateUpdateBatchHeaderRcd></SMTransactionBatchType>");
+    let missing = wrap(
+        "<SMTransactionBatchType><taCreateUpdateBatchHeaderRcd><BACHNUMB>B1</BACHNUMB>\
+        </taCreateUpdateBatchHeaderRcd></SMTransactionBatchType>",
+    );
     assert!(invalid(&missing).contains("SERIES"), "{}", invalid(&missing));
-    let unknown = wrap("<SMTransactionBatchType><taCreateUpdateBatchHeaderRcd><BACHNUMB>B1</BACHNUMB><SERIES>3</SERIES>\
+    let unknown = wrap(
+        "<SMTransactionBatchType><taCreateUpdateBatchHeaderRcd><BACHNUMB>B1</BACHNUMB><SERIES>3</SERIES>\
         <BCHSOURC>RM_Sales</BCHSOURC><DOCAMT>0</DOCAMT><ORIGIN>1</ORIGIN><NUMOFTRX>0</NUMOFTRX><USERID>sa</USERID>\
-        </taCreateUpdateBatchHeaderRcd></SMTransactionBatchType>");
+        </taCreateUpdateBatchHeaderRcd></SMTransactionBatchType>",
+    );
     assert!(invalid(&unknown).contains("USERID"), "{}", invalid(&unknown));
 }

@@ -32,7 +32,10 @@ async fn apply_to_must_be_posted_apply_from_may_be_unposted() {
     assert_eq!(state(&mut s, "taUpdateCreateCustomerRcd", &customer("AP-CUST")).await, 0);
     let date = day(3, 10);
     assert_eq!(state(&mut s, "taRMTransaction", &sale(1, "AP-INV", "AP-CUST", "AP-S", &date, "100.00")).await, 0);
-    assert_eq!(state(&mut s, "taRMCashReceiptInsert", &receipt("AP-PMT", "AP-CUST", "AP-C", &date, "80", &date)).await, 0);
+    assert_eq!(
+        state(&mut s, "taRMCashReceiptInsert", &receipt("AP-PMT", "AP-CUST", "AP-C", &date, "80", &date)).await,
+        0
+    );
     let from_receipt = |amount: &str| apply((9, "AP-PMT"), (1, "AP-INV"), amount);
     assert_eq!(state(&mut s, "taRMApply", &from_receipt("10.00")).await, 9025, "the invoice is unposted");
     post(&sb, "AP-S", "RM_Sales").await;
@@ -76,7 +79,10 @@ async fn an_apply_posts_in_an_open_period_only() {
     assert_eq!(state(&mut s, "taUpdateCreateCustomerRcd", &customer("PD-CUST")).await, 0);
     let date = day(3, 10);
     assert_eq!(state(&mut s, "taRMTransaction", &sale(1, "PD-INV", "PD-CUST", "PD-S", &date, "100")).await, 0);
-    assert_eq!(state(&mut s, "taRMCashReceiptInsert", &receipt("PD-PMT", "PD-CUST", "PD-C", &date, "10", &date)).await, 0);
+    assert_eq!(
+        state(&mut s, "taRMCashReceiptInsert", &receipt("PD-PMT", "PD-CUST", "PD-C", &date, "10", &date)).await,
+        0
+    );
     post(&sb, "PD-S", "RM_Sales").await;
     sb.control().close_period(FABRIKAM, this_year(), 4).await.unwrap();
     let a = with(apply((9, "PD-PMT"), (1, "PD-INV"), "10"), "GLPOSTDT", t(&day(4, 2)));
@@ -93,7 +99,10 @@ async fn a_void_unapplies_the_receipt_and_leaves_the_balance() {
     assert_eq!(state(&mut s, "taUpdateCreateCustomerRcd", &customer("VD-CUST")).await, 0);
     let date = day(3, 10);
     assert_eq!(state(&mut s, "taRMTransaction", &sale(1, "VD-INV", "VD-CUST", "VD-S", &date, "100")).await, 0);
-    assert_eq!(state(&mut s, "taRMCashReceiptInsert", &receipt("VD-PMT", "VD-CUST", "VD-C", &date, "60", &date)).await, 0);
+    assert_eq!(
+        state(&mut s, "taRMCashReceiptInsert", &receipt("VD-PMT", "VD-CUST", "VD-C", &date, "60", &date)).await,
+        0
+    );
     post(&sb, "VD-S", "RM_Sales").await;
     assert_eq!(state(&mut s, "taRMApply", &apply((9, "VD-PMT"), (1, "VD-INV"), "60")).await, 0);
     let v = void(9, "VD-PMT", "VD-CUST", &day(3, 20));
@@ -128,7 +137,10 @@ async fn a_void_unapplies_the_receipt_and_leaves_the_balance() {
     // The voided receipt no longer counts: the balance is the invoice.
     assert_eq!(balance(&mut c, "VD-CUST").await, "100.00");
     let a = c.soap("GetCashReceiptByKey", &format!("<key><Id>VD-PMT</Id></key>{}", context(FABRIKAM))).await;
-    assert_eq!((tag(&a.body, "IsVoided"), tag(&a.body, "VoidDate")), (Some("true"), Some(&*format!("{}T00:00:00", day(3, 20)))));
+    assert_eq!(
+        (tag(&a.body, "IsVoided"), tag(&a.body, "VoidDate")),
+        (Some("true"), Some(&*format!("{}T00:00:00", day(3, 20))))
+    );
     // A voided receipt applies no more.
     assert_eq!(state(&mut s, "taRMApply", &apply((9, "VD-PMT"), (1, "VD-INV"), "1")).await, 9044);
 }
@@ -157,10 +169,15 @@ async fn web_services_void_cash_receipts_and_credit_memos() {
     assert_eq!(create_receipt(&mut c, &receipt).await.status, 200);
     let memo = Doc { batch: "WSV-S", ..Doc::new("WSV-CM", "WS-VOID", &date, "12.00") };
     assert_eq!(create_credit_memo(&mut c, &memo).await.status, 200);
-    let void_op = |op: &str, number: &str| (op.to_string(), format!("<key><Id>{number}</Id></key>{}{}", context(FABRIKAM), policy()));
+    let void_op = |op: &str, number: &str| {
+        (op.to_string(), format!("<key><Id>{number}</Id></key>{}{}", context(FABRIKAM), policy()))
+    };
     let (op, body) = void_op("VoidCashReceipt", "WSV-PMT");
     let a = c.soap(&op, &body).await;
-    assert_eq!(validation_messages(&mut c, &a.body).await, ["Document WSV-PMT is not posted; GP voids posted documents only"]);
+    assert_eq!(
+        validation_messages(&mut c, &a.body).await,
+        ["Document WSV-PMT is not posted; GP voids posted documents only"]
+    );
     post(&sb, "WSV-C", "RM_Cash").await;
     post(&sb, "WSV-S", "RM_Sales").await;
     assert_eq!(c.soap(&op, &body).await.status, 200);

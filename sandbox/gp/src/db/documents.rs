@@ -279,11 +279,7 @@ impl Db {
     }
 
     /// The document's own GL posting date, its void, and its batch's GL posting date.
-    async fn posting_and_void(
-        &self,
-        company: i32,
-        d: &Document,
-    ) -> sqlx::Result<(Option<Date>, Option<VoidInfo>)> {
+    async fn posting_and_void(&self, company: i32, d: &Document) -> sqlx::Result<(Option<Date>, Option<VoidInfo>)> {
         let row = sqlx::query(
             "SELECT x.glpostdt, x.voidstts, x.voiddate, b.glpostdt AS batch_glpostdt FROM (SELECT 1) \
              LEFT JOIN rm_document_ext x ON x.company_id = ? AND x.rmdtypal = ? AND x.docnumbr = ? \
@@ -301,8 +297,7 @@ impl Db {
             Ok(r_text(&row, col)?.and_then(|t| Date::parse_iso(t.get(..10).unwrap_or(&t))))
         };
         let own = date("glpostdt")?;
-        // A posted document's batch is gone; its GL posting date was the document's own or
-        // the document date then (the batch's is not kept after posting).
+        // A posted document carries the GL posting date it posted with (posting stores it).
         let posting = own.or(if d.state == TxState::Work { date("batch_glpostdt")? } else { None });
         let status: Option<i64> = row.try_get("voidstts")?;
         let void_date = date("voiddate")?;

@@ -99,7 +99,9 @@ impl Db {
             sqlx::raw_sql(sql).execute(&pool).await.with_context(|| format!("GP sandbox migration {name}"))?;
         }
         for &(table, column, declaration) in ADDED_COLUMNS {
-            add_column(&pool, table, column, declaration).await.with_context(|| format!("GP sandbox {table}.{column}"))?;
+            add_column(&pool, table, column, declaration)
+                .await
+                .with_context(|| format!("GP sandbox {table}.{column}"))?;
         }
         Ok(Db { pool })
     }

@@ -140,7 +140,12 @@ impl Db {
         let mut moved = Vec::new();
         for table in WORK_TABLES {
             let select = format!(
-                "SELECT rmdtypal, docnumbr FROM {} WHERE company_id = ? AND bachnumb = ? AND bchsourc = ?",
+                "SELECT w.rmdtypal, w.docnumbr, COALESCE(x.glpostdt, b.glpostdt, w.docdate) AS posting_date FROM {} w \
+                 LEFT JOIN rm_document_ext x \
+                   ON x.company_id = w.company_id AND x.rmdtypal = w.rmdtypal AND x.docnumbr = w.docnumbr \
+                 LEFT JOIN sy00500 b \
+                   ON b.company_id = w.company_id AND b.bachnumb = w.bachnumb AND b.bchsourc = w.bchsourc \
+                 WHERE w.company_id = ? AND w.bachnumb = ? AND w.bchsourc = ?",
                 table.name()
             );
             let rows =
@@ -156,6 +161,18 @@ impl Db {
                 .bind(&number)
                 .bind(DCSTATUS_OPEN)
                 .bind(posted.iso())
+                .execute(&mut *tx)
+                .await?;
+                // RM20101 keeps the GL posting date the document posted with (the batch goes).
+                let posting_date: String = r.try_get("posting_date")?;
+                sqlx::query(
+                    "INSERT INTO rm_document_ext (company_id, rmdtypal, docnumbr, glpostdt) VALUES (?, ?, ?, ?) \
+                     ON CONFLICT (company_id, rmdtypal, docnumbr) DO UPDATE SET glpostdt = excluded.glpostdt",
+                )
+                .bind(company)
+                .bind(rmdtypal)
+                .bind(&number)
+                .bind(posting_date.get(..10).unwrap_or(&posting_date))
                 .execute(&mut *tx)
                 .await?;
                 moved.extend(DocType::from_rmdtypal(rmdtypal).map(|t| (t, number)));

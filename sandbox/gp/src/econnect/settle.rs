@@ -89,7 +89,8 @@ pub(super) async fn batch_header(ctx: &Ctx<'_>, tx: &mut Tx, args: &Args) -> OpR
         let expected = "1 (transaction entry) for RM_Sales, 2 (cash receipts entry) for RM_Cash";
         errors.push(GpError::BatchHeaderInvalid { field: "ORIGIN", value: origin.to_string(), expected });
     }
-    let _control_totals = (args.decimal("DOCAMT"), args.int("NUMOFTRX", &mut errors), args.int("POSTTOGL", &mut errors));
+    let _control_totals =
+        (args.decimal("DOCAMT"), args.int("NUMOFTRX", &mut errors), args.int("POSTTOGL", &mut errors));
     let checkbook = args.text("CHEKBKID", &mut errors);
     if let Some(cb) = &checkbook
         && ctx.service.db.checkbook(ctx.company.id, cb).await?.is_none()
