@@ -211,9 +211,27 @@ pub const VOID: Proc = Proc {
     ],
 };
 
+/// The batch header (SY00500), eConnect.xsd's element order. Types INFERRED from SY00500
+/// (SERIES, ORIGIN smallint; NUMOFTRX int); DOCAMT and NUMOFTRX are control totals.
+pub const BATCH_HEADER: Proc = Proc {
+    name: "taCreateUpdateBatchHeaderRcd",
+    params: &[
+        req("BACHNUMB", Char(15)),
+        opt("BCHCOMNT", Char(60)),
+        req("SERIES", SmallInt),
+        opt("GLPOSTDT", DateTime),
+        req("BCHSOURC", Char(15)),
+        req("DOCAMT", AMOUNT),
+        req("ORIGIN", SmallInt),
+        req("NUMOFTRX", Int),
+        opt("CHEKBKID", Char(15)),
+        opt("POSTTOGL", SmallInt),
+    ],
+};
+
 /// Every procedure the executor runs.
-pub const ALL: [&Proc; 8] =
-    [&CUSTOMER, &INTERNET_ADDRESSES, &DISTRIBUTION, &TAX, &TRANSACTION, &CASH_RECEIPT, &APPLY, &VOID];
+pub const ALL: [&Proc; 9] =
+    [&CUSTOMER, &INTERNET_ADDRESSES, &DISTRIBUTION, &TAX, &TRANSACTION, &CASH_RECEIPT, &APPLY, &VOID, &BATCH_HEADER];
 
 pub fn proc(name: &str) -> Option<&'static Proc> {
     ALL.into_iter().find(|p| p.name == name)
@@ -251,7 +269,7 @@ const fn items(element: &'static str, proc: &'static Proc) -> Slot {
 }
 
 /// eConnect.xsd's order (docs/econnect.md): children first, the header last.
-pub const TRANSACTION_TYPES: [TransactionType; 5] = [
+pub const TRANSACTION_TYPES: [TransactionType; 6] = [
     TransactionType {
         name: "RMCustomerMasterType",
         slots: &[node(&CUSTOMER), items("taCreateInternetAddresses_Items", &INTERNET_ADDRESSES)],
@@ -270,6 +288,7 @@ pub const TRANSACTION_TYPES: [TransactionType; 5] = [
     },
     TransactionType { name: "RMApplyType", slots: &[node(&APPLY)] },
     TransactionType { name: "RMVoidTransactionType", slots: &[node(&VOID)] },
+    TransactionType { name: "SMTransactionBatchType", slots: &[node(&BATCH_HEADER)] },
 ];
 
 pub fn transaction_type(name: &str) -> Option<&'static TransactionType> {

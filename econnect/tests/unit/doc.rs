@@ -144,7 +144,7 @@ fn the_procedure_catalog_is_the_docs_table() {
 fn the_queries_are_the_docs_table() {
     use mlc_econnect::QueryName;
     let doc = queries();
-    assert_eq!(doc.len(), 23);
+    assert_eq!(doc.len(), 25);
     assert_eq!(QueryName::ALL.len(), doc.len());
     for (name, sql, kinds) in doc {
         let q = QueryName::from_name(&name).unwrap_or_else(|| panic!("query {name} is not in the code"));

@@ -211,3 +211,26 @@ fn an_empty_optional_char_element_is_an_empty_string() {
     let doc = Document::parse(&xml).unwrap();
     assert_eq!(doc.calls[0].params[1].1, Value::Text(String::new()));
 }
+
+#[test]
+fn a_batch_header_is_its_own_transaction_type() {
+    let header = "<SMTransactionBatchType><taCreateUpdateBatchHeaderRcd><BACHNUMB>B1</BACHNUMB><SERIES>3</SERIES>\
+        <BCHSOURC>RM_Sales</BCHSOURC><DOCAMT>0</DOCAMT><ORIGIN>1</ORIGIN><NUMOFTRX>0</NUMOFTRX>\
+        <GLPOSTDT>2026-11-30</GLPOSTDT><BCHCOMNT>Chargebee</BCHCOMNT></taCreateUpdateBatchHeaderRcd></SMTransactionBatchType>";
+    let doc = Document::parse(&wrap(&format!("{header}<RMTransactionType>{TRX}</RMTransactionType>"))).unwrap();
+    assert_eq!(doc.nodes(), ["taCreateUpdateBatchHeaderRcd", "taRMTransaction"]);
+    let names: Vec<&str> = doc.calls[0].params.iter().map(|(p, _)| p.name).collect();
+    assert_eq!(names, ["BACHNUMB", "BCHCOMNT", "SERIES", "GLPOSTDT", "BCHSOURC", "DOCAMT", "ORIGIN", "NUMOFTRX"]);
+    assert_eq!(doc.calls[0].transaction_type, "SMTransactionBatchType");
+    let missing = wrap(
+        "<SMTransactionBatchType><taCreateUpdateBatchHeaderRcd><BACHNUMB>B1</BACHNUMB>\
+        </taCreateUpdateBatchHeaderRcd></SMTransactionBatchType>",
+    );
+    assert!(invalid(&missing).contains("SERIES"), "{}", invalid(&missing));
+    let unknown = wrap(
+        "<SMTransactionBatchType><taCreateUpdateBatchHeaderRcd><BACHNUMB>B1</BACHNUMB><SERIES>3</SERIES>\
+        <BCHSOURC>RM_Sales</BCHSOURC><DOCAMT>0</DOCAMT><ORIGIN>1</ORIGIN><NUMOFTRX>0</NUMOFTRX><USERID>sa</USERID>\
+        </taCreateUpdateBatchHeaderRcd></SMTransactionBatchType>",
+    );
+    assert!(invalid(&unknown).contains("USERID"), "{}", invalid(&unknown));
+}

@@ -62,10 +62,18 @@ pub struct SandboxArgs {
     /// the /_sandbox/ control or the test handle).
     #[arg(long, value_name = "MS")]
     pub auto_post_after_ms: Option<u64>,
-    /// Whether the RMApply Web Services extension is installed (applies in SOAP Extensions);
-    /// `--rmapply-extension false` refuses them, as GP without the add-on would.
-    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
+    /// Install the RMApply extension: applies carried in SOAP `Extensions` (and SBA `Applies`)
+    /// are honoured. A server-side add-on real GP would need; without it they are refused (9047).
+    #[arg(long)]
     pub rmapply_extension: bool,
+    /// Lenient: taRMApply (and the RMApply extension) may apply to an unposted document.
+    /// Default: the apply-to document must be posted, as in GP's Apply Sales Documents.
+    #[arg(long)]
+    pub allow_apply_to_unposted: bool,
+    /// Lenient: taRMVoidTransaction (and VoidCashReceipt) may void an unposted document.
+    /// Default (INFERRED): posted documents only, as GP's Posted Transaction Maintenance.
+    #[arg(long)]
+    pub allow_void_unposted: bool,
     /// Serve HTTPS (SOAP, SBA, WSDL) instead of plain HTTP, with a CA generated at start.
     #[arg(long)]
     pub tls: bool,
@@ -108,6 +116,11 @@ impl SandboxArgs {
             },
             auto_post_after: self.auto_post_after_ms.map(Duration::from_millis),
             rmapply_extension: self.rmapply_extension,
+            rules: crate::rules::RulesConfig {
+                allow_apply_to_unposted: self.allow_apply_to_unposted,
+                allow_void_unposted: self.allow_void_unposted,
+                ..crate::rules::RulesConfig::default()
+            },
             ..GpConfig::default()
         }
     }
@@ -188,9 +201,14 @@ mod tests {
     #[test]
     fn auto_post_and_rmapply_switches() {
         let c = parse(&[]).unwrap().config();
-        assert_eq!((c.auto_post_after, c.rmapply_extension), (None, true));
-        let c = parse(&["--auto-post-after-ms", "250", "--rmapply-extension", "false"]).unwrap().config();
-        assert_eq!((c.auto_post_after, c.rmapply_extension), (Some(std::time::Duration::from_millis(250)), false));
+        assert_eq!((c.auto_post_after, c.rmapply_extension), (None, false));
+        assert!(!c.rules.allow_apply_to_unposted && !c.rules.allow_void_unposted, "GP-strict by default");
+        let argv = ["--auto-post-after-ms", "250", "--rmapply-extension", "--allow-apply-to-unposted"];
+        let c = parse(&argv).unwrap().config();
+        assert_eq!((c.auto_post_after, c.rmapply_extension), (Some(std::time::Duration::from_millis(250)), true));
+        assert!(c.rules.allow_apply_to_unposted && !c.rules.allow_void_unposted);
+        assert!(parse(&["--allow-void-unposted"]).unwrap().config().rules.allow_void_unposted);
+        assert!(parse(&["--rmapply-extension", "true"]).is_err(), "a flag, not a value");
     }
 
     #[test]

@@ -79,8 +79,8 @@ pub struct GpConfig {
     /// or `POST /_sandbox/companies/{id}/batches/{source}/{batch}/post`.
     pub auto_post_after: Option<Duration>,
     /// The RMApply extension is installed: SOAP CashReceipt / ReceivablesCreditMemo may carry
-    /// applies in `Extensions`. Default on while the connector still sends applies that way;
-    /// the applies step switches it off (applies then go between posted documents).
+    /// applies in `Extensions` (SBA: `Applies`). Default off: a server-side add-on real GP would
+    /// need; GP applies through eConnect `taRMApply` between posted documents.
     pub rmapply_extension: bool,
 }
 
@@ -124,7 +124,7 @@ impl Default for GpConfig {
             sql_login: crate::econnect::SqlLogin::generated(),
             sql_bind: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
             auto_post_after: None,
-            rmapply_extension: true,
+            rmapply_extension: false,
         }
     }
 }

@@ -180,21 +180,42 @@ pub struct Document {
     pub check_number: Option<String>,
     pub distributions: Option<Node>,
     pub state: TxState,
+    /// The GL posting date GP checks the fiscal period against (GeneralLedgerPostingDate):
+    /// the document's own (receipt GLPOSTDT, WSDL `GeneralLedgerPostingDate`), else its
+    /// batch's, else the document date. `None` until read back from the store.
+    pub gl_posting_date: Option<Date>,
+    /// Set once the document is voided (taRMVoidTransaction, VoidCashReceipt).
+    pub void: Option<VoidInfo>,
     pub created: String,
     pub modified: String,
 }
 
-/// An apply from a cash receipt or credit memo to an invoice (eConnect taRMApply).
+/// RM20101 VOIDSTTS and VOIDDATE of a voided document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VoidInfo {
+    /// 1 void (2 NSF and 3 waived are not emulated).
+    pub status: i64,
+    pub date: Option<Date>,
+}
+
+/// An apply carried by a new cash receipt or credit memo (the RMApply extension), to an
+/// invoice or debit memo.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Apply {
+    pub to_type: DocType,
     pub to_number: String,
     pub amount_minor: i64,
 }
 
+/// One RM20201 row: what a credit document is applied to (one row per pair of documents;
+/// later applies between the same two add to it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppliedRecord {
     pub from_type: DocType,
     pub from_number: String,
+    pub to_type: DocType,
     pub to_number: String,
     pub amount_minor: i64,
+    /// WROFAMNT: written off the apply-to document with the apply.
+    pub write_off_minor: i64,
 }

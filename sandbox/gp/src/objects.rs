@@ -73,10 +73,13 @@ pub fn customer_summary(company: i32, c: &Customer) -> Node {
         .with("LastModifiedDate", c.modified.as_str())
 }
 
-/// ReceivablesInvoice / ReceivablesCreditMemo (members of ReceivablesDocument) or CashReceipt.
+/// ReceivablesInvoice / ReceivablesDebitMemo / ReceivablesCreditMemo (members of
+/// ReceivablesDocument) or CashReceipt.
 pub fn document(company: i32, d: &Document) -> Node {
     let cur = &d.currency;
     let batch = batch_key(company, &d.batch_source, &d.batch_id, &d.created);
+    let posting_date = d.gl_posting_date.unwrap_or(d.date);
+    let void_date = d.void.and_then(|v| v.date).map_or(Node::Nil, |v| Node::text(v.xml()));
     if d.doc_type == DocType::CashReceipt {
         return Node::tree()
             .with("CustomerKey", key(company, &d.customer_id))
@@ -86,11 +89,13 @@ pub fn document(company: i32, d: &Document) -> Node {
             .with_opt("Type", d.cash_type.as_ref())
             .with_opt("BankAccountKey", opt_key(company, &d.checkbook_id))
             .with("Date", d.date.xml())
+            .with("GeneralLedgerPostingDate", posting_date.xml())
             .with("ModifiedDate", d.modified.as_str())
             .with("Amount", money(d.amounts.document, cur))
             .with_opt("Description", d.description.as_ref())
             .with("CurrencyKey", currency_key(company, cur))
-            .with("IsVoided", false)
+            .with("IsVoided", d.void.is_some())
+            .with("VoidDate", void_date)
             .with_opt("Distributions", d.distributions.clone());
     }
     let a = &d.amounts;
@@ -109,10 +114,11 @@ pub fn document(company: i32, d: &Document) -> Node {
         .with("TaxAmount", money(a.tax, cur))
         .with_opt("CustomerName", d.customer_name.as_ref())
         .with("TransactionState", d.state.wsdl_name())
-        .with("GeneralLedgerPostingDate", d.date.xml())
+        .with("GeneralLedgerPostingDate", posting_date.xml())
         .with("CurrentDocumentAmount", money(d.remaining, cur))
         .with("IsDeleted", false)
-        .with("IsVoided", false)
+        .with("IsVoided", d.void.is_some())
+        .with("VoidDate", void_date)
         .with("ModifiedDate", d.modified.as_str())
         .with("BatchKey", batch)
         .with("CustomerKey", key(company, &d.customer_id))

@@ -255,6 +255,8 @@ async fn receipt_apply_void_and_every_read_query() {
     let mut inv = invoice("EC-INV-2", "EC-CUST");
     inv.retain(|(k, _)| *k != "CREATEDIST");
     assert_eq!(call(&mut s, "taRMTransaction", &inv).await.error_state, 0, "CREATEDIST default 1 builds distributions");
+    // GP applies to posted documents: the clerk posts the invoice's batch.
+    assert!(sb.control().post_batch(FABRIKAM, "EC-B1", "RM_Sales").await.unwrap().is_posted());
     let receipt = [
         ("CUSTNMBR", t("EC-CUST")),
         ("DOCNUMBR", t("EC-PMT-1")),
@@ -285,10 +287,13 @@ async fn receipt_apply_void_and_every_read_query() {
         ("VOIDDATE", d(&date)),
         ("GLPOSTDT", d(&date)),
     ];
+    assert_eq!(call(&mut s, "taRMVoidTransaction", &void).await.error_state, 9048, "the receipt is unposted");
+    assert!(sb.control().post_batch(FABRIKAM, "EC-CASH", "RM_Cash").await.unwrap().is_posted());
     assert_eq!(call(&mut s, "taRMVoidTransaction", &void).await.error_state, 0);
     assert_eq!(call(&mut s, "taRMVoidTransaction", &void).await.error_state, 9044);
+    // The void unapplied the receipt: the invoice is owed in full again.
     let inv_doc = sb.control().document(FABRIKAM, DocType::Invoice, "EC-INV-2").await.unwrap().unwrap();
-    assert_eq!(inv_doc.remaining, 6600);
+    assert_eq!(inv_doc.remaining, 10600);
     // Every query of docs/econnect.md answers (parameters typed as the executor sends them).
     for q in query_texts() {
         let params: Vec<SqlValue> = match q.matches("@P").count() {
@@ -297,6 +302,7 @@ async fn receipt_apply_void_and_every_read_query() {
             _ if q.contains("EXCHDATE") => vec![t("Z-EURO"), t("SELL"), d(&date)],
             _ if q.contains("ErrorCode") => vec![SqlValue::Int(712)],
             _ if q.contains("RMDTYPAL = @P1") => vec![SqlValue::Int(1), t("EC-INV-2")],
+            _ if q.contains("APFRDCTY = @P1") => vec![SqlValue::Int(9), t("EC-PMT-1")],
             _ if q.contains("Master_ID") => vec![t("EC-CUST"), t("PRIMARY")],
             _ if q.contains("BCHSOURC = @P2") => vec![t("EC-INV-B"), t("RM_Sales")],
             _ => vec![t("x")],

@@ -66,7 +66,7 @@ fn refused_codes(outcome: &PostOutcome) -> Vec<u32> {
 
 #[tokio::test]
 async fn posting_moves_work_to_open_deletes_the_batch_and_the_summary_follows() {
-    let sb = start().await;
+    let sb = start_with_extension().await;
     let mut c = Client::login(&sb).await;
     open_last_year(&sb).await;
     assert_eq!(create_customer(&mut c, "AGED", "Aged Customer").await.status, 200);
@@ -78,12 +78,6 @@ async fn posting_moves_work_to_open_deletes_the_batch_and_the_summary_follows() 
         let doc = Doc { batch: "AGE-S", ..Doc::new(number, "AGED", &date, sales) };
         assert_eq!(create_invoice(&mut c, &doc).await.status, 200);
     }
-    // A receipt of 30 applying 25 to AG-45, in its own (cash) batch.
-    let date = days_ago(1);
-    let ext = apply_extension("AG-45", "25.00");
-    let receipt = Doc { batch: "AGE-C", extensions: &ext, ..Doc::new("AG-R1", "AGED", &date, "30.00") };
-    assert_eq!(create_receipt(&mut c, &receipt).await.status, 200);
-
     // Nothing posted: GP's summary counts nothing.
     let s = summary(&mut c, "AGED").await;
     assert_eq!(amount(&s, "BalanceAmount"), "0.00", "{s}");
@@ -97,7 +91,11 @@ async fn posting_moves_work_to_open_deletes_the_batch_and_the_summary_follows() 
     assert_eq!((dcstatus, postdate), (2, Date::today().iso()));
     let batches = sb.control().batches(FABRIKAM).await.unwrap();
     assert!(batches.iter().all(|b| b.id != "AGE-S"), "posted batch deleted: {batches:?}");
-    assert!(batches.iter().any(|b| b.id == "AGE-C"));
+    // A receipt of 30 applying 25 to the posted AG-45, in its own (cash) batch.
+    let date = days_ago(1);
+    let ext = apply_extension("AG-45", "25.00");
+    let receipt = Doc { batch: "AGE-C", extensions: &ext, ..Doc::new("AG-R1", "AGED", &date, "30.00") };
+    assert_eq!(create_receipt(&mut c, &receipt).await.status, 200);
 
     // Invoices posted, the receipt (and so its apply) not yet.
     let s = summary(&mut c, "AGED").await;
@@ -282,9 +280,8 @@ async fn sandbox_controls_over_http_need_the_account() {
 }
 
 #[tokio::test]
-async fn applies_between_posted_documents_only_when_the_switch_is_off() {
-    let rules = RulesConfig { allow_apply_to_unposted: false, ..RulesConfig::default() };
-    let sb = start_with(GpConfig { rules, ..GpConfig::default() }).await;
+async fn applies_to_unposted_documents_are_refused_by_default() {
+    let sb = start_with_extension().await;
     let mut c = Client::login(&sb).await;
     assert_eq!(create_customer(&mut c, "STRICT", "Strict").await.status, 200);
     let date = open_date();
@@ -302,8 +299,8 @@ async fn applies_between_posted_documents_only_when_the_switch_is_off() {
 }
 
 #[tokio::test]
-async fn rmapply_extension_refused_when_not_installed() {
-    let sb = start_with(GpConfig { rmapply_extension: false, ..GpConfig::default() }).await;
+async fn rmapply_extension_refused_unless_installed() {
+    let sb = start().await;
     let mut c = Client::login(&sb).await;
     assert_eq!(create_customer(&mut c, "NOEXT", "No Extension").await.status, 200);
     let date = open_date();

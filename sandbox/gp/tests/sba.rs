@@ -30,7 +30,7 @@ fn payload(a: &Answer) -> Value {
 
 #[tokio::test]
 async fn create_and_get_every_type() {
-    let sb = start().await;
+    let sb = start_lenient_applies().await;
     let auth = basic(sb.credentials());
     let mut c = Client::connect(&sb).await;
     let base = company_path("Contoso (Bermuda) Ltd.");

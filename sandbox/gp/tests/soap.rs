@@ -8,7 +8,7 @@ use support::*;
 
 #[tokio::test]
 async fn every_operation_round_trips() {
-    let sb = start().await;
+    let sb = start_lenient_applies().await;
     let mut c = Client::login(&sb).await;
     let date = open_date();
 
@@ -302,7 +302,7 @@ async fn field_lengths_amounts_and_precision() {
 
 #[tokio::test]
 async fn apply_rules() {
-    let sb = start().await;
+    let sb = start_with_extension().await;
     let mut c = Client::login(&sb).await;
     let date = open_date();
     create_customer(&mut c, "PAYER", "Payer").await;
@@ -312,6 +312,8 @@ async fn apply_rules() {
     let mut eur = Doc::new("INV-EUR", "PAYER", &date, "100.00");
     eur.iso = Some("EUR");
     assert_eq!(create_invoice(&mut c, &eur).await.status, StatusCode::OK);
+    // GP applies to posted documents.
+    assert!(sb.control().post_batch(FABRIKAM, "SANDBOX-B1", "RM_Sales").await.unwrap().is_posted());
 
     let try_receipt =
         |number: &'static str, to: &'static str, amount: &'static str, total: &'static str| (number, to, amount, total);

@@ -94,7 +94,8 @@ async fn zeep_against(sb: &Sandbox, wsdl: String, env: Vec<(&'static str, String
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn zeep_with_the_real_wsdl_and_ntlm() {
-    let sb = start().await;
+    // About zeep and the WSDL: the apply it sends needs the extension and an unposted invoice.
+    let sb = start_lenient_applies().await;
     let wsdl = gp_sandbox::schema::default_wsdl_path().display().to_string();
     zeep_against(&sb, wsdl, Vec::new()).await;
 }
@@ -103,7 +104,9 @@ async fn zeep_with_the_real_wsdl_and_ntlm() {
 /// `REQUESTS_CA_BUNDLE` (verification stays on: the script never passes `verify=False`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn zeep_over_https_trusting_the_ca() {
-    let sb = start_with(GpConfig { tls: Some(GpTls::default()), ..GpConfig::default() }).await;
+    let rules = gp_sandbox::RulesConfig { allow_apply_to_unposted: true, ..Default::default() };
+    let config = GpConfig { tls: Some(GpTls::default()), rmapply_extension: true, rules, ..GpConfig::default() };
+    let sb = start_with(config).await;
     assert!(sb.soap_url().starts_with("https://"));
     let ca = sb.ca_file().unwrap().display().to_string();
     zeep_against(&sb, sb.wsdl_url(), vec![("REQUESTS_CA_BUNDLE", ca)]).await;

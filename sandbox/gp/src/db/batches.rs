@@ -1,9 +1,21 @@
 //! Batch headers (SY00500). Documents create their batch on first use; posting (`posting.rs`) deletes it.
 
-use sqlx::Row;
+use sqlx::{Row, SqliteConnection};
 
 use super::{Db, Tx};
+use crate::date::Date;
 use crate::model::Batch;
+
+/// What taCreateUpdateBatchHeaderRcd sets on SY00500 (`None`: keep what the batch has).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchHeader {
+    pub id: String,
+    pub source: String,
+    pub comment: Option<String>,
+    pub posting_date: Option<Date>,
+    pub origin: i64,
+    pub checkbook: Option<String>,
+}
 
 impl Db {
     /// Creates the batch if it does not exist yet (GP creates a batch the first time a
@@ -27,6 +39,59 @@ impl Db {
         .execute(&mut **tx)
         .await?;
         Ok(done.rows_affected() > 0)
+    }
+
+    /// Creates the batch header or updates the members given (taCreateUpdateBatchHeaderRcd).
+    /// Returns true if it was created.
+    pub async fn upsert_batch_header(conn: &mut SqliteConnection, company: i32, h: &BatchHeader) -> sqlx::Result<bool> {
+        let existed = Self::batch_exists(conn, company, &h.id, &h.source).await?;
+        sqlx::query(
+            "INSERT INTO sy00500 (company_id, bachnumb, bchsourc, series, bchcomnt, chekbkid, glpostdt, origin, creatddt) \
+             VALUES (?, ?, ?, 3, ?, ?, ?, ?, ?) ON CONFLICT (company_id, bachnumb, bchsourc) DO UPDATE SET \
+             bchcomnt = COALESCE(excluded.bchcomnt, bchcomnt), chekbkid = COALESCE(excluded.chekbkid, chekbkid), \
+             glpostdt = COALESCE(excluded.glpostdt, glpostdt), origin = excluded.origin",
+        )
+        .bind(company)
+        .bind(&h.id)
+        .bind(&h.source)
+        .bind(&h.comment)
+        .bind(&h.checkbook)
+        .bind(h.posting_date.map(|d| d.iso()))
+        .bind(h.origin)
+        .bind(crate::date::now_timestamp())
+        .execute(&mut *conn)
+        .await?;
+        Ok(!existed)
+    }
+
+    async fn batch_exists(conn: &mut SqliteConnection, company: i32, id: &str, source: &str) -> sqlx::Result<bool> {
+        let row = sqlx::query("SELECT 1 FROM sy00500 WHERE company_id = ? AND bachnumb = ? AND bchsourc = ?")
+            .bind(company)
+            .bind(id)
+            .bind(source)
+            .fetch_optional(conn)
+            .await?;
+        Ok(row.is_some())
+    }
+
+    /// The batch's GL posting date (SY00500 GLPOSTDT), if it has one.
+    pub async fn batch_posting_date(
+        conn: &mut SqliteConnection,
+        company: i32,
+        id: &str,
+        source: &str,
+    ) -> sqlx::Result<Option<Date>> {
+        let row = sqlx::query("SELECT glpostdt FROM sy00500 WHERE company_id = ? AND bachnumb = ? AND bchsourc = ?")
+            .bind(company)
+            .bind(id)
+            .bind(source)
+            .fetch_optional(conn)
+            .await?;
+        let text: Option<String> = match row {
+            Some(r) => r.try_get("glpostdt")?,
+            None => None,
+        };
+        Ok(text.and_then(|t| Date::parse_iso(t.get(..10).unwrap_or(&t))))
     }
 
     pub async fn create_batch(

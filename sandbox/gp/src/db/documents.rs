@@ -6,7 +6,7 @@ use sqlx::{AssertSqlSafe, Row};
 
 use super::{Db, Tx};
 use crate::date::Date;
-use crate::model::{Amounts, Currency, DocType, Document, TxState};
+use crate::model::{Amounts, Currency, DocType, Document, TxState, VoidInfo};
 
 /// The columns every document table has, in the order of `migrations/` (one layout for all four
 /// tables, so a document keeps its columns when it changes state).
@@ -63,6 +63,18 @@ impl DocTable {
             (TxState::History, _) => Self::History,
         }
     }
+}
+
+/// What the apply and void checks read of a document inside the write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Balance {
+    /// CURTRXAM: what is left to apply.
+    pub remaining: i64,
+    pub customer: String,
+    pub currency_id: String,
+    pub state: TxState,
+    pub date: Date,
+    pub voided: bool,
 }
 
 /// The `state` column [`ALL_DOCS`] adds: which table the row came from.
@@ -187,9 +199,18 @@ impl Db {
             check_number: r.try_get("cheknmbr")?,
             distributions: distributions.and_then(|d| serde_json::from_str(&d).ok()),
             state,
+            gl_posting_date: None,
+            void: None,
             created: r.try_get("creatddt")?,
             modified: r.try_get("modifdt")?,
         }))
+    }
+
+    /// A stored document with its GL posting date and void read in.
+    async fn complete(&self, company: i32, doc: Option<Document>) -> sqlx::Result<Option<Document>> {
+        let Some(mut d) = doc else { return Ok(None) };
+        (d.gl_posting_date, d.void) = self.posting_and_void(company, &d).await?;
+        Ok(Some(d))
     }
 
     pub async fn document(&self, company: i32, doc_type: DocType, number: &str) -> sqlx::Result<Option<Document>> {
@@ -201,7 +222,10 @@ impl Db {
                 .fetch_optional(&self.pool)
                 .await?;
         match row {
-            Some(r) => self.document_row(&r, company).await,
+            Some(r) => {
+                let doc = self.document_row(&r, company).await?;
+                self.complete(company, doc).await
+            }
             None => Ok(None),
         }
     }
@@ -215,29 +239,109 @@ impl Db {
         .await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
-            out.extend(self.document_row(r, company).await?);
+            let doc = self.document_row(r, company).await?;
+            out.extend(self.complete(company, doc).await?);
         }
         Ok(out)
     }
 
-    /// Reads remaining amount, customer, currency and state of a document inside a write
-    /// transaction (the apply check must see the balance it is about to reduce).
+    /// Reads remaining amount, customer, currency, state, date and void status of a document
+    /// inside a write transaction (the apply check must see the balance it is about to reduce).
     pub async fn balance_in_tx(
-        tx: &mut Tx,
+        conn: &mut sqlx::SqliteConnection,
         company: i32,
         doc_type: DocType,
         number: &str,
-    ) -> sqlx::Result<Option<(i64, String, String, TxState)>> {
+    ) -> sqlx::Result<Option<Balance>> {
         let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT curtrxam, custnmbr, curncyid, state FROM ({ALL_DOCS}) WHERE company_id = ? AND rmdtypal = ? AND docnumbr = ?"
+            "SELECT d.curtrxam, d.custnmbr, d.curncyid, d.state, d.docdate, COALESCE(x.voidstts, 0) AS voidstts \
+             FROM ({ALL_DOCS}) d LEFT JOIN rm_document_ext x \
+               ON x.company_id = d.company_id AND x.rmdtypal = d.rmdtypal AND x.docnumbr = d.docnumbr \
+             WHERE d.company_id = ? AND d.rmdtypal = ? AND d.docnumbr = ?"
         )))
         .bind(company)
         .bind(doc_type.rmdtypal())
         .bind(number)
-        .fetch_optional(&mut **tx)
+        .fetch_optional(conn)
         .await?;
-        row.map(|r| Ok((r.try_get("curtrxam")?, r.try_get("custnmbr")?, r.try_get("curncyid")?, state_column(&r)?)))
-            .transpose()
+        row.map(|r| {
+            let date: String = r.try_get("docdate")?;
+            Ok(Balance {
+                remaining: r.try_get("curtrxam")?,
+                customer: r.try_get("custnmbr")?,
+                currency_id: r.try_get("curncyid")?,
+                state: state_column(&r)?,
+                date: Date::parse_iso(&date).unwrap_or(Date { year: 1900, month: 1, day: 1 }),
+                voided: r.try_get::<i64, _>("voidstts")? != 0,
+            })
+        })
+        .transpose()
+    }
+
+    /// The document's own GL posting date, its void, and its batch's GL posting date.
+    async fn posting_and_void(&self, company: i32, d: &Document) -> sqlx::Result<(Option<Date>, Option<VoidInfo>)> {
+        let row = sqlx::query(
+            "SELECT x.glpostdt, x.voidstts, x.voiddate, b.glpostdt AS batch_glpostdt FROM (SELECT 1) \
+             LEFT JOIN rm_document_ext x ON x.company_id = ? AND x.rmdtypal = ? AND x.docnumbr = ? \
+             LEFT JOIN sy00500 b ON b.company_id = ? AND b.bachnumb = ? AND b.bchsourc = ?",
+        )
+        .bind(company)
+        .bind(d.doc_type.rmdtypal())
+        .bind(&d.number)
+        .bind(company)
+        .bind(&d.batch_id)
+        .bind(&d.batch_source)
+        .fetch_one(&self.pool)
+        .await?;
+        let date = |col: &str| -> sqlx::Result<Option<Date>> {
+            Ok(r_text(&row, col)?.and_then(|t| Date::parse_iso(t.get(..10).unwrap_or(&t))))
+        };
+        let own = date("glpostdt")?;
+        // A posted document carries the GL posting date it posted with (posting stores it).
+        let posting = own.or(if d.state == TxState::Work { date("batch_glpostdt")? } else { None });
+        let status: Option<i64> = row.try_get("voidstts")?;
+        let void_date = date("voiddate")?;
+        let void = status.filter(|s| *s != 0).map(|status| VoidInfo { status, date: void_date });
+        Ok((Some(posting.unwrap_or(d.date)), void))
+    }
+
+    /// Marks a document voided (VOIDSTTS, VOIDDATE, the void's GL posting date) with nothing
+    /// left to apply (CURTRXAM 0).
+    pub async fn mark_voided(
+        conn: &mut sqlx::SqliteConnection,
+        company: i32,
+        (doc_type, number): (DocType, &str),
+        status: i64,
+        date: Option<Date>,
+        posting_date: Option<Date>,
+    ) -> sqlx::Result<()> {
+        for table in DocTable::ALL {
+            let sql = format!(
+                "UPDATE {} SET curtrxam = 0, modifdt = ? WHERE company_id = ? AND rmdtypal = ? AND docnumbr = ?",
+                table.name()
+            );
+            sqlx::query(AssertSqlSafe(sql))
+                .bind(crate::date::now_timestamp())
+                .bind(company)
+                .bind(doc_type.rmdtypal())
+                .bind(number)
+                .execute(&mut *conn)
+                .await?;
+        }
+        sqlx::query(
+            "INSERT INTO rm_document_ext (company_id, rmdtypal, docnumbr, voidstts, voiddate, void_glpostdt) \
+             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (company_id, rmdtypal, docnumbr) DO UPDATE SET \
+             voidstts = excluded.voidstts, voiddate = excluded.voiddate, void_glpostdt = excluded.void_glpostdt",
+        )
+        .bind(company)
+        .bind(doc_type.rmdtypal())
+        .bind(number)
+        .bind(status)
+        .bind(date.map(|d| d.iso()))
+        .bind(posting_date.map(|d| d.iso()))
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
     }
 
     /// Moves a document between work, open and history (what posting or a year-end close
@@ -250,7 +354,7 @@ impl Db {
         to: TxState,
     ) -> sqlx::Result<bool> {
         let mut tx = self.begin_write().await?;
-        let Some((_, _, _, from)) = Self::balance_in_tx(&mut tx, company, doc_type, number).await? else {
+        let Some(from) = Self::balance_in_tx(&mut tx, company, doc_type, number).await?.map(|b| b.state) else {
             return Ok(false);
         };
         let (src, dst) = (DocTable::for_state(from, doc_type), DocTable::for_state(to, doc_type));
@@ -274,4 +378,8 @@ impl Db {
         tx.commit().await?;
         Ok(true)
     }
+}
+
+fn r_text(r: &SqliteRow, col: &str) -> sqlx::Result<Option<String>> {
+    r.try_get(col)
 }

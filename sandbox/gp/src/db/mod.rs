@@ -28,7 +28,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, SqlitePool, Transaction};
 
 pub use addresses::Address;
-pub use documents::DocTable;
+pub use applies::ApplyRow;
+pub use batches::BatchHeader;
+pub use documents::{Balance, DocTable};
 pub use posting::{BatchDocument, OpenItem};
 pub use reference::{Rate, SeedValue};
 
@@ -46,6 +48,20 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0003_posting", include_str!("../../migrations/0003_posting.sql")),
 ];
 
+/// Columns added to tables of earlier migrations: (table, column, declaration). SQLite has no
+/// `ADD COLUMN IF NOT EXISTS`, so [`Db::open`] adds each one only when `PRAGMA table_info`
+/// lacks it (a kept `--database` file opens again).
+const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
+    // RM20201: the write-off taken with an apply (WROFAMNT) and the apply's GL posting date.
+    ("rm20201", "wrofamnt", "INTEGER NOT NULL DEFAULT 0"),
+    ("rm20201", "glpostdt", "TEXT"),
+    // SY00500: the batch's GL posting date and origin (taCreateUpdateBatchHeaderRcd).
+    ("sy00500", "glpostdt", "TEXT"),
+    ("sy00500", "origin", "INTEGER"),
+    // The GL posting date of a void (taRMVoidTransaction GLPOSTDT).
+    ("rm_document_ext", "void_glpostdt", "TEXT"),
+];
+
 #[derive(Clone)]
 pub struct Db {
     pool: SqlitePool,
@@ -53,6 +69,16 @@ pub struct Db {
 
 fn bool_col(row: &SqliteRow, col: &str) -> Result<bool, sqlx::Error> {
     Ok(row.try_get::<i64, _>(col)? != 0)
+}
+
+async fn add_column(pool: &SqlitePool, table: &str, column: &str, declaration: &str) -> sqlx::Result<()> {
+    let info = sqlx::query(sqlx::AssertSqlSafe(format!("PRAGMA table_info({table})"))).fetch_all(pool).await?;
+    let present = info.iter().any(|r| r.try_get::<String, _>("name").is_ok_and(|n| n.eq_ignore_ascii_case(column)));
+    if !present {
+        let sql = format!("ALTER TABLE {table} ADD COLUMN {column} {declaration}");
+        sqlx::query(sqlx::AssertSqlSafe(sql)).execute(pool).await?;
+    }
+    Ok(())
 }
 
 impl Db {
@@ -71,6 +97,11 @@ impl Db {
             .with_context(|| format!("opening the GP sandbox database {}", path.display()))?;
         for &(name, sql) in MIGRATIONS {
             sqlx::raw_sql(sql).execute(&pool).await.with_context(|| format!("GP sandbox migration {name}"))?;
+        }
+        for &(table, column, declaration) in ADDED_COLUMNS {
+            add_column(&pool, table, column, declaration)
+                .await
+                .with_context(|| format!("GP sandbox {table}.{column}"))?;
         }
         Ok(Db { pool })
     }

@@ -1,6 +1,8 @@
 //! Fiscal periods (SY40100): the Sales series' closed flag decides whether a document date is
 //! accepted.
 
+use sqlx::SqliteConnection;
+
 use super::{Db, bool_col};
 use crate::date::Date;
 
@@ -42,11 +44,17 @@ impl Db {
 
     /// The Sales closed flag of the period containing `date`, or `None` if no period does.
     pub async fn period_closed(&self, company: i32, date: Date) -> sqlx::Result<Option<bool>> {
+        let mut conn = self.pool.acquire().await?;
+        Self::period_closed_in(&mut conn, company, date).await
+    }
+
+    /// [`Db::period_closed`] on a given connection (inside a write).
+    pub async fn period_closed_in(conn: &mut SqliteConnection, company: i32, date: Date) -> sqlx::Result<Option<bool>> {
         let row = sqlx::query("SELECT pseries_2 FROM sy40100 WHERE company_id = ? AND perioddt <= ? AND perdendt >= ?")
             .bind(company)
             .bind(date.iso())
             .bind(date.iso())
-            .fetch_optional(&self.pool)
+            .fetch_optional(conn)
             .await?;
         row.map(|r| bool_col(&r, "pseries_2")).transpose()
     }

@@ -24,6 +24,9 @@ pub struct BatchDocument {
     pub doc_type: DocType,
     pub number: String,
     pub date: Date,
+    /// The GL posting date GP checks the period of: the document's own, else the batch's,
+    /// else the document date.
+    pub posting_date: Date,
     pub debits: i64,
     pub credits: i64,
     pub distribution_lines: i64,
@@ -92,10 +95,15 @@ impl Db {
         for table in WORK_TABLES {
             let sql = format!(
                 "SELECT w.rmdtypal, w.docnumbr, w.docdate, \
+                   COALESCE(x.glpostdt, b.glpostdt, w.docdate) AS posting_date, \
                    COALESCE(SUM(d.debitamt), 0) AS debits, COALESCE(SUM(d.crdtamnt), 0) AS credits, \
                    COUNT(d.seqnumbr) AS lines \
                  FROM {} w LEFT JOIN rm10101 d \
                    ON d.company_id = w.company_id AND d.rmdtypal = w.rmdtypal AND d.docnumbr = w.docnumbr \
+                 LEFT JOIN rm_document_ext x \
+                   ON x.company_id = w.company_id AND x.rmdtypal = w.rmdtypal AND x.docnumbr = w.docnumbr \
+                 LEFT JOIN sy00500 b \
+                   ON b.company_id = w.company_id AND b.bachnumb = w.bachnumb AND b.bchsourc = w.bchsourc \
                  WHERE w.company_id = ? AND w.bachnumb = ? AND w.bchsourc = ? \
                  GROUP BY w.rmdtypal, w.docnumbr, w.docdate ORDER BY w.docnumbr",
                 table.name()
@@ -104,10 +112,12 @@ impl Db {
                 sqlx::query(AssertSqlSafe(sql)).bind(company).bind(id).bind(source).fetch_all(&self.pool).await?;
             for r in &rows {
                 let Some((doc_type, number, date)) = document_key(r)? else { continue };
+                let posting: String = r.try_get("posting_date")?;
                 out.push(BatchDocument {
                     doc_type,
                     number,
                     date,
+                    posting_date: Date::parse_iso(posting.get(..10).unwrap_or(&posting)).unwrap_or(date),
                     debits: r.try_get("debits")?,
                     credits: r.try_get("credits")?,
                     distribution_lines: r.try_get("lines")?,
@@ -130,7 +140,12 @@ impl Db {
         let mut moved = Vec::new();
         for table in WORK_TABLES {
             let select = format!(
-                "SELECT rmdtypal, docnumbr FROM {} WHERE company_id = ? AND bachnumb = ? AND bchsourc = ?",
+                "SELECT w.rmdtypal, w.docnumbr, COALESCE(x.glpostdt, b.glpostdt, w.docdate) AS posting_date FROM {} w \
+                 LEFT JOIN rm_document_ext x \
+                   ON x.company_id = w.company_id AND x.rmdtypal = w.rmdtypal AND x.docnumbr = w.docnumbr \
+                 LEFT JOIN sy00500 b \
+                   ON b.company_id = w.company_id AND b.bachnumb = w.bachnumb AND b.bchsourc = w.bchsourc \
+                 WHERE w.company_id = ? AND w.bachnumb = ? AND w.bchsourc = ?",
                 table.name()
             );
             let rows =
@@ -146,6 +161,18 @@ impl Db {
                 .bind(&number)
                 .bind(DCSTATUS_OPEN)
                 .bind(posted.iso())
+                .execute(&mut *tx)
+                .await?;
+                // RM20101 keeps the GL posting date the document posted with (the batch goes).
+                let posting_date: String = r.try_get("posting_date")?;
+                sqlx::query(
+                    "INSERT INTO rm_document_ext (company_id, rmdtypal, docnumbr, glpostdt) VALUES (?, ?, ?, ?) \
+                     ON CONFLICT (company_id, rmdtypal, docnumbr) DO UPDATE SET glpostdt = excluded.glpostdt",
+                )
+                .bind(company)
+                .bind(rmdtypal)
+                .bind(&number)
+                .bind(posting_date.get(..10).unwrap_or(&posting_date))
                 .execute(&mut *tx)
                 .await?;
                 moved.extend(DocType::from_rmdtypal(rmdtypal).map(|t| (t, number)));

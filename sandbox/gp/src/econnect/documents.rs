@@ -149,12 +149,8 @@ async fn header(
     }
     let batch = args.text("BACHNUMB", errors).unwrap_or_default();
     rules::max_len(errors, "BACHNUMB", "BACHNUMB", Some(&batch), len::BACHNUMB);
+    // The fiscal period is checked in the write, against the GL posting date (ledger::check).
     let date = args.date("DOCDATE", errors).unwrap_or_else(Date::today);
-    match ctx.service.db.period_closed(company.id, date).await? {
-        Some(true) => errors.push(GpError::PeriodClosed { date: date.iso() }),
-        Some(false) => {}
-        None => errors.push(GpError::PeriodMissing { date: date.iso() }),
-    }
     let currency_id = args
         .text("CURNCYID", errors)
         .or_else(|| customer.and_then(|c| c.currency_id))
@@ -220,15 +216,16 @@ async fn stored_lines(
 /// Writes a checked document: duplicate number (190), the ledger's checks, batch, rows.
 async fn write(ctx: &Ctx<'_>, tx: &mut Tx, doc: &Document, lines: &Lines, mut errors: Vec<GpError>) -> OpResult<()> {
     let rules = &ctx.service.rules;
+    // A batch being posted is refused alone (9046): retry once the batch is posted.
+    if Service::batch_busy(tx, ctx.company.id, &doc.batch_id, &doc.batch_source).await? {
+        return Err(GpError::BatchBusy { id: doc.batch_id.clone() }.into());
+    }
     let scope = (!rules.doc_number_unique_across_types).then_some(doc.doc_type);
     if Db::doc_number_taken(tx, ctx.company.id, &doc.number, scope).await? {
         errors.insert(0, GpError::DuplicateDocument { number: doc.number.clone() });
     }
     let (checked, more) = ledger::check(tx, ctx.company, rules, doc, lines).await?;
     errors.extend(more);
-    if Service::batch_busy(tx, ctx.company.id, &doc.batch_id, &doc.batch_source).await? {
-        errors.insert(0, GpError::BatchBusy { id: doc.batch_id.clone() });
-    }
     if !errors.is_empty() {
         return Err(OpError::Rejected(errors));
     }
@@ -262,6 +259,8 @@ fn document(doc_type: DocType, h: Header, amounts: Amounts) -> Document {
         check_number: None,
         distributions: None,
         state: TxState::Work,
+        gl_posting_date: None,
+        void: None,
         created: now.clone(),
         modified: now,
     }

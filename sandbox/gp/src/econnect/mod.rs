@@ -142,6 +142,7 @@ impl EconnectSession {
             "taRMTransaction" => documents::transaction(&ctx, tx, &args).await,
             "taRMCashReceiptInsert" => documents::cash_receipt(&ctx, tx, &args).await,
             "taRMApply" => settle::apply(&ctx, tx, &args).await,
+            "taCreateUpdateBatchHeaderRcd" => settle::batch_header(&ctx, tx, &args).await,
             _ => settle::void(&ctx, tx, &args).await,
         };
         match result {

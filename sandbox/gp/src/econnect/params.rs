@@ -138,6 +138,20 @@ const VOID: &[Param] = &[
     ("GLPOSTDT", Dt, true),
 ];
 
+/// eConnect.xsd's element order; types INFERRED from SY00500 (SERIES/ORIGIN smallint).
+const BATCH_HEADER: &[Param] = &[
+    ("BACHNUMB", Char(15), true),
+    ("BCHCOMNT", Char(60), false),
+    ("SERIES", Int, true),
+    ("GLPOSTDT", Dt, false),
+    ("BCHSOURC", Char(15), true),
+    ("DOCAMT", Num, true),
+    ("ORIGIN", Int, true),
+    ("NUMOFTRX", Int, true),
+    ("CHEKBKID", Char(15), false),
+    ("POSTTOGL", Int, false),
+];
+
 /// The emulated procedures and their parameter lists.
 pub const PROCEDURES: &[(&str, &[Param])] = &[
     ("taUpdateCreateCustomerRcd", CUSTOMER),
@@ -148,6 +162,7 @@ pub const PROCEDURES: &[(&str, &[Param])] = &[
     ("taRMCashReceiptInsert", CASH_RECEIPT),
     ("taRMApply", APPLY),
     ("taRMVoidTransaction", VOID),
+    ("taCreateUpdateBatchHeaderRcd", BATCH_HEADER),
 ];
 
 fn sql_error(number: i32, class: u8, message: String) -> SqlError {

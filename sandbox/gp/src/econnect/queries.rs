@@ -313,6 +313,28 @@ const QUERIES: &[Query] = &[
         sql: "SELECT errordesc FROM ta_error_code WHERE ?1 = ?1 AND errorcode = ?2",
         columns: &[("ErrorDesc", T)],
     },
+    // Amounts in the applying document's currency (one row per pair of documents).
+    Query {
+        text: "SELECT APTODCTY, APTODCNM, APPTOAMT, WROFAMNT FROM RM20201 WHERE APFRDCTY = @P1 AND APFRDCNM = @P2 ORDER BY APTODCTY, APTODCNM",
+        sql: concat!(
+            "SELECT a.aptodcty, a.aptodcnm, a.appldamt * ",
+            scale!("x.digits"),
+            ", a.wrofamnt * ",
+            scale!("x.digits"),
+            " FROM rm20201 a LEFT JOIN (SELECT d.company_id, d.rmdtypal, d.docnumbr, m.decplcur AS digits FROM ",
+            all_docs!(),
+            " d JOIN mc40200 m ON m.company_id = d.company_id AND m.curncyid = d.curncyid) x \
+             ON x.company_id = a.company_id AND x.rmdtypal = a.apfrdcty AND x.docnumbr = a.apfrdcnm \
+             WHERE a.company_id = ?1 AND a.apfrdcty = ?2 AND a.apfrdcnm = ?3 ORDER BY a.aptodcty, a.aptodcnm"
+        ),
+        columns: &[("APTODCTY", I), ("APTODCNM", T), ("APPTOAMT", M), ("WROFAMNT", M)],
+    },
+    Query {
+        text: "SELECT TOP 1 PERIODDT, PERIODID, YEAR1 FROM SY40100 WHERE SERIES = 0 AND FORIGIN = 1 AND PSERIES_2 = 0 AND PERIODDT > @P1 ORDER BY PERIODDT",
+        sql: "SELECT perioddt, periodid, year1 FROM sy40100 WHERE company_id = ?1 AND pseries_2 = 0 AND perioddt > ?2 \
+              ORDER BY perioddt LIMIT 1",
+        columns: &[("PERIODDT", D), ("PERIODID", I), ("YEAR1", I)],
+    },
 ];
 
 /// Whitespace collapsed, upper-cased, trailing `;` dropped.

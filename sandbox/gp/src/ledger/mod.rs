@@ -61,6 +61,7 @@ pub struct Lines {
     pub payment_terms: Option<String>,
     pub card_name: Option<String>,
     pub exchange: Exchange,
+    /// The document's own GL posting date (receipt GLPOSTDT, WSDL `GeneralLedgerPostingDate`).
     pub glpost_date: Option<Date>,
 }
 
@@ -81,6 +82,8 @@ pub async fn check(
     lines: &Lines,
 ) -> sqlx::Result<(Checked, Vec<GpError>)> {
     let mut errors = Vec::new();
+    let posting = posting_date(conn, company.id, doc, lines).await?;
+    errors.extend(period_refusal(conn, company.id, posting).await?);
     setup_ids(conn, company.id, rules, lines, &mut errors).await?;
     let taxes = taxes::check(conn, company.id, rules, doc, &lines.taxes, &mut errors).await?;
     let sent = lines.distributions.clone();
@@ -88,6 +91,32 @@ pub async fn check(
     let distributions = distributions::check(conn, company.id, rules, doc, &wanted, &mut errors).await?;
     let rate = exchange(conn, company, rules, doc, &lines.exchange, &mut errors).await?;
     Ok((Checked { distributions, taxes, rate }, errors))
+}
+
+/// The GL posting date GP checks a document's fiscal period against: its own (a receipt's
+/// GLPOSTDT, `GeneralLedgerPostingDate`), else its batch's (SY00500 GLPOSTDT), else the
+/// document date.
+pub async fn posting_date(
+    conn: &mut SqliteConnection,
+    company: i32,
+    doc: &Document,
+    lines: &Lines,
+) -> sqlx::Result<Date> {
+    if let Some(own) = lines.glpost_date {
+        return Ok(own);
+    }
+    let batch = Db::batch_posting_date(conn, company, &doc.batch_id, &doc.batch_source).await?;
+    Ok(batch.unwrap_or(doc.date))
+}
+
+/// GP's refusal for a GL posting date whose Sales period is closed (9001, GP's text) or not
+/// set up (9002).
+pub async fn period_refusal(conn: &mut SqliteConnection, company: i32, date: Date) -> sqlx::Result<Option<GpError>> {
+    Ok(match Db::period_closed_in(conn, company, date).await? {
+        Some(false) => None,
+        Some(true) => Some(GpError::PeriodClosed { date: date.iso() }),
+        None => Some(GpError::PeriodMissing { date: date.iso() }),
+    })
 }
 
 /// Tax schedule (7023), payment terms, card name: each must be set up, unless the rules allow

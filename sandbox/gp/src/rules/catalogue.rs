@@ -83,6 +83,13 @@ pub const CATALOGUE: &[ErrorCode] = &[
     ours(9043, "Cash receipt type (CSHRCTYP) is not valid: 0 check, 1 cash, 2 credit card"),
     ours(9044, "The document is already voided"),
     ours(9045, "Master_Type is not valid; CUS is the customer master"),
+    // GP client text (KB 850289); the number is the emulator's. Retry once the batch is posted.
+    ours(9046, "Batch is marked for posting by another user."),
+    ours(9047, "Extension RMApply is not installed on this GP Web Services instance"),
+    ours(9048, "The document is not posted; GP voids posted documents only"),
+    ours(9049, "The batch header is not valid for Receivables (SERIES 3, BCHSOURC RM_Sales / RM_Cash, ORIGIN 1 / 2)"),
+    ours(9050, "Void status (VOIDSTTS) is not valid: 1 void (NSF and waived are not emulated)"),
+    ours(9051, "taRMVoidTransaction does not void multicurrency documents"),
 ];
 
 /// The catalogue row of a number.
@@ -108,6 +115,12 @@ mod tests {
             GpError::ApplyAmountZero,
             GpError::DistributionsRequired,
             GpError::MasterTypeInvalid { value: s() },
+            GpError::BatchBusy { id: s() },
+            GpError::ExtensionNotInstalled { id: s() },
+            GpError::DocumentUnposted { number: s() },
+            GpError::BatchHeaderInvalid { field: "SERIES", value: s(), expected: "3" },
+            GpError::VoidStatusInvalid { value: 2 },
+            GpError::VoidMulticurrency { number: s(), currency: s() },
             GpError::Contract(s()),
         ];
         for e in samples {

@@ -39,11 +39,16 @@ pub struct RulesConfig {
     /// Whether a document number must be unique per document type (RM00401's key is
     /// DOCNUMBR + RMDTYPAL) or across all RM document types.
     pub doc_number_unique_across_types: bool,
-    /// Whether an apply may target an invoice that is still unposted (work). Real GP applies
-    /// to posted documents only. Defaults to true while the connector still applies to
-    /// documents it has just written; the next step (applies between posted documents, now
-    /// that batches post: [`crate::Control::post_batch`]) flips this default to false.
+    /// Lenient: an apply may target a document that is still unposted (work). GP's Apply
+    /// Sales Documents lists posted documents only; whether taRMApply accepts an unposted
+    /// apply-to document is not documented, so the default refuses it (9025). An unposted
+    /// apply-FROM document (a receipt in the same eConnect document) is allowed either way:
+    /// real integrations do that (econnect-sql.md §2, REAL).
     pub allow_apply_to_unposted: bool,
+    /// Lenient: taRMVoidTransaction / VoidCashReceipt may void an unposted document.
+    /// INFERRED default: posted documents only, like GP's Posted Transaction Maintenance
+    /// (econnect-sql.md §5); refused with 9048.
+    pub allow_void_unposted: bool,
     /// Lower-case customer ids: refused (default) or upper-cased as GP's field format does.
     pub upcase_customer_ids: bool,
     /// Lenient: store distributions as sent, without the account, DISTTYPE, balance and
@@ -66,7 +71,8 @@ impl Default for RulesConfig {
             sales_doc_number_max: 17,
             cash_receipt_number_max: 20,
             doc_number_unique_across_types: false,
-            allow_apply_to_unposted: true,
+            allow_apply_to_unposted: false,
+            allow_void_unposted: false,
             upcase_customer_ids: false,
             skip_distribution_checks: false,
             skip_tax_checks: false,
@@ -123,8 +129,8 @@ pub enum GpError {
     PolicyMissing { operation: String },
     #[error("{kind} {id} does not exist")]
     NotFound { kind: &'static str, id: String },
-    #[error("Apply To Document Number (APTODCNM) {number} does not exist as an invoice")]
-    ApplyTargetMissing { number: String },
+    #[error("Apply To Document Number (APTODCNM) {number} does not exist as {kind}")]
+    ApplyTargetMissing { number: String, kind: &'static str },
     #[error("Apply To Document Number (APTODCNM) {number} belongs to customer {owner}, not {customer}")]
     ApplyCustomer { number: String, owner: String, customer: String },
     #[error(
@@ -187,6 +193,17 @@ pub enum GpError {
     /// the emulator refuses it rather than ignoring the applies silently.
     #[error("Extension {id} is not installed on this GP Web Services instance")]
     ExtensionNotInstalled { id: String },
+    /// INFERRED (GP voids in Posted Transaction Maintenance): an unposted document is voided
+    /// by deleting it in GP, not by taRMVoidTransaction.
+    #[error("Document {number} is not posted; GP voids posted documents only")]
+    DocumentUnposted { number: String },
+    #[error("Batch header {field} {value:?} is not valid for a Receivables batch: {expected}")]
+    BatchHeaderInvalid { field: &'static str, value: String, expected: &'static str },
+    #[error("Void status (VOIDSTTS) {value} is not valid: 1 void (2 NSF and 3 waived are not emulated)")]
+    VoidStatusInvalid { value: i64 },
+    /// DOC (eConnect taRMVoidTransaction): not for multicurrency payments.
+    #[error("Document {number} is in currency {currency}; taRMVoidTransaction does not void multicurrency documents")]
+    VoidMulticurrency { number: String, currency: String },
     #[error("{0}")]
     Contract(String),
 }
@@ -243,6 +260,10 @@ impl GpError {
             Self::MasterTypeInvalid { .. } => 9045,
             Self::BatchBusy { .. } => 9046,
             Self::ExtensionNotInstalled { .. } => 9047,
+            Self::DocumentUnposted { .. } => 9048,
+            Self::BatchHeaderInvalid { .. } => 9049,
+            Self::VoidStatusInvalid { .. } => 9050,
+            Self::VoidMulticurrency { .. } => 9051,
         }
     }
 
@@ -282,7 +303,9 @@ impl GpError {
     /// HTTP status SBA answers with.
     pub fn http_status(&self) -> u16 {
         match self {
-            Self::DuplicateDocument { .. } | Self::CustomerExists { .. } => 409,
+            // 409 also for a batch being posted: a conflict with the batch's state, to retry
+            // once it is posted (told apart from a duplicate by ValidationError.Id 9046).
+            Self::DuplicateDocument { .. } | Self::CustomerExists { .. } | Self::BatchBusy { .. } => 409,
             Self::NotFound { .. } | Self::CompanyMissing { .. } => 404,
             _ => 400,
         }
@@ -347,5 +370,8 @@ mod tests {
         assert_eq!(GpError::DuplicateDocument { number: "X".into() }.code(), 190);
         assert_eq!(GpError::PeriodClosed { date: "d".into() }.to_string(), PERIOD_CLOSED);
         assert_eq!(GpError::CustomerMissing { customer: "C".into() }.properties(), ["CustomerKey"]);
+        let busy = GpError::BatchBusy { id: "B".into() };
+        assert_eq!((busy.code(), busy.http_status()), (9046, 409));
+        assert_eq!(busy.to_string(), "Batch is marked for posting by another user.");
     }
 }

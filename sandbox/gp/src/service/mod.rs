@@ -12,6 +12,7 @@ mod documents;
 mod members;
 pub mod posting;
 mod receivables;
+pub(crate) mod settle;
 
 use std::sync::Arc;
 
@@ -50,8 +51,24 @@ pub type OpResult<T> = Result<T, OpError>;
 /// An apply as the caller sent it, before the amount is read in the document's currency.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApplyRequest {
+    /// APTODCTY: an invoice (1, the default) or a debit memo (3).
+    pub to_type: crate::model::DocType,
     pub to_number: String,
     pub amount: String,
+}
+
+impl ApplyRequest {
+    /// APTODCTY as sent in an extension (`None`: an invoice): 1 invoice, 3 debit memo.
+    pub fn to_type_from(value: Option<&str>) -> Result<crate::model::DocType, GpError> {
+        use crate::model::DocType;
+        match value.map(str::trim) {
+            None | Some("") | Some("1") => Ok(DocType::Invoice),
+            Some("3") => Ok(DocType::DebitMemo),
+            Some(other) => Err(GpError::Contract(format!(
+                "APTODCTY {other:?} is not an apply-to document type the emulator stores: 1 invoice, 3 debit memo"
+            ))),
+        }
+    }
 }
 
 pub struct Service {

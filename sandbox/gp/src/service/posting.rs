@@ -126,10 +126,12 @@ impl Service {
         let mut errors = Vec::new();
         for d in self.db.batch_documents(company, id, source).await? {
             let doc = Some(d.number.as_str());
-            match self.db.period_closed(company, d.date).await? {
+            // GP checks the period of the GL posting date, not of the document date.
+            let posting = d.posting_date;
+            match self.db.period_closed(company, posting).await? {
                 Some(false) => {}
-                Some(true) => errors.push(refusal(doc, GpError::PeriodClosed { date: d.date.iso() })),
-                None => errors.push(refusal(doc, GpError::PeriodMissing { date: d.date.iso() })),
+                Some(true) => errors.push(refusal(doc, GpError::PeriodClosed { date: posting.iso() })),
+                None => errors.push(refusal(doc, GpError::PeriodMissing { date: posting.iso() })),
             }
             if d.distribution_lines == 0 {
                 errors.push(refusal(doc, GpError::DistributionsRequired));

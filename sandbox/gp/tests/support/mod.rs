@@ -4,6 +4,8 @@
 // Test helpers: a failed step should stop the test loudly (clippy.toml allows this only in #[test] fns).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod ec;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use bytes::Bytes;
@@ -24,6 +26,19 @@ pub const FABRIKAM: i32 = -1;
 
 pub async fn start() -> Sandbox {
     start_with(GpConfig::default()).await
+}
+
+/// A sandbox with the RMApply extension installed (applies in SOAP `Extensions` / SBA
+/// `Applies`); GP's other rules as by default (the apply-to document must be posted).
+pub async fn start_with_extension() -> Sandbox {
+    start_with(GpConfig { rmapply_extension: true, ..GpConfig::default() }).await
+}
+
+/// The extension installed and applies to unposted documents allowed: for tests about
+/// something else than when GP applies.
+pub async fn start_lenient_applies() -> Sandbox {
+    let rules = gp_sandbox::RulesConfig { allow_apply_to_unposted: true, ..Default::default() };
+    start_with(GpConfig { rmapply_extension: true, rules, ..GpConfig::default() }).await
 }
 
 pub async fn start_with(config: GpConfig) -> Sandbox {

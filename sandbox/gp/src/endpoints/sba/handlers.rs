@@ -134,6 +134,10 @@ async fn create_document(call: &Call<'_>, doc_type: DocType) -> HttpResponse {
         Ok(p) => p,
         Err(e) => return call.fail(e.into()),
     };
+    if !applies.is_empty() && !call.shared.rmapply_extension {
+        let id = crate::endpoints::soap::APPLY_EXTENSION_ID.to_string();
+        return call.fail(GpError::ExtensionNotInstalled { id }.into());
+    }
     let svc = &call.shared.service;
     match svc.create_document(call.company, doc_type, &node, &applies).await {
         Ok(doc) => {

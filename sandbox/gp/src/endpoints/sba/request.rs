@@ -39,8 +39,14 @@ pub fn read_payload(
                 serde_json::Value::String(s) => s.clone(),
                 other => other.to_string(),
             });
+            let to_type = match item.get("APTODCTY") {
+                None | Some(serde_json::Value::Null) => None,
+                Some(serde_json::Value::String(s)) => Some(s.clone()),
+                Some(other) => Some(other.to_string()),
+            };
+            let to_type = ApplyRequest::to_type_from(to_type.as_deref())?;
             match (to, amount) {
-                (Some(to_number), Some(amount)) => applies.push(ApplyRequest { to_number, amount }),
+                (Some(to_number), Some(amount)) => applies.push(ApplyRequest { to_type, to_number, amount }),
                 _ => {
                     return Err(GpError::Contract(format!("each of {APPLIES_MEMBER} needs APTODCNM and APPTOAMT")));
                 }

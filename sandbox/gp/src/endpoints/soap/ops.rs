@@ -26,6 +26,8 @@ pub const OPERATIONS: &[&str] = &[
     "GetReceivablesCreditMemoByKey",
     "CreateCashReceipt",
     "GetCashReceiptByKey",
+    "VoidCashReceipt",
+    "VoidReceivablesCreditMemo",
     "GetBatchByKey",
     "GetBatchList",
     "GetReceivablesDocumentList",
@@ -49,7 +51,8 @@ fn object_type(operation: &str) -> &'static str {
         "CreateReceivablesCreditMemo" | "GetReceivablesCreditMemoByKey" => {
             "Microsoft.Dynamics.GP.ReceivablesCreditMemo"
         }
-        "CreateCashReceipt" | "GetCashReceiptByKey" => "Microsoft.Dynamics.GP.CashReceipt",
+        "CreateCashReceipt" | "GetCashReceiptByKey" | "VoidCashReceipt" => "Microsoft.Dynamics.GP.CashReceipt",
+        "VoidReceivablesCreditMemo" => "Microsoft.Dynamics.GP.ReceivablesCreditMemo",
         "GetBatchByKey" | "GetBatchList" => "Microsoft.Dynamics.GP.Batch",
         "GetReceivablesDocumentList" => "Microsoft.Dynamics.GP.ReceivablesDocumentSummary",
         "GetPolicyByOperation" => "Microsoft.Dynamics.GP.Policy",
@@ -203,8 +206,9 @@ fn apply_elements(el: &Element) -> OpResult<Vec<ApplyRequest>> {
         return Ok(out);
     }
     let field = |name: &str| el.children.iter().find(|c| c.name.local == name).map(|c| c.text.trim().to_string());
+    let to_type = ApplyRequest::to_type_from(field("APTODCTY").as_deref())?;
     match (field("APTODCNM"), field("APPTOAMT")) {
-        (Some(to), Some(amount)) if !to.is_empty() => Ok(vec![ApplyRequest { to_number: to, amount }]),
+        (Some(to), Some(amount)) if !to.is_empty() => Ok(vec![ApplyRequest { to_type, to_number: to, amount }]),
         _ => Err(GpError::Contract("taRMApply needs APTODCNM (apply-to document number) and APPTOAMT (amount)".into())
             .into()),
     }
@@ -291,6 +295,12 @@ async fn run_in_company(shared: &Shared, co: &Company, op: &str, body: &Node) ->
             let id = key_id(body)?;
             let found = svc.get_document(co, doc_type, &id).await?;
             found.map(Some).ok_or_else(|| GpError::NotFound { kind: doc_type.label(), id }.into())
+        }
+        "VoidCashReceipt" | "VoidReceivablesCreditMemo" => {
+            require_policy(shared, body, op)?;
+            let doc_type = if op == "VoidCashReceipt" { DocType::CashReceipt } else { DocType::CreditMemo };
+            svc.void_document(co, doc_type, &key_id(body)?).await?;
+            Ok(None)
         }
         "GetReceivablesDocumentList" => Ok(Some(svc.document_list(co, body.at(&["criteria"])).await?)),
         "GetBatchByKey" => {

@@ -31,7 +31,8 @@ impl Service {
         let number = r.number();
         let (customer_id, customer) = r.customer().await?;
         let batch_id = r.batch_id();
-        let date = r.date().await?;
+        let date = r.date();
+        let posting_date = r.posting_date();
         let currency = r.currency(customer.as_ref()).await?;
         let texts = r.texts();
         let checkbook_id = r.checkbook(currency.as_ref()).await?;
@@ -39,7 +40,8 @@ impl Service {
             return Err(OpError::Rejected(r.errors));
         };
         let amounts = r.amounts(&currency);
-        let lines = lines::read(&mut r.errors, node, doc_type, &currency);
+        let mut lines = lines::read(&mut r.errors, node, doc_type, &currency);
+        lines.glpost_date = posting_date;
         let applies = r.applies(applies, &currency, amounts.document);
         let (Some(number), Some(customer_id), Some(batch_id), true) =
             (number, customer_id, batch_id, r.errors.is_empty())
@@ -66,6 +68,8 @@ impl Service {
             check_number: texts.check_number,
             distributions: node.get("Distributions").filter(|d| !d.is_nil()).cloned(),
             state: TxState::Work,
+            gl_posting_date: None,
+            void: None,
             created: now.clone(),
             modified: now,
         };

@@ -77,15 +77,16 @@ impl<'a> DocumentReader<'a> {
         batch_id
     }
 
-    /// `Date` (today if unset), which must fall in an open fiscal period.
-    pub async fn date(&mut self) -> OpResult<Date> {
-        let doc_date = date(self.node, "Date").unwrap_or_else(Date::today);
-        match self.service.db.period_closed(self.company.id, doc_date).await? {
-            Some(true) => self.errors.push(GpError::PeriodClosed { date: doc_date.iso() }),
-            Some(false) => {}
-            None => self.errors.push(GpError::PeriodMissing { date: doc_date.iso() }),
-        }
-        Ok(doc_date)
+    /// `Date` (today if unset). Its fiscal period is checked with the document's GL posting
+    /// date in the write ([`crate::ledger::check`]).
+    pub fn date(&mut self) -> Date {
+        date(self.node, "Date").unwrap_or_else(Date::today)
+    }
+
+    /// `GeneralLedgerPostingDate` (ReceivablesDocument and CashReceipt have it): the date GP
+    /// checks the fiscal period of; unset → the batch's, else the document date.
+    pub fn posting_date(&mut self) -> Option<Date> {
+        date(self.node, "GeneralLedgerPostingDate")
     }
 
     /// `CurrencyKey.ISOCode` → the company's currency with that ISO code; unset → the
@@ -196,9 +197,9 @@ impl<'a> DocumentReader<'a> {
     /// The applies, read in the document's currency: only receipts and credit memos apply,
     /// each amount positive, together not more than the document.
     pub fn applies(&mut self, requests: &[ApplyRequest], currency: &Currency, document: i64) -> Vec<Apply> {
-        if !requests.is_empty() && self.doc_type == DocType::Invoice {
+        if !requests.is_empty() && !super::super::settle::apply_from_type(self.doc_type) {
             self.errors.push(GpError::Contract(
-                "an invoice cannot carry applies; apply from the cash receipt or credit memo".into(),
+                "an invoice or debit memo cannot carry applies; apply from the cash receipt or credit memo".into(),
             ));
         }
         let applies: Vec<Apply> = requests.iter().filter_map(|a| self.apply(a, currency)).collect();
@@ -215,7 +216,10 @@ impl<'a> DocumentReader<'a> {
     fn apply(&mut self, a: &ApplyRequest, currency: &Currency) -> Option<Apply> {
         let refusal = match parse_minor(&a.amount, currency.decimal_digits) {
             Ok(v) if v <= 0 => GpError::ApplyAmountZero,
-            Ok(v) => return Some(Apply { to_number: a.to_number.trim_end().to_string(), amount_minor: v }),
+            Ok(v) => {
+                let to_number = a.to_number.trim_end().to_string();
+                return Some(Apply { to_type: a.to_type, to_number, amount_minor: v });
+            }
             Err(AmountError::TooPrecise { digits }) => GpError::TooPrecise {
                 property: "Extensions",
                 value: a.amount.clone(),
