@@ -133,6 +133,8 @@ impl Guest for StandinSource {
                 exchange_rate: None,
                 round_off: 0,
                 line_taxes: Vec::new(),
+                timestamp: 0,
+                voided_at: None,
             }),
         };
         Ok(vec![SourceRecord {
