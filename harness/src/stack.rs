@@ -138,6 +138,7 @@ pub fn fabrikam_mapping() -> Vec<(&'static str, &'static str)> {
         ("map.account.discount", "000-4300-00"),
         ("map.account.returns", "000-4900-00"),
         ("map.account.round_off", "000-7000-00"),
+        ("map.account.cash", "000-1100-00"),
         ("map.checkbook.USD", "UPTOWN TRUST"),
         ("map.checkbook.EUR", "EURO BANK"),
         ("map.checkbook.JPY", "TOKYO BANK"),
@@ -243,7 +244,10 @@ impl Stack {
             }
             if s.available + s.running == 0 && self.only_posting_waits(tenant).await? {
                 match self.spec.clerk {
-                    Clerk::Manual => return Ok(s),
+                    // Done when every batch waited for is still unposted (posted ones release
+                    // their waiters at the schedule's next re-check).
+                    Clerk::Manual if self.waited_batches_unposted(tenant).await? => return Ok(s),
+                    Clerk::Manual => {}
                     Clerk::PostWhenIdle => {
                         self.post_batches().await?;
                     }
@@ -265,6 +269,25 @@ impl Stack {
         };
         let waiting = self.app.store.jobs(&filter).await?;
         Ok(!waiting.is_empty() && waiting.iter().all(|j| j.wait_key.as_deref().is_some_and(|k| k.starts_with("posting:"))))
+    }
+
+    /// Whether every batch a waiting job of `tenant` waits for is still unposted in GP.
+    async fn waited_batches_unposted(&self, tenant: &str) -> anyhow::Result<bool> {
+        let unposted: Vec<String> = self
+            .gp
+            .control()
+            .batches(FABRIKAM)
+            .await?
+            .into_iter()
+            .map(|b| format!("posting:{}:{}", b.source, b.id))
+            .collect();
+        let filter = mlc_store::JobFilter {
+            connection: Some(tenant.into()),
+            states: vec![mlc_store::JobState::Waiting],
+            ..Default::default()
+        };
+        let waiting = self.app.store.jobs(&filter).await?;
+        Ok(waiting.iter().all(|j| j.wait_key.as_ref().is_some_and(|k| unposted.contains(k))))
     }
 
     /// The clerk's Series Post: every unposted batch of the emulator's Fabrikam company, as GP
