@@ -78,6 +78,8 @@ pub struct StackSpec {
     pub tls: bool,
     /// What GP's AR clerk does with the batches the connector fills.
     pub clerk: Clerk,
+    /// How often the schedule re-checks closed periods and unposted batches (seconds).
+    pub recheck_s: u64,
 }
 
 /// GP's AR clerk in a stack: GP applies and voids posted documents only, and batches are
@@ -104,6 +106,7 @@ impl Default for StackSpec {
             lease_ms: 15_000,
             tls: false,
             clerk: Clerk::PostWhenIdle,
+            recheck_s: 1,
         }
     }
 }
@@ -362,7 +365,7 @@ fn config(dir: &Path, spec: &StackSpec, cb: &ChargebeeSandbox, gp: &gp_sandbox::
         poll_ms: 50,
         backoff_base_ms: 200,
         backoff_cap_ms: 5000,
-        period_recheck_s: 1,
+        period_recheck_s: spec.recheck_s,
         ..HostConfig::default()
     };
     let mut config = Config { host, ..Config::default() };

@@ -315,3 +315,20 @@ pub fn receivables_invoice(
         tax_details: vec![],
     }
 }
+
+/// An eConnect executor on the GP emulator's SQL endpoint (Fabrikam, database TWO), as a GP
+/// administrator's tools (or a clerk's) reach it: what tests use to read or change GP behind
+/// the connector's back.
+pub fn gp_sql(s: &mlc_harness::stack::Stack) -> mlc_econnect::Executor {
+    let login = s.gp.sql_login();
+    let addr = s.gp.sql_addr().expect("the emulator's SQL endpoint");
+    mlc_econnect::Executor::new(mlc_econnect::Server {
+        host: addr.ip().to_string(),
+        port: addr.port(),
+        database: "TWO".into(),
+        user: login.user.clone(),
+        password: login.password.clone(),
+        max_connections: 2,
+        timeout: std::time::Duration::from_secs(10),
+    })
+}

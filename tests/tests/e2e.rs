@@ -7,7 +7,7 @@ use std::time::Duration;
 use chargebee_sandbox::Region;
 use chargebee_sandbox::{SeedSpec, WebhookConfig};
 use gp_sandbox::DocType;
-use ml_connector_tests::{TestDb, init_tracing, scratch};
+use ml_connector_tests::{TestDb, gp_sql, init_tracing, scratch};
 use mlc_harness::stack::{Stack, StackSpec, TenantSpec, WEBHOOK_PASSWORD, WEBHOOK_USER};
 
 const FABRIKAM: i32 = -1;
@@ -354,20 +354,6 @@ async fn a_tenant_runs_its_own_mapper_and_the_other_is_unchanged() {
 
 /// GP's company database through the product's own eConnect executor (the read queries of
 /// docs/econnect.md), as an auditor with a SQL login would look.
-fn gp_sql(s: &Stack) -> mlc_econnect::Executor {
-    let login = s.gp.sql_login();
-    let addr = s.gp.sql_addr().expect("the emulator's SQL endpoint");
-    mlc_econnect::Executor::new(mlc_econnect::Server {
-        host: addr.ip().to_string(),
-        port: addr.port(),
-        database: "TWO".into(),
-        user: login.user.clone(),
-        password: login.password.clone(),
-        max_connections: 2,
-        timeout: Duration::from_secs(10),
-    })
-}
-
 /// Decimal text (`110.00000`) → minor units of a 2- or 0-decimal currency.
 fn minor(text: &Option<String>, digits: u32) -> i64 {
     let t = text.as_deref().unwrap_or("0");
