@@ -8,7 +8,7 @@ use ml_connector_cli::{Cli, Command, SecretCommand, TokenCommand};
 
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,wasmtime=warn,cranelift=warn,sqlx=warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,wasmtime=warn,cranelift=warn,sqlx=warn,tiberius=warn"));
     tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
 }
 

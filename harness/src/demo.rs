@@ -1,7 +1,9 @@
 //! `ml-connector demo`: the product end to end on the embedded SQLite store, nothing to install
 //! beyond the build. Both emulators start in-process with seeded data; the host runs the real
 //! components (chargebee-source, gp-mapper, gp-target) with NTLM to GP; a backfill and then a
-//! stream of webhooks (duplicated, out of order) go through; the demo ends with the
+//! stream of webhooks (duplicated, out of order) go through. Receipts and credit memos land
+//! unapplied; their applies (and refunds' debit memos) wait until GP's clerk posts the batches —
+//! the demo posts them as the clerk would — then land once. The demo ends with the
 //! reconciliation: every customer, every currency, zero difference — or it fails.
 
 use std::path::PathBuf;
@@ -10,15 +12,29 @@ use std::time::{Duration, Instant};
 use anyhow::bail;
 use chargebee_sandbox::{InvoiceInput, LineInput, PaymentInput, SeedSpec, WebhookConfig};
 
-use crate::stack::{Stack, StackSpec, TenantSpec, WEBHOOK_PASSWORD, WEBHOOK_USER};
+use crate::stack::{Clerk, Stack, StackSpec, TenantSpec, WEBHOOK_PASSWORD, WEBHOOK_USER};
+
+/// GP's AR clerk: while applies wait for posting, post every batch (Series Post) and let the
+/// connector's settle steps land.
+async fn clerk_posts(s: &Stack) -> anyhow::Result<()> {
+    let waiting = s.app.store.stats(Some("acme")).await?.waiting;
+    let mut rounds = 0;
+    while s.only_posting_waits("acme").await? && rounds < 5 {
+        let posted = s.post_batches().await?;
+        println!("  GP's clerk posted {posted} batch(es); {waiting} apply/void step(s) were waiting for it");
+        s.drain("acme", Duration::from_secs(120)).await?;
+        rounds += 1;
+    }
+    Ok(())
+}
 
 pub async fn run(customers: usize) -> anyhow::Result<()> {
     let started = Instant::now();
     let work = PathBuf::from(".mlc/demo");
     let _ = std::fs::remove_dir_all(&work);
-    let mut tenant = TenantSpec::new("acme", "acme-test", chargebee_sandbox::Region::Us);
-    tenant.settings = vec![("map.refunds".into(), "skip".into()), ("map.invoice.voided".into(), "skip".into())];
-    let s = Stack::start(&work, StackSpec { tenants: vec![tenant], ..StackSpec::default() }).await?;
+    let tenant = TenantSpec::new("acme", "acme-test", chargebee_sandbox::Region::Us);
+    let spec = StackSpec { tenants: vec![tenant], clerk: Clerk::Manual, ..StackSpec::default() };
+    let s = Stack::start(&work, spec).await?;
     let site = s.site("acme")?;
     println!("Chargebee emulator: site {} ({}) at {}", site.name, site.region.as_str(), s.cb.origin(site.region));
     println!(
@@ -45,12 +61,18 @@ pub async fn run(customers: usize) -> anyhow::Result<()> {
             seed: 42,
             credit_note_rate: 0.2,
             refund_rate: 0.1,
+            void_rate: 0.05,
             ..SeedSpec::default()
         },
     )?;
     println!(
-        "seeded Chargebee: {} customers, {} invoices, {} payments, {} credit notes, {} refunds",
-        seeded.customers, seeded.invoices, seeded.payments, seeded.credit_notes, seeded.refunds
+        "seeded Chargebee: {} customers, {} invoices ({} voided), {} payments, {} credit notes, {} refunds",
+        seeded.customers,
+        seeded.invoices,
+        seeded.voided_invoices,
+        seeded.payments,
+        seeded.credit_notes,
+        seeded.refunds
     );
 
     // 1. Backfill: customers first, then invoices, payments, credit notes, 100 per call.
@@ -58,6 +80,7 @@ pub async fn run(customers: usize) -> anyhow::Result<()> {
     let t = Instant::now();
     s.backfill("acme").await?;
     let st = s.drain("acme", Duration::from_secs(300)).await?;
+    clerk_posts(&s).await?;
     let calls = control.counters(&site.name)?.accepted - calls_before;
     println!(
         "backfill: {} jobs done, {} parked in {:.2} s; {calls} Chargebee calls",
@@ -101,6 +124,8 @@ pub async fn run(customers: usize) -> anyhow::Result<()> {
     let t = Instant::now();
     let report = sender.deliver(events.clone()).await;
     let st = s.drain("acme", Duration::from_secs(120)).await?;
+    clerk_posts(&s).await?;
+    let st = s.drain("acme", Duration::from_secs(120)).await.map(|_| st)?;
     println!(
         "webhooks: {} events sent twice each, out of order: {} delivered, {} failed; drained in {:.2} s",
         events.len(),
