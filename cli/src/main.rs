@@ -7,8 +7,9 @@ use ml_connector::{app::App, config::Config, secretbox, serve};
 use ml_connector_cli::{Cli, Command, SecretCommand, TokenCommand};
 
 fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,wasmtime=warn,cranelift=warn,sqlx=warn,tiberius=warn"));
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("info,wasmtime=warn,cranelift=warn,sqlx=warn,tiberius=warn")
+    });
     tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
 }
 

@@ -67,12 +67,7 @@ pub async fn run(customers: usize) -> anyhow::Result<()> {
     )?;
     println!(
         "seeded Chargebee: {} customers, {} invoices ({} voided), {} payments, {} credit notes, {} refunds",
-        seeded.customers,
-        seeded.invoices,
-        seeded.voided_invoices,
-        seeded.payments,
-        seeded.credit_notes,
-        seeded.refunds
+        seeded.customers, seeded.invoices, seeded.voided_invoices, seeded.payments, seeded.credit_notes, seeded.refunds
     );
 
     // 1. Backfill: customers first, then invoices, payments, credit notes, 100 per call.

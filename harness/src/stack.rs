@@ -271,7 +271,8 @@ impl Stack {
             ..Default::default()
         };
         let waiting = self.app.store.jobs(&filter).await?;
-        Ok(!waiting.is_empty() && waiting.iter().all(|j| j.wait_key.as_deref().is_some_and(|k| k.starts_with("posting:"))))
+        Ok(!waiting.is_empty()
+            && waiting.iter().all(|j| j.wait_key.as_deref().is_some_and(|k| k.starts_with("posting:"))))
     }
 
     /// Whether every batch a waiting job of `tenant` waits for is still unposted in GP.
