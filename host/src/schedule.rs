@@ -13,7 +13,7 @@ use crate::app::{App, Connection};
 use crate::bindings::types::BatchKey;
 use crate::call::{Scope, call_component};
 use crate::jobs::{PollJob, PollMode};
-use crate::keys::{Batch, WaitKey};
+use crate::keys::WaitKey;
 use crate::timeline::{Label, Line};
 
 /// Run both loops until `stop`.
@@ -81,101 +81,84 @@ pub async fn events_sweep(app: &App, conn: &Connection) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What a GP-side wait waits for, as the schedule re-checks it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum GpWait {
+    /// A closed fiscal period (records parked on it).
+    Period,
+    /// An unposted batch (settle steps waiting for the clerk).
+    Posting,
+}
+
 /// Ask each target whether the periods its parked records wait for are open again; release
 /// the ones that are. One GP call per distinct date, not per record. Returns jobs released.
 pub async fn recheck_periods(app: &App) -> anyhow::Result<u64> {
-    let mut released = 0;
-    for (id, conn) in &app.connections {
-        let waiting = app
-            .store
-            .jobs(&JobFilter { connection: Some(id.clone()), states: vec![JobState::Waiting], ..Default::default() })
-            .await?;
-        let dates: BTreeSet<String> = waiting
-            .into_iter()
-            .filter_map(|j| match WaitKey::parse(j.wait_key.as_deref()?)? {
-                WaitKey::Period(date) => Some(date),
-                WaitKey::Record(_) | WaitKey::Posting(_) => None,
-            })
-            .collect();
-        for date in dates {
-            released += recheck_period(app, id, conn, date).await?;
-        }
-    }
-    Ok(released)
-}
-
-/// One date's period: asked once, under the target's call limit (a target that hangs here is
-/// cut at its `call_timeout_ms`, and the schedule goes on).
-async fn recheck_period(app: &App, id: &str, conn: &Connection, date: String) -> anyhow::Result<u64> {
-    let open = call_component(app, id, &conn.target, Scope::default(), async |store, target| {
-        target.ml_connector_plugin_target_api().call_fiscal_period_open(store, &date).await
-    })
-    .await?;
-    match open {
-        Ok(Ok(true)) => {
-            let n = app.store.release(id, &WaitKey::Period(date.clone()).to_string()).await?;
-            app.wake.notify_waiters();
-            note(app, id, "period-check", &format!("fiscal period of {date} is open again: {n} record(s) resume"))
-                .await?;
-            Ok(n)
-        }
-        Ok(Ok(false)) => Ok(0),
-        Ok(Err(e)) => {
-            tracing::warn!(connection = %id, "fiscal period check for {date}: {e:?}");
-            Ok(0)
-        }
-        Err(failure) => {
-            tracing::warn!(connection = %id, "fiscal period check for {date}: {failure}");
-            note(app, id, "period-check", &format!("fiscal period check for {date}: {failure}")).await?;
-            Ok(0)
-        }
-    }
+    recheck(app, GpWait::Period).await
 }
 
 /// Ask each target whether the batches its settle jobs wait for are posted; release the jobs of
 /// the posted ones. One GP call per distinct batch. Returns jobs released.
 pub async fn recheck_postings(app: &App) -> anyhow::Result<u64> {
+    recheck(app, GpWait::Posting).await
+}
+
+async fn recheck(app: &App, kind: GpWait) -> anyhow::Result<u64> {
     let mut released = 0;
     for (id, conn) in &app.connections {
         let waiting = app
             .store
             .jobs(&JobFilter { connection: Some(id.clone()), states: vec![JobState::Waiting], ..Default::default() })
             .await?;
-        let batches: BTreeSet<Batch> = waiting
+        let keys: BTreeSet<String> = waiting
             .into_iter()
-            .filter_map(|j| match WaitKey::parse(j.wait_key.as_deref()?)? {
-                WaitKey::Posting(b) => Some(b),
-                WaitKey::Record(_) | WaitKey::Period(_) => None,
+            .filter_map(|j| j.wait_key)
+            .filter(|k| match WaitKey::parse(k) {
+                Some(WaitKey::Period(_)) => kind == GpWait::Period,
+                Some(WaitKey::Posting(_)) => kind == GpWait::Posting,
+                _ => false,
             })
             .collect();
-        for batch in batches {
-            released += recheck_posting(app, id, conn, batch).await?;
+        for key in keys.iter().filter_map(|k| WaitKey::parse(k)) {
+            released += recheck_one(app, id, conn, key).await?;
         }
     }
     Ok(released)
 }
 
-async fn recheck_posting(app: &App, id: &str, conn: &Connection, batch: Batch) -> anyhow::Result<u64> {
-    let key = BatchKey { source: batch.source.clone(), id: batch.id.clone() };
-    let posted = call_component(app, id, &conn.target, Scope::default(), async |store, target| {
-        target.ml_connector_plugin_target_api().call_batch_posted(store, &key).await
+/// One period or batch: asked once, under the target's call limit (a target that hangs here is
+/// cut at its `call_timeout_ms`, and the schedule goes on).
+async fn recheck_one(app: &App, id: &str, conn: &Connection, key: WaitKey) -> anyhow::Result<u64> {
+    let (check, what, ready) = match &key {
+        WaitKey::Period(date) => ("period-check", format!("fiscal period of {date}"), "is open again"),
+        WaitKey::Posting(batch) => ("posting-check", format!("batch {batch}"), "is posted"),
+        WaitKey::Record(_) => return Ok(0),
+    };
+    let answer = call_component(app, id, &conn.target, Scope::default(), async |store, target| {
+        let api = target.ml_connector_plugin_target_api();
+        match &key {
+            WaitKey::Posting(b) => {
+                api.call_batch_posted(store, &BatchKey { source: b.source.clone(), id: b.id.clone() }).await
+            }
+            WaitKey::Period(date) => api.call_fiscal_period_open(store, date).await,
+            WaitKey::Record(_) => Ok(Ok(false)),
+        }
     })
     .await?;
-    match posted {
+    match answer {
         Ok(Ok(true)) => {
-            let n = app.store.release(id, &WaitKey::Posting(batch.clone()).to_string()).await?;
+            let n = app.store.release(id, &key.to_string()).await?;
             app.wake.notify_waiters();
-            note(app, id, "posting-check", &format!("GP posted batch {batch}: {n} settle step(s) resume")).await?;
+            note(app, id, check, &format!("{what} {ready}: {n} waiting job(s) resume")).await?;
             Ok(n)
         }
         Ok(Ok(false)) => Ok(0),
         Ok(Err(e)) => {
-            tracing::warn!(connection = %id, "batch posting check for {batch}: {e:?}");
+            tracing::warn!(connection = %id, "{check} of {what}: {e:?}");
             Ok(0)
         }
         Err(failure) => {
-            tracing::warn!(connection = %id, "batch posting check for {batch}: {failure}");
-            note(app, id, "posting-check", &format!("batch posting check for {batch}: {failure}")).await?;
+            tracing::warn!(connection = %id, "{check} of {what}: {failure}");
+            note(app, id, check, &format!("{check} of {what}: {failure}")).await?;
             Ok(0)
         }
     }
