@@ -10,9 +10,9 @@ use mlc_store::{JobFilter, JobState};
 use tokio_util::sync::CancellationToken;
 
 use crate::app::{App, Connection};
+use crate::bindings::types::BatchKey;
 use crate::call::{Scope, call_component};
 use crate::jobs::{PollJob, PollMode};
-use crate::bindings::types::BatchKey;
 use crate::keys::{Batch, WaitKey};
 use crate::timeline::{Label, Line};
 
@@ -115,7 +115,8 @@ async fn recheck_period(app: &App, id: &str, conn: &Connection, date: String) ->
         Ok(Ok(true)) => {
             let n = app.store.release(id, &WaitKey::Period(date.clone()).to_string()).await?;
             app.wake.notify_waiters();
-            note(app, id, "period-check", &format!("fiscal period of {date} is open again: {n} record(s) resume")).await?;
+            note(app, id, "period-check", &format!("fiscal period of {date} is open again: {n} record(s) resume"))
+                .await?;
             Ok(n)
         }
         Ok(Ok(false)) => Ok(0),

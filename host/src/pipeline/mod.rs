@@ -22,9 +22,9 @@ use crate::timeline::Label;
 
 pub use deps::needs;
 pub use outcome::{Outcome, Stage, doc_date, doc_label, kind_label, source_outcome};
-pub use settle::run_settle;
 use outcome::{outcome_str, summary, target_outcome};
 use run::{Run, StageFailure};
+pub use settle::run_settle;
 
 /// A stage either goes on with its value or stops the run.
 type Step<T> = anyhow::Result<Result<T, StageFailure>>;

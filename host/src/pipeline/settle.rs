@@ -15,9 +15,9 @@ use crate::jobs::SettleJob;
 use crate::keys::{Batch, WaitKey};
 use crate::timeline::Label;
 
+use super::Step;
 use super::outcome::{Outcome, Stage, doc_label, target_outcome};
 use super::run::Run;
-use super::Step;
 
 /// Whether the document is the settle step's (an apply or a void), not the write stage's.
 pub fn is_settlement(doc: &LedgerDoc) -> bool {
@@ -83,7 +83,8 @@ async fn settle_one(run: &Run<'_>, key: &str, doc: &LedgerDoc) -> Step<()> {
         Ok(Ok(SettleOutcome::Nothing(why))) => format!("{label}: nothing to do in GP ({why})"),
         Ok(Ok(SettleOutcome::Unposted(b))) => {
             let batch = Batch { source: b.source, id: b.id };
-            let reason = format!("{label}: waiting for GP to post batch {batch} (GP applies and voids posted documents)");
+            let reason =
+                format!("{label}: waiting for GP to post batch {batch} (GP applies and voids posted documents)");
             return run.fail(stage, key, t, Outcome::Wait { wait_key: WaitKey::Posting(batch), reason }).await;
         }
         Ok(Err(e)) => return run.fail(stage, key, t, target_outcome(doc, e)).await,
