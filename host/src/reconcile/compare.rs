@@ -7,7 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use ml_connector_sdk::money::to_decimal;
 
 use super::model::{
-    ApplyLink, Difference, DifferenceKind, DocKey, Exception, ExpectedDoc, HeldDoc, Line, LineStatus, RecordBalance,
+    ApplyLink, Difference, DifferenceKind, DocKey, DocType, Exception, ExpectedDoc, HeldDoc, Line, LineStatus,
+    RecordBalance,
 };
 
 /// Chargebee's side, as the tenant's mapper carries it.
@@ -81,9 +82,9 @@ fn add_held(l: &mut Line, h: &HeldDoc) {
     let remaining = if h.voided { 0 } else { h.remaining };
     let g = &mut l.gp;
     match h.doc_type {
-        super::DocType::Invoice | super::DocType::DebitMemo => g.amount_due += remaining,
-        super::DocType::CashReceipt => g.unapplied_cash += remaining,
-        super::DocType::CreditMemo => g.unapplied_credits += remaining,
+        DocType::Invoice | DocType::DebitMemo => g.amount_due += remaining,
+        DocType::CashReceipt => g.unapplied_cash += remaining,
+        DocType::CreditMemo => g.unapplied_credits += remaining,
     }
     g.unposted += usize::from(!h.posted);
 }

@@ -53,3 +53,5 @@ pub async fn run_with(app: &App, conn: &Connection, options: &Options) -> anyhow
     report.clean = report.is_clean();
     Ok(report)
 }
+#[cfg(test)]
+mod chargebee_tests;

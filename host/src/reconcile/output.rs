@@ -6,7 +6,7 @@ use std::io::Write;
 use ml_connector_sdk::money::to_decimal;
 use serde::Serialize;
 
-use super::model::{Line, Report};
+use super::model::{Line, LineStatus, Report};
 
 /// How `reconcile` prints its report.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -188,9 +188,9 @@ impl<'a> CsvRow<'a> {
             customer: &l.customer,
             currency: &l.currency,
             status: match l.status {
-                super::LineStatus::Ok => "ok",
-                super::LineStatus::Pending => "pending",
-                super::LineStatus::Differs => "differs",
+                LineStatus::Ok => "ok",
+                LineStatus::Pending => "pending",
+                LineStatus::Differs => "differs",
             },
             cb_amount_due: money(c.amount_due),
             cb_unapplied_cash: money(c.unapplied_cash),
