@@ -294,3 +294,20 @@ fn json_names_are_the_documented_ones() {
     let d = &v["differences"][0];
     assert_eq!((d["kind"].as_str(), d["doc_type"].as_str()), (Some("apply_pending"), Some("cash-receipt")));
 }
+
+#[test]
+fn the_table_shows_both_sides_pending_applies_and_exceptions_apart() {
+    let mut b = settled_books();
+    b.held[1] = HeldDoc { remaining: 9_000, posted: false, ..b.held[1].clone() };
+    b.held[0].remaining = 6_000;
+    b.hold(DocType::Invoice, "MANUAL-7", 2_500, 2_500, true);
+    let mut out = Vec::new();
+    b.report(false).write(Format::Table, &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    let rows: Vec<&str> = text.lines().collect();
+    assert!(rows[1].starts_with("ACME0001        USD Chargebee") && rows[1].contains("-30.00"), "{text}");
+    assert!(rows[2].contains(" GP ") && rows[2].contains("25.00 (1)") && rows[2].ends_with("pending"), "{text}");
+    assert!(text.contains("apply pending: cash receipt RCT1 unposted"), "{text}");
+    assert!(text.contains("exceptions: in GP, no Chargebee record maps to them (not compared)"), "{text}");
+    assert!(text.contains("ACME0001 USD invoice MANUAL-7: 25.00, remaining 25.00, posted"), "{text}");
+}
