@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use mlc_harness::sandbox::SandboxCommand;
 
 #[derive(Parser)]
@@ -79,12 +79,21 @@ pub enum Command {
         customers: usize,
     },
     /// Compare Chargebee (read fresh, through the connection's mapper) with GP, per customer
-    /// and currency; exits non-zero if anything differs.
+    /// and currency: net amount due against GP's open balance, and its parts. Exit code 0:
+    /// clean (applies waiting for GP's posting allowed); 1: differences (or an error).
     Reconcile {
         #[arg(long, short, default_value = "ml-connector.toml")]
         config: PathBuf,
         #[arg(long)]
         connection: String,
+        /// table (people), json (everything, minor units) or csv (one row per customer and
+        /// currency, major units).
+        #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+        format: ReportFormat,
+        /// Documents in GP no Chargebee record maps to (keyed by hand) count as differences
+        /// and in GP's totals, instead of being listed apart as exceptions.
+        #[arg(long)]
+        strict: bool,
     },
     /// Re-run jobs from the start (fetch → map → write); the GP target's idempotency means
     /// nothing is posted twice. Filters combine; none = every job of the connection.
@@ -106,6 +115,24 @@ pub enum Command {
         #[arg(long)]
         until: Option<String>,
     },
+}
+
+/// How `reconcile` prints its report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Table,
+    Json,
+    Csv,
+}
+
+impl From<ReportFormat> for ml_connector::reconcile::Format {
+    fn from(f: ReportFormat) -> Self {
+        match f {
+            ReportFormat::Table => ml_connector::reconcile::Format::Table,
+            ReportFormat::Json => ml_connector::reconcile::Format::Json,
+            ReportFormat::Csv => ml_connector::reconcile::Format::Csv,
+        }
+    }
 }
 
 #[derive(Subcommand)]

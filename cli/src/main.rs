@@ -4,7 +4,7 @@ use anyhow::Context;
 use clap::Parser;
 use ml_connector::jobs::PollMode;
 use ml_connector::{app::App, config::Config, secretbox, serve};
-use ml_connector_cli::{Cli, Command, SecretCommand, TokenCommand};
+use ml_connector_cli::{Cli, Command, ReportFormat, SecretCommand, TokenCommand};
 
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
@@ -63,17 +63,33 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Demo { customers } => mlc_harness::demo::run(customers).await,
-        Command::Reconcile { config, connection } => {
+        Command::Reconcile { config, connection, format, strict } => {
             let app = App::build(Config::load(&config)?).await?;
             let conn = app
                 .connections
                 .get(&connection)
                 .with_context(|| format!("connection {connection:?} is not in the config"))?
                 .clone();
-            let report = ml_connector::reconcile::run(&app, &conn).await?;
-            report.print();
-            anyhow::ensure!(report.is_clean(), "{} difference(s)", report.differences.len());
-            println!("clean: {} records, zero difference", report.records_read);
+            let options = ml_connector::reconcile::Options { strict };
+            let report = ml_connector::reconcile::run_with(&app, &conn, &options).await?;
+            let mut out = std::io::stdout().lock();
+            report.write(format.into(), &mut out)?;
+            std::io::Write::flush(&mut out)?;
+            let pending = report.differences.len() - report.real_differences();
+            anyhow::ensure!(
+                report.is_clean(),
+                "{} difference(s), {pending} pending GP's posting",
+                report.real_differences()
+            );
+            if format == ReportFormat::Table {
+                let waiting =
+                    if pending > 0 { format!("; {pending} apply/void pending GP's posting") } else { String::new() };
+                let hand = report.exceptions.len();
+                println!(
+                    "clean: {} records, zero difference{waiting}; {hand} hand-entered exception(s)",
+                    report.records_read
+                );
+            }
             Ok(())
         }
         Command::Replay { config, connection, record, state, since, until } => {
