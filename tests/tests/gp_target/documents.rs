@@ -284,12 +284,12 @@ async fn a_batch_being_posted_is_transient(endpoint: &'static str) {
 
     // A Series Post holding the batch: the write meanwhile is transient; after it, the next
     // write opens a new batch of the same id.
-    control.set_posting_pause(Duration::from_millis(1_500));
+    control.set_posting_pause(Duration::from_secs(3));
     let posting = tokio::spawn({
         let control = control.clone();
         async move { control.post_batch(FABRIKAM, SLS, "RM_Sales").await.unwrap() }
     });
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
     let inv3 = LedgerDoc::Invoice(invoice("CBINV-3", "ACME-1", 3_000, 0));
     let r = e.write(&inv3).await;
     assert!(matches!(&r, Err(TargetError::Transient(_))), "{r:?}");
