@@ -280,6 +280,9 @@ fn every_value_round_trips_through_a_soap_body() {
         prop_assert_eq!(read(&["Date"]), Some(format!("{}T00:00:00", v[3]).trim().to_string()));
         prop_assert_eq!(read(&["CurrencyKey", "ISOCode"]), Some(v[4].trim().to_string()));
         prop_assert_eq!(read(&["Description"]), Some(v[5].trim().to_string()));
+        // The GL posting date is the document date's (none moved); documents carry no applies.
+        prop_assert_eq!(read(&["GeneralLedgerPostingDate"]), Some(format!("{}T00:00:00", v[3]).trim().to_string()));
+        prop_assert_eq!(x.text(&["APTODCNM"]), None);
         if receipt {
             prop_assert_eq!(read(&["Type"]), Some(v[8].trim().to_string()));
             prop_assert_eq!(read(&["CheckCardNumber"]), Some(v[9].trim().to_string()));

@@ -24,7 +24,7 @@
 //! Answers: `{"Payload": …}` (a bare object is accepted too), errors
 //! `{"Error": {"Status", "Message", "ValidationResult": {"Errors": [{"Message", …}]}}}`:
 //! 400 validation, 404 not found (with a ValidationResult; without one the route or company is
-//! wrong), 409 duplicate key, 500 GP's system exception.
+//! wrong), 409 duplicate key (or a batch being posted, Id 9046: retried), 500 GP's system exception.
 //!
 //! Keys go in the URL %-encoded; a key containing `/`, `(`, `)` or `;` cannot be addressed (the
 //! emulator decodes the path before splitting it, IIS refuses `%2F` by default, and SBA's key
@@ -35,7 +35,7 @@ mod body;
 use ml_connector_sdk::money::from_decimal;
 use serde_json::Value;
 
-use crate::model::{Address, Doc, DocKind, Owned, Party};
+use crate::model::{Address, Doc, DocKind, Owned, Party, is_batch_busy};
 use crate::transport::Theirs;
 use crate::wire::{Call, Protocol, Refusal, Status, Summary, Verb, is_system_exception, summary_kind};
 use body::{Json, customer_payload, customer_update, document_body};
@@ -279,6 +279,9 @@ impl Protocol for Sba {
         match status {
             // With a ValidationResult GP looked for the object; without one the route is wrong.
             404 if call.lookup && has_validation_result(body) => Refusal::NotFound(text),
+            // 409 is also GP's answer for a batch being posted (Id 9046): a refusal to retry,
+            // not a duplicate to look up.
+            409 if is_batch_busy(&text) => Refusal::Invalid { text, details: None },
             409 => Refusal::Duplicate(text),
             400 | 422 => Refusal::Invalid { text, details: None },
             401 | 403 | 404 | 405 | 406 | 415 => Refusal::Misconfigured(labelled()),
@@ -311,6 +314,18 @@ mod tests {
             Refusal::Misconfigured(_)
         ));
         assert!(matches!(sba.refusal(&get, 404, body), Refusal::NotFound(_)));
+    }
+
+    #[test]
+    fn a_409_for_a_batch_being_posted_is_no_duplicate() {
+        let sba = Sba::new("http://gp:1/GPService/Tenants(DefaultTenant)/Companies(F)");
+        let create = sba.create_document(&Doc::new(DocKind::Invoice, "INV-1", "ACME", "B", "2025-11-25", "USD"));
+        let busy = r#"{"Error":{"Status":409,"Message":"Conflict","ValidationResult":{"Errors":[{"Id":9046,"Message":"Batch is marked for posting by another user."}],"Warnings":[]}}}"#;
+        assert!(
+            matches!(sba.refusal(&create, 409, busy), Refusal::Invalid { text, .. } if text.contains("marked for posting"))
+        );
+        let duplicate = r#"{"Error":{"Status":409,"Message":"Conflict","ValidationResult":{"Errors":[{"Id":190,"Message":"Document number (DOCNUMBR) already exists in either RM00401, RM10301, RM20101 or RM30101"}],"Warnings":[]}}}"#;
+        assert!(matches!(sba.refusal(&create, 409, duplicate), Refusal::Duplicate(_)));
     }
 
     #[test]
