@@ -49,13 +49,13 @@ async fn change_remaining(
     Ok(())
 }
 
-impl Db {
-    /// Records an apply and reduces both documents' remaining amounts.
-    pub async fn apply(conn: &mut SqliteConnection, company: i32, a: &ApplyRow<'_>) -> sqlx::Result<()> {
-        let merged = sqlx::query(
-            "UPDATE rm20201 SET appldamt = appldamt + ?, wrofamnt = wrofamnt + ?, applydate = ?, glpostdt = ? \
-             WHERE company_id = ? AND apfrdcty = ? AND apfrdcnm = ? AND aptodcty = ? AND aptodcnm = ?",
-        )
+/// `sql` with an apply row's values bound in RM20201's order (amounts, dates, then the pair).
+fn apply_row<'q>(
+    sql: &'static str,
+    company: i32,
+    a: &ApplyRow<'q>,
+) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments> {
+    sqlx::query(sql)
         .bind(a.amount)
         .bind(a.write_off)
         .bind(a.date.iso())
@@ -65,24 +65,19 @@ impl Db {
         .bind(a.from.1)
         .bind(a.to.0.rmdtypal())
         .bind(a.to.1)
-        .execute(&mut *conn)
-        .await?;
-        if merged.rows_affected() == 0 {
-            sqlx::query(
-                "INSERT INTO rm20201 (appldamt, wrofamnt, applydate, glpostdt, company_id, apfrdcty, apfrdcnm, \
-                 aptodcty, aptodcnm) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(a.amount)
-            .bind(a.write_off)
-            .bind(a.date.iso())
-            .bind(a.posting_date.iso())
-            .bind(company)
-            .bind(a.from.0.rmdtypal())
-            .bind(a.from.1)
-            .bind(a.to.0.rmdtypal())
-            .bind(a.to.1)
-            .execute(&mut *conn)
-            .await?;
+}
+
+impl Db {
+    /// Records an apply and reduces both documents' remaining amounts.
+    pub async fn apply(conn: &mut SqliteConnection, company: i32, a: &ApplyRow<'_>) -> sqlx::Result<()> {
+        // One row per pair of documents: a later apply adds to it. Both statements take the
+        // same parameters in the same order.
+        let merge = "UPDATE rm20201 SET appldamt = appldamt + ?, wrofamnt = wrofamnt + ?, applydate = ?, glpostdt = ? \
+             WHERE company_id = ? AND apfrdcty = ? AND apfrdcnm = ? AND aptodcty = ? AND aptodcnm = ?";
+        let insert = "INSERT INTO rm20201 (appldamt, wrofamnt, applydate, glpostdt, company_id, apfrdcty, apfrdcnm, \
+             aptodcty, aptodcnm) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+        if apply_row(merge, company, a).execute(&mut *conn).await?.rows_affected() == 0 {
+            apply_row(insert, company, a).execute(&mut *conn).await?;
         }
         change_remaining(conn, company, a.from, -a.amount).await?;
         change_remaining(conn, company, a.to, -(a.amount + a.write_off)).await
