@@ -17,9 +17,9 @@ use crate::stack::{Clerk, Stack, StackSpec, TenantSpec, WEBHOOK_PASSWORD, WEBHOO
 /// GP's AR clerk: while applies wait for posting, post every batch (Series Post) and let the
 /// connector's settle steps land.
 async fn clerk_posts(s: &Stack) -> anyhow::Result<()> {
-    let waiting = s.app.store.stats(Some("acme")).await?.waiting;
     let mut rounds = 0;
     while s.only_posting_waits("acme").await? && rounds < 5 {
+        let waiting = s.app.store.stats(Some("acme")).await?.waiting;
         let posted = s.post_batches().await?;
         println!("  GP's clerk posted {posted} batch(es); {waiting} apply/void step(s) were waiting for it");
         s.drain("acme", Duration::from_secs(120)).await?;

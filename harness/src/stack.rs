@@ -263,14 +263,19 @@ impl Stack {
         }
     }
 
-    /// Whether every waiting job of `tenant` waits for GP to post a batch.
-    pub async fn only_posting_waits(&self, tenant: &str) -> anyhow::Result<bool> {
+    /// Waiting jobs of `tenant`.
+    async fn waiting(&self, tenant: &str) -> anyhow::Result<Vec<mlc_store::Job>> {
         let filter = mlc_store::JobFilter {
             connection: Some(tenant.into()),
             states: vec![mlc_store::JobState::Waiting],
             ..Default::default()
         };
-        let waiting = self.app.store.jobs(&filter).await?;
+        self.app.store.jobs(&filter).await
+    }
+
+    /// Whether every waiting job of `tenant` waits for GP to post a batch.
+    pub async fn only_posting_waits(&self, tenant: &str) -> anyhow::Result<bool> {
+        let waiting = self.waiting(tenant).await?;
         Ok(!waiting.is_empty()
             && waiting.iter().all(|j| j.wait_key.as_deref().is_some_and(|k| k.starts_with("posting:"))))
     }
@@ -285,12 +290,7 @@ impl Stack {
             .into_iter()
             .map(|b| format!("posting:{}:{}", b.source, b.id))
             .collect();
-        let filter = mlc_store::JobFilter {
-            connection: Some(tenant.into()),
-            states: vec![mlc_store::JobState::Waiting],
-            ..Default::default()
-        };
-        let waiting = self.app.store.jobs(&filter).await?;
+        let waiting = self.waiting(tenant).await?;
         Ok(waiting.iter().all(|j| j.wait_key.as_ref().is_some_and(|k| unposted.contains(k))))
     }
 

@@ -10,7 +10,6 @@ mod outcome;
 mod run;
 mod settle;
 
-use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use crate::app::{App, Connection};
@@ -36,7 +35,7 @@ pub async fn run(app: &App, conn: &Connection, trigger: &Trigger, job_id: Option
 /// A trigger job: fetch (unless a poll page already did) → map → wait → write.
 pub async fn run_job(app: &App, conn: &Connection, job: &TriggerJob, job_id: Option<i64>) -> anyhow::Result<Outcome> {
     let key = RecordKey::of_trigger(&job.trigger).to_string();
-    let run = &Run { app, conn, job_id, pending: Arc::new(Mutex::new(Vec::new())), staged: Mutex::new(None) };
+    let run = &Run::new(app, conn, job_id);
     let outcome = match stages(run, job, &key).await? {
         Ok(()) => Outcome::Done,
         Err(f) => {
@@ -123,8 +122,8 @@ async fn record(run: &Run<'_>, rec: &SourceRecord) -> Step<()> {
     // Applies and voids wait for GP's posting in a job of their own. Enqueued after the commit
     // and before this job's ack: a crash in between re-runs this job, which enqueues it again
     // (same key, one job).
-    let settles = docs.iter().any(settle::is_settlement);
-    if settles && let Some(key) = crate::keys::RecordKey::parse(&rkey) {
+    if docs.iter().any(settle::is_settlement) {
+        let key = RecordKey::of_record(rec);
         let job = crate::jobs::settle_job(conn.id(), &key, rec.version, app.config.host.max_attempts)?;
         if let mlc_store::Enqueued::Created(_) = app.store.enqueue(job).await? {
             app.wake.notify_waiters();

@@ -35,7 +35,12 @@ pub struct Run<'a> {
     pub staged: Mutex<Option<RecordRow>>,
 }
 
-impl Run<'_> {
+impl<'a> Run<'a> {
+    /// A job's run, nothing staged yet.
+    pub fn new(app: &'a App, conn: &'a Connection, job_id: Option<i64>) -> Run<'a> {
+        Run { app, conn, job_id, pending: Arc::new(Mutex::new(Vec::new())), staged: Mutex::new(None) }
+    }
+
     /// Add a line to the record's timeline (committed with the next record write).
     pub async fn audit(&self, stage: Stage, label: Label, key: &str, t: Instant, detail: &str) -> anyhow::Result<()> {
         let line = Line::new(self.conn.id(), stage.as_str(), label, detail)

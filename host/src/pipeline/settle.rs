@@ -5,7 +5,6 @@
 //! apply and the ack never applies twice). An unposted batch makes the job wait on it, visibly;
 //! the schedule asks GP whether the batch is posted and releases the job (`schedule`).
 
-use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use crate::app::{App, Connection};
@@ -26,7 +25,7 @@ pub fn is_settlement(doc: &LedgerDoc) -> bool {
 
 /// One settle job: every apply and void of the record's stored ledger documents, in order.
 pub async fn run_settle(app: &App, conn: &Connection, job: &SettleJob, job_id: Option<i64>) -> anyhow::Result<Outcome> {
-    let run = &Run { app, conn, job_id, pending: Arc::new(Mutex::new(Vec::new())), staged: Mutex::new(None) };
+    let run = &Run::new(app, conn, job_id);
     let key = &job.record_key;
     let t = Instant::now();
     let row = app.store.record(conn.id(), key).await?;
