@@ -50,6 +50,20 @@ pub enum Command {
         #[command(subcommand)]
         action: TokenCommand,
     },
+    /// Run the local agent next to GP (`gp.via = "agent"`): it dials out to the host, serves
+    /// GP calls from the tunnel, and reaches only what agent.toml lists. `agent seal NAME`
+    /// seals a credential for agent.toml (value on stdin).
+    Agent {
+        #[arg(long, short, default_value = "agent.toml")]
+        config: PathBuf,
+        #[command(subcommand)]
+        action: Option<AgentCommand>,
+    },
+    /// Agent credentials: create (shown once), list, revoke (closes its live tunnels).
+    AgentToken {
+        #[command(subcommand)]
+        action: AgentTokenCommand,
+    },
     /// Run an emulator on its own (for trying the connector, or other clients, against it).
     Sandbox {
         #[command(subcommand)]
@@ -156,6 +170,44 @@ pub enum TokenCommand {
         config: PathBuf,
     },
     /// Revoke a token by name (at once, for every replica).
+    Revoke {
+        name: String,
+        #[arg(long, short, default_value = "ml-connector.toml")]
+        config: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AgentCommand {
+    /// Seal a credential's value (read from stdin) under the agent's key, and print the
+    /// `sealed = "…"` text for agent.toml; the key file is created if missing.
+    Seal {
+        /// Its name in agent.toml's [credentials] (a sealed value opens under that name only).
+        name: String,
+        #[arg(long, default_value = "agent.key")]
+        key: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AgentTokenCommand {
+    /// Create an agent credential for one connection and print it (once; stored as sha256).
+    /// Create a second one before revoking the first to rotate without a gap.
+    Create {
+        #[arg(long)]
+        connection: String,
+        /// A name (default `<connection>-agent-<random>`).
+        name: Option<String>,
+        #[arg(long, short, default_value = "ml-connector.toml")]
+        config: PathBuf,
+    },
+    /// Every agent credential: name, connection, created, last used, revoked.
+    List {
+        #[arg(long, short, default_value = "ml-connector.toml")]
+        config: PathBuf,
+    },
+    /// Revoke by name: refused at the next connect, and live tunnels are closed within
+    /// `[agents] status_s`.
     Revoke {
         name: String,
         #[arg(long, short, default_value = "ml-connector.toml")]

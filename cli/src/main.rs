@@ -4,7 +4,7 @@ use anyhow::Context;
 use clap::Parser;
 use ml_connector::jobs::PollMode;
 use ml_connector::{app::App, config::Config, secretbox, serve};
-use ml_connector_cli::{Cli, Command, ReportFormat, SecretCommand, TokenCommand};
+use ml_connector_cli::{AgentCommand, AgentTokenCommand, Cli, Command, ReportFormat, SecretCommand, TokenCommand};
 
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
@@ -48,6 +48,24 @@ async fn main() -> anyhow::Result<()> {
         Command::Secret { action } => secret(action).await,
         Command::Sandbox { which } => which.run().await,
         Command::Token { action } => token(action).await,
+        Command::Agent { config, action: None } => {
+            if let Err(e) = ml_connector::agent::run::run_from(&config, serve::shutdown_signal()).await {
+                eprintln!("agent stopped: {e:#}");
+                std::process::exit(2);
+            }
+            Ok(())
+        }
+        Command::Agent { action: Some(AgentCommand::Seal { name, key }), .. } => {
+            let mut value = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut value)?;
+            let value = value.trim_end_matches(['\r', '\n']);
+            anyhow::ensure!(!value.is_empty(), "no value on stdin");
+            let sealed = ml_connector::agent::config::seal(&key, &name, value)?;
+            eprintln!("sealed under {}; put this in agent.toml:", key.display());
+            println!("[credentials.{name}]\nsealed = \"{sealed}\"");
+            Ok(())
+        }
+        Command::AgentToken { action } => agent_token(action).await,
         Command::Backfill { config, connection, since, until, events } => {
             let app = App::build(Config::load(&config)?).await?;
             anyhow::ensure!(
@@ -154,6 +172,50 @@ async fn token(action: TokenCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `agent-token …`: agent credentials live with the admin tokens (scope `agent`, one connection).
+async fn agent_token(action: AgentTokenCommand) -> anyhow::Result<()> {
+    use ml_connector::admin::tokens;
+    match action {
+        AgentTokenCommand::Create { connection, name, config } => {
+            let cfg = Config::load(&config)?;
+            let conn = cfg.connection(&connection).with_context(|| format!("connection {connection:?} is not in {}", config.display()))?;
+            if !conn.via_agent() {
+                eprintln!("note: connection {connection} does not set gp.via = \"agent\" yet; the host refuses its agent until it does");
+            }
+            let name = name.unwrap_or_else(|| format!("{connection}-agent-{}", &uuid_suffix()));
+            let store = mlc_store::open(&cfg.host.database).await?;
+            let token = tokens::create_agent(store.as_ref(), &name, &connection).await?;
+            eprintln!("agent credential {name} (connection {connection}) created; it is shown once — give it to the agent (token = {{ env = \"MLC_AGENT_TOKEN\" }}):");
+            println!("{token}");
+            Ok(())
+        }
+        AgentTokenCommand::List { config } => {
+            let store = mlc_store::open(&Config::load(&config)?.host.database).await?;
+            println!("{:<32} {:<16} {:<14} {:<14} revoked", "name", "connection", "created", "last used");
+            let when = |ms: Option<i64>| ms.map_or("-".to_string(), |ms| format!("{}", ms / 1000));
+            for t in store.token_list().await?.into_iter().filter(|t| t.scope == tokens::AGENT_SCOPE) {
+                let conn = t.connection.as_deref().unwrap_or("-");
+                let (created, used, revoked) = (when(Some(t.created_at)), when(t.last_used_at), when(t.revoked_at));
+                println!("{:<32} {:<16} {:<14} {:<14} {revoked}", t.name, conn, created, used);
+            }
+            Ok(())
+        }
+        AgentTokenCommand::Revoke { name, config } => {
+            let store = mlc_store::open(&Config::load(&config)?.host.database).await?;
+            let is_agent = store.token_list().await?.iter().any(|t| t.name == name && t.scope == tokens::AGENT_SCOPE);
+            anyhow::ensure!(is_agent, "no agent credential named {name:?}");
+            anyhow::ensure!(store.token_revoke(&name).await?, "agent credential {name:?} is revoked already");
+            println!("agent credential {name} revoked; its live tunnels close at the next status check");
+            Ok(())
+        }
+    }
+}
+
+fn uuid_suffix() -> String {
+    let id = ml_connector::admin::tokens::generate();
+    id.chars().rev().filter(|c| c.is_ascii_alphanumeric()).take(6).collect::<String>().to_ascii_lowercase()
 }
 
 /// `secret …`: the work is in `ml_connector::secretbox::ops`; this reads stdin and prints.

@@ -192,7 +192,7 @@ impl Stack {
         let app = App::build(config.clone()).await?;
         let stop = CancellationToken::new();
         let options =
-            ServeOptions { listen: Some("127.0.0.1:0".into()), admin: Some("127.0.0.1:0".into()), schedule: true };
+            ServeOptions { listen: Some("127.0.0.1:0".into()), admin: Some("127.0.0.1:0".into()), schedule: true, agents: None };
         let intake = ml_connector::serve::start(app.clone(), options, stop.clone()).await?;
         let base = intake.base_url().context("the stack's host listens")?;
         Ok(Stack { cb, gp, app, base, stop, config, config_path, spec, intake, restarted: None })
@@ -207,7 +207,7 @@ impl Stack {
             None => self.intake.abort_workers(),
         }
         self.app = App::build(self.config.clone()).await?;
-        let options = ServeOptions { listen: None, admin: None, schedule: true };
+        let options = ServeOptions { listen: None, admin: None, schedule: true, agents: None };
         self.restarted = Some(ml_connector::serve::start(self.app.clone(), options, self.stop.clone()).await?);
         Ok(())
     }

@@ -31,6 +31,8 @@ pub struct App {
     pub owner: String,
     /// Refused webhooks, summarised periodically rather than audited one by one.
     pub denials: Arc<crate::denials::Denials>,
+    /// The local agents' tunnels to this process (`gp.via = "agent"`).
+    pub agents: Arc<crate::agent::hub::Hub>,
 }
 
 pub struct Connection {
@@ -89,10 +91,11 @@ impl App {
         let secrets = crate::caps::secrets::resolve(&config, &sites, store.as_ref()).await?;
         let tls = crate::caps::http::tls::client_config(config.host.extra_ca.as_deref())?;
         let clients = HttpClients::new(tls)?;
+        let agents = Arc::new(crate::agent::hub::Hub::default());
         let mut connections = BTreeMap::new();
         for cc in &config.connections {
             let binder = Binder { config: &config, conn: cc, runtime: &runtime, components: &components };
-            let env = |role| binder.env(role, &secrets, &clients, sites.get(&cc.id));
+            let env = |role| binder.env(role, &secrets, &clients, sites.get(&cc.id), &agents);
             let source = binder.bind(&env(Role::Source), SourcePre::new)?;
             let mapper = binder.bind(&env(Role::Mapper), MapperPre::new)?;
             let target = binder.bind(&env(Role::Target), TargetPre::new)?;
@@ -104,7 +107,7 @@ impl App {
         }
         let owner = format!("mlc-{}", uuid::Uuid::new_v4());
         let (wake, denials) = (Arc::new(Notify::new()), Arc::default());
-        Ok(Arc::new(App { config, store, runtime, components, connections, wake, owner, denials }))
+        Ok(Arc::new(App { config, store, runtime, components, connections, wake, owner, denials, agents }))
     }
 }
 
@@ -123,6 +126,7 @@ impl<'a> Binder<'a> {
         secrets: &'a ResolvedSecrets,
         clients: &'a HttpClients,
         chargebee: Option<&'a ChargebeeSite>,
+        agents: &'a Arc<crate::agent::hub::Hub>,
     ) -> ConfigureEnv<'a> {
         ConfigureEnv {
             connection: self.conn,
@@ -132,6 +136,7 @@ impl<'a> Binder<'a> {
             secrets,
             clients,
             chargebee,
+            agents,
         }
     }
 

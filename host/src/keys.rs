@@ -89,6 +89,8 @@ pub enum WaitKey {
     Period(String),
     /// An unposted GP batch (source, id) a clerk has to post before an apply or a void.
     Posting(Batch),
+    /// The connection's local agent to connect (`gp.via = "agent"`, no tunnel).
+    Agent,
 }
 
 /// A GP batch by its source (`RM_Sales`, `RM_Cash`) and id.
@@ -106,9 +108,13 @@ impl fmt::Display for Batch {
 
 const PERIOD_PREFIX: &str = "period:";
 const POSTING_PREFIX: &str = "posting:";
+const AGENT_KEY: &str = "agent";
 
 impl WaitKey {
     pub fn parse(text: &str) -> Option<WaitKey> {
+        if text == AGENT_KEY {
+            return Some(WaitKey::Agent);
+        }
         if let Some(date) = text.strip_prefix(PERIOD_PREFIX) {
             return Some(WaitKey::Period(date.to_string()));
         }
@@ -130,6 +136,7 @@ impl fmt::Display for WaitKey {
             WaitKey::Record(k) => k.fmt(f),
             WaitKey::Period(date) => write!(f, "{PERIOD_PREFIX}{date}"),
             WaitKey::Posting(b) => write!(f, "{POSTING_PREFIX}{}:{}", b.source, b.id),
+            WaitKey::Agent => f.write_str(AGENT_KEY),
         }
     }
 }

@@ -7,6 +7,7 @@
 //! wait → write) → [`call`] (the one way into a component) → [`runtime`] (wasmtime).
 
 pub mod admin;
+pub mod agent;
 pub mod app;
 pub mod bindings;
 pub mod cache_seal;

@@ -129,7 +129,8 @@ where
     let service = TowerToHyperService::new(router);
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder.timer(TokioTimer::new()).header_read_timeout(header);
-    let conn = builder.serve_connection(TokioIo::new(stream), service);
+    // With upgrades: the agent endpoint switches its connections to reverse HTTP/2.
+    let conn = builder.serve_connection(TokioIo::new(stream), service).with_upgrades();
     tokio::pin!(conn);
     tokio::select! {
         r = conn.as_mut() => {

@@ -33,6 +33,9 @@ pub async fn run(app: Arc<App>, stop: CancellationToken) {
             }
             _ = tick.tick() => {}
         }
+        if let Err(e) = release_agent_waits(&app).await {
+            tracing::warn!("releasing jobs waiting for an agent: {e:#}");
+        }
         for (id, conn) in &app.connections {
             let Some(every) = conn.config.events_poll_s else { continue };
             let due = last_sweep.get(id).is_none_or(|t| t.elapsed() >= Duration::from_secs(every.max(1)));
@@ -59,6 +62,20 @@ pub async fn run(app: Arc<App>, stop: CancellationToken) {
             }));
         }
     }
+}
+
+/// Jobs of a connection whose agent is connected to this process go on (a job that decided to
+/// wait just as the agent connected is not left waiting for the next connect).
+async fn release_agent_waits(app: &App) -> anyhow::Result<()> {
+    for (id, conn) in &app.connections {
+        if conn.config.via_agent()
+            && app.agents.offline_since(id).is_none()
+            && app.store.release(id, &WaitKey::Agent.to_string()).await? > 0
+        {
+            app.wake.notify_waiters();
+        }
+    }
+    Ok(())
 }
 
 /// Enqueue an events walk over [watermark − overlap, now). The overlap re-reads events whose
@@ -131,7 +148,7 @@ async fn recheck_one(app: &App, id: &str, conn: &Connection, key: WaitKey) -> an
     let (check, what, ready) = match &key {
         WaitKey::Period(date) => ("period-check", format!("fiscal period of {date}"), "is open again"),
         WaitKey::Posting(batch) => ("posting-check", format!("batch {batch}"), "is posted"),
-        WaitKey::Record(_) => return Ok(0),
+        WaitKey::Record(_) | WaitKey::Agent => return Ok(0),
     };
     let answer = call_component(app, id, &conn.target, Scope::default(), async |store, target| {
         let api = target.ml_connector_plugin_target_api();
@@ -140,7 +157,7 @@ async fn recheck_one(app: &App, id: &str, conn: &Connection, key: WaitKey) -> an
                 api.call_batch_posted(store, &BatchKey { source: b.source.clone(), id: b.id.clone() }).await
             }
             WaitKey::Period(date) => api.call_fiscal_period_open(store, date).await,
-            WaitKey::Record(_) => Ok(Ok(false)),
+            WaitKey::Record(_) | WaitKey::Agent => Ok(Ok(false)),
         }
     })
     .await?;

@@ -23,13 +23,20 @@ pub struct ServeOptions {
     pub admin: Option<String>,
     /// The periodic work: events sweeps and fiscal-period re-checks.
     pub schedule: bool,
+    /// Where local agents dial in (`[agents] listen`); `None` = no agent endpoint here.
+    pub agents: Option<String>,
 }
 
 impl ServeOptions {
     /// Everything, listening where the config says.
     pub fn from_config(app: &App) -> ServeOptions {
         let (host, admin) = (&app.config.host, &app.config.admin);
-        ServeOptions { listen: Some(host.listen.clone()), admin: Some(admin.listen.clone()), schedule: true }
+        ServeOptions {
+            listen: Some(host.listen.clone()),
+            admin: Some(admin.listen.clone()),
+            schedule: true,
+            agents: app.config.agents.listen.clone(),
+        }
     }
 }
 
@@ -39,6 +46,8 @@ pub struct Running {
     pub intake: Option<SocketAddr>,
     /// The admin listener's address, when it listens.
     pub admin: Option<SocketAddr>,
+    /// The agent endpoint's address, when it listens.
+    pub agents: Option<SocketAddr>,
     pub stop: CancellationToken,
     listeners: Vec<Listener>,
     workers: Vec<JoinHandle<anyhow::Result<()>>>,
@@ -48,6 +57,11 @@ impl Running {
     /// `http(s)://addr` of the webhook listener.
     pub fn base_url(&self) -> Option<String> {
         self.url_of(self.intake?)
+    }
+
+    /// `https://addr` of the agent endpoint.
+    pub fn agents_url(&self) -> Option<String> {
+        self.url_of(self.agents?)
     }
 
     /// `http(s)://addr` of the admin listener.
@@ -91,7 +105,7 @@ pub async fn start(app: Arc<App>, options: ServeOptions, stop: CancellationToken
         }));
     }
     let mut listeners = Vec::new();
-    let (mut intake, mut admin) = (None, None);
+    let (mut intake, mut admin, mut agents) = (None, None, None);
     if let Some(listen) = &options.listen {
         let host = &app.config.host;
         let router = crate::intake::router(app.clone());
@@ -109,7 +123,22 @@ pub async fn start(app: Arc<App>, options: ServeOptions, stop: CancellationToken
         admin = Some(l.addr);
         listeners.push(l);
     }
-    Ok(Running { intake, admin, stop, listeners, workers })
+    if let Some(listen) = &options.agents {
+        let cfg = &app.config.agents;
+        let tls = cfg.tls.as_ref().context("[agents] listen needs [agents.tls]")?;
+        let router = crate::agent::endpoint::router(app.clone());
+        let l = crate::listener::serve(listen, Some(tls), cfg.limits, router, stop.clone()).await?;
+        tracing::info!("agent endpoint on https://{}", l.addr);
+        agents = Some(l.addr);
+        listeners.push(l);
+    }
+    // Tunnels say goodbye when the host stops (agents redial another replica, or this one later).
+    let (hub, s) = (app.agents.clone(), stop.clone());
+    tokio::spawn(async move {
+        s.cancelled().await;
+        hub.stopping.cancel();
+    });
+    Ok(Running { intake, admin, agents, stop, listeners, workers })
 }
 
 /// Refused webhooks, one timeline line per connection and period.

@@ -94,7 +94,7 @@ pub async fn run_job(app: &App, job: Job) -> anyhow::Result<()> {
         })
     });
     let result = tokio::select! {
-        r = execute(app, &job) => Some(r),
+        r = execute(app, &job) => Some(r.map(|o| agent_dropped(app, &job, o))),
         _ = lost.cancelled() => None,
     };
     drop(hb);
@@ -138,6 +138,15 @@ pub async fn run_job(app: &App, job: Job) -> anyhow::Result<()> {
         tracing::warn!(job = job.id, "lease lost before the job settled; its new owner decides");
     }
     Ok(())
+}
+
+/// A retry because the agent's tunnel dropped mid-run waits for the agent instead (no attempt
+/// burnt while it is offline; the next run's look-up settles what the dropped call did).
+fn agent_dropped(app: &App, job: &Job, outcome: Outcome) -> Outcome {
+    match (&outcome, app.connections.get(&job.connection)) {
+        (Outcome::Retry { .. }, Some(conn)) => pipeline::agent_wait(app, conn).unwrap_or(outcome),
+        _ => outcome,
+    }
 }
 
 async fn execute(app: &App, job: &Job) -> anyhow::Result<Outcome> {

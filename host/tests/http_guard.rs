@@ -245,6 +245,7 @@ async fn ntlm_over_plain_http_is_refused_unless_allowed() {
         origin: ml_connector::caps::http::Origin::parse(&origin).unwrap(),
         value: ml_connector::caps::secrets::SecretValue::new("GP\\svc:pw".into()),
         governor: None,
+        on_agent: false,
     });
     let req = ml_connector::caps::http::ntlm::NtlmRequest {
         method: hyper::Method::GET,

@@ -265,6 +265,7 @@ pub async fn start_host(dir: &std::path::Path, config_text: &str) -> anyhow::Res
         listen: Some("127.0.0.1:0".into()),
         admin: Some("127.0.0.1:0".into()),
         schedule: false,
+        agents: None,
     };
     let running = ml_connector::serve::start(app.clone(), options, stop.clone()).await?;
     let base = running.base_url().expect("listening");

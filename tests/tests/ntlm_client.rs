@@ -21,6 +21,7 @@ fn secret(sandbox: &Sandbox, account: &str) -> Arc<ResolvedSecret> {
         origin: Origin::parse(&sandbox.soap_url()).expect("origin"),
         value: SecretValue::new(account.to_string()),
         governor: None,
+        on_agent: false,
     })
 }
 

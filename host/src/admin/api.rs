@@ -26,6 +26,7 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/api/timeline/{connection}/{kind}/{id}", get(timeline))
         .route("/api/replay", post(replay))
         .route("/api/tokens", get(tokens))
+        .route("/api/agents", get(agents))
 }
 
 fn internal(e: anyhow::Error) -> Response {
@@ -146,4 +147,20 @@ async fn tokens(State(app): State<Arc<App>>, Extension(caller): Extension<Caller
         Ok(list) => Json(json!({ "tokens": list })).into_response(),
         Err(e) => internal(e),
     }
+}
+
+/// The local agents connected to this replica, per connection through an agent: online, or
+/// offline since when; each tunnel's credential, version, address, heartbeat, in flight,
+/// requests and errors. A tenant's token sees its own connection only.
+async fn agents(State(app): State<Arc<App>>, Extension(caller): Extension<Caller>) -> Response {
+    if let Err(r) = caller.require(Scope::Read) {
+        return r.into_response();
+    }
+    let ids: Vec<String> = app
+        .connections
+        .values()
+        .filter(|c| c.config.via_agent() && caller.may_see(c.id()).is_ok())
+        .map(|c| c.id().to_string())
+        .collect();
+    Json(json!({ "replica": app.owner, "connections": app.agents.status(&ids) })).into_response()
 }

@@ -43,6 +43,10 @@ impl fmt::Display for Scope {
     }
 }
 
+/// The scope of an agent credential (`ml-connector agent-token create`): it opens a tunnel for
+/// its one connection and nothing on the admin plane (`Scope::parse` does not know it).
+pub const AGENT_SCOPE: &str = "agent";
+
 /// A new token: `mlc_` and 32 random bytes (base64url).
 pub fn generate() -> String {
     let mut bytes = [0u8; 32];
@@ -62,12 +66,26 @@ pub async fn create(
     scope: Scope,
     connection: Option<&str>,
 ) -> anyhow::Result<String> {
+    create_scoped(store, name, scope.as_str(), connection).await
+}
+
+/// Create an agent credential for `connection`; returns it (shown once).
+pub async fn create_agent(store: &dyn mlc_store::Store, name: &str, connection: &str) -> anyhow::Result<String> {
+    create_scoped(store, name, AGENT_SCOPE, Some(connection)).await
+}
+
+async fn create_scoped(
+    store: &dyn mlc_store::Store,
+    name: &str,
+    scope: &str,
+    connection: Option<&str>,
+) -> anyhow::Result<String> {
     anyhow::ensure!(
         !name.is_empty() && name.len() <= 64 && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)),
         "token name {name:?} must be 1–64 characters of [A-Za-z0-9._-]"
     );
     let token = generate();
-    if !store.token_create(name, &digest(&token), scope.as_str(), connection).await? {
+    if !store.token_create(name, &digest(&token), scope, connection).await? {
         anyhow::bail!("a token named {name:?} exists already (revoke it, or choose another name)");
     }
     Ok(token)

@@ -39,9 +39,32 @@ pub struct EconnectPolicy {
 }
 
 pub struct Granted {
-    pub executor: Arc<Executor>,
-    /// `host:port/database`, for logs.
+    pub runs: Runs,
+    /// `host:port/database`, for logs (and the agent's name for the database).
     pub target: String,
+    pub timeout: Duration,
+}
+
+/// Who runs the documents: this host's executor, or the connection's local agent.
+pub enum Runs {
+    Here(Arc<Executor>),
+    Agent(super::http::AgentRoute),
+}
+
+impl Granted {
+    async fn execute(&self, doc: &Document, text: String) -> Result<(), mlc_econnect::EconnectError> {
+        match &self.runs {
+            Runs::Here(ex) => ex.execute(doc).await,
+            Runs::Agent(r) => crate::agent::calls::execute(&r.hub, &r.connection, &self.target, text, self.timeout).await,
+        }
+    }
+
+    async fn query(&self, q: mlc_econnect::QueryName, params: &[String]) -> Result<mlc_econnect::Rows, mlc_econnect::EconnectError> {
+        match &self.runs {
+            Runs::Here(ex) => ex.query(q, params).await,
+            Runs::Agent(r) => crate::agent::calls::query(&r.hub, &r.connection, &self.target, q, params, self.timeout).await,
+        }
+    }
 }
 
 /// Build the grant's executor (no connection is opened until the first call).
@@ -50,11 +73,18 @@ pub fn configure(env: &ConfigureEnv<'_>) -> anyhow::Result<EconnectPolicy> {
         return Ok(EconnectPolicy { grant: None });
     };
     let (host, port) = grant.host_port()?;
+    let timeout = Duration::from_millis(grant.timeout_ms);
+    let target = crate::agent::calls::sql_target(&host, port, &grant.database);
+    if env.connection.via_agent() {
+        // The agent holds the login and runs the executor, next to GP's SQL Server.
+        let route = super::http::AgentRoute { hub: env.agents.clone(), connection: env.connection.id.clone() };
+        tracing::debug!(connection = %env.connection.id, %target, "econnect through the agent");
+        return Ok(EconnectPolicy { grant: Some(Arc::new(Granted { runs: Runs::Agent(route), target, timeout })) });
+    }
     let secret = env.secrets.get(&grant.secret).with_context(|| format!("secret {} unresolved", grant.secret))?;
     let (user, password) = split_login(secret.value.expose())
         .with_context(|| format!("secret {}: a sql secret's value is user:password", grant.secret))?;
     let max_connections = usize::try_from(grant.pool_size(env.connection)).unwrap_or(1);
-    let target = format!("{host}:{port}/{}", grant.database);
     let server = Server {
         host,
         port,
@@ -62,10 +92,11 @@ pub fn configure(env: &ConfigureEnv<'_>) -> anyhow::Result<EconnectPolicy> {
         user,
         password,
         max_connections,
-        timeout: Duration::from_millis(grant.timeout_ms),
+        timeout,
     };
     tracing::debug!(connection = %env.connection.id, %target, max_connections, "econnect executor");
-    Ok(EconnectPolicy { grant: Some(Arc::new(Granted { executor: Arc::new(Executor::new(server)), target })) })
+    let runs = Runs::Here(Arc::new(Executor::new(server)));
+    Ok(EconnectPolicy { grant: Some(Arc::new(Granted { runs, target, timeout })) })
 }
 
 /// `user:password` (the password may hold colons; the user may not be empty).
@@ -157,7 +188,7 @@ impl Host for InstanceState {
         };
         let call = &self.caps.call;
         tracing::debug!(connection = %call.connection, component = %call.component, target = %g.target, nodes = ?doc.nodes(), "econnect execute");
-        let result = g.executor.execute(&doc).await;
+        let result = g.execute(&doc, document).await;
         if let Err(e) = &result {
             tracing::debug!(connection = %call.connection, target = %g.target, "econnect execute: {e}");
         }
@@ -172,7 +203,7 @@ impl Host for InstanceState {
         let q = query_name(name);
         let call = &self.caps.call;
         tracing::debug!(connection = %call.connection, component = %call.component, target = %g.target, query = %q, "econnect query");
-        Ok(g.executor.query(q, &params).await.map(|r| Rows { columns: r.columns, rows: r.rows }).map_err(to_wit))
+        Ok(g.query(q, &params).await.map(|r| Rows { columns: r.columns, rows: r.rows }).map_err(to_wit))
     }
 }
 

@@ -136,6 +136,8 @@ pub struct ConfigureEnv<'a> {
     pub clients: &'a http::HttpClients,
     /// The connection's Chargebee site, when it has one.
     pub chargebee: Option<&'a chargebee::ChargebeeSite>,
+    /// This process's agent tunnels (a `gp.via = "agent"` target's calls go through them).
+    pub agents: &'a std::sync::Arc<crate::agent::hub::Hub>,
 }
 
 /// What a connection role is allowed, one policy per capability its world imports (the others

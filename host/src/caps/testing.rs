@@ -45,6 +45,7 @@ pub async fn instance(
         secrets: &secrets,
         clients: &clients,
         chargebee: sites.get(connection),
+        agents: &Arc::new(crate::agent::hub::Hub::default()),
     };
     let policy = Arc::new(RolePolicy::configure(&env)?);
     let call = CallContext {

@@ -4,6 +4,7 @@
 //! Grants are per connection *role* (source/mapper/target), so the same component can serve two
 //! tenants with different allowlists and secrets. Everything not granted is denied.
 
+mod agents;
 mod econnect;
 mod grants;
 
@@ -13,6 +14,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 
+pub use agents::{AgentsConfig, VIA_SETTING};
 pub use econnect::{DEFAULT_PORT as SQL_DEFAULT_PORT, EconnectGrant};
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -30,6 +32,9 @@ pub struct Config {
     pub chargebee: ChargebeeHostConfig,
     #[serde(default)]
     pub admin: AdminConfig,
+    /// Where local agents dial in (`gp.via = "agent"` connections).
+    #[serde(default)]
+    pub agents: AgentsConfig,
 }
 
 /// The admin plane's listener: never the webhook port; loopback unless you say otherwise.
@@ -264,6 +269,8 @@ pub enum SecretSource {
     Stored(bool),
     /// Inline value: only for demos and tests; logged as a warning at start.
     Value(String),
+    /// Held by the connection's local agent (`agent = true`): the host never has the value.
+    Agent(bool),
 }
 
 impl std::fmt::Debug for SecretSource {
@@ -273,6 +280,7 @@ impl std::fmt::Debug for SecretSource {
             SecretSource::Env(var) => f.debug_tuple("Env").field(var).finish(),
             SecretSource::Stored(b) => f.debug_tuple("Stored").field(b).finish(),
             SecretSource::Value(_) => f.write_str("Value(<redacted>)"),
+            SecretSource::Agent(b) => f.debug_tuple("Agent").field(b).finish(),
         }
     }
 }
@@ -451,7 +459,7 @@ impl Config {
         if let Some(ca) = &mut self.host.extra_ca {
             fix(ca);
         }
-        for tls in [&mut self.host.tls, &mut self.admin.tls].into_iter().flatten() {
+        for tls in [&mut self.host.tls, &mut self.admin.tls, &mut self.agents.tls].into_iter().flatten() {
             fix(&mut tls.cert);
             fix(&mut tls.key);
         }
@@ -483,6 +491,7 @@ impl Config {
     pub fn validate_with(&self, also_protected: &[(&str, &Path)]) -> anyhow::Result<()> {
         self.validate_names()?;
         self.check_econnect()?;
+        self.check_agents()?;
         let mut protected = self.protected_paths();
         protected.extend(also_protected.iter().map(|(what, p)| (what.to_string(), p.to_path_buf())));
         self.check_dir_grants(&protected)
@@ -517,7 +526,8 @@ impl Config {
                         .as_deref()
                         .and_then(|o| crate::caps::http::origin::Origin::parse(o).ok())
                         .is_some_and(|o| o.scheme == "http");
-                    if sc.scheme == SecretScheme::Ntlm && plain_http && !rc.allow_insecure_ntlm {
+                    let on_agent = matches!(sc.source, SecretSource::Agent(true));
+                    if sc.scheme == SecretScheme::Ntlm && plain_http && !rc.allow_insecure_ntlm && !on_agent {
                         bail!(
                             "connection {}: {role} is granted NTLM secret {secret:?} over plain http ({}); use https, or set allow_insecure_ntlm = true on the {role} if the network is trusted",
                             conn.id,

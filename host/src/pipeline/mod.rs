@@ -109,6 +109,9 @@ async fn record(run: &Run<'_>, rec: &SourceRecord) -> Step<()> {
         dry_run::dry_run(run, &rkey, rec, &docs).await?;
         return Ok(Ok(()));
     }
+    if let Some(wait) = agent_wait(app, conn) {
+        return run.fail(Stage::Wait, &rkey, Instant::now(), wait).await;
+    }
     // Dependencies: no document before its customer, no apply before its invoice.
     if let Some(wait) = deps::dependencies(app, conn, rec).await? {
         return run.fail(Stage::Wait, &rkey, Instant::now(), wait).await;
@@ -185,6 +188,17 @@ async fn write(run: &Run<'_>, rkey: &str, docs: &[LedgerDoc]) -> Step<()> {
         }
     }
     Ok(Ok(()))
+}
+
+/// A connection through an agent with no tunnel to this process: its GP steps wait for one,
+/// visibly ("offline since …"), instead of failing and burning attempts.
+pub fn agent_wait(app: &App, conn: &Connection) -> Option<Outcome> {
+    if !conn.config.via_agent() {
+        return None;
+    }
+    let since = app.agents.offline_since(conn.id())?;
+    let reason = format!("waiting for the agent: offline since {}", crate::agent::hub::since_text(since));
+    Some(Outcome::Wait { wait_key: crate::keys::WaitKey::Agent, reason })
 }
 
 /// Records as canonical JSON (what a replay from the map stage would feed the mapper).

@@ -59,6 +59,9 @@ pub async fn run_settle(app: &App, conn: &Connection, job: &SettleJob, job_id: O
 }
 
 async fn settle_all(run: &Run<'_>, key: &str, docs: &[LedgerDoc]) -> Step<()> {
+    if let Some(wait) = super::agent_wait(run.app, run.conn) {
+        return run.fail(Stage::Apply, key, Instant::now(), wait).await;
+    }
     for doc in docs.iter().filter(|d| is_settlement(d)) {
         if let Err(f) = settle_one(run, key, doc).await? {
             return Ok(Err(f));

@@ -61,6 +61,8 @@ pub fn configure(env: &ConfigureEnv<'_>) -> anyhow::Result<HttpPolicy> {
             .max_retry_after(max_retry_after),
         // GP pacing is the role's explicit setting: its other requests share the same limit.
         pacer: env.role_config.paced.then(|| Arc::new(tokio::sync::Semaphore::new(max_in_flight))),
+        agent: (env.role == crate::role::Role::Target && env.connection.via_agent())
+            .then(|| AgentRoute { hub: env.agents.clone(), connection: env.connection.id.clone() }),
     })
 }
 
@@ -144,6 +146,15 @@ pub struct HttpPolicy {
     pub ntlm: ntlm::NtlmPools,
     /// The target role's gate for non-NTLM requests: at most `max_in_flight` at once (GP pacing).
     pub pacer: Option<Arc<tokio::sync::Semaphore>>,
+    /// `gp.via = "agent"`: the target's calls go through the connection's agent tunnel.
+    pub agent: Option<AgentRoute>,
+}
+
+/// Where a target's calls go when GP is reached through the local agent.
+#[derive(Clone)]
+pub struct AgentRoute {
+    pub hub: Arc<crate::agent::hub::Hub>,
+    pub connection: String,
 }
 
 impl HttpPolicy {
@@ -158,7 +169,9 @@ impl HttpPolicy {
         {
             return Err(format!("secret {:?} is bound to {}, not {origin}", secret.name, secret.origin));
         }
+        // Through the agent the address is the agent's to judge, on the customer's network.
         if !self.allow_private_network
+            && self.agent.is_none()
             && let Some(url::Host::Ipv4(_) | url::Host::Ipv6(_)) = url.host()
             && let Ok(ip) = origin.host.trim_matches(['[', ']']).parse::<IpAddr>()
             && is_private(ip)
@@ -186,15 +199,18 @@ pub(crate) fn retry_after_ms(headers: &reqwest::header::HeaderMap) -> Option<u64
     ml_connector_sdk::retry_after::retry_after_ms(v, std::time::SystemTime::now())
 }
 
-fn inject(builder: reqwest::RequestBuilder, secret: &ResolvedSecret) -> Result<reqwest::RequestBuilder, HttpError> {
+pub(crate) fn inject(builder: reqwest::RequestBuilder, secret: &ResolvedSecret) -> Result<reqwest::RequestBuilder, HttpError> {
+    Ok(builder.header("authorization", authorization(secret)?))
+}
+
+/// The `authorization` header a Basic or Bearer secret makes.
+fn authorization(secret: &ResolvedSecret) -> Result<String, HttpError> {
     let b64 = base64::engine::general_purpose::STANDARD;
     let value = secret.value.expose();
     Ok(match secret.scheme {
-        SecretScheme::BasicApiKey => {
-            builder.header("authorization", format!("Basic {}", b64.encode(format!("{value}:"))))
-        }
-        SecretScheme::Basic => builder.header("authorization", format!("Basic {}", b64.encode(value))),
-        SecretScheme::Bearer => builder.header("authorization", format!("Bearer {value}")),
+        SecretScheme::BasicApiKey => format!("Basic {}", b64.encode(format!("{value}:"))),
+        SecretScheme::Basic => format!("Basic {}", b64.encode(value)),
+        SecretScheme::Bearer => format!("Bearer {value}"),
         SecretScheme::Ntlm => {
             return Err(HttpError::Protocol("NTLM secrets are sent through the connection pool".into()));
         }
@@ -237,12 +253,16 @@ impl Host for InstanceState {
         if let Err(reason) = guard::check_headers(&req.headers, secret.is_some()) {
             return self.deny(&what, reason).await;
         }
+        let timeout = req.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS).min(MAX_TIMEOUT_MS);
+        if let Some(route) = &http.agent {
+            let timeout = Duration::from_millis(u64::from(timeout));
+            return Ok(through_agent(http, route, req, url, secret.as_deref(), timeout).await);
+        }
         let ntlm_secret = secret.as_ref().filter(|s| s.scheme == SecretScheme::Ntlm);
         if ntlm_secret.is_some() && url.scheme() == "http" && !http.allow_insecure_ntlm {
             let reason = "NTLM over plain http is refused (use https, or allow_insecure_ntlm on a trusted network)";
             return self.deny(&what, reason.into()).await;
         }
-        let timeout = req.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS).min(MAX_TIMEOUT_MS);
         if let Some(secret) = ntlm_secret {
             let origin = Origin::of(&url).map_err(|e| anyhow::anyhow!("checked origin: {e}"))?;
             let ntlm_req = ntlm::NtlmRequest {
@@ -292,7 +312,36 @@ impl Host for InstanceState {
     }
 }
 
-async fn send(builder: reqwest::RequestBuilder, max_retry_after: Duration) -> Result<Response, HttpError> {
+/// A target call through the connection's agent: a Basic/Bearer secret the host holds is sent
+/// as its header (inside the tunnel's TLS); an agent-held one (NTLM) is the agent's to add.
+/// Paced by the connection's `max_in_flight` like a direct call.
+async fn through_agent(
+    http: &HttpPolicy,
+    route: &AgentRoute,
+    req: Request,
+    url: url::Url,
+    secret: Option<&ResolvedSecret>,
+    timeout: Duration,
+) -> Result<Response, HttpError> {
+    let mut headers = req.headers;
+    if let Some(s) = secret.filter(|s| !s.on_agent) {
+        headers.push(("authorization".into(), authorization(s)?));
+    }
+    let _permit = match &http.pacer {
+        Some(p) => Some(p.clone().acquire_owned().await.map_err(|_| HttpError::Protocol("pacer closed".into()))?),
+        None => None,
+    };
+    let call = crate::agent::calls::HttpCall {
+        method: method(req.method),
+        url: url.to_string(),
+        headers,
+        body: req.body.unwrap_or_default(),
+        timeout,
+    };
+    crate::agent::calls::http(&route.hub, &route.connection, call, http.max_retry_after).await
+}
+
+pub(crate) async fn send(builder: reqwest::RequestBuilder, max_retry_after: Duration) -> Result<Response, HttpError> {
     let mut resp = builder.send().await.map_err(classify)?;
     let status = resp.status().as_u16();
     if status == 429 {

@@ -68,7 +68,10 @@ pub async fn resolve(
     let keyring = open_keyring(config, store).await?;
     let mut out = BTreeMap::new();
     for (name, sc) in &config.secrets {
+        let on_agent = matches!(sc.source, SecretSource::Agent(true));
         let value = match &sc.source {
+            SecretSource::Agent(true) => String::new(),
+            SecretSource::Agent(false) => bail!("secret {name}: `agent = false` says nothing; give env, stored or value"),
             SecretSource::Env(var) => {
                 std::env::var(var).with_context(|| format!("secret {name}: environment variable {var} is not set"))?
             }
@@ -85,7 +88,7 @@ pub async fn resolve(
                 keyring.open(name, &sealed)?
             }
         };
-        if value.is_empty() {
+        if value.is_empty() && !on_agent {
             bail!("secret {name} is empty");
         }
         let site = key_site(name, sites)?;
@@ -99,7 +102,7 @@ pub async fn resolve(
         let governor =
             site.map(|s| Arc::new(RateGovernor::new(s.requests_per_window, s.window).with_max_pause(max_pause)));
         let secret =
-            ResolvedSecret { name: name.clone(), scheme: sc.scheme, origin, value: SecretValue::new(value), governor };
+            ResolvedSecret { name: name.clone(), scheme: sc.scheme, origin, value: SecretValue::new(value), governor, on_agent };
         out.insert(name.clone(), Arc::new(secret));
     }
     Ok(out)

@@ -47,6 +47,9 @@ pub struct ResolvedSecret {
     pub value: SecretValue,
     /// Paces every call made with this secret (a Chargebee key's plan limit).
     pub governor: Option<Arc<RateGovernor>>,
+    /// Held by the connection's local agent (`agent = true`): `value` is empty, the agent
+    /// authenticates with its own copy.
+    pub on_agent: bool,
 }
 
 /// Guest-visible name → secret, for one connection role.
