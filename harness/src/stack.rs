@@ -80,6 +80,9 @@ pub struct StackSpec {
     pub clerk: Clerk,
     /// How often the schedule re-checks closed periods and unposted batches (seconds).
     pub recheck_s: u64,
+    /// GP reached only through local agents (`gp.via = "agent"`): the host gets an `[agents]`
+    /// endpoint and no GP egress or GP secret values; each tenant gets a running agent.
+    pub via_agent: bool,
 }
 
 /// GP's AR clerk in a stack: GP applies and voids posted documents only, and batches are
@@ -107,6 +110,7 @@ impl Default for StackSpec {
             tls: false,
             clerk: Clerk::PostWhenIdle,
             recheck_s: 1,
+            via_agent: false,
         }
     }
 }
@@ -126,6 +130,10 @@ pub struct Stack {
     intake: Running,
     /// The host started by the last [`Stack::crash_and_restart`] (workers and schedule only).
     restarted: Option<Running>,
+    /// The agent endpoint, when GP is reached through agents.
+    pub(crate) agents_url: Option<String>,
+    /// Each tenant's agent (`via_agent`), by tenant id.
+    pub agents: BTreeMap<String, crate::agent::AgentHandle>,
 }
 
 /// The emulator's Fabrikam company (its id).
@@ -186,22 +194,54 @@ impl Stack {
             gp_config.tls = Some(gp_sandbox::GpTls { ca_file: Some(dir.join("gp-ca.pem")), ..Default::default() });
         }
         let gp = gp_sandbox::GpSandbox::start(gp_config).await?;
-        let config = config(&dir, &spec, &cb, &gp)?;
+        let mut config = config(&dir, &spec, &cb, &gp)?;
+        if spec.via_agent {
+            crate::agent::route_through_agents(&dir, &mut config)?;
+        }
         let config_path = dir.join("ml-connector.toml");
         std::fs::write(&config_path, config.to_toml()?)?;
         let app = App::build(config.clone()).await?;
         let stop = CancellationToken::new();
-        let options =
-            ServeOptions { listen: Some("127.0.0.1:0".into()), admin: Some("127.0.0.1:0".into()), schedule: true, agents: None };
+        let options = ServeOptions {
+            listen: Some("127.0.0.1:0".into()),
+            admin: Some("127.0.0.1:0".into()),
+            schedule: true,
+            agents: spec.via_agent.then(|| "127.0.0.1:0".into()),
+        };
         let intake = ml_connector::serve::start(app.clone(), options, stop.clone()).await?;
         let base = intake.base_url().context("the stack's host listens")?;
-        Ok(Stack { cb, gp, app, base, stop, config, config_path, spec, intake, restarted: None })
+        let agents_url = intake.agents_url();
+        let mut stack = Stack {
+            cb,
+            gp,
+            app,
+            base,
+            stop,
+            config,
+            config_path,
+            spec,
+            intake,
+            restarted: None,
+            agents_url,
+            agents: BTreeMap::new(),
+        };
+        if stack.spec.via_agent {
+            for id in stack.spec.tenants.iter().map(|t| t.id.clone()).collect::<Vec<_>>() {
+                let token = stack.agent_token(&id, &format!("{id}-agent-1")).await?;
+                let cfg = stack.agent_config(&id, vec![stack.agents_url()?], &token)?;
+                let handle = stack.spawn_agent(cfg)?;
+                stack.agents.insert(id.clone(), handle);
+                Stack::agent_online(&stack.app, &id, Duration::from_secs(10)).await?;
+            }
+        }
+        Ok(stack)
     }
 
     /// Kill the host's workers mid-flight (their jobs stay leased to a dead owner, nothing is
     /// acked), then start a new host process's worth of state on the same store and config —
     /// what a crash and a restart do. Intake keeps running: it only enqueues.
     pub async fn crash_and_restart(&mut self) -> anyhow::Result<()> {
+        anyhow::ensure!(!self.spec.via_agent, "crash_and_restart keeps the old host's agent endpoint: use start_replica");
         match &mut self.restarted {
             Some(r) => r.abort_workers(),
             None => self.intake.abort_workers(),

@@ -8,6 +8,7 @@
 //! hosts = ["https://connector.example.com"]   # every host replica (one tunnel to each)
 //! token = { env = "MLC_AGENT_TOKEN" }        # or { file = "…" }
 //! ca = "host-ca.pem"                          # trust a private CA for the host (optional)
+//! targets_ca = "gp-ca.pem"                    # … and for GP's servers (optional)
 //! proxy = "http://proxy.corp:3128"            # CONNECT proxy (default: $HTTPS_PROXY; "none")
 //! key = "agent.key"                           # opens `sealed` credentials
 //! max_in_flight = 4
@@ -44,6 +45,8 @@ pub struct AgentConfig {
     pub token: TokenSource,
     /// PEM of CAs to trust for the host besides the platform's.
     pub ca: Option<PathBuf>,
+    /// PEM of CAs to trust for GP's own servers (an internal CA behind IIS) besides the platform's.
+    pub targets_ca: Option<PathBuf>,
     /// `http://[user:password@]proxy:port`, or `none`; unset = `HTTPS_PROXY`/`https_proxy`.
     pub proxy: Option<String>,
     /// Key file that opens `sealed` credentials (made by `agent seal` on first use).

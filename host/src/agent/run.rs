@@ -42,9 +42,14 @@ impl Agent {
     /// Read the token and credentials, open the targets; nothing is dialed yet.
     pub fn new(config: AgentConfig) -> anyhow::Result<Agent> {
         config.validate()?;
-        let tls = crate::caps::http::tls::client_config(config.ca.as_deref())?;
+        // GP's own certificates: the platform's roots plus `targets_ca`.
+        let targets_tls = crate::caps::http::tls::client_config(config.targets_ca.as_deref())?;
         let instance = uuid::Uuid::new_v4().to_string();
-        let targets = Arc::new(Targets::open(&config, instance, tls.clone())?);
+        let targets = Arc::new(Targets::open(&config, instance, targets_tls)?);
+        // The host: the platform's roots plus `ca`; HTTP/1.1 for the upgrade.
+        let mut host_tls = (*crate::caps::http::tls::client_config(config.ca.as_deref())?).clone();
+        host_tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+        let tls = Arc::new(host_tls);
         let proxy = config.proxy_url()?;
         let token = config.read_token()?;
         Ok(Agent { config, targets, token, tls, proxy })

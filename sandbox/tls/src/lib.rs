@@ -33,6 +33,10 @@ pub fn default_names() -> Vec<String> {
 #[derive(Clone)]
 pub struct SandboxTls {
     ca_pem: String,
+    /// The server certificate and the CA (PEM), and its private key (PKCS#8 PEM): for a server
+    /// that reads files (the host's `[agents.tls]`).
+    chain_pem: String,
+    key_pem: String,
     names: Vec<String>,
     acceptor: TlsAcceptor,
 }
@@ -62,6 +66,8 @@ impl SandboxTls {
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
         let leaf = params.signed_by(&leaf_key, &ca).context("signing the server certificate")?;
+        let chain_pem = format!("{}{}", leaf.pem(), ca.pem());
+        let key_pem = leaf_key.serialize_pem();
         let chain = vec![leaf.der().clone(), CertificateDer::from(ca.der().to_vec())];
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
         let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -73,7 +79,8 @@ impl SandboxTls {
             .context("TLS server certificate")?;
         // hyper serves HTTP/1.1 here (NTLM authenticates one connection; HTTP/2 would break it).
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
-        Ok(SandboxTls { ca_pem: ca.pem(), names: names.to_vec(), acceptor: TlsAcceptor::from(Arc::new(config)) })
+        let acceptor = TlsAcceptor::from(Arc::new(config));
+        Ok(SandboxTls { ca_pem: ca.pem(), chain_pem, key_pem, names: names.to_vec(), acceptor })
     }
 
     /// The CA certificate (PEM) clients must trust.
@@ -92,6 +99,22 @@ impl SandboxTls {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
         std::fs::write(path, &self.ca_pem).with_context(|| format!("writing the CA certificate to {}", path.display()))
+    }
+
+    /// Write the server certificate chain and its key as PEM files (key file mode 0600).
+    pub fn write_server_files(&self, cert: &Path, key: &Path) -> anyhow::Result<()> {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::write(cert, &self.chain_pem).with_context(|| format!("writing {}", cert.display()))?;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(key)
+            .with_context(|| format!("writing {}", key.display()))?;
+        f.write_all(self.key_pem.as_bytes())?;
+        Ok(())
     }
 
     /// TLS handshake on an accepted TCP connection.
