@@ -180,14 +180,20 @@ async fn agent_token(action: AgentTokenCommand) -> anyhow::Result<()> {
     match action {
         AgentTokenCommand::Create { connection, name, config } => {
             let cfg = Config::load(&config)?;
-            let conn = cfg.connection(&connection).with_context(|| format!("connection {connection:?} is not in {}", config.display()))?;
+            let conn = cfg
+                .connection(&connection)
+                .with_context(|| format!("connection {connection:?} is not in {}", config.display()))?;
             if !conn.via_agent() {
-                eprintln!("note: connection {connection} does not set gp.via = \"agent\" yet; the host refuses its agent until it does");
+                eprintln!(
+                    "note: connection {connection} does not set gp.via = \"agent\" yet; the host refuses its agent until it does"
+                );
             }
             let name = name.unwrap_or_else(|| format!("{connection}-agent-{}", &uuid_suffix()));
             let store = mlc_store::open(&cfg.host.database).await?;
             let token = tokens::create_agent(store.as_ref(), &name, &connection).await?;
-            eprintln!("agent credential {name} (connection {connection}) created; it is shown once — give it to the agent (token = {{ env = \"MLC_AGENT_TOKEN\" }}):");
+            eprintln!(
+                "agent credential {name} (connection {connection}) created; it is shown once — give it to the agent (token = {{ env = \"MLC_AGENT_TOKEN\" }}):"
+            );
             println!("{token}");
             Ok(())
         }

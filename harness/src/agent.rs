@@ -114,7 +114,11 @@ impl Stack {
             ping_timeout_s: 2,
             backoff_base_ms: 100,
             backoff_cap_ms: 1_000,
-            http: vec![HttpTarget { origin: gp_origin, credential: Some("gp".into()), allow_insecure_ntlm: !self.spec.tls }],
+            http: vec![HttpTarget {
+                origin: gp_origin,
+                credential: Some("gp".into()),
+                allow_insecure_ntlm: !self.spec.tls,
+            }],
             econnect,
             credentials,
         })

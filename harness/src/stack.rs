@@ -241,7 +241,10 @@ impl Stack {
     /// acked), then start a new host process's worth of state on the same store and config —
     /// what a crash and a restart do. Intake keeps running: it only enqueues.
     pub async fn crash_and_restart(&mut self) -> anyhow::Result<()> {
-        anyhow::ensure!(!self.spec.via_agent, "crash_and_restart keeps the old host's agent endpoint: use start_replica");
+        anyhow::ensure!(
+            !self.spec.via_agent,
+            "crash_and_restart keeps the old host's agent endpoint: use start_replica"
+        );
         match &mut self.restarted {
             Some(r) => r.abort_workers(),
             None => self.intake.abort_workers(),
@@ -250,6 +253,11 @@ impl Stack {
         let options = ServeOptions { listen: None, admin: None, schedule: true, agents: None };
         self.restarted = Some(ml_connector::serve::start(self.app.clone(), options, self.stop.clone()).await?);
         Ok(())
+    }
+
+    /// The admin plane of the first host (`http://127.0.0.1:N`).
+    pub fn admin_url(&self) -> Option<String> {
+        self.intake.admin_url()
     }
 
     pub fn site(&self, tenant: &str) -> anyhow::Result<SiteInfo> {

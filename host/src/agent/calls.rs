@@ -14,8 +14,8 @@ use hyper::{Request, StatusCode};
 
 use super::hub::{Hub, Tunnel, since_text};
 use super::{
-    AgentReport, Goodbye, H_ERROR, H_GOODBYE, H_SQL, H_TIMEOUT, H_URL, MAX_BODY, PATH_EXECUTE, PATH_GOODBYE,
-    PATH_HTTP, PATH_QUERY, PATH_STATUS, QueryRequest, QueryRows, WireEconnectError,
+    AgentReport, Goodbye, H_ERROR, H_GOODBYE, H_SQL, H_TIMEOUT, H_URL, MAX_BODY, PATH_EXECUTE, PATH_GOODBYE, PATH_HTTP,
+    PATH_QUERY, PATH_STATUS, QueryRequest, QueryRows, WireEconnectError,
 };
 use crate::bindings::host::ml_connector::plugin::http::{HttpError, Response};
 
@@ -72,7 +72,12 @@ pub async fn roundtrip(tunnel: &Arc<Tunnel>, req: Request<Full<Bytes>>, timeout:
 }
 
 /// One request on the connection's least busy tunnel.
-pub async fn send(hub: &Hub, connection: &str, req: Request<Full<Bytes>>, timeout: Duration) -> Result<Answer, Failure> {
+pub async fn send(
+    hub: &Hub,
+    connection: &str,
+    req: Request<Full<Bytes>>,
+    timeout: Duration,
+) -> Result<Answer, Failure> {
     let tunnel = hub.pick(connection).map_err(Failure::Offline)?;
     roundtrip(&tunnel, req, timeout).await
 }

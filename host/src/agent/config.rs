@@ -202,13 +202,22 @@ impl AgentConfig {
             if let Some(c) = &t.credential {
                 let cred = self.credential(c)?;
                 if !matches!(cred.scheme, SecretScheme::Ntlm | SecretScheme::Basic | SecretScheme::Bearer) {
-                    bail!("[[http]] {}: credential {c:?} is a {:?} credential, not ntlm/basic/bearer", t.origin, cred.scheme);
+                    bail!(
+                        "[[http]] {}: credential {c:?} is a {:?} credential, not ntlm/basic/bearer",
+                        t.origin,
+                        cred.scheme
+                    );
                 }
             }
         }
         for t in &self.econnect {
             if self.credential(&t.credential)?.scheme != SecretScheme::Sql {
-                bail!("[[econnect]] {}/{}: credential {:?} must have scheme = \"sql\"", t.server, t.database, t.credential);
+                bail!(
+                    "[[econnect]] {}/{}: credential {:?} must have scheme = \"sql\"",
+                    t.server,
+                    t.database,
+                    t.credential
+                );
             }
         }
         Ok(())
@@ -239,8 +248,12 @@ impl AgentConfig {
     /// The agent's credential.
     pub fn read_token(&self) -> anyhow::Result<String> {
         let t = match &self.token {
-            TokenSource::Env(v) => std::env::var(v).with_context(|| format!("token: environment variable {v} is not set"))?,
-            TokenSource::File(p) => std::fs::read_to_string(p).with_context(|| format!("token: reading {}", p.display()))?,
+            TokenSource::Env(v) => {
+                std::env::var(v).with_context(|| format!("token: environment variable {v} is not set"))?
+            }
+            TokenSource::File(p) => {
+                std::fs::read_to_string(p).with_context(|| format!("token: reading {}", p.display()))?
+            }
             TokenSource::Value(v) => v.clone(),
         };
         let t = t.trim().to_string();
@@ -256,16 +269,16 @@ impl AgentConfig {
         let mut out = BTreeMap::new();
         for (name, c) in &self.credentials {
             let value = match &c.source {
-                CredentialSource::Env(v) => {
-                    std::env::var(v).with_context(|| format!("credential {name}: environment variable {v} is not set"))?
-                }
+                CredentialSource::Env(v) => std::env::var(v)
+                    .with_context(|| format!("credential {name}: environment variable {v} is not set"))?,
                 CredentialSource::Value(v) => {
                     tracing::warn!(credential = %name, "credential given inline in the agent config: fine for tests, not for production");
                     v.clone()
                 }
                 CredentialSource::Sealed(b64) => {
                     if keyring.is_none() {
-                        let key = self.key.as_deref().context("sealed credentials need `key` (the agent's key file)")?;
+                        let key =
+                            self.key.as_deref().context("sealed credentials need `key` (the agent's key file)")?;
                         keyring = Some(open_keyring(key)?);
                     }
                     let ring = keyring.as_ref().context("keyring")?;

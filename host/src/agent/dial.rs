@@ -51,7 +51,9 @@ pub async fn dial(
         Ok(Ok(s)) => Ok(s),
         Ok(Err(e)) => {
             let hint = if proxy.is_some() {
-                format!("; if the proxy inspects TLS, exempt {name} from inspection (the agent trusts only the host's certificate chain)")
+                format!(
+                    "; if the proxy inspects TLS, exempt {name} from inspection (the agent trusts only the host's certificate chain)"
+                )
             } else {
                 String::new()
             };
@@ -100,7 +102,9 @@ async fn through_proxy(proxy: &url::Url, host: &str, port: u16) -> Result<TcpStr
             fatal: true,
         }),
         403 | 405 => Err(DialError {
-            message: format!("the proxy {ph}:{pp} refused CONNECT to {authority} ({status_line}); ask for {authority} to be allowed"),
+            message: format!(
+                "the proxy {ph}:{pp} refused CONNECT to {authority} ({status_line}); ask for {authority} to be allowed"
+            ),
             fatal: true,
         }),
         _ => Err(retry(format!("the proxy {ph}:{pp} answered CONNECT to {authority} with {status_line:?}"))),

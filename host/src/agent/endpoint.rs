@@ -44,7 +44,11 @@ fn refuse(status: StatusCode, peer: &Peer, message: String) -> Response {
     error(status, message)
 }
 
-async fn connect(State(app): State<Arc<App>>, axum::Extension(peer): axum::Extension<Peer>, mut req: Request) -> Response {
+async fn connect(
+    State(app): State<Arc<App>>,
+    axum::Extension(peer): axum::Extension<Peer>,
+    mut req: Request,
+) -> Response {
     let hello = match admit(&app, &peer, req.headers()).await {
         Ok(h) => h,
         Err(r) => return r,
@@ -105,8 +109,7 @@ async fn admit(app: &App, peer: &Peer, h: &HeaderMap) -> Result<Hello, Response>
         ));
     }
     let instance = header(h, H_INSTANCE).to_string();
-    if instance.is_empty() || instance.len() > 64 || !instance.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-    {
+    if instance.is_empty() || instance.len() > 64 || !instance.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
         return Err(refuse(StatusCode::BAD_REQUEST, peer, format!("{H_INSTANCE} must be 1–64 of [A-Za-z0-9-]")));
     }
     let hello = Hello {

@@ -161,7 +161,12 @@ pub struct Hub {
 
 impl Default for Hub {
     fn default() -> Self {
-        Hub { started: now_ms(), next_id: AtomicU64::new(1), slots: Mutex::default(), stopping: CancellationToken::new() }
+        Hub {
+            started: now_ms(),
+            next_id: AtomicU64::new(1),
+            slots: Mutex::default(),
+            stopping: CancellationToken::new(),
+        }
     }
 }
 
@@ -234,7 +239,6 @@ impl Hub {
             })
             .collect()
     }
-
 }
 
 /// `10:42:07 UTC` (or the date too when not today), for "agent offline since …".

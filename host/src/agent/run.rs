@@ -20,8 +20,7 @@ use tokio_util::sync::CancellationToken;
 use super::config::AgentConfig;
 use super::service::{Session, Targets, handle};
 use super::{
-    CONNECT_PATH, Goodbye, H_CONNECTION, H_HOST_VERSION, H_INSTANCE, H_PROTOCOL, H_VERSION, PROTOCOL, UPGRADE,
-    VERSION,
+    CONNECT_PATH, Goodbye, H_CONNECTION, H_HOST_VERSION, H_INSTANCE, H_PROTOCOL, H_VERSION, PROTOCOL, UPGRADE, VERSION,
 };
 
 /// A running agent.
@@ -87,7 +86,9 @@ impl Agent {
             let began = Instant::now();
             match self.session(&url, &stop).await {
                 Ok(Some((Goodbye::Revoked, text))) => {
-                    return Err(Fatal(format!("{host}: the host closed the tunnel: {text}; this credential is revoked (create a new one: ml-connector agent-token create)")));
+                    return Err(Fatal(format!(
+                        "{host}: the host closed the tunnel: {text}; this credential is revoked (create a new one: ml-connector agent-token create)"
+                    )));
                 }
                 Ok(Some((Goodbye::Shutdown, text))) => tracing::warn!(%host, "the host closed the tunnel: {text}"),
                 Ok(None) if stop.is_cancelled() => return Ok(()),
@@ -110,9 +111,9 @@ impl Agent {
 
     /// Dial, upgrade, serve until the tunnel ends; the host's goodbye if it said one.
     async fn session(&self, url: &url::Url, stop: &CancellationToken) -> Result<Option<(Goodbye, String)>, Refusal> {
-        let tls = super::dial::dial(url, self.proxy.as_ref(), self.tls.clone()).await.map_err(|e| {
-            if e.fatal { Refusal::Fatal(e.message) } else { Refusal::Retry(e.message) }
-        })?;
+        let tls = super::dial::dial(url, self.proxy.as_ref(), self.tls.clone())
+            .await
+            .map_err(|e| if e.fatal { Refusal::Fatal(e.message) } else { Refusal::Retry(e.message) })?;
         let upgraded = self.upgrade(url, tls).await?;
         tracing::info!(host = %url, instance = %self.targets.report().instance, "tunnel up");
         let session = Arc::new(Session::default());

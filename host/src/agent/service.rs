@@ -16,8 +16,8 @@ use hyper::{HeaderMap, Method, Request, Response, StatusCode};
 
 use super::config::AgentConfig;
 use super::{
-    AgentReport, Goodbye, H_ERROR, H_GOODBYE, H_SQL, H_TIMEOUT, H_URL, MAX_BODY, PATH_EXECUTE, PATH_GOODBYE,
-    PATH_HTTP, PATH_QUERY, PATH_STATUS, PROTOCOL, QueryRequest, QueryRows, VERSION, WireEconnectError, now_ms,
+    AgentReport, Goodbye, H_ERROR, H_GOODBYE, H_SQL, H_TIMEOUT, H_URL, MAX_BODY, PATH_EXECUTE, PATH_GOODBYE, PATH_HTTP,
+    PATH_QUERY, PATH_STATUS, PROTOCOL, QueryRequest, QueryRows, VERSION, WireEconnectError, now_ms,
 };
 use crate::bindings::host::ml_connector::plugin::http::HttpError;
 use crate::caps::http::Origin;
@@ -106,7 +106,9 @@ impl Targets {
             sql,
             ntlm: NtlmPools::new(cfg.max_in_flight, true, tls).insecure_http(insecure),
             plain,
-            proxy: cfg.proxy_url()?.map(|u| format!("{}:{}", u.host_str().unwrap_or_default(), u.port_or_known_default().unwrap_or(0))),
+            proxy: cfg
+                .proxy_url()?
+                .map(|u| format!("{}:{}", u.host_str().unwrap_or_default(), u.port_or_known_default().unwrap_or(0))),
             instance,
             started_at: now_ms(),
             in_flight: AtomicU64::new(0),
@@ -217,9 +219,10 @@ async fn forward(t: &Targets, method: &Method, headers: &HeaderMap, body: Bytes)
             format!("{origin} is not on this agent's list ([[http]] in its agent.toml)"),
         );
     };
+    // The tunnel's own headers (ours, and the stream's framing) are not the call's.
     let fwd: Vec<(String, String)> = headers
         .iter()
-        .filter(|(k, _)| !k.as_str().starts_with("mlc-"))
+        .filter(|(k, _)| !k.as_str().starts_with("mlc-") && *k != hyper::header::CONTENT_LENGTH)
         .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
         .collect();
     if let Err(why) = crate::caps::http::guard::check_headers(&fwd, route.credential.is_some()) {

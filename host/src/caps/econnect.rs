@@ -55,14 +55,22 @@ impl Granted {
     async fn execute(&self, doc: &Document, text: String) -> Result<(), mlc_econnect::EconnectError> {
         match &self.runs {
             Runs::Here(ex) => ex.execute(doc).await,
-            Runs::Agent(r) => crate::agent::calls::execute(&r.hub, &r.connection, &self.target, text, self.timeout).await,
+            Runs::Agent(r) => {
+                crate::agent::calls::execute(&r.hub, &r.connection, &self.target, text, self.timeout).await
+            }
         }
     }
 
-    async fn query(&self, q: mlc_econnect::QueryName, params: &[String]) -> Result<mlc_econnect::Rows, mlc_econnect::EconnectError> {
+    async fn query(
+        &self,
+        q: mlc_econnect::QueryName,
+        params: &[String],
+    ) -> Result<mlc_econnect::Rows, mlc_econnect::EconnectError> {
         match &self.runs {
             Runs::Here(ex) => ex.query(q, params).await,
-            Runs::Agent(r) => crate::agent::calls::query(&r.hub, &r.connection, &self.target, q, params, self.timeout).await,
+            Runs::Agent(r) => {
+                crate::agent::calls::query(&r.hub, &r.connection, &self.target, q, params, self.timeout).await
+            }
         }
     }
 }
@@ -85,15 +93,7 @@ pub fn configure(env: &ConfigureEnv<'_>) -> anyhow::Result<EconnectPolicy> {
     let (user, password) = split_login(secret.value.expose())
         .with_context(|| format!("secret {}: a sql secret's value is user:password", grant.secret))?;
     let max_connections = usize::try_from(grant.pool_size(env.connection)).unwrap_or(1);
-    let server = Server {
-        host,
-        port,
-        database: grant.database.clone(),
-        user,
-        password,
-        max_connections,
-        timeout,
-    };
+    let server = Server { host, port, database: grant.database.clone(), user, password, max_connections, timeout };
     tracing::debug!(connection = %env.connection.id, %target, max_connections, "econnect executor");
     let runs = Runs::Here(Arc::new(Executor::new(server)));
     Ok(EconnectPolicy { grant: Some(Arc::new(Granted { runs, target, timeout })) })

@@ -71,6 +71,7 @@ fn warn_insecure_ntlm(env: &ConfigureEnv<'_>) {
     for name in env.role_config.secrets.values() {
         if let Some(s) = env.secrets.get(name)
             && s.scheme == SecretScheme::Ntlm
+            && !s.on_agent
             && s.origin.scheme == "http"
         {
             tracing::warn!(
@@ -199,7 +200,10 @@ pub(crate) fn retry_after_ms(headers: &reqwest::header::HeaderMap) -> Option<u64
     ml_connector_sdk::retry_after::retry_after_ms(v, std::time::SystemTime::now())
 }
 
-pub(crate) fn inject(builder: reqwest::RequestBuilder, secret: &ResolvedSecret) -> Result<reqwest::RequestBuilder, HttpError> {
+pub(crate) fn inject(
+    builder: reqwest::RequestBuilder,
+    secret: &ResolvedSecret,
+) -> Result<reqwest::RequestBuilder, HttpError> {
     Ok(builder.header("authorization", authorization(secret)?))
 }
 

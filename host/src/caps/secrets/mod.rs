@@ -71,7 +71,9 @@ pub async fn resolve(
         let on_agent = matches!(sc.source, SecretSource::Agent(true));
         let value = match &sc.source {
             SecretSource::Agent(true) => String::new(),
-            SecretSource::Agent(false) => bail!("secret {name}: `agent = false` says nothing; give env, stored or value"),
+            SecretSource::Agent(false) => {
+                bail!("secret {name}: `agent = false` says nothing; give env, stored or value")
+            }
             SecretSource::Env(var) => {
                 std::env::var(var).with_context(|| format!("secret {name}: environment variable {var} is not set"))?
             }
@@ -101,8 +103,14 @@ pub async fn resolve(
         let max_pause = Duration::from_secs(config.host.max_retry_after_s);
         let governor =
             site.map(|s| Arc::new(RateGovernor::new(s.requests_per_window, s.window).with_max_pause(max_pause)));
-        let secret =
-            ResolvedSecret { name: name.clone(), scheme: sc.scheme, origin, value: SecretValue::new(value), governor, on_agent };
+        let secret = ResolvedSecret {
+            name: name.clone(),
+            scheme: sc.scheme,
+            origin,
+            value: SecretValue::new(value),
+            governor,
+            on_agent,
+        };
         out.insert(name.clone(), Arc::new(secret));
     }
     Ok(out)
