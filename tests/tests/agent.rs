@@ -223,7 +223,7 @@ async fn wrong_foreign_reused_and_incompatible_agents_are_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_agent_reaches_only_what_its_list_names() {
     use ml_connector::agent::calls;
-    let (s, _db) = stack("agent-allowlist", "soap").await;
+    let (mut s, _db) = stack("agent-allowlist", "soap").await;
     let hub = &s.app.agents;
     let call = |url: &str| calls::HttpCall {
         method: hyper::Method::GET,
@@ -252,5 +252,31 @@ async fn the_agent_reaches_only_what_its_list_names() {
     calls::query(hub, "acme", &listed, q, &[], max).await.expect("the listed database answers");
     let report = s.agents["acme"].agent.targets.report();
     assert_eq!(report.econnect, vec![listed], "{report:?}");
+
+    // The operator sees the agent: the admin API and the metrics.
+    let token =
+        ml_connector::admin::tokens::create(s.app.store.as_ref(), "ops", ml_connector::admin::Scope::Read, None)
+            .await
+            .unwrap();
+    let admin = s.admin_url().unwrap();
+    let get = |path: &str| reqwest::Client::new().get(format!("{admin}{path}")).bearer_auth(&token).send();
+    let api: serde_json::Value = get("/api/agents").await.unwrap().json().await.unwrap();
+    let acme = &api["connections"][0];
+    assert_eq!((acme["connection"].as_str(), acme["online"].as_bool()), (Some("acme"), Some(true)), "{api}");
+    let tunnel = &acme["tunnels"][0];
+    assert_eq!(tunnel["credential"], "acme-agent-1", "{api}");
+    assert_eq!(tunnel["version"], env!("CARGO_PKG_VERSION"), "{api}");
+    assert!(tunnel["address"].as_str().unwrap().starts_with("127.0.0.1:") && tunnel["requests"].as_u64() > Some(0));
+    let metrics = get("/metrics").await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("mlc_agent_online{connection=\"acme\"} 1"), "{metrics}");
+    assert!(metrics.contains("mlc_agent_tunnels{connection=\"acme\"} 1"), "{metrics}");
+    s.agents.remove("acme").unwrap().kill();
+    let app = s.app.clone();
+    assert!(wait_until(Duration::from_secs(20), async || app.agents.offline_since("acme").is_some()).await);
+    let api: serde_json::Value = get("/api/agents").await.unwrap().json().await.unwrap();
+    assert_eq!(api["connections"][0]["online"], false, "{api}");
+    assert!(api["connections"][0]["offline_since"].as_i64() > Some(0), "{api}");
+    let metrics = get("/metrics").await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("mlc_agent_online{connection=\"acme\"} 0"), "{metrics}");
     s.shutdown().await;
 }

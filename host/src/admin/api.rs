@@ -27,6 +27,7 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/api/replay", post(replay))
         .route("/api/tokens", get(tokens))
         .route("/api/agents", get(agents))
+        .route("/metrics", get(metrics))
 }
 
 fn internal(e: anyhow::Error) -> Response {
@@ -156,11 +157,24 @@ async fn agents(State(app): State<Arc<App>>, Extension(caller): Extension<Caller
     if let Err(r) = caller.require(Scope::Read) {
         return r.into_response();
     }
-    let ids: Vec<String> = app
-        .connections
-        .values()
-        .filter(|c| c.config.via_agent() && caller.may_see(c.id()).is_ok())
-        .map(|c| c.id().to_string())
-        .collect();
-    Json(json!({ "replica": app.owner, "connections": app.agents.status(&ids) })).into_response()
+    Json(json!({ "replica": app.owner, "connections": app.agents.status(&agent_connections(&app, &caller)) }))
+        .into_response()
+}
+
+/// The connections through an agent the caller may see.
+fn agent_connections(app: &App, caller: &Caller) -> Vec<String> {
+    let visible = app.connections.values().filter(|c| c.config.via_agent() && caller.may_see(c.id()).is_ok());
+    visible.map(|c| c.id().to_string()).collect()
+}
+
+/// Prometheus text format: the agents' status on this replica (a read token, as a scraper's
+/// bearer credential).
+async fn metrics(State(app): State<Arc<App>>, Extension(caller): Extension<Caller>) -> Response {
+    if let Err(r) = caller.require(Scope::Read) {
+        return r.into_response();
+    }
+    match crate::agent::metrics::render(&app.agents.status(&agent_connections(&app, &caller))) {
+        Ok(text) => ([("content-type", "text/plain; version=0.0.4; charset=utf-8")], text).into_response(),
+        Err(e) => internal(e),
+    }
 }

@@ -32,6 +32,7 @@ pub mod config;
 pub mod dial;
 pub mod endpoint;
 pub mod hub;
+pub mod metrics;
 pub mod run;
 pub mod service;
 
