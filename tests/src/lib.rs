@@ -333,3 +333,14 @@ pub fn gp_sql(s: &mlc_harness::stack::Stack) -> mlc_econnect::Executor {
         timeout: std::time::Duration::from_secs(10),
     })
 }
+
+/// Drain `tenant` until nothing runs; panic with the parked or dead jobs' reasons if any.
+pub async fn settle(s: &mlc_harness::stack::Stack, tenant: &str) {
+    let drained = s.drain(tenant, Duration::from_secs(240)).await;
+    let stuck = s.stuck(tenant).await.unwrap_or_default();
+    let why: Vec<_> = stuck.iter().map(|j| (&j.key, &j.last_error)).collect();
+    if let Err(e) = drained {
+        panic!("{e}: {why:#?}");
+    }
+    assert!(stuck.is_empty(), "nothing parks: {why:#?}");
+}

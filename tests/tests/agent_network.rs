@@ -24,11 +24,7 @@ fn seed() -> SeedSpec {
 }
 
 async fn settled_and_clean(s: &Stack) {
-    let drained = s.drain("acme", Duration::from_secs(240)).await;
-    let stuck = s.stuck("acme").await.unwrap();
-    let why: Vec<_> = stuck.iter().map(|j| (&j.key, &j.last_error)).collect();
-    drained.unwrap_or_else(|e| panic!("{e}: {why:#?}"));
-    assert!(stuck.is_empty(), "nothing parks: {why:#?}");
+    ml_connector_tests::settle(s, "acme").await;
     let invoices =
         s.cb.control().invoices("acme-test").unwrap().into_iter().filter(|i| !i.deleted && i.status != "voided");
     let gp = s.gp.control().documents_of(FABRIKAM, DocType::Invoice).await.unwrap();

@@ -53,13 +53,8 @@ fn seed() -> SeedSpec {
     }
 }
 
-/// Drain until nothing runs; fail with the parked jobs' reasons if any parked.
 async fn settle(s: &Stack) {
-    let drained = s.drain("acme", Duration::from_secs(240)).await;
-    let stuck = s.stuck("acme").await.unwrap();
-    let why: Vec<_> = stuck.iter().map(|j| (&j.key, &j.last_error)).collect();
-    drained.unwrap_or_else(|e| panic!("{e}: {why:#?}"));
-    assert!(stuck.is_empty(), "nothing parks: {why:#?}");
+    ml_connector_tests::settle(s, "acme").await
 }
 
 /// Chargebee customer id → GP customer number, from the stored ledger documents.
