@@ -138,12 +138,29 @@ async fn killing_the_agent_mid_run_loses_and_doubles_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_revoked_credential_closes_its_tunnel_and_is_refused_after() {
     let (mut s, _db) = stack("agent-revoke", "soap").await;
+    // Rotation: a second agent with its own credential connects beside the first …
+    let second = s.agent_token("acme", "acme-agent-2").await.unwrap();
+    let cfg = s.agent_config("acme", vec![s.agents_url().unwrap()], &second).unwrap();
+    let second = s.spawn_agent(cfg).unwrap();
+    let app = s.app.clone();
+    let tunnels = async || app.agents.status(&["acme".into()])[0].tunnels.len() == 2;
+    assert!(wait_until(Duration::from_secs(20), tunnels).await, "two agents of one connection at once");
+    // … then the first credential is revoked: its live tunnel is closed and its agent stops.
     assert!(s.app.store.token_revoke("acme-agent-1").await.unwrap());
     let agent = s.agents.remove("acme").unwrap();
     let ended = agent.finished(Duration::from_secs(15)).await.unwrap();
     let err = format!("{:#}", ended.expect_err("the agent stops"));
     assert!(err.contains("revoked"), "{err}");
-    assert!(s.app.agents.offline_since("acme").is_some(), "the live tunnel was closed");
+    let left = &s.app.agents.status(&["acme".into()])[0];
+    assert!(left.online && left.tunnels.len() == 1 && left.tunnels[0].credential == "acme-agent-2", "{left:?}");
+    // No gap: the work goes through the second agent.
+    s.cb.control().seed("acme-test", &SeedSpec { customers: 2, ..seed() }).unwrap();
+    s.backfill("acme").await.unwrap();
+    settle(&s).await;
+    reconcile_clean(&s).await;
+    second.stop().await.unwrap();
+    let app = s.app.clone();
+    assert!(wait_until(Duration::from_secs(20), async || app.agents.offline_since("acme").is_some()).await);
     // Dialing again with it: refused at the door, with the host's words.
     let token = s.agent_token("acme", "acme-agent-x").await.unwrap();
     s.app.store.token_revoke("acme-agent-x").await.unwrap();
