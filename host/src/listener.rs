@@ -104,6 +104,9 @@ async fn accept_loop(
                 }
             },
         };
+        // Request/response traffic: without this, a small write after another (an HTTP/2
+        // frame into an agent's tunnel) waits for the peer's delayed ACK, ~40 ms (Nagle).
+        let _ = stream.set_nodelay(true);
         let router = router.clone().layer(axum::Extension(Peer(peer)));
         let (tls, stop) = (tls.clone(), stop.clone());
         tokio::spawn(async move {

@@ -31,13 +31,19 @@ impl PgTestDb {
     /// Create `{prefix}_{random hex}`. Panics if the server is unreachable: a test that needs
     /// PostgreSQL fails rather than passing without it.
     pub async fn create(prefix: &str) -> PgTestDb {
-        let admin = pg_server_url();
+        PgTestDb::create_on(&pg_server_url(), prefix).await
+    }
+
+    /// The same on the server `admin` names (a URL with a database to connect to), as the
+    /// benchmarks' `MLC_BENCH_DATABASE` does.
+    pub async fn create_on(admin: &str, prefix: &str) -> PgTestDb {
+        let admin = admin.to_string();
         let name = format!("{prefix}_{:032x}", rand::random::<u128>());
         let mut c = PgConnection::connect(&admin)
             .await
-            .unwrap_or_else(|e| panic!("PostgreSQL at {admin} is needed for this test (set MLC_TEST_PG_URL): {e}"));
+            .unwrap_or_else(|e| panic!("PostgreSQL at {admin} is needed (MLC_TEST_PG_URL, MLC_BENCH_DATABASE): {e}"));
         sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut c).await.unwrap();
-        let base = admin.rsplit_once('/').expect("MLC_TEST_PG_URL names a database").0;
+        let base = admin.rsplit_once('/').expect("the server URL names a database").0;
         PgTestDb { url: format!("{base}/{name}"), admin, name }
     }
 
